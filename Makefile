@@ -1,0 +1,112 @@
+# schemac — see README.md. `make` sets up and builds everything and regenerates
+# generated/; `make test` runs every suite against a throwaway PostgreSQL 15.
+# SAN=1 builds into build/san with -fsanitize=address,undefined.
+
+SCHEMA   ?= schema/semantik.yaml
+GEN_OUT  ?= generated
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+CC       ?= cc
+OPT      ?= -O2
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS_BASE = -std=c11 $(OPT) -g $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+
+ifeq ($(SAN),1)
+BUILD    := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD    := build
+SANFLAGS :=
+endif
+
+# pkg-config runs once, lazily: `make` may have just installed the packages.
+lazy = $(eval $1 := $(shell $2))$($1)
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,pkg-config --cflags libpq yaml-0.1 jansson cmocka)
+PKG_LIBS   = $(call lazy,PKG_LIBS,pkg-config --libs libpq yaml-0.1 jansson)
+CMOCKA_LIBS = $(call lazy,CMOCKA_LIBS,pkg-config --libs cmocka)
+
+CFLAGS   = $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Iruntime -Igenerator
+LDFLAGS  = $(SANFLAGS)
+LIBS     = $(PKG_LIBS) -lpthread
+
+GEN_LIB_SRCS  := $(filter-out generator/main.c,$(wildcard generator/*.c))
+RT_SRCS       := $(wildcard runtime/*.c)
+GENERATED_SRCS = $(wildcard $(GEN_OUT)/*.c)
+TEST_SRCS      = $(wildcard tests/generator/test_*.c tests/runtime/test_*.c tests/generated/test_*.c)
+TEST_BINS      = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+
+GEN_LIB_OBJS  = $(patsubst %.c,$(BUILD)/obj/%.o,$(GEN_LIB_SRCS))
+RT_OBJS       = $(patsubst %.c,$(BUILD)/obj/%.o,$(RT_SRCS))
+RT_PIC_OBJS   = $(patsubst %.c,$(BUILD)/pic/%.o,$(RT_SRCS))
+GENERATED_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(GENERATED_SRCS))
+
+.SECONDARY:
+.PHONY: all deps build generate test check run-tests install clean fuzz bench
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory generate
+
+deps:
+	@sh mk/deps.sh
+
+build: $(BUILD)/schemac $(BUILD)/libschemac.a $(BUILD)/libschemac.so
+
+# Rewrites only files whose bytes change, so make stays incremental.
+generate: $(BUILD)/schemac
+	$(BUILD)/schemac generate --schema $(SCHEMA) --out $(GEN_OUT)
+
+test: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory generate
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: $(TEST_BINS)
+	@tests/pg/with-pg tests/run-suites $(TEST_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libschemac.a: $(RT_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libschemac.so: $(RT_PIC_OBJS)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libschemacgen.a: $(GEN_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/schemac: $(BUILD)/obj/generator/main.o $(BUILD)/libschemacgen.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/generator/%: $(BUILD)/obj/tests/generator/%.o $(BUILD)/libschemacgen.a $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/runtime/%: $(BUILD)/obj/tests/runtime/%.o $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/generated/%: $(BUILD)/obj/tests/generated/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(BUILD)/schemac $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(BUILD)/libschemac.a $(BUILD)/libschemac.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 runtime/schemac.h $(DESTDIR)$(PREFIX)/include/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

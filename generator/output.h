@@ -1,0 +1,43 @@
+/* Output files are rendered in memory first and written only when every one
+ * of them rendered, so a failing run leaves the output directory untouched.
+ * A file whose bytes did not change is not rewritten (make stays incremental). */
+#ifndef SCHEMAC_GEN_OUTPUT_H
+#define SCHEMAC_GEN_OUTPUT_H
+
+#include <stddef.h>
+
+#include "arena.h"
+
+typedef struct gen_buf {
+    char *data;
+    size_t len, cap;
+    gen_arena *arena;
+} gen_buf;
+
+void gen_buf_init(gen_buf *b, gen_arena *a);
+void gen_buf_add(gen_buf *b, const char *s, size_t n);
+void gen_buf_puts(gen_buf *b, const char *s);
+void gen_buf_printf(gen_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef struct gen_file {
+    const char *name; /* relative to the output directory */
+    gen_buf body;
+} gen_file;
+
+typedef struct gen_output {
+    gen_arena *arena;
+    gen_file *files;
+    size_t n, cap;
+} gen_output;
+
+void gen_output_init(gen_output *o, gen_arena *a);
+gen_buf *gen_output_file(gen_output *o, const char *name);
+
+/* Writes every file under dir (creating it); returns 0, or -1 with a message
+ * on stderr. *written counts files whose bytes changed. */
+int gen_output_write(const gen_output *o, const char *dir, size_t *written);
+
+/* FNV-1a 64-bit: the schema hash stamped into generated files. */
+unsigned long long gen_hash64(const void *data, size_t len);
+
+#endif

@@ -1,0 +1,23 @@
+/* The generator as a library: the CLI in main.c is a thin layer over these
+ * calls, and tests drive them in-process. Each returns 0 on success and a
+ * non-zero value after reporting through the gen_diag. */
+#ifndef SCHEMAC_GEN_H
+#define SCHEMAC_GEN_H
+
+#include "diag.h"
+
+#define SCHEMAC_GEN_VERSION "0.1.0"
+
+typedef struct gen_options {
+    const char *schema_path;   /* default schema/semantik.yaml */
+    const char *out_dir;       /* default generated */
+    const char *templates_dir; /* NULL: the built-in templates */
+} gen_options;
+
+/* Parses and validates the schema; writes nothing. */
+int gen_check_schema(const gen_options *o, gen_diag *d);
+
+/* Parses, validates and renders everything in memory, then writes it. */
+int gen_generate(const gen_options *o, gen_diag *d);
+
+#endif

@@ -1,0 +1,89 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "schemac.h"
+
+typedef struct sc_block {
+    struct sc_block *next;
+    size_t used, size;
+    max_align_t data[];
+} sc_block;
+
+struct sc_arena {
+    sc_block *head;   /* the block being filled; older blocks follow */
+    size_t block_size;
+};
+
+sc_arena *sc_arena_new(size_t block_size)
+{
+    sc_arena *a = calloc(1, sizeof *a);
+    if (a)
+        a->block_size = block_size ? block_size : 16384;
+    return a;
+}
+
+static void free_blocks(sc_block *b)
+{
+    while (b) {
+        sc_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+void sc_arena_free(sc_arena *a)
+{
+    if (!a)
+        return;
+    free_blocks(a->head);
+    free(a);
+}
+
+/* Keeps the first block so that a reset-and-refill loop does not churn malloc. */
+void sc_arena_reset(sc_arena *a)
+{
+    if (!a || !a->head)
+        return;
+    sc_block *keep = a->head;
+    while (keep->next)
+        keep = keep->next;
+    for (sc_block *b = a->head; b != keep;) {
+        sc_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    keep->used = 0;
+    a->head = keep;
+}
+
+void *sc_arena_alloc(sc_arena *a, size_t size)
+{
+    const size_t align = _Alignof(max_align_t);
+    if (size > SIZE_MAX - align)
+        return NULL;
+    size = (size + align - 1) / align * align;
+    sc_block *b = a->head;
+    if (!b || b->size - b->used < size) {
+        size_t cap = size > a->block_size ? size : a->block_size;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->used = 0;
+        b->size = cap;
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+char *sc_arena_strndup(sc_arena *a, const char *s, size_t n)
+{
+    char *p = sc_arena_alloc(a, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
