@@ -26,7 +26,7 @@ PKG_CFLAGS = $(call lazy,PKG_CFLAGS,pkg-config --cflags libpq yaml-0.1 jansson c
 PKG_LIBS   = $(call lazy,PKG_LIBS,pkg-config --libs libpq yaml-0.1 jansson)
 CMOCKA_LIBS = $(call lazy,CMOCKA_LIBS,pkg-config --libs cmocka)
 
-CFLAGS   = $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Iruntime -Igenerator
+CFLAGS   = $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Iruntime -Igenerator -I$(GEN_OUT)
 LDFLAGS  = $(SANFLAGS)
 LIBS     = $(PKG_LIBS) -lpthread
 
@@ -35,6 +35,8 @@ RT_SRCS       := $(wildcard runtime/*.c)
 GENERATED_SRCS = $(wildcard $(GEN_OUT)/*.c)
 TEST_SRCS      = $(wildcard tests/generator/test_*.c tests/runtime/test_*.c tests/generated/test_*.c)
 TEST_BINS      = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+BENCH_SRCS     = $(wildcard bench/bench_*.c)
+BENCH_BINS     = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 GEN_LIB_OBJS  = $(patsubst %.c,$(BUILD)/obj/%.o,$(GEN_LIB_SRCS))
 RT_OBJS       = $(patsubst %.c,$(BUILD)/obj/%.o,$(RT_SRCS))
@@ -65,6 +67,16 @@ test: deps
 
 run-tests: $(TEST_BINS)
 	@tests/pg/with-pg tests/run-suites $(TEST_BINS)
+
+# Timings need durable commits like production: fsync stays on.
+bench: deps
+	@$(MAKE) --no-print-directory build generate
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@WITH_PG_FSYNC=on tests/pg/with-pg sh -c 'for b in "$$@"; do "$$b" || exit 1; done' bench $(BENCH_BINS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
