@@ -1,0 +1,254 @@
+/* The validated schema model: what the YAML says, resolved and checked.
+ *
+ * Everything lives in one gen_arena. Lists keep declaration order, which is
+ * also output order. Cross references (foreign keys, enum types, scope and
+ * partition columns, trigger functions) are resolved to pointers by
+ * validation; emitters may rely on them once gen_schema_load succeeded. */
+#ifndef SCHEMAC_GEN_MODEL_H
+#define SCHEMAC_GEN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "diag.h"
+
+/* A list of strings with the location of each (column lists, event lists). */
+typedef struct m_names {
+    size_t n;
+    const char **items;
+    gen_loc *locs;
+} m_names;
+
+typedef struct m_enum m_enum;
+typedef struct m_table m_table;
+typedef struct m_column m_column;
+typedef struct m_function m_function;
+
+typedef struct m_transition {
+    gen_loc loc;
+    size_t from;     /* index into values */
+    size_t nto;
+    size_t *to;
+} m_transition;
+
+struct m_enum {
+    const char *name;
+    gen_loc loc;
+    const char *comment, *renamed_from;
+    m_names values;
+    size_t ntransitions;
+    m_transition *transitions;
+};
+
+typedef enum m_type_kind {
+    T_SMALLINT, T_INTEGER, T_BIGINT, T_SERIAL, T_BIGSERIAL, T_BOOLEAN, T_REAL,
+    T_DOUBLE, T_NUMERIC, T_TEXT, T_VARCHAR, T_UUID, T_TIMESTAMPTZ, T_TIMESTAMP,
+    T_DATE, T_INTERVAL, T_JSON, T_JSONB, T_BYTEA, T_TSVECTOR, T_VECTOR, T_ENUM
+} m_type_kind;
+
+typedef struct m_type {
+    m_type_kind kind;
+    int p, s;            /* numeric(p,s), varchar(p), vector(p); -1 when absent */
+    bool array;          /* one-dimensional array of the element type */
+    const char *enum_name;
+    const m_enum *en;    /* resolved for T_ENUM */
+} m_type;
+
+typedef enum m_fk_action {
+    FK_NO_ACTION, FK_CASCADE, FK_SET_NULL, FK_SET_DEFAULT, FK_RESTRICT
+} m_fk_action;
+
+struct m_column {
+    const char *name;
+    gen_loc loc, type_loc;
+    m_type type;
+    bool nullable, primary_key, unique, secret;
+    const char *default_sql, *check, *generated, *comment, *renamed_from, *backfill;
+    const char *references;          /* "table.column" as written */
+    gen_loc references_loc;
+    m_fk_action on_delete, on_update;
+    m_table *table;
+};
+
+typedef struct m_index_col {
+    const char *name;
+    bool desc;
+} m_index_col;
+
+typedef struct m_index {
+    const char *name;                /* always set: explicit or derived */
+    gen_loc loc;
+    size_t ncols;
+    m_index_col *cols;
+    gen_loc *col_locs;
+    const char *expression, *where, *method;
+    m_names include;
+    bool unique, concurrently;
+} m_index;
+
+typedef struct m_unique {
+    const char *name;                /* NULL: PostgreSQL's default name */
+    gen_loc loc;
+    m_names columns;
+} m_unique;
+
+typedef struct m_check {
+    const char *name;
+    gen_loc loc;
+    const char *expr;
+} m_check;
+
+typedef struct m_fk {
+    const char *name;                /* NULL: PostgreSQL's default name */
+    gen_loc loc;
+    m_names columns;
+    const char *ref_table;
+    gen_loc ref_table_loc;
+    m_names ref_columns;
+    m_fk_action on_delete, on_update;
+    m_table *target;                 /* resolved */
+} m_fk;
+
+typedef enum m_partition_by { PART_LIST, PART_HASH, PART_RANGE } m_partition_by;
+
+typedef struct m_range {
+    const char *name, *from, *to;
+    gen_loc loc;
+} m_range;
+
+typedef struct m_partition {
+    gen_loc loc;
+    m_partition_by by;
+    const char *key, *source, *expression, *name_pattern, *default_name;
+    gen_loc key_loc, source_loc;
+    int count;
+    size_t nranges;
+    m_range *ranges;
+    m_column *key_col, *source_col;  /* resolved */
+} m_partition;
+
+enum { EV_INSERT = 1, EV_UPDATE = 2, EV_DELETE = 4, EV_TRUNCATE = 8 };
+
+typedef struct m_trigger {
+    const char *name, *function, *timing, *when;
+    gen_loc loc, function_loc;
+    unsigned events;
+    m_names columns;
+    bool for_each_row;
+    m_function *fn;                  /* resolved */
+} m_trigger;
+
+enum { OP_CREATE = 1, OP_GET = 2, OP_UPDATE = 4, OP_DELETE = 8, OP_LIST = 16, OP_ALL = 31 };
+
+typedef enum m_returns {
+    RET_ONE, RET_MANY, RET_EXEC, RET_EXECROWS, RET_COUNT, RET_COPY
+} m_returns;
+
+typedef enum m_paginate { PAGE_NONE, PAGE_OFFSET, PAGE_KEYSET } m_paginate;
+
+typedef struct m_param {
+    const char *name;
+    gen_loc loc;
+    m_type type;
+    bool typed;          /* type known (declared or inferred) */
+    bool declared;       /* from params: */
+    bool optional;       /* only inside [[ ]] fragments */
+    bool computed;       /* the partition key: bound from the source */
+    const m_column *from_column;     /* the column its type came from */
+} m_param;
+
+typedef struct m_result_col {
+    const char *name;
+    gen_loc loc;
+    m_type type;
+} m_result_col;
+
+typedef struct m_query {
+    const char *name;
+    gen_loc loc, sql_loc;
+    m_table *table;
+    m_returns returns;
+    const char *sql, *comment, *all_partitions, *unscoped;
+    m_paginate paginate;
+    m_names keyset;
+    m_names copy_columns;
+    int batch;
+    size_t nparams;
+    m_param *params;                 /* in order of first appearance */
+    size_t ncolumns;
+    m_result_col *columns;           /* declared result; none: the table row */
+    size_t nfragments;               /* optional [[ ]] fragments */
+} m_query;
+
+typedef struct m_view {
+    const char *name, *sql, *comment;
+    gen_loc loc;
+    bool materialized;
+    m_names depends_on;
+    size_t nindexes;
+    m_index *indexes;
+} m_view;
+
+typedef struct m_arg {
+    const char *name;
+    const char *type;
+} m_arg;
+
+struct m_function {
+    const char *name, *returns, *language, *volatility, *body, *comment;
+    gen_loc loc;
+    size_t nargs;
+    m_arg *args;
+};
+
+struct m_table {
+    const char *name;
+    gen_loc loc;
+    const char *comment, *renamed_from, *scope;
+    gen_loc scope_loc;
+    unsigned operations;
+    size_t ncolumns;
+    m_column *columns;
+    m_names primary_key;
+    size_t nuniques, nchecks, nfks, nindexes, ntriggers, nqueries;
+    m_unique *uniques;
+    m_check *checks;
+    m_fk *fks;
+    m_index *indexes;
+    m_trigger *triggers;
+    m_query *queries;
+    m_partition *partition;          /* NULL: not partitioned */
+    m_column *scope_col;             /* resolved */
+};
+
+typedef struct m_schema {
+    const char *file;
+    const char *name, *prefix;
+    unsigned long long hash;         /* of the source bytes */
+    size_t nenums, nfunctions, ntables, nviews;
+    m_enum *enums;
+    m_function *functions;
+    m_table *tables;
+    m_view *views;
+} m_schema;
+
+/* Reads, parses and validates a schema file. NULL after reporting errors. */
+m_schema *gen_schema_load(const char *path, gen_arena *a, gen_diag *d);
+/* The same from a buffer (tests, fuzzing); file is used in diagnostics. */
+m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_arena *a,
+                           gen_diag *d);
+
+m_table *m_find_table(const m_schema *s, const char *name);
+m_column *m_find_column(const m_table *t, const char *name);
+m_enum *m_find_enum(const m_schema *s, const char *name);
+m_function *m_find_function(const m_schema *s, const char *name);
+m_view *m_find_view(const m_schema *s, const char *name);
+
+/* Types: parsing, SQL spelling, comparison. */
+bool m_type_parse(const char *text, m_type *out);
+const char *m_type_sql(gen_arena *a, const m_type *t);   /* e.g. "varchar(64)", "text[]" */
+bool m_type_same(const m_type *a, const m_type *b);      /* ignores varchar length */
+const char *const *m_type_names(void);                   /* NULL-terminated, for hints */
+
+#endif

@@ -1,0 +1,56 @@
+/* Shared helpers of the parser and the validator: typed access to YAML nodes
+ * that reports a located error instead of returning garbage. */
+#ifndef SCHEMAC_GEN_PARSE_UTIL_H
+#define SCHEMAC_GEN_PARSE_UTIL_H
+
+#include "model.h"
+#include "yaml_tree.h"
+
+typedef struct pctx {
+    gen_arena *a;
+    gen_diag *d;
+    m_schema *s;
+} pctx;
+
+/* "did you mean" helper: the closest candidate within a small edit distance,
+ * or NULL. */
+const char *closest_name(const char *word, const char *const *candidates, size_t n);
+
+/* Reports keys of map that are not in allowed (NULL-terminated). */
+void check_keys(pctx *c, const ynode *map, const char *const *allowed, const char *what);
+
+/* True when n has kind k; otherwise reports "<what> must be <k>". */
+bool expect_kind(pctx *c, const ynode *n, ynode_kind k, const char *what);
+
+/* A scalar value of map[key]; NULL when absent (reported when required). */
+const char *get_text(pctx *c, const ynode *map, const char *key, bool required,
+                     const char *what);
+bool get_bool(pctx *c, const ynode *map, const char *key, bool dflt);
+int get_int(pctx *c, const ynode *map, const char *key, int dflt, int min, int max);
+/* A list of scalars (a single scalar is a list of one). */
+void get_names(pctx *c, const ynode *map, const char *key, m_names *out);
+
+/* Checks a SQL identifier: [a-z_][a-z0-9_]*, at most 63 bytes. */
+bool check_identifier(pctx *c, const char *name, gen_loc loc, const char *what);
+
+/* params: are parsed like result columns and turned into m_param by
+ * validation, which merges them with the parameters found in the SQL. */
+typedef struct declared_params {
+    size_t n;
+    m_result_col *items;
+} declared_params;
+
+typedef struct query_decls {
+    m_query *q;
+    declared_params params;
+} query_decls;
+
+/* Checks meaning once the shape is parsed; runs even after parse errors, so
+ * one run reports everything (it must tolerate missing pieces). */
+void gen_validate(pctx *c, query_decls *decls, size_t ndecls);
+void gen_validate_queries(pctx *c, query_decls *decls, size_t ndecls);
+
+/* Resolves an enum type name and checks sizes (varchar(0), numeric(p,s)). */
+void check_type(pctx *c, m_type *t, gen_loc loc);
+
+#endif
