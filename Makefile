@@ -112,6 +112,22 @@ $(BUILD)/tests/generated/%: $(BUILD)/obj/tests/generated/%.o $(GENERATED_OBJS) $
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
+# The YAML front end under libFuzzer (clang), for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR      = build/fuzz
+fuzz:
+	@sh mk/deps.sh clang libclang-rt-14-dev
+	@mkdir -p $(FUZZ_DIR)/corpus
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
+	    -D_POSIX_C_SOURCE=200809L -Igenerator -o $(FUZZ_DIR)/fuzz_schema \
+	    tests/fuzz/fuzz_schema.c $(GEN_LIB_SRCS) $$(pkg-config --libs yaml-0.1)
+	@for f in tests/invalid/*/schema.yaml; do \
+	    cp "$$f" "$(FUZZ_DIR)/corpus/$$(basename $$(dirname $$f)).yaml"; done
+	@cp $(SCHEMA) $(FUZZ_DIR)/corpus/schema.yaml
+	@$(FUZZ_DIR)/fuzz_schema -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus >$(FUZZ_DIR)/log 2>&1; \
+	    rc=$$?; grep -v '^"' $(FUZZ_DIR)/log | tail -n 12; exit $$rc
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(BUILD)/schemac $(DESTDIR)$(PREFIX)/bin/
