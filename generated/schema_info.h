@@ -2,6 +2,6 @@
 #ifndef SCHEMA_INFO_H
 #define SCHEMA_INFO_H
 
-#define SCHEMA_HASH "be97f08cdb5307ed"
+#define SCHEMA_HASH "ead073b9590a5fa4"
 
 #endif

@@ -156,6 +156,8 @@ typedef struct m_param {
     bool optional;       /* only inside [[ ]] fragments */
     bool computed;       /* the partition key: bound from the source */
     const m_column *from_column;     /* the column its type came from */
+    size_t ncompared;                /* columns it is compared with (scope and */
+    const m_column *compared[8];     /* partition rules look here) */
 } m_param;
 
 typedef struct m_result_col {

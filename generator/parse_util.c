@@ -141,6 +141,47 @@ void get_names(pctx *c, const ynode *map, const char *key, m_names *out)
     }
 }
 
+/* PostgreSQL's reserved key words (SQL Key Words appendix, "reserved" and
+ * "reserved (can be function or type)"): as names they would need quoting in
+ * every statement, so the schema refuses them. */
+static const char *const sql_reserved[] = {
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+    "authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
+    "column", "concurrently", "constraint", "create", "cross", "current_catalog",
+    "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
+    "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except",
+    "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having",
+    "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral",
+    "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not",
+    "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing",
+    "primary", "references", "returning", "right", "select", "session_user", "similar", "some",
+    "symmetric", "system_user", "table", "tablesample", "then", "to", "trailing", "true",
+    "union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window", "with",
+    NULL};
+
+/* C11 keywords and names the generated code uses itself: a column or
+ * parameter with one of these names would not compile. */
+static const char *const c_reserved[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+    "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
+    "conn", "arena", "err", "out", "rows", "nrows", "total", "page", NULL};
+
+static bool in_list(const char *name, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(name, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_c_name(const char *what)
+{
+    return strcmp(what, "column") == 0 || strcmp(what, "parameter") == 0 ||
+           strcmp(what, "argument") == 0;
+}
+
 bool check_identifier(pctx *c, const char *name, gen_loc loc, const char *what)
 {
     size_t len = strlen(name);
@@ -159,6 +200,18 @@ bool check_identifier(pctx *c, const char *name, gen_loc loc, const char *what)
         gen_error(c->d, loc,
                   "%s name '%s' is %zu bytes long; PostgreSQL identifiers are at most 63",
                   what, name, len);
+        return false;
+    }
+    if (strcmp(what, "enum value") != 0 && in_list(name, sql_reserved)) {
+        gen_error(c->d, loc, "%s name '%s' is a reserved word in PostgreSQL; choose another name",
+                  what, name);
+        return false;
+    }
+    if (is_c_name(what) && in_list(name, c_reserved)) {
+        gen_error(c->d, loc,
+                  "%s name '%s' would clash with a C keyword or a name of the generated code; "
+                  "choose another name",
+                  what, name);
         return false;
     }
     return true;

@@ -223,9 +223,36 @@ bool sql_tok_is(const sql_tok *t, const char *kw)
     return t->kind == TK_IDENT && strcmp(t->text, kw) == 0 && t->len == strlen(kw);
 }
 
-char *sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present,
-                 int (*param_index)(void *ctx, const char *name), void *ctx)
+/* The number of the parameter name in this variant, adding it when new. */
+static int variant_param(gen_arena *a, const char *name, sql_variant *v, size_t *cap)
 {
+    for (size_t i = 0; i < v->nparams; i++)
+        if (strcmp(v->params[i], name) == 0)
+            return (int)i + 1;
+    gen_grow(a, (void **)&v->params, cap, v->nparams + 1, sizeof *v->params);
+    v->params[v->nparams++] = name;
+    return (int)v->nparams;
+}
+
+/* Drops the blanks before a removed fragment, and the line break after it
+ * when the fragment had its line(s) to itself. */
+static size_t trim_before_dropped(gen_buf *b, const char *sql, size_t after)
+{
+    while (b->len && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t'))
+        b->data[--b->len] = '\0';
+    bool own_line = b->len == 0 || b->data[b->len - 1] == '\n';
+    size_t skip = after;
+    while (sql[skip] == ' ' || sql[skip] == '\t')
+        skip++;
+    if (own_line && sql[skip] == '\n')
+        return skip + 1;
+    return after;
+}
+
+sql_variant sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present)
+{
+    sql_variant v = {0};
+    size_t cap = 0;
     gen_buf b;
     gen_buf_init(&b, a);
     size_t copied = 0;
@@ -235,12 +262,16 @@ char *sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned p
         bool mark = t->kind == TK_FRAG_OPEN || t->kind == TK_FRAG_CLOSE;
         if (!dropped && !mark && t->kind != TK_PARAM)
             continue;
-        if (!dropped)
+        /* Text before a fragment's opening mark is outside the fragment. */
+        if (!dropped || t->kind == TK_FRAG_OPEN)
             gen_buf_add(&b, sql + copied, t->offset - copied);
-        if (t->kind == TK_PARAM && !dropped)
-            gen_buf_printf(&b, "$%d", param_index(ctx, t->text) + 1);
         copied = t->offset + t->len;
+        if (t->kind == TK_PARAM && !dropped)
+            gen_buf_printf(&b, "$%d", variant_param(a, t->text, &v, &cap));
+        else if (dropped && t->kind == TK_FRAG_CLOSE)
+            copied = trim_before_dropped(&b, sql, copied);
     }
     gen_buf_add(&b, sql + copied, strlen(sql) - copied);
-    return b.data ? b.data : gen_strdup(a, "");
+    v.sql = b.data ? b.data : gen_strdup(a, "");
+    return v;
 }

@@ -43,9 +43,15 @@ bool sql_tokenize(gen_arena *a, const char *sql, sql_scan *out);
 /* True when the token is the unquoted identifier/keyword kw (lower case). */
 bool sql_tok_is(const sql_tok *t, const char *kw);
 
-/* Renders sql with every :name replaced by "$<index+1>" (index from
- * param_index(name)) and the fragments whose bit is clear in present dropped. */
-char *sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present,
-                 int (*param_index)(void *ctx, const char *name), void *ctx);
+/* One variant of a query: the SQL with the fragments whose bit is clear in
+ * `present` dropped and every :name replaced by $n, numbered by first
+ * appearance in this variant; params[n-1] is the name bound to $n. */
+typedef struct sql_variant {
+    char *sql;
+    size_t nparams;
+    const char **params;
+} sql_variant;
+
+sql_variant sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present);
 
 #endif

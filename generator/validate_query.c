@@ -267,6 +267,8 @@ static void describe(const qctx *x, const evidence *e, char *buf, size_t size)
 
 static void note_evidence(qctx *x, m_param *p, const evidence *e, gen_loc loc)
 {
+    if (e->col && p->ncompared < sizeof p->compared / sizeof p->compared[0])
+        p->compared[p->ncompared++] = e->col;
     if (!p->typed) {
         p->type = e->type;
         p->typed = true;
@@ -322,9 +324,10 @@ static void apply_declared(qctx *x, const declared_params *dp)
                       d->name, x->q->name, d->name);
             continue;
         }
+        if (!p->typed || !m_type_same(&p->type, &d->type))
+            p->from_column = NULL;
         p->type = d->type;
         p->typed = p->declared = true;
-        p->from_column = NULL;
     }
 }
 
@@ -350,9 +353,12 @@ static void default_types(qctx *x)
 
 static const m_param *param_bound_to(const m_query *q, const m_column *col)
 {
-    for (size_t i = 0; col && i < q->nparams; i++)
-        if (q->params[i].from_column == col && !q->params[i].optional)
-            return &q->params[i];
+    for (size_t i = 0; col && i < q->nparams; i++) {
+        const m_param *p = &q->params[i];
+        for (size_t k = 0; k < p->ncompared && !p->optional; k++)
+            if (p->compared[k] == col)
+                return p;
+    }
     return NULL;
 }
 

@@ -4,21 +4,24 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "sqlscan.h"
 
-static const char *const param_order[] = {"id", "status", "name", "x", NULL};
-
-static int index_of(void *ctx, const char *name)
+/* Renders a variant and checks its parameter order ("a,b"). */
+static const char *render(gen_arena *a, const char *sql, const sql_scan *s, unsigned mask,
+                          const char *order)
 {
-    (void)ctx;
-    for (int i = 0; param_order[i]; i++)
-        if (strcmp(param_order[i], name) == 0)
-            return i;
-    return 99;
+    sql_variant v = sql_render(a, sql, s, mask);
+    char names[200] = "";
+    for (size_t i = 0; i < v.nparams; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "," : "",
+                 v.params[i]);
+    assert_string_equal(names, order);
+    return v.sql;
 }
 
 static void params_are_found_outside_literals(void **state)
@@ -47,12 +50,27 @@ static void fragments_render_per_variant(void **state)
     const char *sql = "SELECT * FROM t WHERE id = :id [[AND status = :status]] [[AND name = :name]] ORDER BY id";
     assert_true(sql_tokenize(a, sql, &s));
     assert_int_equal(s.nfragments, 2);
-    assert_string_equal(sql_render(a, sql, &s, 0, index_of, NULL),
-                        "SELECT * FROM t WHERE id = $1 ORDER BY id");
-    assert_string_equal(sql_render(a, sql, &s, 1, index_of, NULL),
+    assert_string_equal(render(a, sql, &s, 0, "id"), "SELECT * FROM t WHERE id = $1 ORDER BY id");
+    assert_string_equal(render(a, sql, &s, 1, "id,status"),
                         "SELECT * FROM t WHERE id = $1 AND status = $2 ORDER BY id");
-    assert_string_equal(sql_render(a, sql, &s, 3, index_of, NULL),
+    assert_string_equal(render(a, sql, &s, 2, "id,name"),
+                        "SELECT * FROM t WHERE id = $1 AND name = $2 ORDER BY id");
+    assert_string_equal(render(a, sql, &s, 3, "id,status,name"),
                         "SELECT * FROM t WHERE id = $1 AND status = $2 AND name = $3 ORDER BY id");
+    gen_arena_free(a);
+}
+
+static void fragments_on_their_own_lines_leave_no_blank_lines(void **state)
+{
+    (void)state;
+    gen_arena *a = gen_arena_new();
+    sql_scan s;
+    const char *sql = "UPDATE t SET\n    a = 1\n    [[, b = :b]]\n    [[, c = :c]]\nWHERE (id = :id OR f(:id))\nRETURNING *";
+    assert_true(sql_tokenize(a, sql, &s));
+    assert_string_equal(render(a, sql, &s, 0, "id"),
+                        "UPDATE t SET\n    a = 1\nWHERE (id = $1 OR f($1))\nRETURNING *");
+    assert_string_equal(render(a, sql, &s, 2, "c,id"),
+                        "UPDATE t SET\n    a = 1\n    , c = $1\nWHERE (id = $2 OR f($2))\nRETURNING *");
     gen_arena_free(a);
 }
 
@@ -86,6 +104,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(params_are_found_outside_literals),
         cmocka_unit_test(fragments_render_per_variant),
+        cmocka_unit_test(fragments_on_their_own_lines_leave_no_blank_lines),
         cmocka_unit_test(lexical_errors_are_reported_with_line),
         cmocka_unit_test(array_subscripts_are_not_fragments),
     };
