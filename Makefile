@@ -43,6 +43,14 @@ RT_OBJS       = $(patsubst %.c,$(BUILD)/obj/%.o,$(RT_SRCS))
 RT_PIC_OBJS   = $(patsubst %.c,$(BUILD)/pic/%.o,$(RT_SRCS))
 GENERATED_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(GENERATED_SRCS))
 
+# Built-in templates: mk/embed.sh compiles templates/*.tmpl into libschemacgen.a
+# (render.h: render_builtin[]). The directory is a prerequisite too, so adding or
+# removing a template regenerates the file.
+TEMPLATE_SRCS  = $(sort $(wildcard templates/*.tmpl))
+BUILTIN_C     := $(BUILD)/gen/templates_builtin.c
+BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
+GEN_LIB_OBJS  += $(BUILTIN_OBJ)
+
 .SECONDARY:
 .PHONY: all deps build generate test check run-tests install clean fuzz bench
 .DEFAULT_GOAL := all
@@ -97,7 +105,15 @@ $(BUILD)/libschemacgen.a: $(GEN_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/schemac: $(BUILD)/obj/generator/main.o $(BUILD)/libschemacgen.a
+$(BUILTIN_C): mk/embed.sh $(TEMPLATE_SRCS) $(wildcard templates)
+	@mkdir -p $(dir $@)
+	sh mk/embed.sh $(TEMPLATE_SRCS) >$@.tmp && mv $@.tmp $@
+
+$(BUILTIN_OBJ): $(BUILTIN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/schemac: $(BUILD)/obj/generator/main.o $(BUILD)/libschemacgen.a $(BUILD)/libschemac.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/generator/%: $(BUILD)/obj/tests/generator/%.o $(BUILD)/libschemacgen.a $(BUILD)/libschemac.a

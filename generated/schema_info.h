@@ -2,6 +2,6 @@
 #ifndef SCHEMA_INFO_H
 #define SCHEMA_INFO_H
 
-#define SCHEMA_HASH "ead073b9590a5fa4"
+#define SCHEMA_HASH "8caff473af439dd3"
 
 #endif

@@ -64,6 +64,7 @@ struct m_column {
     gen_loc loc, type_loc;
     m_type type;
     bool nullable, primary_key, unique, secret;
+    bool server_written;             /* set by a trigger or default, never by C */
     const char *default_sql, *check, *generated, *comment, *renamed_from, *backfill;
     const char *references;          /* "table.column" as written */
     gen_loc references_loc;
@@ -164,6 +165,7 @@ typedef struct m_result_col {
     const char *name;
     gen_loc loc;
     m_type type;
+    bool nullable;       /* result columns: NULL may come back */
 } m_result_col;
 
 typedef struct m_query {

@@ -187,7 +187,8 @@ static void parse_function(pctx *c, m_function *f, const ynode *key, const ynode
 
 static const char *const column_keys[] = {
     "type", "nullable", "default", "primary_key", "unique", "references", "on_delete",
-    "on_update", "check", "generated", "comment", "secret", "renamed_from", "backfill", NULL};
+    "on_update", "check", "generated", "comment", "secret", "renamed_from", "backfill",
+    "server_written", NULL};
 
 static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, const ynode *v)
 {
@@ -214,6 +215,7 @@ static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, c
     col->primary_key = get_bool(c, v, "primary_key", false);
     col->unique = get_bool(c, v, "unique", false);
     col->secret = get_bool(c, v, "secret", false);
+    col->server_written = get_bool(c, v, "server_written", false);
     col->default_sql = get_text(c, v, "default", false, "a column");
     col->check = get_text(c, v, "check", false, "a column");
     col->generated = get_text(c, v, "generated", false, "a column");
@@ -614,7 +616,17 @@ static void parse_declared_types(pctx *c, const ynode *m, const char *key, m_res
         rc->name = v->keys[i]->text;
         rc->loc = v->keys[i]->loc;
         check_identifier(c, rc->name, rc->loc, key[0] == 'p' ? "parameter" : "column");
-        parse_type(c, v->vals[i], &rc->type);
+        const ynode *spec = v->vals[i];
+        if (spec->kind == Y_MAP && key[0] == 'c') {
+            check_keys(c, spec, KEYS("type", "nullable"), "a result column");
+            rc->nullable = get_bool(c, spec, "nullable", false);
+            spec = ymap_get(spec, "type");
+            if (!spec) {
+                gen_error(c->d, rc->loc, "result column '%s' needs a 'type'", rc->name);
+                continue;
+            }
+        }
+        parse_type(c, spec, &rc->type);
     }
 }
 
