@@ -53,14 +53,28 @@ struct render_templates {
     size_t n, cap;
 };
 
+/* Like the arena: the generator is a batch compiler and aborts when memory
+ * runs out; template and lookup errors, though, are always reported. */
+static _Noreturn void out_of_memory(void)
+{
+    fputs("schemac: out of memory\n", stderr);
+    abort();
+}
+
 static void *xrealloc(void *p, size_t size)
 {
     p = realloc(p, size ? size : 1);
-    if (!p) {
-        fputs("schemac: out of memory\n", stderr);
-        abort();
-    }
+    if (!p)
+        out_of_memory();
     return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *copy = strdup(s);
+    if (!copy)
+        out_of_memory();
+    return copy;
 }
 
 static void set_error(char *err, size_t errsize, const char *fmt, ...)
@@ -131,9 +145,9 @@ static node *push_node(parser *p, node_kind kind, size_t off)
     node *n = &p->nodes[p->n++];
     memset(n, 0, sizeof *n);
     n->kind = kind;
-    size_t line_start;
-    locate(p, off, &n->line, &n->col, &line_start);
-    n->line_start = off == line_start;
+    n->line_start = off == 0 || p->src[off - 1] == '\n';
+    if (kind != NODE_TEXT) /* tags come in order: the cursor only moves forward */
+        locate(p, off, &n->line, &n->col, NULL);
     return n;
 }
 
@@ -381,8 +395,10 @@ static int parse(parser *p)
 
 render_templates *render_templates_new(void)
 {
-    return xrealloc(memset(xrealloc(NULL, sizeof(render_templates)), 0, sizeof(render_templates)),
-                    sizeof(render_templates));
+    render_templates *t = calloc(1, sizeof *t);
+    if (!t)
+        out_of_memory();
+    return t;
 }
 
 static void template_clear(template *t)
@@ -427,9 +443,7 @@ int render_templates_add(render_templates *t, const char *name, const char *text
         gen_arena_free(a);
         return -1;
     }
-    template parsed = {.name = strdup(name), .arena = a, .nodes = p.nodes, .n = p.n};
-    if (!parsed.name)
-        xrealloc(NULL, SIZE_MAX); /* aborts with the out-of-memory message */
+    template parsed = {.name = xstrdup(name), .arena = a, .nodes = p.nodes, .n = p.n};
     template *old = find_template(t, name, strlen(name));
     if (old) {
         template_clear(old);
@@ -496,10 +510,7 @@ static int list_templates(const char *dir, char ***names, size_t *count, char *e
         if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".tmpl"))
             continue;
         list = xrealloc(list, (n + 1) * sizeof(char *));
-        list[n] = strdup(e->d_name);
-        if (!list[n])
-            xrealloc(NULL, SIZE_MAX);
-        n++;
+        list[n++] = xstrdup(e->d_name);
     }
     closedir(d);
     qsort(list, n, sizeof(char *), compare_names);
@@ -897,7 +908,7 @@ int render(const render_templates *t, const char *name, json_t *ctx, char **out,
     }
     renderer r = {.set = t, .err = err, .errsize = errsize, .index_value = json_integer(0)};
     if (!r.index_value)
-        xrealloc(NULL, SIZE_MAX);
+        out_of_memory();
     put(&r.out, "", 0); /* an empty result is still a string */
     push_frame(&r, ctx, "", false, 0, 0);
     int rc = render_range(&r, top, 0, top->n);

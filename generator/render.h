@@ -85,7 +85,7 @@ int render_templates_has(const render_templates *t, const char *name);
 int render(const render_templates *t, const char *name, json_t *ctx, char **out, size_t *outlen,
            char *err, size_t errsize);
 
-/* The templates compiled into the binary from templates/*.tmpl by
+/* The templates compiled into the binary from every templates/NAME.tmpl by
  * mk/embed.sh (build/gen/templates_builtin.c); names are file names. */
 typedef struct render_builtin_template {
     const char *name;
