@@ -65,6 +65,7 @@ struct m_column {
     m_type type;
     bool nullable, primary_key, unique, secret;
     bool server_written;             /* set by a trigger or default, never by C */
+    bool uuid_text;                  /* format: uuid (or references such a column) */
     const char *default_sql, *check, *generated, *comment, *renamed_from, *backfill;
     const char *references;          /* "table.column" as written */
     gen_loc references_loc;

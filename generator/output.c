@@ -1,6 +1,8 @@
 #include "output.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +119,33 @@ int gen_output_write(const gen_output *o, const char *dir, size_t *written)
         }
         (*written)++;
     }
+    return 0;
+}
+
+static bool is_generated_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0 || strcmp(dot, ".sql") == 0);
+}
+
+int gen_output_prune(const gen_output *o, const char *dir, size_t *removed)
+{
+    *removed = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!is_generated_name(e->d_name))
+            continue;
+        bool produced = false;
+        for (size_t i = 0; i < o->n && !produced; i++)
+            produced = strcmp(o->files[i].name, e->d_name) == 0;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!produced && remove(path) == 0)
+            (*removed)++;
+    }
+    closedir(d);
     return 0;
 }
 

@@ -188,7 +188,7 @@ static void parse_function(pctx *c, m_function *f, const ynode *key, const ynode
 static const char *const column_keys[] = {
     "type", "nullable", "default", "primary_key", "unique", "references", "on_delete",
     "on_update", "check", "generated", "comment", "secret", "renamed_from", "backfill",
-    "server_written", NULL};
+    "server_written", "format", NULL};
 
 static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, const ynode *v)
 {
@@ -216,6 +216,10 @@ static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, c
     col->unique = get_bool(c, v, "unique", false);
     col->secret = get_bool(c, v, "secret", false);
     col->server_written = get_bool(c, v, "server_written", false);
+    const char *format = get_text(c, v, "format", false, "a column");
+    if (format && strcmp(format, "uuid") != 0)
+        gen_error(c->d, ymap_get(v, "format")->loc, "'format' must be uuid, not '%s'", format);
+    col->uuid_text = format != NULL;
     col->default_sql = get_text(c, v, "default", false, "a column");
     col->check = get_text(c, v, "check", false, "a column");
     col->generated = get_text(c, v, "generated", false, "a column");

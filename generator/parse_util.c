@@ -166,7 +166,7 @@ static const char *const c_reserved[] = {
     "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
     "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
     "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
-    "conn", "arena", "err", "out", "rows", "nrows", "total", "page", NULL};
+    "conn", "arena", "err", "out", "page", NULL};
 
 static bool in_list(const char *name, const char *const *list)
 {
@@ -207,7 +207,8 @@ bool check_identifier(pctx *c, const char *name, gen_loc loc, const char *what)
                   what, name);
         return false;
     }
-    if (is_c_name(what) && in_list(name, c_reserved)) {
+    if (is_c_name(what) && (in_list(name, c_reserved) || strncmp(name, "out_", 4) == 0 ||
+                            strncmp(name, "sc_", 3) == 0)) {
         gen_error(c->d, loc,
                   "%s name '%s' would clash with a C keyword or a name of the generated code; "
                   "choose another name",

@@ -249,7 +249,8 @@ static size_t trim_before_dropped(gen_buf *b, const char *sql, size_t after)
     return after;
 }
 
-sql_variant sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present)
+sql_variant sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present,
+                       sql_rewrite_fn rewrite, void *ctx)
 {
     sql_variant v = {0};
     size_t cap = 0;
@@ -260,13 +261,17 @@ sql_variant sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsi
         const sql_tok *t = &scan->toks[i];
         bool dropped = t->fragment >= 0 && !(present & (1u << t->fragment));
         bool mark = t->kind == TK_FRAG_OPEN || t->kind == TK_FRAG_CLOSE;
-        if (!dropped && !mark && t->kind != TK_PARAM)
+        const char *replacement = NULL;
+        if (!dropped && !mark && t->kind != TK_PARAM &&
+            !(rewrite && (replacement = rewrite(ctx, scan, i))))
             continue;
         /* Text before a fragment's opening mark is outside the fragment. */
         if (!dropped || t->kind == TK_FRAG_OPEN)
             gen_buf_add(&b, sql + copied, t->offset - copied);
         copied = t->offset + t->len;
-        if (t->kind == TK_PARAM && !dropped)
+        if (replacement)
+            gen_buf_puts(&b, replacement);
+        else if (t->kind == TK_PARAM && !dropped)
             gen_buf_printf(&b, "$%d", variant_param(a, t->text, &v, &cap));
         else if (dropped && t->kind == TK_FRAG_CLOSE)
             copied = trim_before_dropped(&b, sql, copied);

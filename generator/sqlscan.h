@@ -52,6 +52,11 @@ typedef struct sql_variant {
     const char **params;
 } sql_variant;
 
-sql_variant sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present);
+/* Returns the text that replaces token i, or NULL to keep it (used to expand
+ * `*` into explicit columns and to qualify names with their schema). */
+typedef const char *(*sql_rewrite_fn)(void *ctx, const sql_scan *scan, size_t i);
+
+sql_variant sql_render(gen_arena *a, const char *sql, const sql_scan *scan, unsigned present,
+                       sql_rewrite_fn rewrite, void *ctx);
 
 #endif

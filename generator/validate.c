@@ -116,6 +116,9 @@ void check_type(pctx *c, m_type *t, gen_loc loc)
 static void check_column(pctx *c, m_column *col)
 {
     check_type(c, &col->type, col->type_loc);
+    if (col->uuid_text && col->type.kind != T_VARCHAR && col->type.kind != T_TEXT)
+        gen_error(c->d, col->loc, "format: uuid is for text or varchar columns ('%s' is %s)",
+                  col->name, m_type_sql(c->a, &col->type));
     bool serial = col->type.kind == T_SERIAL || col->type.kind == T_BIGSERIAL;
     if (serial && col->default_sql)
         gen_error(c->d, col->loc, "column '%s' is %s and cannot also have a default", col->name,
@@ -308,6 +311,9 @@ static void check_column_reference(pctx *c, m_table *t, m_column *col)
     const char *ref = dot + 1;
     m_names refs = {1, &ref, &col->references_loc};
     check_fk_pair(c, t, &cols, target, &refs, col->references_loc, col->on_delete);
+    const m_column *to = m_find_column(target, ref);
+    if (to && to->uuid_text)
+        col->uuid_text = true; /* a reference to a UUID is one too */
 }
 
 static void check_table_fks(pctx *c, m_table *t)
@@ -322,6 +328,12 @@ static void check_table_fks(pctx *c, m_table *t)
         if (!fk->ref_columns.n)
             fk->ref_columns = fk->target->primary_key;
         check_fk_pair(c, t, &fk->columns, fk->target, &fk->ref_columns, fk->loc, fk->on_delete);
+        for (size_t k = 0; k < fk->columns.n && k < fk->ref_columns.n; k++) {
+            m_column *from = m_find_column(t, fk->columns.items[k]);
+            const m_column *to = m_find_column(fk->target, fk->ref_columns.items[k]);
+            if (from && to && to->uuid_text)
+                from->uuid_text = true;
+        }
     }
 }
 

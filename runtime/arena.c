@@ -9,10 +9,38 @@ typedef struct sc_block {
     max_align_t data[];
 } sc_block;
 
+typedef struct sc_deferred {
+    struct sc_deferred *next;
+    void (*fn)(void *);
+    void *ptr;
+} sc_deferred;
+
 struct sc_arena {
     sc_block *head;   /* the block being filled; older blocks follow */
     size_t block_size;
+    sc_deferred *deferred; /* run at reset and free: JSON references */
 };
+
+int sc_arena_defer(sc_arena *a, void (*fn)(void *), void *ptr);
+int sc_arena_defer(sc_arena *a, void (*fn)(void *), void *ptr)
+{
+    sc_deferred *d = malloc(sizeof *d);
+    if (!d)
+        return -1;
+    *d = (sc_deferred){a->deferred, fn, ptr};
+    a->deferred = d;
+    return 0;
+}
+
+static void run_deferred(sc_arena *a)
+{
+    while (a->deferred) {
+        sc_deferred *d = a->deferred;
+        a->deferred = d->next;
+        d->fn(d->ptr);
+        free(d);
+    }
+}
 
 sc_arena *sc_arena_new(size_t block_size)
 {
@@ -35,6 +63,7 @@ void sc_arena_free(sc_arena *a)
 {
     if (!a)
         return;
+    run_deferred(a);
     free_blocks(a->head);
     free(a);
 }
@@ -42,7 +71,10 @@ void sc_arena_free(sc_arena *a)
 /* Keeps the first block so that a reset-and-refill loop does not churn malloc. */
 void sc_arena_reset(sc_arena *a)
 {
-    if (!a || !a->head)
+    if (!a)
+        return;
+    run_deferred(a);
+    if (!a->head)
         return;
     sc_block *keep = a->head;
     while (keep->next)

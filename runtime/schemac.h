@@ -6,8 +6,11 @@
 #ifndef SCHEMAC_H
 #define SCHEMAC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <libpq-fe.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +67,436 @@ void sc_arena_reset(sc_arena *a);
 /* Aligned for any type; NULL when memory is exhausted. */
 void *sc_arena_alloc(sc_arena *a, size_t size);
 char *sc_arena_strndup(sc_arena *a, const char *s, size_t n);
+
+/* ---------------------------------------------------------------------------
+ * Errors
+ *
+ * An sc_error must start zeroed (sc_error_clear or `sc_error e = {0}`): the
+ * first error set on it wins, later ones are ignored, so the innermost cause
+ * survives the unwinding. Every pointer argument named err may be NULL.
+ * ------------------------------------------------------------------------- */
+
+void sc_error_clear(sc_error *err);
+
+/* Sets category and a printf-style message (if err is still empty) and
+ * returns category, so that `return sc_error_set(err, SC_INVALID_INPUT,
+ * "id is NULL");` reads as one step. Generated code uses it for argument
+ * checks. */
+int sc_error_set(sc_error *err, int category, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* The category of a SQLSTATE: 23505 -> SC_CONFLICT, 23503 -> SC_FOREIGN_KEY,
+ * 23514 -> SC_CHECK, 23502 -> SC_NOT_NULL, 40001 -> SC_SERIALIZATION,
+ * 40P01 -> SC_DEADLOCK, 57014 -> SC_QUERY_TIMEOUT, 55P03 -> SC_LOCK_TIMEOUT,
+ * 08xxx / 57P01 / 57P02 / 57P03 / 57P05 / 25P03 -> SC_CONNECTION,
+ * 22xxx -> SC_INVALID_INPUT, 42501 / 28xxx -> SC_ACCESS_DENIED,
+ * 02000 / P0002 -> SC_NOT_FOUND, anything else (or NULL) -> SC_DATABASE. */
+int sc_sqlstate_category(const char *sqlstate);
+
+/* Fills err from a failed result: SQLSTATE, category, constraint, table,
+ * primary message and detail (PG_DIAG_*). A NULL result, or a result without
+ * SQLSTATE on a connection whose status is CONNECTION_BAD, is a lost
+ * connection (SC_CONNECTION): a lost connection has no SQLSTATE. Returns the
+ * category. Does not clear the result. */
+int sc_error_from_result(sc_error *err, const PGresult *res, const PGconn *pg);
+
+/* True for categories that sc_tx_run retries: serialization failures,
+ * deadlocks and connections lost before COMMIT was sent. */
+bool sc_status_is_retryable(int status);
+
+/* ---------------------------------------------------------------------------
+ * Logging
+ *
+ * The runtime logs through a callback set per pool (sc_pool_config.log_fn).
+ * Without one, every level but DEBUG goes to stderr. Levels: DEBUG for
+ * server notices and "connecting to <redacted conninfo>", INFO for echo
+ * (DB_ECHO, DB_ECHO_POOL), pre-ping replacements and retries, WARN for lost
+ * connections and dirty returns, ERROR for leaks and unknown commits.
+ * Log lines never contain a password: connection strings are redacted, and
+ * the values of parameters flagged SC_PARAM_SECRET are printed as `***`.
+ * The callback may be called from any thread that uses the pool,
+ * concurrently; the message is only valid during the call.
+ * ------------------------------------------------------------------------- */
+
+enum { SC_LOG_DEBUG = 0, SC_LOG_INFO, SC_LOG_WARN, SC_LOG_ERROR };
+
+typedef void (*sc_log_fn)(void *ctx, int level, const char *message);
+
+/* Writes a libpq connection string (key=value or postgresql:// URL) into buf
+ * with any password replaced by `***`, truncated to n bytes (always
+ * terminated). A string libpq cannot parse is written as
+ * `<unparseable connection string>`, since it might hold a password in an
+ * unknown place. Returns buf. */
+char *sc_conninfo_redact(const char *conninfo, char *buf, size_t n);
+
+/* ---------------------------------------------------------------------------
+ * Pool configuration
+ * ------------------------------------------------------------------------- */
+
+/* How statements reach the server.
+ * SC_POOLER_NONE: direct connection (or PgBouncer in session mode). Statements
+ *   are prepared once per connection and cached; server settings are sent
+ *   once per connection with SET.
+ * SC_POOLER_TRANSACTION: PgBouncer in transaction mode. Every statement goes
+ *   out with PQexecParams (one Sync, nothing prepared kept across calls:
+ *   PgBouncer 1.18 can run another client's unnamed statement otherwise), and
+ *   server settings are sent with SET LOCAL at every sc_tx_begin, because a
+ *   session SET would leak to other clients. Session advisory locks leak too,
+ *   so the migration runner must check sc_pool_pooler and refuse to run. */
+typedef enum sc_pooler_mode { SC_POOLER_NONE = 0, SC_POOLER_TRANSACTION = 1 } sc_pooler_mode;
+
+typedef struct sc_pool_config {
+    /* libpq connection string or URL; NULL or "" = libpq's defaults (PG*
+     * environment variables). The pool copies it. */
+    const char *conninfo;
+    int pool_size;          /* connections kept open (DB_POOL_SIZE), >= 1 */
+    int max_overflow;       /* extra connections under load, closed when
+                               returned (DB_MAX_OVERFLOW), >= 0 */
+    double timeout_s;       /* wait for a free connection, then SC_TIMEOUT
+                               (DB_POOL_TIMEOUT); 0 = do not wait */
+    double recycle_s;       /* replace connections older than this
+                               (DB_POOL_RECYCLE); <= 0 = never */
+    bool pre_ping;          /* check an idle connection with a round trip
+                               before handing it out, replace it if dead
+                               (DB_POOL_PRE_PING) */
+    /* Server settings sent when a connection opens (see sc_pooler_mode).
+     * 0 = leave the server's setting alone. */
+    int statement_timeout_ms;             /* DB_QUERY_TIMEOUT * 1000 */
+    int lock_timeout_ms;
+    int idle_in_transaction_timeout_ms;
+    bool jit_off;
+    const char *application_name;         /* NULL = the URL's, else "schemac" */
+    /* sc_tx_run: attempts after the first (DB_RETRY_LIMIT) and the first
+     * back-off (DB_RETRY_INTERVAL, doubled per attempt, capped at 30 s). */
+    int retry_limit;
+    double retry_interval_s;
+    bool echo;                            /* DB_ECHO: log every statement */
+    bool echo_pool;                       /* DB_ECHO_POOL: log checkouts/returns */
+    sc_pooler_mode pooler;                /* DB_POOLER=transaction */
+    sc_log_fn log_fn;                     /* NULL: stderr */
+    void *log_ctx;
+    /* Owned by the config when sc_pool_config_from_env built conninfo;
+     * released by sc_pool_config_cleanup. Do not set by hand. */
+    char *owned_conninfo;
+} sc_pool_config;
+
+/* Defaults, those of spec 001 §5 and §9: pool_size 20, max_overflow 40,
+ * timeout 30 s, recycle 3600 s, pre_ping on, statement_timeout 30 s,
+ * lock_timeout 5 s, idle_in_transaction 60 s, jit off, 3 retries from 0.5 s,
+ * echo off, no pooler, conninfo NULL. */
+void sc_pool_config_init(sc_pool_config *cfg);
+
+/* sc_pool_config_init, then the environment, read through getenv-like
+ * `lookup` (ctx is passed through; tests use a table):
+ *   DATABASE_URL  postgresql://, postgres:// and the SQLAlchemy spellings
+ *                 postgresql+asyncpg:// / postgresql+psycopg2:// (asyncpg's
+ *                 ?ssl=X becomes sslmode=X);
+ *   POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER,
+ *   POSTGRES_PASSWORD when DATABASE_URL is absent;
+ *   DB_POOL_SIZE, DB_MAX_OVERFLOW (integers), DB_POOL_TIMEOUT,
+ *   DB_POOL_RECYCLE (seconds, decimals allowed; recycle -1 = never),
+ *   DB_POOL_PRE_PING, DB_ECHO, DB_ECHO_POOL (true/false/1/0/yes/no/on/off),
+ *   DB_QUERY_TIMEOUT (seconds), DB_RETRY_LIMIT (integer),
+ *   DB_RETRY_INTERVAL (seconds), DB_POOLER (none|session|transaction).
+ * Unset or empty variables keep the default. A malformed value is
+ * SC_INVALID_INPUT with a message naming the variable (never its value when
+ * it could hold a password). On failure cfg is left cleaned up. */
+typedef const char *(*sc_env_lookup_fn)(const char *name, void *ctx);
+int sc_pool_config_from_lookup(sc_pool_config *cfg, sc_env_lookup_fn lookup, void *ctx,
+                               sc_error *err);
+/* The same with getenv. */
+int sc_pool_config_from_env(sc_pool_config *cfg, sc_error *err);
+/* Frees what sc_pool_config_from_env allocated; the config keeps its numbers
+ * but conninfo becomes NULL. NULL-safe, idempotent. */
+void sc_pool_config_cleanup(sc_pool_config *cfg);
+
+/* ---------------------------------------------------------------------------
+ * Pool and connections
+ *
+ * Thread-safe. A connection is borrowed with sc_pool_acquire and given back
+ * with sc_pool_release by the thread that uses it; one connection is used by
+ * one thread at a time. Idle connections are reused most-recently-used first
+ * (their statement caches are warm).
+ *
+ *   sc_pool_config cfg;
+ *   sc_error err = {0};
+ *   sc_pool *pool = NULL;
+ *   int rc = sc_pool_config_from_env(&cfg, &err);
+ *   if (rc == SC_OK)
+ *       rc = sc_pool_open(&cfg, &pool, &err);
+ *   sc_pool_config_cleanup(&cfg);          // the pool keeps its own copy
+ *   sc_conn *c = NULL;
+ *   if (rc == SC_OK && (rc = sc_pool_acquire(pool, &c, &err)) == SC_OK) {
+ *       rc = sc_exec(c, &some_static_stmt, values, NULL, NULL, 1, &res, &err);
+ *       ...
+ *       sc_pool_release(pool, c);
+ *   }
+ *   sc_pool_close(pool);                   // returns the number of leaks
+ * ------------------------------------------------------------------------- */
+
+typedef struct sc_pool sc_pool; /* opaque */
+typedef struct sc_conn sc_conn; /* opaque, borrowed from a pool */
+
+/* Copies cfg (and its strings), checks it and opens no connection yet:
+ * connections open on demand. SC_INVALID_INPUT for a bad config
+ * (including a conninfo libpq cannot parse), SC_NO_MEMORY. */
+int sc_pool_open(const sc_pool_config *cfg, sc_pool **out, sc_error *err);
+
+/* Closes every idle connection. No thread may still be waiting in
+ * sc_pool_acquire. Connections still borrowed are leaks: each
+ * is reported through the log callback (its age and backend pid) and then
+ * closed; using one afterwards is undefined. Returns the number of leaked
+ * connections (0 on a clean close). NULL-safe. */
+int sc_pool_close(sc_pool *p);
+
+/* Hands out a connection that is idle (not in a transaction) and, with
+ * pre_ping, alive. Waits up to timeout_s for one, then SC_TIMEOUT. Opens a new
+ * one while fewer than pool_size + max_overflow are open (SC_CONNECTION if
+ * the server refuses; opening is bounded by libpq's connect_timeout, not by
+ * timeout_s). A connection older than recycle_s, or dead (pre_ping), is
+ * replaced invisibly. */
+int sc_pool_acquire(sc_pool *p, sc_conn **out, sc_error *err);
+
+/* Gives a connection back. A connection returned inside a transaction is
+ * rolled back first (and logged as a warning); one that is broken, busy,
+ * older than recycle_s, or above pool_size is closed. NULL-safe. */
+void sc_pool_release(sc_pool *p, sc_conn *c);
+
+typedef struct sc_pool_stats {
+    int open;            /* connections open or being opened */
+    int idle;
+    int in_use;          /* borrowed right now */
+    int waiting;         /* threads blocked in sc_pool_acquire */
+    uint64_t acquired;   /* successful acquires */
+    uint64_t connects;   /* connections opened */
+    uint64_t recycled;   /* closed for age */
+    uint64_t ping_failures;   /* idle connections found dead by pre_ping */
+    uint64_t dirty_returns;   /* returned inside a transaction */
+    uint64_t evicted;    /* closed because broken */
+    uint64_t timeouts;   /* acquires that gave SC_TIMEOUT */
+} sc_pool_stats;
+
+void sc_pool_get_stats(sc_pool *p, sc_pool_stats *out);
+sc_pooler_mode sc_pool_pooler(const sc_pool *p);
+
+/* The libpq connection, for COPY, pipelines and other advanced paths. Leave
+ * it idle (no transaction) before sc_pool_release, or it is rolled back. */
+PGconn *sc_conn_pg(sc_conn *c);
+sc_pool *sc_conn_pool(sc_conn *c);
+/* Seconds since the connection was opened. */
+double sc_conn_age(const sc_conn *c);
+/* Marks the connection unusable: sc_pool_release closes it. The runtime does
+ * this itself on a lost connection (NULL result or CONNECTION_BAD, or
+ * SQLSTATE 08xxx, 57P01, 57P02, 57P05, 25P03). */
+void sc_conn_invalidate(sc_conn *c);
+bool sc_conn_is_broken(const sc_conn *c);
+/* Server-side statements the cache currently holds on this connection. */
+size_t sc_conn_cached_statements(const sc_conn *c);
+
+/* ---------------------------------------------------------------------------
+ * Statements
+ *
+ * Generated code describes each statement once, as a static const sc_stmt,
+ * and runs it with sc_exec. Parameters are always bound, never spliced.
+ * The per-connection cache is keyed by the descriptor's address, so a
+ * descriptor must live as long as the pool and never change (static const).
+ * For SQL built at run time use sc_exec_params, which caches nothing.
+ * ------------------------------------------------------------------------- */
+
+#define SC_PARAM_SECRET 0x01u /* never logged: passwords, tokens, keys */
+
+typedef struct sc_stmt {
+    const char *name;              /* stable, for logs: "sm_collections_get_by_uuid" */
+    const char *sql;               /* with $1..$n placeholders */
+    int nparams;
+    const Oid *param_types;        /* nparams OIDs, or NULL: the server infers */
+    const unsigned char *param_flags; /* nparams SC_PARAM_* flags, or NULL */
+} sc_stmt;
+
+/* Runs a statement. values/lengths/formats follow PQexecParams (lengths and
+ * formats may be NULL for all-text parameters; values[i] NULL is SQL NULL);
+ * result_format 0 = text, 1 = binary.
+ * Without a pooler the statement is prepared on first use on this connection
+ * (cached by descriptor address, under a name unique to the connection) and
+ * then executed with PQexecPrepared. With SC_POOLER_TRANSACTION it goes out
+ * with PQexecParams.
+ * On SC_OK *out holds the successful result (TUPLES_OK, COMMAND_OK, or
+ * COPY_IN / COPY_OUT for a COPY, continued on sc_conn_pg) that the caller
+ * must PQclear (out may be NULL: the result is cleared). On failure *out is
+ * NULL, err is filled, and a lost connection marks the connection broken.
+ * With echo the statement is logged with its duration. */
+int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,
+            const int *formats, int result_format, PGresult **out, sc_error *err);
+
+/* A one-off statement with text parameters (no descriptor, nothing cached:
+ * PQexecParams), for SQL built at run time such as the health report's. Never
+ * splice values into sql: bind them. Same result rules as sc_exec. With echo
+ * its parameter values are logged (there are no flags): pass no secrets. */
+int sc_exec_params(sc_conn *c, const char *sql, int nparams, const char *const *values,
+                   PGresult **out, sc_error *err);
+
+/* A parameterless utility statement (simple query protocol, may hold several
+ * statements), e.g. DDL in tests or "LOCK TABLE". Same result rules as
+ * sc_exec. */
+int sc_exec_sql(sc_conn *c, const char *sql, PGresult **out, sc_error *err);
+
+/* ---------------------------------------------------------------------------
+ * Transactions
+ * ------------------------------------------------------------------------- */
+
+typedef enum sc_isolation {
+    SC_ISOLATION_DEFAULT = 0, /* the server's default_transaction_isolation */
+    SC_ISOLATION_READ_COMMITTED,
+    SC_ISOLATION_REPEATABLE_READ,
+    SC_ISOLATION_SERIALIZABLE
+} sc_isolation;
+
+typedef struct sc_tx_options {
+    sc_isolation isolation;
+    bool read_only;
+    bool deferrable;        /* only with SERIALIZABLE READ ONLY */
+    int retry_limit;        /* sc_tx_run: < 0 = the pool's (DB_RETRY_LIMIT) */
+    double retry_interval_s; /* sc_tx_run: < 0 = the pool's (DB_RETRY_INTERVAL) */
+} sc_tx_options;
+
+/* Options meaning "the defaults": isolation default, read-write, the pool's
+ * retry settings. A NULL sc_tx_options * means the same. */
+#define SC_TX_OPTIONS_DEFAULT {SC_ISOLATION_DEFAULT, false, false, -1, -1.0}
+
+/* Starts a transaction, or inside one a savepoint (options are then ignored).
+ * In SC_POOLER_TRANSACTION mode the server settings follow as SET LOCAL. */
+int sc_tx_begin(sc_conn *c, const sc_tx_options *o, sc_error *err);
+
+/* Commits the innermost level: RELEASE SAVEPOINT, or COMMIT at the top.
+ * A connection lost after COMMIT was sent gives SC_COMMIT_UNKNOWN: the
+ * transaction may or may not have committed. One lost before it was sent
+ * gives SC_CONNECTION (rolled back by the server). A COMMIT the server turned
+ * into ROLLBACK (the transaction had failed) gives SC_DATABASE with SQLSTATE
+ * 25P02. SC_MISUSE outside a transaction. */
+int sc_tx_commit(sc_conn *c, sc_error *err);
+
+/* Rolls back the innermost level: ROLLBACK TO SAVEPOINT (the outer
+ * transaction continues), or ROLLBACK at the top. On a lost connection it
+ * reports SC_CONNECTION but the transaction is gone anyway. */
+int sc_tx_rollback(sc_conn *c, sc_error *err);
+
+/* Nesting depth: 0 outside a transaction, 1 in it, 2+ in savepoints. */
+int sc_tx_depth(const sc_conn *c);
+
+/* Runs fn in a transaction on a connection from p, and commits if fn returns
+ * SC_OK (else rolls back and returns fn's status, with fn's error). Retries
+ * the whole transaction - a fresh connection, fn called again - on
+ * SC_SERIALIZATION, SC_DEADLOCK and SC_CONNECTION (lost before COMMIT was
+ * sent, or refused at acquire), up to retry_limit extra attempts, sleeping
+ * retry_interval_s * 2^(attempt-1) between them. SC_COMMIT_UNKNOWN is never
+ * retried: the caller must find out whether the work landed.
+ * fn gets an error struct (fresh per attempt) to pass to the calls it makes;
+ * fn must be safe to run more than once. */
+typedef int (*sc_tx_fn)(sc_conn *c, void *ctx, sc_error *err);
+int sc_tx_run(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_error *err);
+
+/* ---------------------------------------------------------------------------
+ * Health (spec 001 §11, 002 §7.3)
+ * ------------------------------------------------------------------------- */
+
+typedef struct sc_health {
+    bool ok;                 /* SELECT 1 returned 1 */
+    int server_version;      /* e.g. 150018 */
+    bool in_recovery;        /* a standby */
+    sc_pool_stats pool;
+} sc_health;
+
+/* Acquires a connection, runs SELECT 1, releases it. SC_OK and out->ok only
+ * when the server answered 1. */
+int sc_health_check(sc_pool *p, sc_health *out, sc_error *err);
+
+/* The partitioned table to inspect: the key must equal
+ * abs(hashtext(source::text)::bigint) % modulus (INT_MIN-safe, ERRATA 4). */
+typedef struct sc_partition_spec {
+    const char *table;          /* "chunks" or "public.chunks" */
+    const char *key_column;     /* "partition_key", or NULL (native HASH) */
+    const char *source_column;  /* "collection_id", or NULL */
+    int modulus;                /* 100; ignored without key_column */
+} sc_partition_spec;
+
+/* How the partition key is produced (spec 001 §11 "detect_implementation",
+ * corrected by ERRATA 1, 2 and 5). */
+typedef enum sc_partition_impl {
+    SC_PART_NOT_PARTITIONED = 0,
+    SC_PART_NATIVE_HASH,        /* PARTITION BY HASH: the server routes */
+    SC_PART_LIST_EXPRESSION,    /* LIST on an expression: no PK possible */
+    SC_PART_WRITER_CHECKED,     /* LIST on a key column with a CHECK (ERRATA 5) */
+    SC_PART_WRITER_TRIGGER,     /* LIST on a key column, a trigger validates */
+    SC_PART_WRITER_UNGUARDED,   /* LIST on a key column, nothing checks it */
+    SC_PART_OTHER               /* RANGE, or something else */
+} sc_partition_impl;
+
+const char *sc_partition_impl_name(sc_partition_impl impl);
+
+/* A partition against the average (002 §2.4 partition_health): HOT above
+ * 150 % of the average row count, COLD below 50 %, EMPTY with no rows while
+ * others have some. */
+typedef enum sc_partition_status {
+    SC_PARTITION_NORMAL = 0,
+    SC_PARTITION_HOT,
+    SC_PARTITION_COLD,
+    SC_PARTITION_EMPTY
+} sc_partition_status;
+
+const char *sc_partition_status_name(sc_partition_status status); /* "NORMAL", ... */
+
+typedef struct sc_partition_info {
+    char name[64];              /* leaf partition, e.g. "chunks_part_07" */
+    int64_t rows;               /* counted */
+    int64_t bytes;              /* pg_relation_size */
+    int64_t dead_rows;          /* pg_stat_user_tables.n_dead_tup */
+    double relative_size;       /* rows / average rows per partition * 100 */
+    sc_partition_status status;
+} sc_partition_info;
+
+typedef struct sc_partition_report {
+    sc_partition_impl impl;
+    char strategy;              /* 'l', 'h', 'r', or 0 when not partitioned */
+    bool key_has_check;         /* a CHECK mentions hashtext and the key */
+    bool has_insert_trigger;
+    int partitions;             /* leaf partitions attached */
+    /* Verification: rows whose key differs from the function of the source
+     * (skipped, verified = false, when key_column or source_column is NULL). */
+    bool verified;
+    int64_t rows;
+    int64_t mismatched_rows;
+    int64_t null_keys;
+    /* Distribution over the leaves. */
+    int partitions_used;        /* leaves holding at least one row */
+    int64_t min_rows, max_rows; /* over all leaves */
+    double avg_rows;            /* rows / partitions */
+    double skew_ratio;          /* max_rows / avg_rows; 0 with no rows */
+    int hot, cold, empty;       /* partitions in each non-NORMAL status */
+    sc_partition_info *info;    /* partitions entries, in the arena */
+} sc_partition_report;
+
+/* Fills the report: implementation detection from the catalogs, key
+ * verification and the distribution by counting rows (a full scan: run it on
+ * a replica or off-peak). The per-partition array lives in arena a.
+ * SC_NOT_FOUND if the table does not exist, SC_INVALID_INPUT for a bad spec. */
+int sc_partition_report_run(sc_conn *c, sc_arena *a, const sc_partition_spec *spec,
+                            sc_partition_report *out, sc_error *err);
+
+/* Human-readable report (like spec 001's format_health_report) into buf,
+ * truncated to n bytes. Returns the length it needed (snprintf-style). */
+size_t sc_partition_report_format(const sc_partition_report *r, char *buf, size_t n);
+
+/* ---------------------------------------------------------------------------
+ * Testing
+ * ------------------------------------------------------------------------- */
+
+/* Fault injection: the nth runtime allocation from now fails (0 = none), so
+ * tests can check that every path returns SC_NO_MEMORY and leaks nothing.
+ * Process-wide; not for production use. */
+void sc_test_fail_allocation(long n);
 
 #ifdef __cplusplus
 }

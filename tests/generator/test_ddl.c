@@ -116,7 +116,7 @@ static void wrong_partition_key_is_rejected(void **state)
 static void prepare_variant(fixture *f, const m_query *q, const sql_scan *scan, unsigned mask)
 {
     static int seq;
-    char *sql = sql_render(f->arena, q->sql, scan, mask).sql;
+    char *sql = sql_render(f->arena, q->sql, scan, mask, NULL, NULL).sql;
     char name[64];
     snprintf(name, sizeof name, "q%d", ++seq);
     exec_ok(f->conn, "SAVEPOINT prep");

@@ -15,7 +15,7 @@
 static const char *render(gen_arena *a, const char *sql, const sql_scan *s, unsigned mask,
                           const char *order)
 {
-    sql_variant v = sql_render(a, sql, s, mask);
+    sql_variant v = sql_render(a, sql, s, mask, NULL, NULL);
     char names[200] = "";
     for (size_t i = 0; i < v.nparams; i++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "," : "",

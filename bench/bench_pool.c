@@ -1,0 +1,212 @@
+/* make bench: what the pool costs.
+ *  1. uncontended sc_pool_acquire + sc_pool_release (pre_ping off and on);
+ *  2. 8 threads sharing 4 pooled connections running the get-collection
+ *     query (owner-or-public check) through sc_exec, against
+ *  3. 8 threads each on its own raw libpq connection with a prepared
+ *     statement. Prints both rates and their ratio. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "schemac.h"
+
+enum { THREADS = 8, POOLED = 4, QUERIES_PER_THREAD = 5000, ROWS = 1000, CYCLES = 20000 };
+
+#define GET_COLLECTION                                                                         \
+    "SELECT id, owner_id, is_public, name FROM public.bench_collections"                      \
+    " WHERE id = $1 AND (owner_id = $2 OR is_public)"
+
+static const Oid get_types[] = {1043, 23};
+static const sc_stmt get_collection = {"bench_get_collection", GET_COLLECTION, 2, get_types,
+                                       NULL};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "bench_pool: %s: %s\n", what, why);
+    exit(1);
+}
+
+static void raw_exec(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        die(sql, PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+static void create_table(void)
+{
+    PGconn *pg = PQconnectdb(getenv("DATABASE_URL"));
+    if (PQstatus(pg) != CONNECTION_OK)
+        die("connect", PQerrorMessage(pg));
+    raw_exec(pg, "SET client_min_messages = warning;"
+                 "DROP TABLE IF EXISTS public.bench_collections;"
+                 "CREATE TABLE public.bench_collections (id varchar PRIMARY KEY,"
+                 " owner_id int NOT NULL, is_public bool NOT NULL, name text NOT NULL);"
+                 "INSERT INTO public.bench_collections"
+                 " SELECT 'col-' || g, g % 50, g % 7 = 0, 'collection ' || g"
+                 " FROM generate_series(0, 999) g;"
+                 "ANALYZE public.bench_collections");
+    PQfinish(pg);
+}
+
+static sc_pool *open_pool(int size, bool pre_ping)
+{
+    sc_pool_config cfg;
+    sc_error e = {0};
+    if (sc_pool_config_from_env(&cfg, &e) != SC_OK)
+        die("config", e.message);
+    cfg.pool_size = size;
+    cfg.max_overflow = 0;
+    cfg.pre_ping = pre_ping;
+    sc_pool *p = NULL;
+    if (sc_pool_open(&cfg, &p, &e) != SC_OK)
+        die("sc_pool_open", e.message);
+    sc_pool_config_cleanup(&cfg);
+    return p;
+}
+
+static double uncontended_ns(bool pre_ping)
+{
+    sc_pool *p = open_pool(1, pre_ping);
+    sc_conn *c = NULL;
+    sc_error e = {0};
+    if (sc_pool_acquire(p, &c, &e) != SC_OK) /* open it outside the timing */
+        die("acquire", e.message);
+    sc_pool_release(p, c);
+    double t0 = now();
+    for (int i = 0; i < CYCLES; i++) {
+        if (sc_pool_acquire(p, &c, &e) != SC_OK)
+            die("acquire", e.message);
+        sc_pool_release(p, c);
+    }
+    double ns = (now() - t0) / CYCLES * 1e9;
+    sc_pool_close(p);
+    return ns;
+}
+
+typedef struct worker {
+    sc_pool *pool;
+    int id;
+    int found;
+} worker;
+
+/* Query i of thread t: a collection the user owns, a public one, or neither. */
+static void params_for(int t, int i, char *id, size_t n, char *owner, size_t m)
+{
+    int row = (t * 7919 + i * 31) % ROWS;
+    snprintf(id, n, "col-%d", row);
+    snprintf(owner, m, "%d", i % 3 ? row % 50 : (row + 1) % 50);
+}
+
+static void *pooled_worker(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < QUERIES_PER_THREAD; i++) {
+        char id[32], owner[16];
+        params_for(w->id, i, id, sizeof id, owner, sizeof owner);
+        const char *vals[2] = {id, owner};
+        sc_conn *c = NULL;
+        sc_error e = {0};
+        PGresult *r = NULL;
+        if (sc_pool_acquire(w->pool, &c, &e) != SC_OK)
+            die("acquire", e.message);
+        if (sc_exec(c, &get_collection, vals, NULL, NULL, 1, &r, &e) != SC_OK)
+            die("sc_exec", e.message);
+        w->found += PQntuples(r);
+        PQclear(r);
+        sc_pool_release(w->pool, c);
+    }
+    return NULL;
+}
+
+static void *raw_worker(void *arg)
+{
+    worker *w = arg;
+    PGconn *pg = PQconnectdb(getenv("DATABASE_URL"));
+    if (PQstatus(pg) != CONNECTION_OK)
+        die("connect", PQerrorMessage(pg));
+    PGresult *r = PQprepare(pg, "get", GET_COLLECTION, 2, get_types);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("prepare", PQresultErrorMessage(r));
+    PQclear(r);
+    for (int i = 0; i < QUERIES_PER_THREAD; i++) {
+        char id[32], owner[16];
+        params_for(w->id, i, id, sizeof id, owner, sizeof owner);
+        const char *vals[2] = {id, owner};
+        r = PQexecPrepared(pg, "get", 2, vals, NULL, NULL, 1);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            die("execute", PQresultErrorMessage(r));
+        w->found += PQntuples(r);
+        PQclear(r);
+    }
+    PQfinish(pg);
+    return NULL;
+}
+
+/* Queries per second over THREADS threads; *found checks both sides did the
+ * same work. */
+static double run_threads(void *(*fn)(void *), sc_pool *p, int *found)
+{
+    pthread_t t[THREADS];
+    worker w[THREADS];
+    double t0 = now();
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){p, i, 0};
+        pthread_create(&t[i], NULL, fn, &w[i]);
+    }
+    *found = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        *found += w[i].found;
+    }
+    return (double)THREADS * QUERIES_PER_THREAD / (now() - t0);
+}
+
+static double pooled_rate(bool pre_ping, int *found)
+{
+    sc_pool *p = open_pool(POOLED, pre_ping);
+    double rate = run_threads(pooled_worker, p, found);
+    if (sc_pool_close(p) != 0)
+        die("pool", "leaked connections");
+    return rate;
+}
+
+int main(void)
+{
+    if (!getenv("DATABASE_URL"))
+        die("DATABASE_URL", "not set (run under tests/pg/with-pg)");
+    create_table();
+    printf("bench_pool: uncontended acquire+release: %.0f ns (pre_ping off), %.0f ns "
+           "(pre_ping on: one round trip)\n",
+           uncontended_ns(false), uncontended_ns(true));
+    int found_raw, found_pool, found_ping;
+    double raw = run_threads(raw_worker, NULL, &found_raw);
+    double pooled = pooled_rate(false, &found_pool);
+    double pinged = pooled_rate(true, &found_ping);
+    if (found_raw != found_pool || found_raw != found_ping)
+        die("results differ", "pooled and raw runs found different rows");
+    printf("bench_pool: get-collection, %d threads x %d queries (%d rows found)\n", THREADS,
+           QUERIES_PER_THREAD, found_raw);
+    printf("bench_pool:   raw libpq, %d connections, prepared:   %8.0f queries/s\n", THREADS,
+           raw);
+    printf("bench_pool:   sc_pool, %d shared connections:        %8.0f queries/s (%.2fx raw)\n",
+           POOLED, pooled, pooled / raw);
+    printf("bench_pool:   sc_pool, %d shared, pre_ping on:       %8.0f queries/s (%.2fx raw)\n",
+           POOLED, pinged, pinged / raw);
+    PGconn *pg = PQconnectdb(getenv("DATABASE_URL"));
+    raw_exec(pg, "DROP TABLE public.bench_collections");
+    PQfinish(pg);
+    return 0;
+}

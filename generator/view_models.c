@@ -1,0 +1,183 @@
+/* The view of the models header and source: enums with their transition
+ * tables, and one row struct per table with its sc_row_desc. */
+#include <string.h>
+
+#include "view.h"
+#include "view_repo.h"
+#include "view_util.h"
+
+/* Fills the banner, guard and version gate every generated file shares. */
+void view_common(json_t *v, gen_arena *a, const m_schema *s, const view_env *env,
+                 const char *file)
+{
+    char guard[128];
+    size_t n = 0;
+    for (const char *p = file; *p && n + 1 < sizeof guard; p++)
+        guard[n++] = *p == '.' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    guard[n] = '\0';
+    json_object_set_new(v, "source", json_string(env->source));
+    json_object_set_new(v, "file", json_string(file));
+    json_object_set_new(v, "guard", json_string(guard));
+    json_object_set_new(v, "schema_hash", json_string(gen_printf(a, "%016llx", s->hash)));
+    json_object_set_new(v, "runtime_version", json_integer(env->runtime_version));
+    json_object_set_new(v, "runtime_version_string", json_string(env->runtime_version_string));
+    json_object_set_new(v, "prefix", json_string(s->prefix));
+    json_object_set_new(v, "PREFIX", json_string(vu_upper(a, s->prefix)));
+    json_object_set_new(v, "models_header", json_string(gen_printf(a, "%s_models.h", s->prefix)));
+}
+
+const char *view_row_struct(gen_arena *a, const m_schema *s, const m_table *t)
+{
+    return gen_printf(a, "%s_%s", s->prefix, vu_singular(a, t->name));
+}
+
+static json_t *enum_view(gen_arena *a, const m_schema *s, const m_enum *e)
+{
+    const char *c_name = gen_printf(a, "%s_%s", s->prefix, e->name);
+    const char *upper = vu_upper(a, c_name);
+    json_t *values = json_array();
+    for (size_t i = 0; i < e->values.n; i++)
+        json_array_append_new(values, json_pack("{s:s, s:s, s:i}", "label", e->values.items[i],
+                                                "const", gen_printf(a, "%s_%s", upper,
+                                                                    vu_upper(a, e->values.items[i])),
+                                                "index", (int)i));
+    /* transitions[from] is a bit set of the values `from` may move to */
+    json_t *rows = json_array();
+    for (size_t from = 0; from < e->values.n && e->ntransitions; from++) {
+        unsigned long long bits = 0;
+        for (size_t t = 0; t < e->ntransitions; t++)
+            if (e->transitions[t].from == from)
+                for (size_t k = 0; k < e->transitions[t].nto; k++)
+                    bits |= 1ULL << e->transitions[t].to[k];
+        json_array_append_new(rows, json_pack("{s:s, s:s}", "from",
+                                              gen_printf(a, "%s_%s", upper,
+                                                         vu_upper(a, e->values.items[from])),
+                                              "bits", gen_printf(a, "0x%llxu", bits)));
+    }
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:b, s:o}", "c_name", c_name, "upper",
+                          upper, "desc", gen_printf(a, "%s_enum", c_name), "sql_name",
+                          gen_printf(a, "%s.%s", s->name, e->name), "values", values, "count",
+                          (int)e->values.n, "has_transitions", e->ntransitions > 0,
+                          "transitions", rows);
+    const char *comment = vu_comment(a, e->comment, "", 80);
+    json_object_set_new(v, "comment", comment ? json_string(comment) : json_false());
+    return v;
+}
+
+const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, const char *name,
+                            const char *member, const m_type *t, bool nullable, bool has_flag,
+                            unsigned extra_flags, bool uuid_text, bool secret)
+{
+    if (!member)
+        member = name;
+    const char *flags[5];
+    size_t nf = 0;
+    if (nullable)
+        flags[nf++] = "SC_F_NULLABLE";
+    if (secret)
+        flags[nf++] = "SC_F_SECRET";
+    if (uuid_text)
+        flags[nf++] = "SC_F_UUID_TEXT";
+    if (extra_flags)
+        flags[nf++] = "SC_F_COMPUTED";
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_printf(&b, "{.name = \"%s\", .kind = %s", name, vu_kind(t));
+    if (t->array)
+        gen_buf_puts(&b, ", .array = true");
+    if (nf)
+        gen_buf_printf(&b, ", .flags = %s", vu_join(a, flags, nf, " | "));
+    if (extra_flags) /* computed by the executor: nothing to read */
+        gen_buf_puts(&b, ",\n     .offset = 0");
+    else
+        gen_buf_printf(&b, ",\n     .offset = offsetof(%s, %s)", owner, member);
+    if (has_flag) {
+        const char *dot = strrchr(member, '.');
+        gen_buf_printf(&b, ", .has_offset = offsetof(%s, %.*shas_%s)", owner,
+                       dot ? (int)(dot - member + 1) : 0, member, dot ? dot + 1 : member);
+    }
+    if (t->kind == T_VARCHAR && t->p > 0)
+        gen_buf_printf(&b, ", .max_len = %d", t->p);
+    if (t->kind == T_ENUM)
+        gen_buf_printf(&b, ", .en = &%s_%s_enum", s->prefix, t->enum_name);
+    gen_buf_puts(&b, "}");
+    return b.data;
+}
+
+static const char *column_note(gen_arena *a, const m_table *t, const m_column *c)
+{
+    const char *parts[6];
+    size_t n = 0;
+    parts[n++] = m_type_sql(a, &c->type);
+    for (size_t i = 0; i < t->primary_key.n; i++)
+        if (strcmp(t->primary_key.items[i], c->name) == 0)
+            parts[n++] = "primary key";
+    if (c->nullable)
+        parts[n++] = vu_is_pointer(&c->type) ? "NULL when unset" : "has_ flag";
+    if (c->references)
+        parts[n++] = gen_printf(a, "-> %s", c->references);
+    if (c->secret)
+        parts[n++] = "secret";
+    const char *note = vu_join(a, parts, n, ", ");
+    return c->comment ? gen_printf(a, "%s: %s", note, c->comment) : note;
+}
+
+static json_t *table_view(gen_arena *a, const m_schema *s, const m_table *t)
+{
+    const char *row = view_row_struct(a, s, t);
+    json_t *fields = json_array(), *inits = json_array();
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const m_column *c = &t->columns[i];
+        bool flag = c->nullable && !vu_is_pointer(&c->type);
+        json_t *f = json_pack("{s:s, s:s}", "decl",
+                              vu_decl(a, vu_c_type(a, s, &c->type), c->name), "note",
+                              vu_comment(a, column_note(a, t, c), "", 60));
+        json_array_append_new(fields, f);
+        if (flag)
+            json_array_append_new(fields, json_pack("{s:s, s:b}", "decl",
+                                                    gen_printf(a, "bool has_%s", c->name),
+                                                    "note", false));
+        json_array_append_new(inits, json_pack("{s:s}", "init",
+                                               view_field_init(a, s, row, c->name, NULL, &c->type,
+                                                               c->nullable, flag, 0,
+                                                               c->uuid_text, c->secret)));
+    }
+    json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i}", "table", t->name, "struct", row,
+                          "desc", gen_printf(a, "%s_row", row), "fields", fields, "inits", inits,
+                          "nfields", (int)t->ncolumns);
+    const char *comment = vu_comment(a, t->comment ? t->comment : gen_printf(a, "A row of %s.%s.", s->name, t->name), "", 80);
+    json_object_set_new(v, "comment", json_string(comment));
+    return v;
+}
+
+json_t *view_models(gen_arena *a, const m_schema *s, const view_env *env)
+{
+    json_t *v = json_object();
+    view_common(v, a, s, env, gen_printf(a, "%s_models.h", s->prefix));
+    json_t *enums = json_array(), *tables = json_array();
+    for (size_t i = 0; i < s->nenums; i++)
+        json_array_append_new(enums, enum_view(a, s, &s->enums[i]));
+    for (size_t i = 0; i < s->ntables; i++)
+        json_array_append_new(tables, table_view(a, s, &s->tables[i]));
+    json_object_set_new(v, "enums", enums);
+    json_object_set_new(v, "tables", tables);
+    return v;
+}
+
+json_t *view_catalog(gen_arena *a, const m_schema *s, const view_env *env)
+{
+    json_t *v = json_object();
+    const char *file = gen_printf(a, "%s_catalog.h", s->prefix);
+    view_common(v, a, s, env, file);
+    json_t *tables = json_array();
+    for (size_t i = 0; i < s->ntables; i++) {
+        const char *t = s->tables[i].name;
+        json_array_append_new(tables, json_pack("{s:s, s:s, s:s}", "table", t, "header",
+                                                gen_printf(a, "%s_%s.h", s->prefix, t), "statements",
+                                                gen_printf(a, "%s_%s_statements", s->prefix, t)));
+    }
+    json_object_set_new(v, "catalog_header", json_string(file));
+    json_object_set_new(v, "tables", tables);
+    json_object_set_new(v, "count", json_integer((json_int_t)s->ntables));
+    return v;
+}

@@ -1,0 +1,443 @@
+/* Repository functions beyond get/create/delete/list: the update of chosen
+ * columns, status moves checked against the enum's state machine, and every
+ * named query of the schema with its optional-filter variants. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sqlscan.h"
+#include "view_repo.h"
+#include "view_util.h"
+
+/* ---- update of chosen columns --------------------------------------- */
+
+static bool has_transitions(const m_column *c)
+{
+    return c->type.kind == T_ENUM && !c->type.array && c->type.en && c->type.en->ntransitions;
+}
+
+static bool in_key(const m_table *t, const m_column *c)
+{
+    for (size_t i = 0; i < t->primary_key.n; i++)
+        if (strcmp(t->primary_key.items[i], c->name) == 0)
+            return true;
+    const m_partition *p = t->partition;
+    return c == t->scope_col || (p && (c == p->key_col || c == p->source_col));
+}
+
+/* Updatable: written by C, not identifying the row, not moved by a state
+ * machine (those have their own set_ function). */
+static bool updatable(const m_table *t, const m_column *c)
+{
+    return vr_insertable(t, c) && !in_key(t, c) && !has_transitions(c);
+}
+
+void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
+                      json_t *types, json_t *functions)
+{
+    vfunc f;
+    vr_init(&f, a, s, t, "update");
+    const char *patch = gen_printf(a, "%s_patch", row);
+    json_t *fields = json_array();
+    gen_buf set;
+    gen_buf_init(&set, a);
+    const char **order = gen_alloc(a, (2 * t->ncolumns + 8) * sizeof *order);
+    size_t n = 0;
+    m_type boolean;
+    m_type_parse("boolean", &boolean);
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const m_column *c = &t->columns[i];
+        if (!updatable(t, c))
+            continue;
+        vparam *flag = vr_add_param(&f, gen_printf(a, "set_%s", c->name), &boolean);
+        flag->member = gen_printf(a, "patch.set_%s", c->name);
+        vparam *value = vr_add_column_param(&f, c);
+        value->member = gen_printf(a, "patch.%s", c->name);
+        value->nullable = true; /* ignored when not set; NULL for a NOT NULL column fails */
+        value->optional = !c->nullable; /* no has_ flag: a value is always there */
+        order[n++] = flag->name;
+        order[n++] = value->name;
+        gen_buf_printf(&set, "%s%s = CASE WHEN $%zu THEN $%zu::%s ELSE %s END", n > 2 ? ",\n    " : "",
+                       c->name, n - 1, n, vu_sql_type(a, s, &c->type), c->name);
+        json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool set_%s", c->name), "note"));
+        json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", vu_decl(a, vu_input_type(a, s, &c->type), c->name), "note"));
+        if (c->nullable && !vu_is_pointer(&c->type))
+            json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
+    }
+    if (!n) {
+        json_decref(fields);
+        return;
+    }
+    size_t nset = f.nparams;
+    where w = {0};
+    vr_where_key(&f, &w, true);
+    for (size_t i = 0; i < w.n; i++)
+        order[n++] = w.order[i];
+    /* the key's $n follow the SET list's */
+    gen_buf key;
+    gen_buf_init(&key, a);
+    for (size_t i = 0; i < w.n; i++)
+        gen_buf_printf(&key, "%s%s = $%zu", i ? " AND " : "", w.order[i], 2 * (nset / 2) + i + 1);
+    const char *sql = gen_printf(a, "UPDATE %s SET\n    %s\nWHERE %s\nRETURNING %s", vr_qualified(a, s, t),
+                                 set.data, key.data, vr_select_list(a, t, NULL));
+    vr_add_variant(&f, f.variants, sql, order, n, gen_printf(a, "&%s_row", row));
+    json_array_append_new(types, json_pack("{s:s, s:s, s:o}", "name", patch, "comment",
+                                           vu_comment(a, gen_printf(a, "The columns to change in a %s row: set_x selects x.", vu_singular(a, t->name)), "", 100),
+                                           "fields", fields));
+    /* The argument struct embeds the patch; the prototype takes it by pointer. */
+    size_t total = f.nparams;
+    f.nparams = nset;
+    for (size_t i = 0; i < nset; i++)
+        f.params[i].computed = true; /* hidden from prototype and assignments */
+    f.nparams = total;
+    const char *proto = vr_prototype(&f, gen_printf(a, "const %s *patch, %s *out", patch, row), true);
+    /* patch first in the prototype reads better: move it */
+    gen_buf_printf(&f.body, "    %s sc_args;\n    memset(&sc_args, 0, sizeof sc_args);\n    sc_args.patch = *patch;\n", f.args_struct);
+    for (size_t i = nset; i < total; i++)
+        if (!f.params[i].computed)
+            gen_buf_printf(&f.body, "    sc_args.%s = %s;\n", f.params[i].name, f.params[i].name);
+    gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
+    for (size_t i = 0; i < nset; i++)
+        f.params[i].computed = false;
+    json_t *fv = vr_function_view(&f, gen_printf(a, "Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such row%s.", t->scope_col ? " for this user" : ""), proto, false);
+    /* the argument struct: the patch, then the key */
+    json_t *args = json_array();
+    json_array_append_new(args, json_pack("{s:s}", "decl", gen_printf(a, "%s patch", patch)));
+    for (size_t i = nset; i < total; i++) {
+        const vparam *p = &f.params[i];
+        const char *type = vu_c_type(a, s, &p->type);
+        json_array_append_new(args, json_pack("{s:s}", "decl", vu_decl(a, strcmp(type, "char *") == 0 ? "const char *" : type, p->name)));
+    }
+    json_object_set_new(fv, "args_fields", args);
+    json_object_set(fv, "has_args", json_true());
+    json_array_append_new(functions, fv);
+}
+
+/* ---- status moves --------------------------------------------------- */
+
+static json_t *transition_function(gen_arena *a, const m_schema *s, const m_table *t,
+                                   const char *row, const m_column *c)
+{
+    vfunc f;
+    vr_init(&f, a, s, t, gen_printf(a, "set_%s", c->name));
+    where w = {0};
+    vr_where_key(&f, &w, true);
+    const m_enum *e = c->type.en;
+    m_type to_type = c->type, from_type = c->type;
+    from_type.array = true;
+    vr_add_param(&f, "to", &to_type);
+    vparam *from = vr_add_param(&f, "allowed_from", &from_type);
+    const char **order = gen_alloc(a, (w.n + 2) * sizeof *order);
+    memcpy(order, w.order, w.n * sizeof *order);
+    order[w.n] = "to";
+    order[w.n + 1] = "allowed_from";
+    const char *enum_sql = vu_sql_type(a, s, &c->type);
+    const char *sql = gen_printf(a, "UPDATE %s SET %s = $%zu::%s\nWHERE %s AND %s = ANY($%zu::%s[])\nRETURNING %s",
+                                 vr_qualified(a, s, t), c->name, w.n + 1, enum_sql, w.sql.data, c->name,
+                                 w.n + 2, enum_sql, vr_select_list(a, t, NULL));
+    vr_add_variant(&f, f.variants, sql, order, w.n + 2, gen_printf(a, "&%s_row", row));
+    const char *en = gen_printf(a, "%s_%s", s->prefix, e->name);
+    const char *count = gen_printf(a, "%s_COUNT", vu_upper(a, en));
+    /* allowed_from is bound like any parameter but filled by the body from
+     * the state machine, so it stays out of the prototype. */
+    from->computed = true;
+    const char *proto = vr_prototype(&f, gen_printf(a, "%s *out", row), true);
+    vr_assign(&f);
+    gen_buf *b = &f.body;
+    gen_buf_printf(b, "    int sc_from[%s];\n    size_t sc_nfrom = 0;\n", count);
+    gen_buf_printf(b, "    for (int v = 0; v < %s; v++)\n        if (%s_can_transition((%s)v, to))\n            sc_from[sc_nfrom++] = v;\n", count, en, en);
+    gen_buf_puts(b, "    sc_args.allowed_from = (sc_array){sc_nfrom, sc_from};\n");
+    gen_buf_printf(b, "    int sc_rc = sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
+    if (t->operations & OP_GET) {
+        gen_buf_puts(b, "    if (sc_rc != SC_NOT_FOUND)\n        return sc_rc;\n");
+        gen_buf_puts(b, "    /* Nothing changed: no such row, or a move the state machine forbids. */\n");
+        gen_buf_puts(b, "    sc_error_clear(err);\n");
+        gen_buf_printf(b, "    sc_rc = %s_%s_get(conn, arena", s->prefix, t->name);
+        for (size_t i = 0; i < f.nparams; i++)
+            if (strcmp(f.params[i].name, "to") != 0 && !f.params[i].computed)
+                gen_buf_printf(b, ", %s", f.params[i].name);
+        gen_buf_puts(b, ", out, err);\n    if (sc_rc != SC_OK)\n        return sc_rc;\n");
+        gen_buf_printf(b, "    return sc_error_set(err, SC_CHECK, \"%s: %s cannot move from %%s to %%s\",\n"
+                          "                        %s_to_string(out->%s), %s_to_string(to));\n",
+                       f.name, c->name, en, c->name, en);
+    } else {
+        gen_buf_puts(b, "    return sc_rc;\n");
+    }
+    return vr_function_view(&f, gen_printf(a, "Moves %s to `to` if the state machine of %s allows it from the current value, in one UPDATE (no read-then-write race). SC_CHECK names both states when it does not; SC_NOT_FOUND when there is no such row.", c->name, e->name), proto, true);
+}
+
+void view_repo_transitions(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
+                           json_t *functions)
+{
+    if (!t->primary_key.n)
+        return;
+    for (size_t i = 0; i < t->ncolumns; i++)
+        if (has_transitions(&t->columns[i]))
+            json_array_append_new(functions, transition_function(a, s, t, row, &t->columns[i]));
+}
+
+/* ---- named queries --------------------------------------------------- */
+
+typedef struct rewrite_ctx {
+    gen_arena *a;
+    const m_schema *s;
+    const m_table *t;
+} rewrite_ctx;
+
+static bool is_relation_keyword(const sql_tok *t)
+{
+    static const char *const words[] = {"from", "join", "into", "update", "only", "table", NULL};
+    for (size_t i = 0; t && words[i]; i++)
+        if (sql_tok_is(t, words[i]))
+            return true;
+    return false;
+}
+
+static bool is_relation(const m_schema *s, const char *name)
+{
+    return m_find_table(s, name) || m_find_view(s, name);
+}
+
+/* Expands `*` to the table's columns and names the schema of every table,
+ * view, enum (in casts) and function the SQL mentions. */
+static const char *rewrite(void *vctx, const sql_scan *scan, size_t i)
+{
+    rewrite_ctx *c = vctx;
+    const sql_tok *t = &scan->toks[i];
+    const sql_tok *prev = i ? &scan->toks[i - 1] : NULL;
+    const sql_tok *next = i + 1 < scan->n ? &scan->toks[i + 1] : NULL;
+    bool after_dot = prev && prev->kind == TK_PUNCT && strcmp(prev->text, ".") == 0;
+    bool before_dot = next && next->kind == TK_PUNCT && strcmp(next->text, ".") == 0;
+    if (t->kind == TK_OP && strcmp(t->text, "*") == 0) {
+        if (prev && (sql_tok_is(prev, "select") || sql_tok_is(prev, "returning")))
+            return vr_select_list(c->a, c->t, NULL);
+        if (after_dot && i >= 2 && scan->toks[i - 2].kind == TK_IDENT)
+            return vr_select_list(c->a, c->t, gen_printf(c->a, "%s.", scan->toks[i - 2].text));
+        return NULL;
+    }
+    if (t->kind != TK_IDENT || after_dot || before_dot)
+        return NULL;
+    bool cast = prev && prev->kind == TK_OP && strcmp(prev->text, "::") == 0;
+    bool call = next && next->kind == TK_PUNCT && strcmp(next->text, "(") == 0;
+    if ((is_relation_keyword(prev) && is_relation(c->s, t->text)) ||
+        (cast && m_find_enum(c->s, t->text)) || (call && m_find_function(c->s, t->text)))
+        return gen_printf(c->a, "%s.%s", c->s->name, t->text);
+    return NULL;
+}
+
+static void add_query_params(vfunc *f, const m_query *q)
+{
+    for (size_t i = 0; i < q->nparams; i++) {
+        const m_param *mp = &q->params[i];
+        vparam *p = vr_add_param(f, mp->name, &mp->type);
+        p->optional = mp->optional;
+        p->computed = mp->computed;
+        for (size_t k = 0; k < mp->ncompared; k++) {
+            p->uuid_text |= mp->compared[k]->uuid_text;
+            p->secret |= mp->compared[k]->secret;
+        }
+        p->nullable = !mp->optional && mp->from_column && mp->from_column->nullable;
+        if (p->type.kind == T_ENUM && !p->type.en)
+            p->type.en = m_find_enum(f->s, p->type.enum_name);
+    }
+}
+
+/* Row struct and descriptor for a query that declares its columns. */
+static const char *declared_row(gen_arena *a, const m_schema *s, const m_query *q, json_t *types,
+                                json_t *row_descs)
+{
+    const char *name = gen_printf(a, "%s_%s_%s_row", s->prefix, q->table->name, q->name);
+    json_t *fields = json_array(), *inits = json_array();
+    for (size_t i = 0; i < q->ncolumns; i++) {
+        const m_result_col *c = &q->columns[i];
+        bool flag = c->nullable && !vu_is_pointer(&c->type);
+        json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", vu_decl(a, vu_c_type(a, s, &c->type), c->name), "note"));
+        if (flag)
+            json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
+        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, name, c->name, NULL, &c->type, c->nullable, flag, 0, false, false)));
+    }
+    json_array_append_new(types, json_pack("{s:s, s:s, s:o}", "name", name, "comment",
+                                           vu_comment(a, gen_printf(a, "A row of %s.", q->name), "", 100), "fields", fields));
+    json_array_append_new(row_descs, json_pack("{s:s, s:s, s:o, s:i}", "struct", name, "desc",
+                                               gen_printf(a, "%s_desc", name), "inits", inits,
+                                               "nfields", (int)q->ncolumns));
+    return name;
+}
+
+/* The parameters of fragment `frag`, as a C condition ("a && b") and the
+ * list of names for the error message. */
+static void fragment_condition(gen_arena *a, const sql_scan *scan, size_t frag, const char **all,
+                               const char **any, const char **names)
+{
+    gen_buf and_, or_, list;
+    gen_buf_init(&and_, a);
+    gen_buf_init(&or_, a);
+    gen_buf_init(&list, a);
+    for (size_t i = 0; i < scan->n; i++) {
+        const sql_tok *t = &scan->toks[i];
+        if (t->fragment != (int)frag || t->kind != TK_PARAM || (list.data && strstr(list.data, t->text)))
+            continue;
+        gen_buf_printf(&and_, "%s%s", and_.len ? " && " : "", t->text);
+        gen_buf_printf(&or_, "%s%s", or_.len ? " || " : "", t->text);
+        gen_buf_printf(&list, "%s%s", list.len ? ", " : "", t->text);
+    }
+    *all = and_.data;
+    *any = or_.data;
+    *names = list.data;
+}
+
+/* The total of an offset-paginated query: the same statement, counted. */
+static void add_query_count_variant(vfunc *f, const m_query *q, const char *sql,
+                                    const char **order, size_t n)
+{
+    if (q->paginate == PAGE_OFFSET)
+        vr_add_variant(f, f->count_variants,
+                       gen_printf(f->a, "SELECT count(*) FROM (\n%s\n) AS counted", sql), order, n,
+                       NULL);
+}
+
+static void add_query_variants(vfunc *f, const m_query *q, const sql_scan *scan, const char *row)
+{
+    rewrite_ctx ctx = {f->a, f->s, q->table};
+    for (unsigned mask = 0; mask < (1u << scan->nfragments); mask++) {
+        sql_variant v = sql_render(f->a, q->sql, scan, mask, rewrite, &ctx);
+        const char **order = gen_alloc(f->a, (v.nparams + 2) * sizeof *order);
+        memcpy(order, v.params, v.nparams * sizeof *order);
+        size_t n = v.nparams;
+        const char *sql = v.sql;
+        size_t len = strlen(sql);
+        while (len && (sql[len - 1] == '\n' || sql[len - 1] == ' ' || sql[len - 1] == ';'))
+            len--;
+        sql = gen_strndup(f->a, sql, len);
+        if (q->paginate != PAGE_NONE) {
+            add_query_count_variant(f, q, sql, order, n);
+            order[n++] = "limit";
+            if (q->paginate == PAGE_OFFSET) {
+                order[n++] = "offset";
+                sql = gen_printf(f->a, "%s\nLIMIT $%zu OFFSET $%zu", sql, n - 1, n);
+            } else {
+                sql = gen_printf(f->a, "%s\nLIMIT $%zu", sql, n);
+            }
+        }
+        vr_add_variant(f, f->variants, sql, order, n, row ? gen_printf(f->a, "&%s", row) : NULL);
+    }
+}
+
+static const char *outputs(gen_arena *a, const m_query *q, const char *row)
+{
+    switch (q->returns) {
+    case RET_ONE: return gen_printf(a, "%s *out", row);
+    case RET_MANY:
+        return q->paginate == PAGE_OFFSET
+                   ? gen_printf(a, "const sc_page *page, %s **out_rows, size_t *out_n, int64_t *out_total", row)
+               : q->paginate == PAGE_KEYSET
+                   ? gen_printf(a, "const sc_page *page, %s **out_rows, size_t *out_n", row)
+                   : gen_printf(a, "%s **out_rows, size_t *out_n", row);
+    case RET_EXECROWS: return "int64_t *out_affected";
+    case RET_COUNT: return "int64_t *out_count";
+    default: return NULL;
+    }
+}
+
+static void select_variant(vfunc *f, const sql_scan *scan)
+{
+    gen_buf *b = &f->body;
+    if (!scan->nfragments) {
+        gen_buf_puts(b, "    unsigned sc_variant = 0;\n");
+        return;
+    }
+    gen_buf_puts(b, "    unsigned sc_variant = 0;\n");
+    for (size_t i = 0; i < scan->nfragments; i++) {
+        const char *all, *any, *names;
+        fragment_condition(f->a, scan, i, &all, &any, &names);
+        gen_buf_printf(b, "    if (%s)\n        sc_variant |= 1u << %zu;\n", all, i);
+        if (strchr(names, ','))
+            gen_buf_printf(b, "    else if (%s)\n        return sc_error_set(err, SC_INVALID_INPUT, "
+                              "\"%s: give %s together or not at all\");\n", any, f->name, names);
+    }
+}
+
+static void call_executor(vfunc *f, const m_query *q)
+{
+    gen_buf *b = &f->body;
+    const char *qs = gen_printf(f->a, "&%s_queries[sc_variant]", f->name);
+    if (q->paginate != PAGE_NONE)
+        gen_buf_printf(b, "    sc_args.limit = page ? page->limit : %d;\n", 50);
+    if (q->paginate == PAGE_OFFSET)
+        gen_buf_puts(b, "    sc_args.offset = page ? page->offset : 0;\n");
+    switch (q->returns) {
+    case RET_ONE:
+        gen_buf_printf(b, "    return sc_query_one(conn, %s, &sc_args, arena, out, err);\n", qs);
+        break;
+    case RET_MANY:
+        gen_buf_printf(b, "    int sc_rc = sc_query_many(conn, %s, &sc_args, arena, (void **)out_rows, out_n, err);\n", qs);
+        if (q->paginate == PAGE_OFFSET)
+            gen_buf_printf(b, "    if (sc_rc == SC_OK && out_total)\n"
+                              "        sc_rc = sc_query_count(conn, &%s_count_queries[sc_variant], &sc_args, out_total, err);\n",
+                           f->name);
+        gen_buf_puts(b, "    return sc_rc;\n");
+        break;
+    case RET_EXECROWS:
+        gen_buf_printf(b, "    return sc_query_exec(conn, %s, &sc_args, out_affected, err);\n", qs);
+        break;
+    case RET_COUNT:
+        gen_buf_printf(b, "    return sc_query_count(conn, %s, &sc_args, out_count, err);\n", qs);
+        break;
+    default:
+        gen_buf_printf(b, "    return sc_query_exec(conn, %s, &sc_args, NULL, err);\n", qs);
+        break;
+    }
+}
+
+static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q, json_t *types,
+                              json_t *row_descs)
+{
+    vfunc f;
+    vr_init(&f, a, s, q->table, q->name);
+    add_query_params(&f, q);
+    sql_scan scan;
+    sql_tokenize(a, q->sql, &scan); /* validation tokenized it already */
+    const char *row = NULL, *row_desc = NULL;
+    if (q->returns == RET_ONE || q->returns == RET_MANY) {
+        if (q->ncolumns) {
+            row = declared_row(a, s, q, types, row_descs);
+            row_desc = gen_printf(a, "%s_desc", row);
+        } else {
+            row = gen_printf(a, "%s_%s", s->prefix, vu_singular(a, q->table->name));
+            row_desc = gen_printf(a, "%s_row", row);
+        }
+    }
+    size_t visible = f.nparams;
+    m_type bigint;
+    m_type_parse("bigint", &bigint);
+    if (q->paginate != PAGE_NONE)
+        vr_add_param(&f, "limit", &bigint);
+    if (q->paginate == PAGE_OFFSET)
+        vr_add_param(&f, "offset", &bigint);
+    add_query_variants(&f, q, &scan, row_desc);
+    size_t total = f.nparams;
+    f.nparams = visible;
+    const char *proto = vr_prototype(&f, outputs(a, q, row), row != NULL);
+    vr_assign(&f);
+    f.nparams = total;
+    select_variant(&f, &scan);
+    call_executor(&f, q);
+    const char *comment = q->comment ? q->comment : gen_printf(a, "Named query %s of %s.", q->name, q->table->name);
+    if (q->unscoped)
+        comment = gen_printf(a, "%s Unscoped: %s", comment, q->unscoped);
+    if (q->all_partitions)
+        comment = gen_printf(a, "%s Scans every partition: %s", comment, q->all_partitions);
+    if (scan.nfragments)
+        comment = gen_printf(a, "%s NULL optional arguments drop their filter (%zu statement variants).", comment, (size_t)1 << scan.nfragments);
+    return vr_function_view(&f, comment, proto, true);
+}
+
+void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t *types,
+                       json_t *row_descs, json_t *functions)
+{
+    for (size_t i = 0; i < t->nqueries; i++) {
+        const m_query *q = &t->queries[i];
+        if (q->returns == RET_COPY || !q->sql)
+            continue; /* copy: the bulk path, rendered by view_copy */
+        json_array_append_new(functions, query_function(a, s, q, types, row_descs));
+    }
+}

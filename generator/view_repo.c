@@ -1,0 +1,475 @@
+/* The view of one table's repository: the standard operations and the named
+ * queries, each as a typed C function over static sc_query descriptors.
+ *
+ * Every function follows one shape: fill a local argument struct, pick the
+ * statement variant (optional filters), call one runtime executor. The
+ * parameters of a function are described once (vparam) and everything else,
+ * vr_prototype, argument struct, field descriptors and body, derives from that. */
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+#include "sqlscan.h"
+#include "view.h"
+#include "view_repo.h"
+#include "view_util.h"
+
+enum { DEFAULT_PAGE_LIMIT = 50 };
+
+void vr_init(vfunc *f, gen_arena *a, const m_schema *s, const m_table *t, const char *op)
+{
+    memset(f, 0, sizeof *f);
+    f->a = a;
+    f->s = s;
+    f->t = t;
+    f->name = gen_printf(a, "%s_%s_%s", s->prefix, t->name, op);
+    f->args_struct = gen_printf(a, "%s_args", f->name);
+    f->variants = json_array();
+    f->count_variants = json_array();
+    gen_buf_init(&f->body, a);
+}
+
+vparam *vr_add_param(vfunc *f, const char *name, const m_type *type)
+{
+    for (size_t i = 0; i < f->nparams; i++)
+        if (strcmp(f->params[i].name, name) == 0)
+            return &f->params[i];
+    gen_grow(f->a, (void **)&f->params, &f->cap, f->nparams + 1, sizeof *f->params);
+    vparam *p = &f->params[f->nparams++];
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    p->type = *type;
+    return p;
+}
+
+vparam *vr_add_column_param(vfunc *f, const m_column *c)
+{
+    vparam *p = vr_add_param(f, c->name, &c->type);
+    p->uuid_text = c->uuid_text;
+    p->secret = c->secret;
+    return p;
+}
+
+const vparam *vr_find(const vfunc *f, const char *name)
+{
+    for (size_t i = 0; i < f->nparams; i++)
+        if (strcmp(f->params[i].name, name) == 0)
+            return &f->params[i];
+    return NULL;
+}
+
+/* ---- C types of a parameter ------------------------------------------ */
+
+bool vr_by_pointer(const vparam *p)
+{
+    return !vu_is_pointer(&p->type) && (p->nullable || p->optional);
+}
+
+bool vr_has_flag(const vparam *p)
+{
+    return !vu_is_pointer(&p->type) && p->nullable && !p->optional;
+}
+
+/* The type in the vr_prototype. */
+static const char *vr_arg_type(const vfunc *f, const vparam *p)
+{
+    const char *t = vu_c_type(f->a, f->s, &p->type);
+    if (p->type.array)
+        return "const sc_array *";
+    if (p->type.kind == T_BYTEA)
+        return "const sc_bytes *";
+    if (strcmp(t, "char *") == 0)
+        return "const char *";
+    return vr_by_pointer(p) ? gen_printf(f->a, "const %s *", t) : t;
+}
+
+/* The type of the argument struct member. */
+static const char *vr_field_type(const vfunc *f, const vparam *p)
+{
+    const char *t = vu_c_type(f->a, f->s, &p->type);
+    return strcmp(t, "char *") == 0 ? "const char *" : t;
+}
+
+/* ---- descriptors ----------------------------------------------------- */
+
+const char *vr_param_init(const vfunc *f, const vparam *p)
+{
+    return view_field_init(f->a, f->s, f->args_struct, p->name, p->member, &p->type, p->nullable,
+                           vr_has_flag(p), p->computed, p->uuid_text, p->secret);
+}
+
+/* The partition binding of a variant whose $n order is `order`. */
+static const char *vr_partition_init(const vfunc *f, const char *const *order, size_t n)
+{
+    const m_partition *part = f->t->partition;
+    if (!part || part->by != PART_LIST || !part->expression)
+        return "{0, 0, 0}";
+    int key = 0, source = 0;
+    for (size_t i = 0; i < n; i++) {
+        const vparam *p = vr_find(f, order[i]);
+        if (p && p->computed)
+            key = (int)i + 1;
+        if (p && strcmp(order[i], part->source) == 0)
+            source = (int)i + 1;
+    }
+    return key ? gen_printf(f->a, "{%d, %d, %d}", key, source, part->count) : "{0, 0, 0}";
+}
+
+/* Adds one sc_query initializer; order[i] names the parameter bound to $i+1. */
+void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *order,
+                        size_t n, const char *row)
+{
+    size_t index = json_array_size(list);
+    bool count = list == f->count_variants;
+    const char *params_name = gen_printf(f->a, "%s_%sparams%zu", f->name, count ? "count_" : "", index);
+    json_t *inits = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(inits, json_pack("{s:s}", "init", vr_param_init(f, vr_find(f, order[i]))));
+    json_array_append_new(
+        list, json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:s, s:b}", "stmt",
+                        gen_printf(f->a, "%s%s", f->name, count ? "_count" : ""), "sql",
+                        vu_c_string(f->a, sql, "                        "),
+                        "params", inits, "nparams", (int)n, "params_name", params_name,
+                        "row", row ? row : "NULL", "partition", vr_partition_init(f, order, n),
+                        "has_params", n > 0));
+}
+
+/* ---- bodies ---------------------------------------------------------- */
+
+void vr_assign(vfunc *f)
+{
+    gen_buf *b = &f->body;
+    gen_buf_printf(b, "    %s sc_args;\n    memset(&sc_args, 0, sizeof sc_args);\n", f->args_struct);
+    for (size_t i = 0; i < f->nparams; i++) {
+        const vparam *p = &f->params[i];
+        bool value_struct = p->type.array || p->type.kind == T_BYTEA;
+        if (p->computed)
+            continue;
+        if (value_struct) {
+            gen_buf_printf(b, "    if (%s)\n        sc_args.%s = *%s;\n", p->name, p->name, p->name);
+        } else if (vr_by_pointer(p)) {
+            gen_buf_printf(b, "    if (%s) {\n        sc_args.%s = *%s;\n", p->name, p->name, p->name);
+            if (vr_has_flag(p))
+                gen_buf_printf(b, "        sc_args.has_%s = true;\n", p->name);
+            gen_buf_puts(b, "    }\n");
+        } else {
+            gen_buf_printf(b, "    sc_args.%s = %s;\n", p->name, p->name);
+        }
+    }
+}
+
+const char *vr_prototype(const vfunc *f, const char *outputs, bool arena)
+{
+    gen_buf b;
+    gen_buf_init(&b, f->a);
+    gen_buf_printf(&b, "int %s(sc_conn *conn", f->name);
+    if (arena)
+        gen_buf_puts(&b, ", sc_arena *arena");
+    for (size_t i = 0; i < f->nparams; i++)
+        if (!f->params[i].computed)
+            gen_buf_printf(&b, ", %s", vu_decl(f->a, vr_arg_type(f, &f->params[i]), f->params[i].name));
+    if (outputs)
+        gen_buf_printf(&b, ", %s", outputs);
+    gen_buf_puts(&b, ", sc_error *err)");
+    /* wrap at commas to stay within 100 columns */
+    gen_buf w;
+    gen_buf_init(&w, f->a);
+    size_t col = 0, indent = strlen(f->name) + 5;
+    for (const char *p = b.data; *p;) {
+        const char *next = strchr(p, ',');
+        size_t len = next ? (size_t)(next - p) + 1 : strlen(p);
+        if (col + len > 96 && col > indent) {
+            gen_buf_printf(&w, "\n%*s", (int)indent, "");
+            col = indent;
+            while (*p == ' ')
+                p++, len--;
+        }
+        gen_buf_add(&w, p, len);
+        col += len;
+        p += len;
+    }
+    return w.data;
+}
+
+json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool declare_args)
+{
+    json_t *fields = json_array();
+    for (size_t i = 0; declare_args && i < f->nparams; i++) {
+        const vparam *p = &f->params[i];
+        json_array_append_new(fields, json_pack("{s:s}", "decl", vu_decl(f->a, vr_field_type(f, p), p->name)));
+        if (vr_has_flag(p))
+            json_array_append_new(fields, json_pack("{s:s}", "decl", gen_printf(f->a, "bool has_%s", p->name)));
+    }
+    if (declare_args && json_array_size(fields) == 0)
+        json_array_append_new(fields, json_pack("{s:s}", "decl", "char none; /* no parameters */"));
+    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s}", "name", f->name,
+                     "comment", vu_comment(f->a, comment, "", 100), "prototype", proto,
+                     "has_args", declare_args && json_array_size(fields) > 0, "args_fields", fields,
+                     "args_struct", f->args_struct, "variants", f->variants, "queries_name",
+                     gen_printf(f->a, "%s_queries", f->name), "has_count",
+                     json_array_size(f->count_variants) > 0, "count_variants", f->count_variants,
+                     "body", f->body.data ? f->body.data : "");
+}
+
+/* ---- SQL helpers ----------------------------------------------------- */
+
+/* The explicit column list `*` stands for, wrapped so that generated SQL
+ * stays readable in review. */
+const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias)
+{
+    gen_buf b;
+    gen_buf_init(&b, a);
+    size_t line = 0;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const char *col = gen_printf(a, "%s%s", alias && i ? alias : "", t->columns[i].name);
+        if (i && line + strlen(col) > 72) {
+            gen_buf_puts(&b, ",\n       ");
+            line = 0;
+        } else if (i) {
+            gen_buf_puts(&b, ", ");
+        }
+        gen_buf_puts(&b, col);
+        line += strlen(col) + 2;
+    }
+    return b.data;
+}
+
+const char *vr_qualified(gen_arena *a, const m_schema *s, const m_table *t)
+{
+    return gen_printf(a, "%s.%s", s->name, t->name);
+}
+
+bool vr_is_computed_key(const m_table *t, const m_column *c)
+{
+    const m_partition *p = t->partition;
+    return p && p->by == PART_LIST && p->expression && p->key_col == c;
+}
+
+static void vr_where_add(vfunc *f, where *w, const m_column *c)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (strcmp(w->order[i], c->name) == 0)
+            return;
+    vparam *p = vr_add_column_param(f, c);
+    p->computed = vr_is_computed_key(f->t, c);
+    gen_grow(f->a, (void **)&w->order, &w->cap, w->n + 1, sizeof *w->order);
+    w->order[w->n++] = c->name;
+    gen_buf_printf(&w->sql, "%s%s = $%zu", w->n > 1 ? " AND " : "", c->name, w->n);
+}
+
+void vr_where_key(vfunc *f, where *w, bool pk)
+{
+    const m_table *t = f->t;
+    gen_buf_init(&w->sql, f->a);
+    for (size_t i = 0; pk && i < t->primary_key.n; i++)
+        vr_where_add(f, w, m_find_column(t, t->primary_key.items[i]));
+    if (t->scope_col)
+        vr_where_add(f, w, t->scope_col);
+    if (t->partition && t->partition->source_col && t->partition->by != PART_RANGE)
+        vr_where_add(f, w, t->partition->source_col);
+    if (t->partition && t->partition->key_col && t->partition->expression)
+        vr_where_add(f, w, t->partition->key_col);
+}
+
+static const char *vr_order_by_pk(gen_arena *a, const m_table *t)
+{
+    if (!t->primary_key.n)
+        return "";
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_puts(&b, "\nORDER BY ");
+    for (size_t i = 0; i < t->primary_key.n; i++)
+        gen_buf_printf(&b, "%s%s", i ? ", " : "", t->primary_key.items[i]);
+    return b.data;
+}
+
+/* ---- standard operations --------------------------------------------- */
+
+static json_t *op_get(gen_arena *a, const m_schema *s, const m_table *t, const char *row)
+{
+    vfunc f;
+    vr_init(&f, a, s, t, "get");
+    where w = {0};
+    vr_where_key(&f, &w, true);
+    const char *sql = gen_printf(a, "SELECT %s\nFROM %s\nWHERE %s", vr_select_list(a, t, NULL),
+                                 vr_qualified(a, s, t), w.sql.data);
+    vr_add_variant(&f, f.variants, sql, w.order, w.n, gen_printf(a, "&%s_row", row));
+    vr_assign(&f);
+    gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
+    return vr_function_view(&f, gen_printf(a, "One row of %s by its primary key; SC_NOT_FOUND when there is none%s.", t->name, t->scope_col ? " or it belongs to another user" : ""),
+                         vr_prototype(&f, gen_printf(a, "%s *out", row), true), true);
+}
+
+static json_t *op_delete(gen_arena *a, const m_schema *s, const m_table *t)
+{
+    vfunc f;
+    vr_init(&f, a, s, t, "delete");
+    where w = {0};
+    vr_where_key(&f, &w, true);
+    const char *sql = gen_printf(a, "DELETE FROM %s\nWHERE %s", vr_qualified(a, s, t), w.sql.data);
+    vr_add_variant(&f, f.variants, sql, w.order, w.n, NULL);
+    vr_assign(&f);
+    gen_buf_printf(&f.body,
+                   "    int64_t sc_affected = 0;\n"
+                   "    int sc_rc = sc_query_exec(conn, &%s_queries[0], &sc_args, &sc_affected, err);\n"
+                   "    if (sc_rc == SC_OK && sc_affected == 0)\n"
+                   "        return sc_error_set(err, SC_NOT_FOUND, \"%s: no row\");\n"
+                   "    return sc_rc;\n", f.name, f.name);
+    return vr_function_view(&f, gen_printf(a, "Deletes one row of %s by its primary key; SC_NOT_FOUND when there is none.", t->name),
+                         vr_prototype(&f, NULL, false), true);
+}
+
+static json_t *op_list(gen_arena *a, const m_schema *s, const m_table *t, const char *row)
+{
+    vfunc f;
+    vr_init(&f, a, s, t, "list");
+    where w = {0};
+    vr_where_key(&f, &w, false);
+    const char *filter = w.n ? gen_printf(a, "\nWHERE %s", w.sql.data) : "";
+    m_type bigint;
+    m_type_parse("bigint", &bigint);
+    vr_add_param(&f, "limit", &bigint)->computed = false;
+    vr_add_param(&f, "offset", &bigint);
+    const char **order = gen_alloc(a, (w.n + 2) * sizeof *order);
+    memcpy(order, w.order, w.n * sizeof *order);
+    order[w.n] = "limit";
+    order[w.n + 1] = "offset";
+    const char *sql = gen_printf(a, "SELECT %s\nFROM %s%s%s\nLIMIT $%zu OFFSET $%zu",
+                                 vr_select_list(a, t, NULL), vr_qualified(a, s, t), filter,
+                                 vr_order_by_pk(a, t), w.n + 1, w.n + 2);
+    vr_add_variant(&f, f.variants, sql, order, w.n + 2, gen_printf(a, "&%s_row", row));
+    vr_add_variant(&f, f.count_variants, gen_printf(a, "SELECT count(*)\nFROM %s%s", vr_qualified(a, s, t), filter),
+                w.order, w.n, NULL);
+    /* limit and offset come from the page, not the vr_prototype */
+    f.nparams -= 2;
+    const char *proto = vr_prototype(&f, gen_printf(a, "const sc_page *page, %s **out_rows, size_t *out_n, int64_t *out_total", row), true);
+    vr_assign(&f);
+    f.nparams += 2;
+    gen_buf_printf(&f.body,
+                   "    sc_args.limit = page ? page->limit : %d;\n"
+                   "    sc_args.offset = page ? page->offset : 0;\n"
+                   "    int sc_rc = sc_query_many(conn, &%s_queries[0], &sc_args, arena, (void **)out_rows, out_n, err);\n"
+                   "    if (sc_rc == SC_OK && out_total)\n"
+                   "        sc_rc = sc_query_count(conn, &%s_count_queries[0], &sc_args, out_total, err);\n"
+                   "    return sc_rc;\n", DEFAULT_PAGE_LIMIT, f.name, f.name);
+    return vr_function_view(&f, gen_printf(a, "A page of %s in primary key order (page NULL: the first %d), and the total count when out_total is not NULL.", t->name, DEFAULT_PAGE_LIMIT),
+                         proto, true);
+}
+
+bool vr_insertable(const m_table *t, const m_column *c)
+{
+    (void)t;
+    return c->type.kind != T_SERIAL && c->type.kind != T_BIGSERIAL && !c->generated &&
+           !c->server_written;
+}
+
+/* The create input: one member per vr_insertable column but the computed key.
+ * Columns with a default take it when left unset (NULL / has_ flag false). */
+static json_t *new_struct(gen_arena *a, const m_schema *s, const m_table *t, const char *name)
+{
+    json_t *fields = json_array();
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const m_column *c = &t->columns[i];
+        if (!vr_insertable(t, c) || vr_is_computed_key(t, c))
+            continue;
+        bool optional = c->nullable || c->default_sql;
+        const char *note = c->default_sql ? gen_printf(a, "/* unset: DEFAULT %s */", c->default_sql)
+                           : c->nullable  ? "/* unset: NULL */"
+                                          : NULL;
+        json_array_append_new(fields, json_pack("{s:s, s:s?}", "decl", vu_decl(a, vu_input_type(a, s, &c->type), c->name), "note", note));
+        if (optional && !vu_is_pointer(&c->type))
+            json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
+    }
+    return json_pack("{s:s, s:s, s:o}", "name", name, "comment",
+                     vu_comment(a, gen_printf(a, "The columns of a new %s row; the server fills the rest.", t->name), "", 100),
+                     "fields", fields);
+}
+
+static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
+                         const char *new_name)
+{
+    vfunc f;
+    vr_init(&f, a, s, t, "create");
+    f.args_struct = new_name;
+    gen_buf cols, vals;
+    gen_buf_init(&cols, a);
+    gen_buf_init(&vals, a);
+    const char **order = gen_alloc(a, (t->ncolumns + 1) * sizeof *order);
+    size_t n = 0;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const m_column *c = &t->columns[i];
+        if (!vr_insertable(t, c))
+            continue;
+        vparam *p = vr_add_column_param(&f, c);
+        p->computed = vr_is_computed_key(t, c);
+        p->nullable = c->nullable || c->default_sql;
+        order[n++] = c->name;
+        const char *cast = gen_printf(a, "$%zu::%s", n, vu_sql_type(a, s, &c->type));
+        gen_buf_printf(&cols, "%s%s", n > 1 ? ", " : "", c->name);
+        gen_buf_printf(&vals, "%s%s", n > 1 ? ", " : "",
+                       c->default_sql ? gen_printf(a, "COALESCE(%s, %s)", cast, c->default_sql) : cast);
+    }
+    const char *sql = gen_printf(a, "INSERT INTO %s (%s)\nVALUES (%s)\nRETURNING %s", vr_qualified(a, s, t),
+                                 cols.data, vals.data, vr_select_list(a, t, NULL));
+    vr_add_variant(&f, f.variants, sql, order, n, gen_printf(a, "&%s_row", row));
+    gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], in, arena, out, err);\n", f.name);
+    const char *proto = gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena, const %s *in, %s *out,\n%*ssc_error *err)",
+                                   f.name, new_name, row, (int)strlen(f.name) + 5, "");
+    /* The descriptor reads the caller's struct: has_ flags live there. */
+    for (size_t i = 0; i < f.nparams; i++)
+        f.params[i].optional = false;
+    return vr_function_view(&f, gen_printf(a, "Inserts a %s row and returns it as stored (defaults, serials and triggers applied).", vu_singular(a, t->name)),
+                         proto, false);
+}
+
+/* "&name_queries[i]" for every statement of every function, in order. */
+static json_t *statement_refs(gen_arena *a, json_t *functions)
+{
+    json_t *refs = json_array();
+    size_t i;
+    json_t *fn;
+    json_array_foreach(functions, i, fn) {
+        const char *name = json_string_value(json_object_get(fn, "name"));
+        size_t n = json_array_size(json_object_get(fn, "variants"));
+        size_t nc = json_array_size(json_object_get(fn, "count_variants"));
+        for (size_t k = 0; k < n; k++)
+            json_array_append_new(refs, json_pack("{s:s}", "ref", gen_printf(a, "&%s_queries[%zu]", name, k)));
+        for (size_t k = 0; k < nc; k++)
+            json_array_append_new(refs, json_pack("{s:s}", "ref", gen_printf(a, "&%s_count_queries[%zu]", name, k)));
+    }
+    return refs;
+}
+
+json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const view_env *env)
+{
+    json_t *v = json_object();
+    const char *file = gen_printf(a, "%s_%s.h", s->prefix, t->name);
+    view_common(v, a, s, env, file);
+    const char *row = gen_printf(a, "%s_%s", s->prefix, vu_singular(a, t->name));
+    const char *new_name = gen_printf(a, "%s_new", row);
+    json_t *types = json_array(), *functions = json_array();
+    if (t->operations & OP_CREATE) {
+        json_array_append_new(types, new_struct(a, s, t, new_name));
+        json_array_append_new(functions, op_create(a, s, t, row, new_name));
+    }
+    if ((t->operations & OP_GET) && t->primary_key.n)
+        json_array_append_new(functions, op_get(a, s, t, row));
+    if ((t->operations & OP_UPDATE) && t->primary_key.n)
+        view_repo_update(a, s, t, row, types, functions);
+    if ((t->operations & OP_DELETE) && t->primary_key.n)
+        json_array_append_new(functions, op_delete(a, s, t));
+    if (t->operations & OP_LIST)
+        json_array_append_new(functions, op_list(a, s, t, row));
+    view_repo_transitions(a, s, t, row, functions);
+    json_t *row_descs = json_array();
+    view_repo_queries(a, s, t, types, row_descs, functions);
+    json_object_set_new(v, "row_descs", row_descs);
+    json_object_set_new(v, "statements", statement_refs(a, functions));
+    json_object_set_new(v, "statements_name", json_string(gen_printf(a, "%s_%s_statements", s->prefix, t->name)));
+    json_object_set_new(v, "header", json_string(file));
+    json_object_set_new(v, "table", json_string(t->name));
+    json_object_set_new(v, "types", types);
+    json_object_set_new(v, "functions", functions);
+    return v;
+}
+

@@ -1,0 +1,74 @@
+/* Internal to the repository views (view_repo.c: standard operations,
+ * view_query.c: named queries, updates and status transitions). */
+#ifndef SCHEMAC_GEN_VIEW_REPO_H
+#define SCHEMAC_GEN_VIEW_REPO_H
+
+#include <jansson.h>
+
+#include "output.h"
+#include "view.h"
+
+void view_common(json_t *v, gen_arena *a, const m_schema *s, const view_env *env,
+                 const char *file);
+/* A field descriptor initializer; member is the offsetof designator (NULL:
+ * name). */
+const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, const char *name,
+                            const char *member, const m_type *t, bool nullable, bool has_flag,
+                            unsigned extra_flags, bool uuid_text, bool secret);
+
+/* One parameter of a generated function. */
+typedef struct vparam {
+    const char *name;
+    m_type type;
+    bool nullable;   /* SQL NULL allowed */
+    bool optional;   /* inside an optional fragment */
+    bool computed;   /* partition key: filled by the executor */
+    bool uuid_text, secret;
+    const char *member;  /* offsetof designator when not the name */
+} vparam;
+
+typedef struct vfunc {
+    gen_arena *a;
+    const m_schema *s;
+    const m_table *t;
+    const char *name;        /* sm_collections_get */
+    const char *args_struct; /* its argument struct */
+    vparam *params;
+    size_t nparams, cap;
+    json_t *variants;        /* sc_query initializers */
+    json_t *count_variants;
+    gen_buf body;
+} vfunc;
+
+typedef struct where {
+    gen_buf sql;
+    const char **order;
+    size_t n, cap;
+} where;
+
+void vr_init(vfunc *f, gen_arena *a, const m_schema *s, const m_table *t, const char *op);
+vparam *vr_add_param(vfunc *f, const char *name, const m_type *type);
+vparam *vr_add_column_param(vfunc *f, const m_column *c);
+const vparam *vr_find(const vfunc *f, const char *name);
+bool vr_by_pointer(const vparam *p);
+bool vr_has_flag(const vparam *p);
+const char *vr_param_init(const vfunc *f, const vparam *p);
+void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *order, size_t n,
+                    const char *row);
+void vr_assign(vfunc *f);
+const char *vr_prototype(const vfunc *f, const char *outputs, bool arena);
+json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool declare_args);
+const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias);
+const char *vr_qualified(gen_arena *a, const m_schema *s, const m_table *t);
+bool vr_is_computed_key(const m_table *t, const m_column *c);
+void vr_where_key(vfunc *f, where *w, bool pk);
+bool vr_insertable(const m_table *t, const m_column *c);
+
+void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
+                      json_t *types, json_t *functions);
+void view_repo_transitions(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
+                           json_t *functions);
+void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t *types,
+                       json_t *row_descs, json_t *functions);
+
+#endif

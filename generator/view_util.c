@@ -1,0 +1,175 @@
+/* Names, C types and text helpers shared by the views. */
+#include <ctype.h>
+#include <string.h>
+
+#include "output.h"
+#include "view_util.h"
+
+const char *vu_upper(gen_arena *a, const char *s)
+{
+    char *u = gen_strdup(a, s);
+    for (char *p = u; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return u;
+}
+
+/* collections -> collection, strategies -> strategy, statuses -> status;
+ * names that do not end in a plain plural 's' stay as they are. */
+const char *vu_singular(gen_arena *a, const char *plural)
+{
+    size_t n = strlen(plural);
+    if (n > 3 && strcmp(plural + n - 3, "ies") == 0)
+        return gen_printf(a, "%.*sy", (int)(n - 3), plural);
+    if (n > 4 && strcmp(plural + n - 4, "uses") == 0)
+        return gen_strndup(a, plural, n - 2);
+    if (n > 1 && plural[n - 1] == 's' && plural[n - 2] != 's')
+        return gen_strndup(a, plural, n - 1);
+    return plural;
+}
+
+const char *vu_kind(const m_type *t)
+{
+    static const char *const kinds[] = {
+        [T_SMALLINT] = "SC_K_INT16", [T_INTEGER] = "SC_K_INT32", [T_BIGINT] = "SC_K_INT64",
+        [T_SERIAL] = "SC_K_INT32", [T_BIGSERIAL] = "SC_K_INT64", [T_BOOLEAN] = "SC_K_BOOL",
+        [T_REAL] = "SC_K_FLOAT4", [T_DOUBLE] = "SC_K_FLOAT8", [T_NUMERIC] = "SC_K_NUMERIC",
+        [T_TEXT] = "SC_K_TEXT", [T_VARCHAR] = "SC_K_TEXT", [T_UUID] = "SC_K_UUID",
+        [T_TIMESTAMPTZ] = "SC_K_TIME", [T_TIMESTAMP] = "SC_K_TIME", [T_DATE] = "SC_K_DATE",
+        [T_INTERVAL] = "SC_K_INTERVAL", [T_JSON] = "SC_K_JSON", [T_JSONB] = "SC_K_JSONB",
+        [T_BYTEA] = "SC_K_BYTES", [T_TSVECTOR] = "SC_K_TSVECTOR", [T_VECTOR] = "SC_K_TEXT",
+        [T_ENUM] = "SC_K_ENUM",
+    };
+    return kinds[t->kind];
+}
+
+bool vu_is_pointer(const m_type *t)
+{
+    if (t->array)
+        return true;
+    switch (t->kind) {
+    case T_NUMERIC: case T_TEXT: case T_VARCHAR: case T_UUID: case T_JSON: case T_JSONB:
+    case T_TSVECTOR: case T_VECTOR: case T_BYTEA:
+        return true;
+    default:
+        return false;
+    }
+}
+
+const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t)
+{
+    if (t->array)
+        return "sc_array";
+    switch (t->kind) {
+    case T_SMALLINT: return "int16_t";
+    case T_INTEGER: case T_SERIAL: case T_DATE: return "int32_t";
+    case T_BIGINT: case T_BIGSERIAL: return "int64_t";
+    case T_BOOLEAN: return "bool";
+    case T_REAL: return "float";
+    case T_DOUBLE: return "double";
+    case T_TIMESTAMPTZ: case T_TIMESTAMP: return "sc_time";
+    case T_INTERVAL: return "sc_interval";
+    case T_JSON: case T_JSONB: return "json_t *";
+    case T_BYTEA: return "sc_bytes";
+    case T_ENUM: return gen_printf(a, "%s_%s", s->prefix, t->enum_name);
+    default: return "char *";
+    }
+}
+
+/* "char *" + "name" -> "char *name"; "int32_t" + "x" -> "int32_t x". */
+const char *vu_decl(gen_arena *a, const char *type, const char *name)
+{
+    size_t n = strlen(type);
+    return gen_printf(a, "%s%s%s", type, type[n - 1] == '*' ? "" : " ", name);
+}
+
+const char *vu_sql_type(gen_arena *a, const m_schema *s, const m_type *t)
+{
+    m_type base = *t;
+    if (base.kind == T_SERIAL)
+        base.kind = T_INTEGER;
+    if (base.kind == T_BIGSERIAL)
+        base.kind = T_BIGINT;
+    const char *sql = m_type_sql(a, &base);
+    return base.kind == T_ENUM ? gen_printf(a, "%s.%s", s->name, sql) : sql;
+}
+
+/* Wraps text into a C comment of at most `width` columns. */
+const char *vu_comment(gen_arena *a, const char *text, const char *indent, int width)
+{
+    if (!text || !*text)
+        return NULL;
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_printf(&b, "%s/* ", indent);
+    int start = (int)strlen(indent) + 3, col = start;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == '\n')
+            p++;
+        size_t w = strcspn(p, " \n");
+        if (!w)
+            break;
+        if (col > start && col + 1 + (int)w > width - 3) {
+            gen_buf_printf(&b, "\n%s * ", indent);
+            col = start;
+        } else if (col > start) {
+            gen_buf_puts(&b, " ");
+            col++;
+        }
+        gen_buf_add(&b, p, w);
+        col += (int)w;
+        p += w;
+    }
+    gen_buf_puts(&b, " */");
+    /* A "*" "/" inside the text would end the comment early. */
+    char *out = b.data;
+    for (char *q = out; (q = strstr(q, "*/")) && q[2]; q++)
+        q[1] = ' ';
+    return out;
+}
+
+/* The C string literal of text, one literal per line, continuation lines
+ * indented by `indent`. */
+const char *vu_c_string(gen_arena *a, const char *text, const char *indent)
+{
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_puts(&b, "\"");
+    for (const char *p = text; *p; p++) {
+        switch (*p) {
+        case '"': gen_buf_puts(&b, "\\\""); break;
+        case '\\': gen_buf_puts(&b, "\\\\"); break;
+        case '\t': gen_buf_puts(&b, "\\t"); break;
+        case '\n':
+            gen_buf_puts(&b, "\\n\"");
+            if (p[1])
+                gen_buf_printf(&b, "\n%s\"", indent);
+            else
+                return b.data;
+            break;
+        default: gen_buf_add(&b, p, 1);
+        }
+    }
+    gen_buf_puts(&b, "\"");
+    return b.data;
+}
+
+/* Joins strings with a separator. */
+const char *vu_join(gen_arena *a, const char *const *items, size_t n, const char *sep)
+{
+    gen_buf b;
+    gen_buf_init(&b, a);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            gen_buf_puts(&b, sep);
+        gen_buf_puts(&b, items[i]);
+    }
+    return b.data ? b.data : "";
+}
+
+/* The type of a member the caller fills in: strings are borrowed, const. */
+const char *vu_input_type(gen_arena *a, const m_schema *s, const m_type *t)
+{
+    const char *type = vu_c_type(a, s, t);
+    return strcmp(type, "char *") == 0 ? "const char *" : type;
+}

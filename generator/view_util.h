@@ -1,0 +1,20 @@
+/* Helpers of the views: C names and types of model objects, C comments and
+ * string literals. */
+#ifndef SCHEMAC_GEN_VIEW_UTIL_H
+#define SCHEMAC_GEN_VIEW_UTIL_H
+
+#include "model.h"
+
+const char *vu_upper(gen_arena *a, const char *s);
+const char *vu_singular(gen_arena *a, const char *plural);
+const char *vu_kind(const m_type *t);               /* "SC_K_INT32" */
+bool vu_is_pointer(const m_type *t);                /* NULL-able without a flag */
+const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t);
+const char *vu_input_type(gen_arena *a, const m_schema *s, const m_type *t);
+const char *vu_decl(gen_arena *a, const char *type, const char *name);
+const char *vu_sql_type(gen_arena *a, const m_schema *s, const m_type *t); /* for casts */
+const char *vu_comment(gen_arena *a, const char *text, const char *indent, int width);
+const char *vu_c_string(gen_arena *a, const char *text, const char *indent);
+const char *vu_join(gen_arena *a, const char *const *items, size_t n, const char *sep);
+
+#endif

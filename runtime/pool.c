@@ -1,0 +1,538 @@
+/* The connection pool: a mutex, a condition variable, a stack of idle
+ * connections and a list of borrowed ones (for leak reports). Network work
+ * (connect, ping, rollback, close) always happens outside the lock. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+double sc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = sc_malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* The password libpq would send (NULL if none), to scrub it from any message
+ * we pass on. False when memory ran out. */
+static bool conninfo_password(const char *conninfo, char **out)
+{
+    *out = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo ? conninfo : "", NULL);
+    if (!opts)
+        return false;
+    bool ok = true;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0])
+            ok = (*out = dup_or_null(o->val)) != NULL;
+    PQconninfoFree(opts);
+    return ok;
+}
+
+/* The server settings as one simple-query string: "SET" once per connection
+ * without a pooler, "SET LOCAL" per transaction behind PgBouncer in
+ * transaction mode (a session SET would leak to other clients there). */
+static char *build_settings_sql(const sc_pool_config *cfg)
+{
+    const char *set = cfg->pooler == SC_POOLER_TRANSACTION ? "SET LOCAL" : "SET";
+    char buf[512];
+    size_t len = 0;
+    buf[0] = '\0';
+#define ADD_SETTING(...)                                                                        \
+    len += (size_t)snprintf(buf + len, sizeof buf - len, __VA_ARGS__)
+    if (cfg->jit_off)
+        ADD_SETTING("%s jit = off;", set);
+    if (cfg->statement_timeout_ms > 0)
+        ADD_SETTING("%s statement_timeout = %d;", set, cfg->statement_timeout_ms);
+    if (cfg->lock_timeout_ms > 0)
+        ADD_SETTING("%s lock_timeout = %d;", set, cfg->lock_timeout_ms);
+    if (cfg->idle_in_transaction_timeout_ms > 0)
+        ADD_SETTING("%s idle_in_transaction_session_timeout = %d;", set,
+                    cfg->idle_in_transaction_timeout_ms);
+#undef ADD_SETTING
+    return dup_or_null(buf);
+}
+
+static int check_config(const sc_pool_config *cfg, sc_error *err)
+{
+    if (cfg->pool_size < 1)
+        return sc_error_set(err, SC_INVALID_INPUT, "pool_size must be at least 1");
+    if (cfg->max_overflow < 0)
+        return sc_error_set(err, SC_INVALID_INPUT, "max_overflow must not be negative");
+    if (!(cfg->timeout_s >= 0))
+        return sc_error_set(err, SC_INVALID_INPUT, "timeout_s must not be negative");
+    if (cfg->retry_limit < 0 || !(cfg->retry_interval_s >= 0))
+        return sc_error_set(err, SC_INVALID_INPUT, "retry settings must not be negative");
+    if (cfg->statement_timeout_ms < 0 || cfg->lock_timeout_ms < 0 ||
+        cfg->idle_in_transaction_timeout_ms < 0)
+        return sc_error_set(err, SC_INVALID_INPUT, "server timeouts must not be negative");
+    PQconninfoOption *opts = PQconninfoParse(cfg->conninfo ? cfg->conninfo : "", NULL);
+    if (!opts)
+        return sc_error_set(err, SC_INVALID_INPUT,
+                            "conninfo: libpq cannot parse the connection string");
+    PQconninfoFree(opts);
+    return SC_OK;
+}
+
+static void free_pool_strings(sc_pool *p)
+{
+    free(p->conninfo);
+    free(p->application_name);
+    free(p->settings_sql);
+    free(p->password);
+}
+
+int sc_pool_open(const sc_pool_config *cfg, sc_pool **out, sc_error *err)
+{
+    if (!out || !cfg)
+        return sc_error_set(err, SC_MISUSE, "sc_pool_open: cfg and out are required");
+    *out = NULL;
+    int rc = check_config(cfg, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_pool *p = sc_calloc(1, sizeof *p);
+    if (!p)
+        return sc_error_set(err, SC_NO_MEMORY, "out of memory opening the pool");
+    p->cfg = *cfg;
+    p->cfg.owned_conninfo = NULL;
+    p->conninfo = dup_or_null(cfg->conninfo ? cfg->conninfo : "");
+    p->application_name = dup_or_null(cfg->application_name);
+    p->settings_sql = build_settings_sql(cfg);
+    bool have_password = conninfo_password(cfg->conninfo, &p->password);
+    p->cfg.conninfo = p->conninfo;
+    p->cfg.application_name = p->application_name;
+    if (!p->conninfo || !p->settings_sql || !have_password ||
+        (cfg->application_name && !p->application_name))
+        goto no_memory;
+    sc_conninfo_redact(p->conninfo, p->redacted, sizeof p->redacted);
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        goto no_memory;
+    /* Waits are measured on the monotonic clock: a wall-clock jump must not
+     * cut or stretch the pool timeout. */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int cond_rc = pthread_cond_init(&p->available, &attr);
+    pthread_condattr_destroy(&attr);
+    if (cond_rc != 0)
+        goto no_memory;
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        pthread_cond_destroy(&p->available);
+        goto no_memory;
+    }
+    *out = p;
+    return SC_OK;
+no_memory:
+    free_pool_strings(p);
+    free(p);
+    return sc_error_set(err, SC_NO_MEMORY, "out of memory opening the pool");
+}
+
+static void close_conn(sc_conn *c)
+{
+    if (!c)
+        return;
+    PQfinish(c->pg);
+    sc_conn_cache_free(c);
+    free(c);
+}
+
+/* First line of libpq's message with the password scrubbed. */
+static void connect_failure_message(const sc_pool *p, const PGconn *pg, char *buf, size_t n)
+{
+    sc_copy_str(buf, n, pg ? PQerrorMessage(pg) : "out of memory");
+    buf[strcspn(buf, "\n")] = '\0';
+    sc_scrub(buf, p->password);
+}
+
+static int apply_session_settings(sc_pool *p, PGconn *pg, sc_error *err)
+{
+    if (p->cfg.pooler == SC_POOLER_TRANSACTION || !p->settings_sql[0])
+        return SC_OK;
+    PGresult *res = PQexec(pg, p->settings_sql);
+    int rc = SC_OK;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = sc_error_from_result(err, res, pg);
+    PQclear(res);
+    return rc;
+}
+
+/* Server notices (NOTICE, WARNING) go to the pool's log, not to stderr. */
+static void route_notice(void *arg, const char *message)
+{
+    char line[512];
+    sc_copy_str(line, sizeof line, message);
+    line[strcspn(line, "\n")] = '\0';
+    sc_log(arg, SC_LOG_DEBUG, "server: %s", line);
+}
+
+static int connect_one(sc_pool *p, sc_conn **out, sc_error *err)
+{
+    const char *keys[4] = {"dbname", "fallback_application_name", NULL, NULL};
+    const char *vals[4] = {p->conninfo, "schemac", NULL, NULL};
+    if (p->application_name) {
+        keys[2] = "application_name";
+        vals[2] = p->application_name;
+    }
+    sc_log(p, SC_LOG_DEBUG, "connecting to %s", p->redacted);
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        char why[200];
+        connect_failure_message(p, pg, why, sizeof why);
+        sc_log(p, SC_LOG_WARN, "cannot connect to %s: %s", p->redacted, why);
+        PQfinish(pg);
+        return sc_error_set(err, pg ? SC_CONNECTION : SC_NO_MEMORY, "cannot connect: %s", why);
+    }
+    int rc = apply_session_settings(p, pg, err);
+    if (rc != SC_OK) {
+        PQfinish(pg);
+        return rc;
+    }
+    sc_conn *c = sc_calloc(1, sizeof *c);
+    if (!c) {
+        PQfinish(pg);
+        return sc_error_set(err, SC_NO_MEMORY, "out of memory opening a connection");
+    }
+    c->pg = pg;
+    c->pool = p;
+    c->backend_pid = PQbackendPID(pg);
+    PQsetNoticeProcessor(pg, route_notice, p);
+    c->opened_at = sc_now();
+    *out = c;
+    return SC_OK;
+}
+
+/* --- lists, all under p->mu ------------------------------------------------ */
+
+static void borrow_locked(sc_pool *p, sc_conn *c)
+{
+    c->prev = NULL;
+    c->next = p->borrowed;
+    if (p->borrowed)
+        p->borrowed->prev = c;
+    p->borrowed = c;
+    p->stats.in_use++;
+}
+
+static void unborrow_locked(sc_pool *p, sc_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        p->borrowed = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+    p->stats.in_use--;
+}
+
+static sc_conn *pop_idle_locked(sc_pool *p)
+{
+    sc_conn *c = p->idle;
+    p->idle = c->next;
+    c->next = NULL;
+    p->stats.idle--;
+    return c;
+}
+
+/* ------------------------------------------------------------------------- */
+
+static bool too_old(const sc_pool *p, const sc_conn *c, double now)
+{
+    return p->cfg.recycle_s > 0 && now - c->opened_at > p->cfg.recycle_s;
+}
+
+static bool ping(sc_conn *c)
+{
+    PGresult *res = PQexec(c->pg, "");
+    bool alive = res && PQresultStatus(res) == PGRES_EMPTY_QUERY;
+    PQclear(res);
+    return alive && PQstatus(c->pg) == CONNECTION_OK;
+}
+
+/* Checks an idle connection just taken from the stack; a false answer means
+ * it must be closed and replaced (the stats say why). */
+static bool still_usable(sc_pool *p, sc_conn *c, uint64_t *recycled, uint64_t *dead)
+{
+    if (too_old(p, c, sc_now())) {
+        (*recycled)++;
+        return false;
+    }
+    if (PQstatus(c->pg) != CONNECTION_OK || (p->cfg.pre_ping && !ping(c))) {
+        (*dead)++;
+        sc_log(p, SC_LOG_INFO, "pre-ping: replacing a dead idle connection");
+        return false;
+    }
+    return true;
+}
+
+static void deadline_to_timespec(double deadline, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)deadline;
+    ts->tv_nsec = (long)((deadline - (double)ts->tv_sec) * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Waits until a connection is idle or may be opened; false on timeout. */
+static bool wait_for_capacity_locked(sc_pool *p, double deadline)
+{
+    int limit = p->cfg.pool_size + p->cfg.max_overflow;
+    while (!p->idle && p->stats.open >= limit) {
+        if (sc_now() >= deadline)
+            return false;
+        struct timespec ts;
+        deadline_to_timespec(deadline, &ts);
+        p->stats.waiting++;
+        pthread_cond_timedwait(&p->available, &p->mu, &ts);
+        p->stats.waiting--;
+    }
+    return true;
+}
+
+/* DB_ECHO_POOL: one line per checkout and return. */
+static void echo_pool(const sc_pool *p, const char *what, const sc_conn *c)
+{
+    if (p->cfg.echo_pool)
+        sc_log(p, SC_LOG_INFO, "pool: %s, backend pid %d", what, c->backend_pid);
+}
+
+int sc_pool_acquire(sc_pool *p, sc_conn **out, sc_error *err)
+{
+    if (!p || !out)
+        return sc_error_set(err, SC_MISUSE, "sc_pool_acquire: pool and out are required");
+    *out = NULL;
+    double deadline = sc_now() + p->cfg.timeout_s;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        if (!wait_for_capacity_locked(p, deadline)) {
+            p->stats.timeouts++;
+            int total = p->stats.open;
+            pthread_mutex_unlock(&p->mu);
+            return sc_error_set(err, SC_TIMEOUT,
+                                "no connection free within %.3f s (%d open, pool_size %d, "
+                                "max_overflow %d)",
+                                p->cfg.timeout_s, total, p->cfg.pool_size, p->cfg.max_overflow);
+        }
+        if (p->idle) {
+            sc_conn *c = pop_idle_locked(p);
+            borrow_locked(p, c);
+            pthread_mutex_unlock(&p->mu);
+            uint64_t recycled = 0, dead = 0;
+            if (still_usable(p, c, &recycled, &dead)) {
+                c->acquired_at = sc_now();
+                pthread_mutex_lock(&p->mu);
+                p->stats.acquired++;
+                pthread_mutex_unlock(&p->mu);
+                echo_pool(p, "checkout", c);
+                *out = c;
+                return SC_OK;
+            }
+            pthread_mutex_lock(&p->mu);
+            unborrow_locked(p, c);
+            p->stats.open--;
+            p->stats.recycled += recycled;
+            p->stats.ping_failures += dead;
+            pthread_mutex_unlock(&p->mu);
+            close_conn(c);
+            pthread_mutex_lock(&p->mu);
+            continue; /* capacity is free now: take another idle one or open */
+        }
+        p->stats.open++; /* reserve the slot before connecting unlocked */
+        pthread_mutex_unlock(&p->mu);
+        sc_conn *c = NULL;
+        int rc = connect_one(p, &c, err);
+        pthread_mutex_lock(&p->mu);
+        if (rc != SC_OK) {
+            p->stats.open--;
+            pthread_cond_signal(&p->available);
+            pthread_mutex_unlock(&p->mu);
+            return rc;
+        }
+        p->stats.connects++;
+        p->stats.acquired++;
+        borrow_locked(p, c);
+        pthread_mutex_unlock(&p->mu);
+        c->acquired_at = sc_now();
+        echo_pool(p, "checkout (new connection)", c);
+        *out = c;
+        return SC_OK;
+    }
+}
+
+/* Brings a returned connection back to "idle, no transaction", or says it
+ * must be closed. */
+static bool clean_for_reuse(sc_pool *p, sc_conn *c, bool *dirty)
+{
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK)
+        return false;
+    switch (PQtransactionStatus(c->pg)) {
+    case PQTRANS_IDLE:
+        break;
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR: {
+        *dirty = true;
+        sc_log(p, SC_LOG_WARN,
+               "a connection was returned inside a transaction; rolling it back");
+        PGresult *res = PQexec(c->pg, "ROLLBACK");
+        bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK &&
+                  PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+        PQclear(res);
+        if (!ok)
+            return false;
+        break;
+    }
+    default: /* a query still in flight (ACTIVE) or UNKNOWN: not reusable */
+        sc_log(p, SC_LOG_WARN, "a connection was returned busy; closing it");
+        return false;
+    }
+    c->tx_depth = 0;
+    return true;
+}
+
+void sc_pool_release(sc_pool *p, sc_conn *c)
+{
+    if (!c)
+        return;
+    if (p && p != c->pool)
+        sc_log(c->pool, SC_LOG_ERROR, "sc_pool_release: connection given back to another pool");
+    p = c->pool; /* the connection knows its own pool */
+    echo_pool(p, "return", c);
+    bool dirty = false;
+    bool keep = clean_for_reuse(p, c, &dirty);
+    bool old = keep && too_old(p, c, sc_now());
+    if (old)
+        keep = false;
+    pthread_mutex_lock(&p->mu);
+    unborrow_locked(p, c);
+    if (dirty)
+        p->stats.dirty_returns++;
+    if (old)
+        p->stats.recycled++;
+    else if (!keep)
+        p->stats.evicted++;
+    /* Overflow: keep at most pool_size idle connections. */
+    if (keep && p->stats.idle >= p->cfg.pool_size)
+        keep = false;
+    if (keep) {
+        c->next = p->idle;
+        p->idle = c;
+        p->stats.idle++;
+    } else {
+        p->stats.open--;
+    }
+    pthread_cond_signal(&p->available);
+    pthread_mutex_unlock(&p->mu);
+    if (!keep)
+        close_conn(c);
+}
+
+int sc_pool_close(sc_pool *p)
+{
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    sc_conn *idle = p->idle, *borrowed = p->borrowed;
+    p->idle = p->borrowed = NULL;
+    pthread_mutex_unlock(&p->mu);
+    int leaked = 0;
+    double now = sc_now();
+    while (borrowed) {
+        sc_conn *next = borrowed->next;
+        leaked++;
+        sc_log(p, SC_LOG_ERROR,
+               "sc_pool_close: connection leaked: acquired %.3f s ago, backend pid %d, "
+               "never released",
+               now - borrowed->acquired_at, borrowed->backend_pid);
+        close_conn(borrowed);
+        borrowed = next;
+    }
+    while (idle) {
+        sc_conn *next = idle->next;
+        close_conn(idle);
+        idle = next;
+    }
+    if (leaked)
+        sc_log(p, SC_LOG_ERROR, "sc_pool_close: %d connection(s) were not released", leaked);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->available);
+    free_pool_strings(p);
+    free(p);
+    return leaked;
+}
+
+void sc_pool_get_stats(sc_pool *p, sc_pool_stats *out)
+{
+    if (!p) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    *out = p->stats;
+    pthread_mutex_unlock(&p->mu);
+}
+
+sc_pooler_mode sc_pool_pooler(const sc_pool *p)
+{
+    return p ? p->cfg.pooler : SC_POOLER_NONE;
+}
+
+PGconn *sc_conn_pg(sc_conn *c)
+{
+    return c ? c->pg : NULL;
+}
+
+sc_pool *sc_conn_pool(sc_conn *c)
+{
+    return c ? c->pool : NULL;
+}
+
+double sc_conn_age(const sc_conn *c)
+{
+    return c ? sc_now() - c->opened_at : 0;
+}
+
+void sc_conn_invalidate(sc_conn *c)
+{
+    if (c)
+        c->broken = true;
+}
+
+bool sc_conn_is_broken(const sc_conn *c)
+{
+    return !c || c->broken || PQstatus(c->pg) != CONNECTION_OK;
+}
+
+/* SQLSTATEs after which the session is gone or poisoned (ERRATA). */
+static bool evicting_sqlstate(const char *s)
+{
+    return s && (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 ||
+                 strcmp(s, "57P02") == 0 || strcmp(s, "57P05") == 0 || strcmp(s, "25P03") == 0);
+}
+
+int sc_conn_fail(sc_conn *c, const PGresult *res, sc_error *err)
+{
+    int category = sc_error_from_result(err, res, c->pg);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!res || PQstatus(c->pg) == CONNECTION_BAD || evicting_sqlstate(state)) {
+        if (!c->broken)
+            sc_log(c->pool, SC_LOG_WARN, "connection lost (backend pid %d): evicting it",
+                   c->backend_pid);
+        c->broken = true;
+    }
+    return category;
+}

@@ -1,0 +1,432 @@
+/* The typed executor behind generated functions: arguments are checked and
+ * encoded as text parameters (bytea goes binary), the statement runs through
+ * sc_exec (prepared once per connection), and rows come back in binary and
+ * are decoded into the caller's arena (codec.c). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_hashtext.h"
+#include "sc_query.h"
+#include "sc_query_internal.h"
+
+enum { SCRATCH = 48, MAX_STACK_PARAMS = 32 };
+
+/* Per-call parameter storage: small values live in scratch, JSON and array
+ * texts are malloc'd and freed when the call ends. */
+typedef struct encoded {
+    int n;
+    const char **values;
+    int *lengths, *formats;
+    char (*scratch)[SCRATCH];
+    char **owned;
+    int nowned;
+} encoded;
+
+static const void *field_ptr(const void *base, const sc_field *f)
+{
+    return (const char *)base + f->offset;
+}
+
+static bool field_present(const void *base, const sc_field *f)
+{
+    if (f->has_offset != SC_NO_FLAG)
+        return *(const bool *)((const char *)base + f->has_offset);
+    switch (f->kind) {
+    case SC_K_NUMERIC: case SC_K_TEXT: case SC_K_UUID: case SC_K_TSVECTOR:
+    case SC_K_JSON: case SC_K_JSONB:
+        return f->array ? ((const sc_array *)field_ptr(base, f))->items != NULL
+                        : *(const void *const *)field_ptr(base, f) != NULL;
+    case SC_K_BYTES:
+        return f->array || ((const sc_bytes *)field_ptr(base, f))->data != NULL;
+    default:
+        return true;
+    }
+}
+
+/* Characters of valid UTF-8, or -1 when s is not valid UTF-8. */
+static long utf8_length(const char *s)
+{
+    long n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; n++) {
+        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                  : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (extra < 0 || (extra == 1 && *p < 0xC2))
+            return -1;
+        p++;
+        for (int i = 0; i < extra; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return -1;
+    }
+    return n;
+}
+
+static int check_text(const sc_field *f, const char *s, sc_error *err)
+{
+    long len = utf8_length(s);
+    if (len < 0)
+        return sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' is not valid UTF-8", f->name);
+    if (f->max_len > 0 && len > f->max_len)
+        return sc_error_set(err, SC_INVALID_INPUT,
+                            "parameter '%s' is %ld characters long; at most %d are allowed",
+                            f->name, len, f->max_len);
+    return SC_OK;
+}
+
+static int encode_float(double v, bool single, char *buf)
+{
+    if (isnan(v))
+        return snprintf(buf, SCRATCH, "NaN");
+    if (isinf(v))
+        return snprintf(buf, SCRATCH, v > 0 ? "Infinity" : "-Infinity");
+    return snprintf(buf, SCRATCH, single ? "%.9g" : "%.17g", v);
+}
+
+static const char *own(encoded *e, char *s)
+{
+    if (s)
+        e->owned[e->nowned++] = s;
+    return s;
+}
+
+/* The text form of one scalar value at p; NULL with err set on bad input. */
+static const char *encode_scalar(encoded *e, int i, const sc_field *f, const void *p,
+                                 sc_error *err)
+{
+    char *buf = e->scratch[i];
+    switch (f->kind) {
+    case SC_K_INT16: snprintf(buf, SCRATCH, "%d", *(const int16_t *)p); return buf;
+    case SC_K_INT32: snprintf(buf, SCRATCH, "%d", *(const int32_t *)p); return buf;
+    case SC_K_INT64: snprintf(buf, SCRATCH, "%lld", (long long)*(const int64_t *)p); return buf;
+    case SC_K_BOOL: return *(const bool *)p ? "t" : "f";
+    case SC_K_FLOAT4: encode_float(*(const float *)p, true, buf); return buf;
+    case SC_K_FLOAT8: encode_float(*(const double *)p, false, buf); return buf;
+    case SC_K_TIME: sc_time_format(*(const sc_time *)p, buf, SCRATCH); return buf;
+    case SC_K_DATE: sc_date_format(*(const int32_t *)p, buf, SCRATCH); return buf;
+    case SC_K_INTERVAL: {
+        const sc_interval *v = p;
+        snprintf(buf, SCRATCH, "%d months %d days %lld microseconds", v->months, v->days,
+                 (long long)v->usec);
+        return buf;
+    }
+    case SC_K_UUID: {
+        const char *s = *(const char *const *)p;
+        if (sc_uuid_normalize(s, buf) != 0) {
+            sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' is not a UUID v4: '%.40s'",
+                         f->name, s);
+            return NULL;
+        }
+        return buf;
+    }
+    case SC_K_ENUM: {
+        const char *label = sc_enum_to_string(f->en, *(const int *)p);
+        if (!label)
+            sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' is not a value of enum %s",
+                         f->name, f->en->name);
+        return label;
+    }
+    case SC_K_JSON: case SC_K_JSONB: {
+        char *s = json_dumps(*(json_t *const *)p, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!s)
+            sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' cannot be encoded as JSON",
+                         f->name);
+        return own(e, s);
+    }
+    default: { /* text, numeric, tsvector */
+        const char *s = *(const char *const *)p;
+        if (f->flags & SC_F_UUID_TEXT) {
+            if (sc_uuid_normalize(s, buf) != 0) {
+                sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' is not a UUID v4: '%.40s'",
+                             f->name, s);
+                return NULL;
+            }
+            return buf;
+        }
+        return check_text(f, s, err) == SC_OK ? s : NULL;
+    }
+    }
+}
+
+static int encode_one(encoded *e, int i, const sc_field *f, const void *args, sc_error *err)
+{
+    e->lengths[i] = 0;
+    e->formats[i] = 0;
+    if (!field_present(args, f)) {
+        e->values[i] = NULL;
+        if (f->flags & SC_F_NULLABLE)
+            return SC_OK;
+        return sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' is NULL but may not be",
+                            f->name);
+    }
+    const void *p = field_ptr(args, f);
+    if (f->array) {
+        e->values[i] = own(e, sc_array_literal(f, p, err));
+        return e->values[i] ? SC_OK : err ? err->category : SC_INVALID_INPUT;
+    }
+    if (f->kind == SC_K_BYTES) {
+        const sc_bytes *b = p;
+        e->values[i] = (const char *)b->data;
+        e->lengths[i] = (int)b->len;
+        e->formats[i] = 1;
+        return SC_OK;
+    }
+    e->values[i] = encode_scalar(e, i, f, p, err);
+    return e->values[i] ? SC_OK : (err && err->category ? err->category : SC_INVALID_INPUT);
+}
+
+/* The partition key is computed here, from the already-encoded source text,
+ * so the statement can say `partition_key = $n` and prune with a generic plan. */
+static void bind_partition_key(encoded *e, const sc_query *q)
+{
+    const sc_partition_bind *b = &q->partition;
+    if (b->key_param <= 0 || !e->values[b->source_param - 1])
+        return;
+    const char *src = e->values[b->source_param - 1];
+    int32_t key = sc_partition_key(src, strlen(src), b->modulus);
+    snprintf(e->scratch[b->key_param - 1], SCRATCH, "%d", key);
+    e->values[b->key_param - 1] = e->scratch[b->key_param - 1];
+}
+
+static size_t element_size(sc_kind k)
+{
+    switch (k) {
+    case SC_K_INT16: return sizeof(int16_t);
+    case SC_K_INT32: case SC_K_DATE: return sizeof(int32_t);
+    case SC_K_INT64: case SC_K_TIME: return sizeof(int64_t);
+    case SC_K_BOOL: return sizeof(bool);
+    case SC_K_FLOAT4: return sizeof(float);
+    case SC_K_FLOAT8: return sizeof(double);
+    case SC_K_INTERVAL: return sizeof(sc_interval);
+    case SC_K_ENUM: return sizeof(int);
+    default: return sizeof(void *);
+    }
+}
+
+/* A growable malloc'd string; `failed` sticks once memory runs out. */
+typedef struct textbuf {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} textbuf;
+
+static void tb_put(textbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *data = realloc(b->data, cap);
+        if (!data) {
+            b->failed = true;
+            return;
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+/* An array element in double quotes, with '"' and '\' escaped. */
+static void tb_put_quoted(textbuf *b, const char *s)
+{
+    tb_put(b, "\"", 1);
+    for (const char *run = s;; s++) {
+        if (*s && *s != '"' && *s != '\\')
+            continue;
+        tb_put(b, run, (size_t)(s - run));
+        if (!*s)
+            break;
+        tb_put(b, "\\", 1);
+        run = s;
+    }
+    tb_put(b, "\"", 1);
+}
+
+static void encoded_free(encoded *e);
+
+char *sc_array_literal(const sc_field *f, const void *array, sc_error *err)
+{
+    const sc_array *arr = array;
+    if (f->kind == SC_K_BYTES) {
+        sc_error_set(err, SC_MISUSE, "parameter '%s': bytea arrays are not supported", f->name);
+        return NULL;
+    }
+    sc_field elem = *f;
+    elem.array = false;
+    elem.offset = 0;
+    elem.has_offset = SC_NO_FLAG;
+    textbuf b = {0};
+    tb_put(&b, "{", 1);
+    for (size_t i = 0; i < arr->n; i++) {
+        const void *item = (const char *)arr->items + i * element_size(f->kind);
+        char scratch[1][SCRATCH];
+        char *owned[1];
+        const char *value = NULL;
+        int length = 0, format = 0;
+        encoded e = {1, &value, &length, &format, scratch, owned, 0};
+        if (i)
+            tb_put(&b, ",", 1);
+        if (!field_present(item, &elem)) {
+            tb_put(&b, "NULL", 4);
+        } else if ((value = encode_scalar(&e, 0, &elem, item, err)) != NULL) {
+            tb_put_quoted(&b, value);
+        } else {
+            encoded_free(&e);
+            free(b.data);
+            return NULL;
+        }
+        encoded_free(&e);
+    }
+    tb_put(&b, "}", 1);
+    if (b.failed) {
+        free(b.data);
+        sc_error_set(err, SC_NO_MEMORY, "parameter '%s': out of memory", f->name);
+        return NULL;
+    }
+    return b.data;
+}
+
+static void encoded_free(encoded *e)
+{
+    for (int i = 0; i < e->nowned; i++)
+        free(e->owned[i]);
+}
+
+static int encode_all(encoded *e, const sc_query *q, const void *args, sc_error *err)
+{
+    for (int i = 0; i < e->n; i++) {
+        if (q->params[i].flags & SC_F_COMPUTED) {
+            e->values[i] = NULL;
+            e->lengths[i] = e->formats[i] = 0;
+            continue;
+        }
+        int rc = encode_one(e, i, &q->params[i], args, err);
+        if (rc != SC_OK)
+            return rc;
+    }
+    bind_partition_key(e, q);
+    return SC_OK;
+}
+
+/* Encodes, runs and hands back the result (binary rows). */
+static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, sc_error *err)
+{
+    int n = q->stmt.nparams;
+    if (n > MAX_STACK_PARAMS)
+        return sc_error_set(err, SC_MISUSE, "%s: more than %d parameters", q->stmt.name,
+                            MAX_STACK_PARAMS);
+    const char *values[MAX_STACK_PARAMS];
+    int lengths[MAX_STACK_PARAMS], formats[MAX_STACK_PARAMS];
+    char scratch[MAX_STACK_PARAMS][SCRATCH];
+    char *owned[MAX_STACK_PARAMS];
+    encoded e = {n, values, lengths, formats, scratch, owned, 0};
+    int rc = encode_all(&e, q, args, err);
+    if (rc == SC_OK)
+        rc = sc_exec(c, &q->stmt, values, lengths, formats, 1, res, err);
+    encoded_free(&e);
+    return rc;
+}
+
+int sc_query_check_args(const sc_query *q, const void *args, sc_error *err)
+{
+    int n = q->stmt.nparams;
+    if (n > MAX_STACK_PARAMS)
+        return sc_error_set(err, SC_MISUSE, "too many parameters");
+    const char *values[MAX_STACK_PARAMS];
+    int lengths[MAX_STACK_PARAMS], formats[MAX_STACK_PARAMS];
+    char scratch[MAX_STACK_PARAMS][SCRATCH];
+    char *owned[MAX_STACK_PARAMS];
+    encoded e = {n, values, lengths, formats, scratch, owned, 0};
+    int rc = encode_all(&e, q, args, err);
+    encoded_free(&e);
+    return rc;
+}
+
+int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void *row,
+                 sc_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(c, q, args, &res, err);
+    if (rc != SC_OK)
+        return rc;
+    memset(row, 0, q->row->size);
+    if (PQntuples(res) == 0)
+        rc = sc_error_set(err, SC_NOT_FOUND, "%s: no row", q->stmt.name);
+    else
+        rc = sc_decode_row(res, 0, q->row, a, row, err);
+    PQclear(res);
+    return rc;
+}
+
+int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void **rows,
+                  size_t *n, sc_error *err)
+{
+    PGresult *res = NULL;
+    *rows = NULL;
+    *n = 0;
+    int rc = run(c, q, args, &res, err);
+    if (rc != SC_OK)
+        return rc;
+    size_t count = (size_t)PQntuples(res);
+    char *out = count ? sc_arena_alloc(a, count * q->row->size) : NULL;
+    if (count && !out)
+        rc = sc_error_set(err, SC_NO_MEMORY, "%s: %zu rows do not fit in memory", q->stmt.name,
+                          count);
+    if (out)
+        memset(out, 0, count * q->row->size);
+    for (size_t i = 0; rc == SC_OK && i < count; i++)
+        rc = sc_decode_row(res, (int)i, q->row, a, out + i * q->row->size, err);
+    PQclear(res);
+    if (rc == SC_OK) {
+        *rows = out;
+        *n = count;
+    }
+    return rc;
+}
+
+int sc_query_exec(sc_conn *c, const sc_query *q, const void *args, int64_t *affected,
+                  sc_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(c, q, args, &res, err);
+    if (rc != SC_OK)
+        return rc;
+    if (affected) {
+        const char *tuples = PQcmdTuples(res);
+        *affected = *tuples ? strtoll(tuples, NULL, 10) : 0;
+    }
+    PQclear(res);
+    return SC_OK;
+}
+
+int sc_query_count(sc_conn *c, const sc_query *q, const void *args, int64_t *count,
+                   sc_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(c, q, args, &res, err);
+    if (rc != SC_OK)
+        return rc;
+    if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0))
+        rc = sc_error_set(err, SC_MISUSE, "%s: a count query must return one non-NULL value",
+                          q->stmt.name);
+    else
+        rc = sc_decode_int(res, 0, 0, count, err);
+    PQclear(res);
+    return rc;
+}
+
+int sc_enum_from_string(const sc_enum_desc *e, const char *label)
+{
+    for (size_t i = 0; label && i < e->nvalues; i++)
+        if (strcmp(e->values[i], label) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *sc_enum_to_string(const sc_enum_desc *e, int value)
+{
+    return value >= 0 && (size_t)value < e->nvalues ? e->values[value] : NULL;
+}

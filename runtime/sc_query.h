@@ -1,0 +1,147 @@
+/* schemac runtime: typed, table-driven statements for generated code.
+ *
+ * Generated code describes each statement once as a static const sc_query:
+ * the sc_stmt (SQL text, parameter OIDs), the parameters as fields of an
+ * argument struct, and the result row as fields of a row struct (offsets,
+ * kinds, presence flags). A generated function fills its argument struct and
+ * calls one of the sc_query_* executors below; all libpq work (text encoding
+ * of parameters, binary decoding of results into the arena) happens here,
+ * once, in the style of protobuf-c's descriptors.
+ *
+ * Value conventions in structs:
+ *   smallint/integer/bigint -> int16_t/int32_t/int64_t; boolean -> bool;
+ *   real/double -> float/double; text, varchar, numeric (exact decimal
+ *   text), uuid (36 lower-case chars), tsvector (text form) -> char *;
+ *   timestamptz/timestamp -> sc_time; date -> int32_t days since 1970-01-01;
+ *   interval -> sc_interval; json/jsonb -> json_t * (jansson, caller owns a
+ *   reference taken from the arena's list: see sc_arena_json); bytea ->
+ *   sc_bytes; enums -> int (index of the label); arrays -> sc_array.
+ *   A nullable pointer is NULL for SQL NULL; a nullable scalar has a
+ *   `bool has_x` presence flag next to it. */
+#ifndef SCHEMAC_QUERY_H
+#define SCHEMAC_QUERY_H
+
+#include <jansson.h>
+
+#include "schemac.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int64_t sc_time; /* microseconds since 1970-01-01 00:00:00 UTC */
+
+typedef struct sc_interval {
+    int64_t usec;
+    int32_t days, months;
+} sc_interval;
+
+typedef struct sc_bytes {
+    const unsigned char *data;
+    size_t len;
+} sc_bytes;
+
+/* A one-dimensional array: items points at n elements of the field's C type
+ * (int32_t, char *, ...). */
+typedef struct sc_array {
+    size_t n;
+    void *items;
+} sc_array;
+
+typedef enum sc_kind {
+    SC_K_INT16, SC_K_INT32, SC_K_INT64, SC_K_BOOL, SC_K_FLOAT4, SC_K_FLOAT8,
+    SC_K_NUMERIC, SC_K_TEXT, SC_K_UUID, SC_K_TIME, SC_K_DATE, SC_K_INTERVAL,
+    SC_K_JSON, SC_K_JSONB, SC_K_BYTES, SC_K_ENUM, SC_K_TSVECTOR
+} sc_kind;
+
+typedef struct sc_enum_desc {
+    const char *name;             /* SQL type name, for messages */
+    size_t nvalues;
+    const char *const *values;    /* labels in declaration order */
+} sc_enum_desc;
+
+/* has_offset of a field without a presence flag. A flag always follows its
+ * value, so offset 0 never holds one, and designated initializers that leave
+ * has_offset out mean "no flag". */
+#define SC_NO_FLAG ((size_t)0)
+
+enum {
+    SC_F_NULLABLE = 0x01,  /* NULL allowed: pointer NULL or presence flag false */
+    SC_F_SECRET = 0x02,    /* never logged */
+    SC_F_UUID_TEXT = 0x04, /* text that must be a UUID: validated, lower-cased */
+    SC_F_COMPUTED = 0x08   /* filled by the executor (partition key), not the caller */
+};
+
+typedef struct sc_field {
+    const char *name;
+    sc_kind kind;
+    bool array;
+    unsigned flags;
+    size_t offset;         /* of the value in its struct */
+    size_t has_offset;     /* of the bool presence flag, or SC_NO_FLAG */
+    int max_len;           /* varchar(n): characters, checked before sending; 0: none */
+    const sc_enum_desc *en;
+} sc_field;
+
+typedef struct sc_row_desc {
+    const char *name;      /* C type name, for messages */
+    size_t size;           /* sizeof the row struct */
+    size_t nfields;
+    const sc_field *fields;/* in SELECT-list order */
+} sc_row_desc;
+
+/* Computes a partition key parameter from a source parameter before sending:
+ * key = abs(hashtext(source)::bigint) % modulus (see sc_hashtext.h). */
+typedef struct sc_partition_bind {
+    int key_param;         /* 1-based index into params; 0: no computed key */
+    int source_param;      /* 1-based */
+    int32_t modulus;
+} sc_partition_bind;
+
+/* Offset pagination; keyset pagination uses only limit. */
+typedef struct sc_page {
+    int64_t limit;
+    int64_t offset;
+} sc_page;
+
+typedef struct sc_query {
+    sc_stmt stmt;                  /* SQL with $1..$n, prepared once per connection */
+    const sc_field *params;        /* stmt.nparams fields of the argument struct */
+    const sc_row_desc *row;        /* NULL for statements without rows */
+    sc_partition_bind partition;
+} sc_query;
+
+/* Exactly one row into *row (zeroed first); SC_NOT_FOUND when none. */
+int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void *row,
+                 sc_error *err);
+/* Every row into an arena array of *n row structs (*rows NULL when none). */
+int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void **rows,
+                  size_t *n, sc_error *err);
+/* No rows expected; *affected (may be NULL) gets the affected row count. */
+int sc_query_exec(sc_conn *c, const sc_query *q, const void *args, int64_t *affected,
+                  sc_error *err);
+/* One bigint (count(*)). */
+int sc_query_count(sc_conn *c, const sc_query *q, const void *args, int64_t *count,
+                   sc_error *err);
+
+/* Checks the arguments against the descriptor without a round trip: NUL-free
+ * text within its declared length, well-formed UUIDs, NULL only where
+ * allowed, known enum values. SC_INVALID_INPUT names the parameter. */
+int sc_query_check_args(const sc_query *q, const void *args, sc_error *err);
+
+/* Enum labels: index or -1. */
+int sc_enum_from_string(const sc_enum_desc *e, const char *label);
+const char *sc_enum_to_string(const sc_enum_desc *e, int value);
+
+/* JSON values decoded into an arena stay referenced until the arena is
+ * reset or freed (sc_arena tracks them); json_incref to keep one longer. */
+
+/* Text forms used in parameters, exposed for tests and callers. */
+int sc_time_format(sc_time t, char *buf, size_t n);       /* ISO 8601 with +00 */
+int sc_uuid_normalize(const char *in, char out[37]);      /* 0, or -1 if malformed */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

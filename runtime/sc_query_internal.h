@@ -1,0 +1,22 @@
+/* Shared by query.c and codec.c; not for generated code. */
+#ifndef SC_QUERY_INTERNAL_H
+#define SC_QUERY_INTERNAL_H
+
+#include "sc_query.h"
+
+/* Decodes row `row` of a binary result into out per desc; values are copied
+ * into the arena. */
+int sc_decode_row(const PGresult *res, int row, const sc_row_desc *desc, sc_arena *a, void *out,
+                  sc_error *err);
+/* Any integer column (int2/int4/int8) as int64. */
+int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error *err);
+
+/* The text literal of an array parameter ('{...}'), malloc'd. */
+char *sc_array_literal(const sc_field *f, const void *array, sc_error *err);
+
+int sc_date_format(int32_t days, char *buf, size_t n);
+
+/* Runs fn(ptr) when the arena is reset or freed (JSON references). */
+int sc_arena_defer(sc_arena *a, void (*fn)(void *), void *ptr);
+
+#endif

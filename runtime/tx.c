@@ -1,0 +1,229 @@
+/* Transactions: BEGIN/COMMIT/ROLLBACK with savepoints for nesting, and
+ * sc_tx_run, which retries a whole transaction on the failures where that is
+ * safe (ERRATA: 40001, 40P01, connection lost before COMMIT was sent) and
+ * never after a COMMIT whose outcome is unknown. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Runs one transaction-control statement; echoes it like any other. */
+static int run_control(sc_conn *c, const char *sql, sc_error *err)
+{
+    return sc_exec_sql(c, sql, NULL, err);
+}
+
+static const char *isolation_sql(sc_isolation iso)
+{
+    switch (iso) {
+    case SC_ISOLATION_READ_COMMITTED:
+        return " ISOLATION LEVEL READ COMMITTED";
+    case SC_ISOLATION_REPEATABLE_READ:
+        return " ISOLATION LEVEL REPEATABLE READ";
+    case SC_ISOLATION_SERIALIZABLE:
+        return " ISOLATION LEVEL SERIALIZABLE";
+    default:
+        return "";
+    }
+}
+
+static int begin_top(sc_conn *c, const sc_tx_options *o, sc_error *err)
+{
+    char sql[640];
+    const char *settings =
+        c->pool->cfg.pooler == SC_POOLER_TRANSACTION ? c->pool->settings_sql : "";
+    snprintf(sql, sizeof sql, "BEGIN%s%s%s;%s", isolation_sql(o ? o->isolation : 0),
+             o && o->read_only ? " READ ONLY" : "", o && o->deferrable ? " DEFERRABLE" : "",
+             settings);
+    int rc = run_control(c, sql, err);
+    if (rc != SC_OK) {
+        /* BEGIN may have worked and a SET LOCAL failed: do not leave a
+         * half-open transaction behind. */
+        if (!c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+            PGresult *res = PQexec(c->pg, "ROLLBACK");
+            PQclear(res);
+        }
+        return rc;
+    }
+    c->tx_depth = 1;
+    return SC_OK;
+}
+
+int sc_tx_begin(sc_conn *c, const sc_tx_options *o, sc_error *err)
+{
+    if (!c)
+        return sc_error_set(err, SC_MISUSE, "sc_tx_begin: no connection");
+    if (c->tx_depth == 0)
+        return begin_top(c, o, err);
+    char sql[48];
+    snprintf(sql, sizeof sql, "SAVEPOINT sc_sp_%d", c->tx_depth);
+    int rc = run_control(c, sql, err);
+    if (rc == SC_OK)
+        c->tx_depth++;
+    return rc;
+}
+
+/* COMMIT sent by hand so that "not sent" (safe to retry) and "sent, then
+ * lost" (outcome unknown) can be told apart. */
+static int commit_top(sc_conn *c, sc_error *err)
+{
+    sc_pool *p = c->pool;
+    double started = p->cfg.echo ? sc_now() : 0;
+    c->tx_depth = 0; /* whatever happens below, the transaction is over */
+    if (c->broken || !PQsendQuery(c->pg, "COMMIT")) {
+        c->broken = true;
+        return sc_error_set(err, SC_CONNECTION,
+                            "connection lost before COMMIT was sent; rolled back");
+    }
+    PGresult *failed = NULL, *res;
+    char status[16] = "";
+    bool any = false;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        any = true;
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            sc_copy_str(status, sizeof status, PQcmdStatus(res));
+            PQclear(res);
+        } else if (!failed) {
+            failed = res;
+        } else {
+            PQclear(res);
+        }
+    }
+    const char *state = failed ? PQresultErrorField(failed, PG_DIAG_SQLSTATE) : NULL;
+    bool lost = !any || PQstatus(c->pg) == CONNECTION_BAD ||
+                (failed && sc_sqlstate_category(state) == SC_CONNECTION);
+    int rc = SC_OK;
+    if (lost) {
+        c->broken = true;
+        sc_log(p, SC_LOG_ERROR, "connection lost during COMMIT: outcome unknown");
+        rc = sc_error_set(err, SC_COMMIT_UNKNOWN,
+                          "connection lost during COMMIT: the transaction may or may not "
+                          "have committed");
+    } else if (failed) {
+        rc = sc_conn_fail(c, failed, err);
+    } else if (strcmp(status, "ROLLBACK") == 0) {
+        /* The transaction had failed earlier; the server rolled it back. */
+        rc = sc_error_set(err, SC_DATABASE,
+                          "COMMIT rolled back: an earlier statement had failed");
+        if (err && err->category == SC_DATABASE && !err->sqlstate[0])
+            sc_copy_str(err->sqlstate, sizeof err->sqlstate, "25P02");
+    }
+    PQclear(failed);
+    if (p->cfg.echo)
+        sc_log_statement(p, NULL, "COMMIT", 0, NULL, NULL, NULL, NULL, sc_now() - started, rc);
+    return rc;
+}
+
+int sc_tx_commit(sc_conn *c, sc_error *err)
+{
+    if (!c || c->tx_depth == 0)
+        return sc_error_set(err, SC_MISUSE, "sc_tx_commit outside a transaction");
+    if (c->tx_depth == 1)
+        return commit_top(c, err);
+    char sql[48];
+    snprintf(sql, sizeof sql, "RELEASE SAVEPOINT sc_sp_%d", c->tx_depth - 1);
+    int rc = run_control(c, sql, err);
+    c->tx_depth = rc == SC_OK ? c->tx_depth - 1 : c->tx_depth;
+    return rc;
+}
+
+int sc_tx_rollback(sc_conn *c, sc_error *err)
+{
+    if (!c || c->tx_depth == 0)
+        return sc_error_set(err, SC_MISUSE, "sc_tx_rollback outside a transaction");
+    if (c->tx_depth == 1) {
+        c->tx_depth = 0;
+        return run_control(c, "ROLLBACK", err);
+    }
+    char sql[96];
+    int sp = c->tx_depth - 1;
+    snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT sc_sp_%d; RELEASE SAVEPOINT sc_sp_%d", sp,
+             sp);
+    int rc = run_control(c, sql, err);
+    if (rc == SC_OK)
+        c->tx_depth--;
+    return rc;
+}
+
+int sc_tx_depth(const sc_conn *c)
+{
+    return c ? c->tx_depth : 0;
+}
+
+/* Rolls back every level, ignoring errors: used on the way out of a failed
+ * attempt, where the first error is the one that matters. */
+static void abandon(sc_conn *c)
+{
+    if (c->tx_depth > 0 && !c->broken) {
+        sc_error ignored = {0};
+        c->tx_depth = 1;
+        sc_tx_rollback(c, &ignored);
+    }
+    c->tx_depth = 0;
+}
+
+static int run_once(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_error *err)
+{
+    sc_conn *c = NULL;
+    int rc = sc_pool_acquire(p, &c, err);
+    if (rc != SC_OK)
+        return rc;
+    rc = sc_tx_begin(c, o, err);
+    if (rc == SC_OK) {
+        rc = fn(c, ctx, err);
+        if (rc != SC_OK)
+            sc_error_set(err, rc, "transaction callback failed with %s", sc_status_name(rc));
+        else if (c->tx_depth != 1)
+            rc = sc_error_set(err, SC_MISUSE,
+                              "transaction callback left the transaction at depth %d",
+                              c->tx_depth);
+        if (rc == SC_OK)
+            rc = sc_tx_commit(c, err);
+        else
+            abandon(c);
+    }
+    sc_pool_release(p, c);
+    return rc;
+}
+
+static void sleep_seconds(double s)
+{
+    if (s <= 0)
+        return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* interval * 2^attempt, capped at 30 s (no libm: the runtime links with
+ * libpq and pthread only). */
+static double backoff_seconds(double interval, int attempt)
+{
+    double s = interval;
+    for (int i = 0; i < attempt && s < 30.0; i++)
+        s *= 2.0;
+    return s > 30.0 ? 30.0 : s;
+}
+
+int sc_tx_run(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_error *err)
+{
+    if (!p || !fn)
+        return sc_error_set(err, SC_MISUSE, "sc_tx_run: pool and callback are required");
+    int limit = o && o->retry_limit >= 0 ? o->retry_limit : p->cfg.retry_limit;
+    double interval = o && o->retry_interval_s >= 0 ? o->retry_interval_s : p->cfg.retry_interval_s;
+    for (int attempt = 0;; attempt++) {
+        sc_error e = {0};
+        int rc = run_once(p, o, fn, ctx, &e);
+        if (rc == SC_OK)
+            return SC_OK;
+        if (!sc_status_is_retryable(rc) || attempt >= limit) {
+            if (err && err->category == SC_OK)
+                *err = e;
+            return rc;
+        }
+        sc_log(p, SC_LOG_INFO, "transaction failed with %s (%s); retry %d of %d",
+               sc_status_name(rc), e.sqlstate[0] ? e.sqlstate : "no SQLSTATE", attempt + 1,
+               limit);
+        sleep_seconds(backoff_seconds(interval, attempt));
+    }
+}

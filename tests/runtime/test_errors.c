@@ -1,0 +1,187 @@
+/* SQLSTATE -> category, and sc_error filled from real server errors:
+ * SQLSTATE, constraint, table, message, detail. */
+#include "rt_helpers.h"
+
+static void sqlstate_map_covers_the_categories(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int cat;
+    } cases[] = {
+        {"23505", SC_CONFLICT},      {"23503", SC_FOREIGN_KEY},   {"23514", SC_CHECK},
+        {"23502", SC_NOT_NULL},      {"40001", SC_SERIALIZATION}, {"40P01", SC_DEADLOCK},
+        {"57014", SC_QUERY_TIMEOUT}, {"55P03", SC_LOCK_TIMEOUT},  {"08006", SC_CONNECTION},
+        {"08001", SC_CONNECTION},    {"57P01", SC_CONNECTION},    {"25P03", SC_CONNECTION},
+        {"22P02", SC_INVALID_INPUT}, {"22012", SC_INVALID_INPUT}, {"42501", SC_ACCESS_DENIED},
+        {"28P01", SC_ACCESS_DENIED}, {"P0002", SC_NOT_FOUND},     {"42P01", SC_DATABASE},
+        {"XX000", SC_DATABASE},      {NULL, SC_DATABASE},         {"123", SC_DATABASE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(sc_sqlstate_category(cases[i].s), cases[i].cat);
+    assert_true(sc_status_is_retryable(SC_SERIALIZATION));
+    assert_true(sc_status_is_retryable(SC_DEADLOCK));
+    assert_true(sc_status_is_retryable(SC_CONNECTION));
+    assert_false(sc_status_is_retryable(SC_COMMIT_UNKNOWN));
+    assert_false(sc_status_is_retryable(SC_CONFLICT));
+}
+
+static void first_error_wins(void **state)
+{
+    (void)state;
+    sc_error e;
+    sc_error_clear(&e);
+    assert_int_equal(sc_error_set(&e, SC_INVALID_INPUT, "id %s", "missing"), SC_INVALID_INPUT);
+    assert_int_equal(sc_error_set(&e, SC_DATABASE, "later"), SC_DATABASE);
+    assert_int_equal(e.category, SC_INVALID_INPUT);
+    assert_string_equal(e.message, "id missing");
+    assert_int_equal(sc_error_set(NULL, SC_CHECK, "no struct"), SC_CHECK);
+}
+
+static sc_pool *pool;
+static sc_conn *conn;
+
+static int setup(void **state)
+{
+    (void)state;
+    pool = rt_pool(2, 0);
+    sc_error e = {0};
+    assert_int_equal(sc_pool_acquire(pool, &conn, &e), SC_OK);
+    rt_exec(conn, "DROP TABLE IF EXISTS err_child, err_parent;"
+                  "CREATE TABLE err_parent (id int PRIMARY KEY, name text NOT NULL,"
+                  " qty int CONSTRAINT err_qty_positive CHECK (qty > 0),"
+                  " CONSTRAINT err_parent_name_key UNIQUE (name));"
+                  "CREATE TABLE err_child (id int PRIMARY KEY,"
+                  " parent_id int CONSTRAINT err_child_parent_fk REFERENCES err_parent(id));"
+                  "INSERT INTO err_parent VALUES (1, 'one', 1);");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rt_exec(conn, "DROP TABLE IF EXISTS err_child, err_parent");
+    sc_pool_release(pool, conn);
+    assert_int_equal(sc_pool_close(pool), 0);
+    return 0;
+}
+
+static const Oid insert_types[] = {23, 25, 23};
+static const sc_stmt insert_parent = {"err_insert_parent",
+                                      "INSERT INTO err_parent (id, name, qty) VALUES ($1, $2, $3)",
+                                      3, insert_types, NULL};
+static const Oid child_types[] = {23, 23};
+static const sc_stmt insert_child = {"err_insert_child",
+                                     "INSERT INTO err_child (id, parent_id) VALUES ($1, $2)", 2,
+                                     child_types, NULL};
+
+static int insert(const char *id, const char *name, const char *qty, sc_error *e)
+{
+    const char *v[3] = {id, name, qty};
+    return sc_exec(conn, &insert_parent, v, NULL, NULL, 0, NULL, e);
+}
+
+static void unique_violation_names_constraint_table_and_detail(void **state)
+{
+    (void)state;
+    sc_error e = {0};
+    assert_int_equal(insert("2", "one", "1", &e), SC_CONFLICT);
+    assert_int_equal(e.category, SC_CONFLICT);
+    assert_string_equal(e.sqlstate, "23505");
+    assert_string_equal(e.constraint, "err_parent_name_key");
+    assert_string_equal(e.table, "err_parent");
+    assert_non_null(strstr(e.message, "duplicate key"));
+    assert_non_null(strstr(e.detail, "(name)=(one)"));
+}
+
+static void foreign_key_check_not_null_and_invalid_input(void **state)
+{
+    (void)state;
+    sc_error e = {0};
+    const char *v[2] = {"1", "99"};
+    assert_int_equal(sc_exec(conn, &insert_child, v, NULL, NULL, 0, NULL, &e), SC_FOREIGN_KEY);
+    assert_string_equal(e.constraint, "err_child_parent_fk");
+    assert_string_equal(e.table, "err_child");
+    assert_string_equal(e.sqlstate, "23503");
+
+    sc_error_clear(&e);
+    assert_int_equal(insert("3", "three", "0", &e), SC_CHECK);
+    assert_string_equal(e.constraint, "err_qty_positive");
+
+    sc_error_clear(&e);
+    assert_int_equal(insert("4", NULL, "1", &e), SC_NOT_NULL);
+    assert_string_equal(e.sqlstate, "23502");
+    assert_string_equal(e.table, "err_parent");
+
+    sc_error_clear(&e);
+    assert_int_equal(insert("not a number", "x", "1", &e), SC_INVALID_INPUT);
+    assert_string_equal(e.sqlstate, "22P02");
+
+    sc_error_clear(&e);
+    assert_int_equal(sc_exec_sql(conn, "SELECT 1/0", NULL, &e), SC_INVALID_INPUT);
+    assert_string_equal(e.sqlstate, "22012");
+}
+
+static void access_denied_and_not_found(void **state)
+{
+    (void)state;
+    rt_exec(conn, "DROP ROLE IF EXISTS err_nobody; CREATE ROLE err_nobody");
+    rt_exec(conn, "SET ROLE err_nobody");
+    sc_error e = {0};
+    assert_int_equal(sc_exec_sql(conn, "SELECT * FROM err_parent", NULL, &e), SC_ACCESS_DENIED);
+    assert_string_equal(e.sqlstate, "42501");
+    rt_exec(conn, "RESET ROLE; DROP ROLE err_nobody");
+
+    sc_error_clear(&e);
+    assert_int_equal(sc_exec_sql(conn, "DO $$ BEGIN RAISE no_data_found; END $$", NULL, &e),
+                     SC_NOT_FOUND);
+    assert_string_equal(e.sqlstate, "P0002");
+
+    sc_error_clear(&e);
+    assert_int_equal(sc_exec_sql(conn, "SELECT * FROM err_no_such_table", NULL, &e), SC_DATABASE);
+    assert_string_equal(e.sqlstate, "42P01");
+    /* None of these errors broke the connection. */
+    assert_false(sc_conn_is_broken(conn));
+    assert_int_equal(rt_int(conn, "SELECT 7"), 7);
+}
+
+static void lost_connection_has_no_sqlstate(void **state)
+{
+    (void)state;
+    sc_conn *victim = NULL;
+    sc_error e = {0};
+    assert_int_equal(sc_pool_acquire(pool, &victim, &e), SC_OK);
+    int pid = PQbackendPID(sc_conn_pg(victim));
+    PGconn *admin = rt_raw();
+    rt_terminate(admin, pid);
+    PQfinish(admin);
+    assert_int_equal(sc_exec_sql(victim, "SELECT 1", NULL, &e), SC_CONNECTION);
+    assert_string_equal(e.sqlstate, "");
+    assert_true(e.message[0] != '\0');
+    assert_true(sc_conn_is_broken(victim));
+    /* Further calls say so without touching libpq. */
+    sc_error again = {0};
+    assert_int_equal(sc_exec_sql(victim, "SELECT 1", NULL, &again), SC_CONNECTION);
+    sc_pool_release(pool, victim);
+    sc_pool_stats st;
+    sc_pool_get_stats(pool, &st);
+    assert_int_equal(st.evicted, 1);
+
+    /* sc_error_from_result on a NULL result is a lost connection too. */
+    sc_error n = {0};
+    assert_int_equal(sc_error_from_result(&n, NULL, NULL), SC_CONNECTION);
+    assert_string_equal(n.message, "connection lost");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sqlstate_map_covers_the_categories),
+        cmocka_unit_test(first_error_wins),
+        cmocka_unit_test(unique_violation_names_constraint_table_and_detail),
+        cmocka_unit_test(foreign_key_check_not_null_and_invalid_input),
+        cmocka_unit_test(access_denied_and_not_found),
+        cmocka_unit_test(lost_connection_has_no_sqlstate),
+    };
+    return cmocka_run_group_tests_name("runtime errors", tests, setup, teardown);
+}
