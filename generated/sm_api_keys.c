@@ -26,6 +26,8 @@ static const sc_field sm_api_keys_create_params0[] = {
      .offset = offsetof(sm_api_key_new, expires_at), .has_offset = offsetof(sm_api_key_new, has_expires_at)},
 };
 
+static const unsigned char sm_api_keys_create_params0_flags[] = {0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0};
+
 static const sc_query sm_api_keys_create_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_create",
@@ -33,6 +35,7 @@ static const sc_query sm_api_keys_create_queries[] = {
                         "VALUES ($1::varchar, $2::integer, $3::varchar, $4::varchar, COALESCE($5::boolean, true), $6::timestamptz, COALESCE($7::timestamptz, now()), $8::timestamptz)\n"
                         "RETURNING id, user_id, name, key_hash, is_active, last_used_at, created_at,\n"
                         "       expires_at",
+                 .param_flags = sm_api_keys_create_params0_flags,
                  .nparams = 8},
         .params = sm_api_keys_create_params0,
         .row = &sm_api_key_row,
@@ -40,8 +43,8 @@ static const sc_query sm_api_keys_create_queries[] = {
     },
 };
 
-int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in, sm_api_key *out,
-                       sc_error *err)
+int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
+                       sm_api_key *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_api_keys_create_queries[0], in, arena, out, err);
 }
@@ -123,6 +126,8 @@ static const sc_field sm_api_keys_update_params0[] = {
      .offset = offsetof(sm_api_keys_update_args, user_id)},
 };
 
+static const unsigned char sm_api_keys_update_params0_flags[] = {0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
 static const sc_query sm_api_keys_update_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_update",
@@ -136,6 +141,7 @@ static const sc_query sm_api_keys_update_queries[] = {
                         "WHERE id = $13 AND user_id = $14\n"
                         "RETURNING id, user_id, name, key_hash, is_active, last_used_at, created_at,\n"
                         "       expires_at",
+                 .param_flags = sm_api_keys_update_params0_flags,
                  .nparams = 14},
         .params = sm_api_keys_update_params0,
         .row = &sm_api_key_row,
@@ -269,6 +275,8 @@ static const sc_field sm_api_keys_get_by_key_hash_params0[] = {
      .offset = offsetof(sm_api_keys_get_by_key_hash_args, key_hash)},
 };
 
+static const unsigned char sm_api_keys_get_by_key_hash_params0_flags[] = {SC_PARAM_SECRET};
+
 static const sc_query sm_api_keys_get_by_key_hash_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_get_by_key_hash",
@@ -276,6 +284,7 @@ static const sc_query sm_api_keys_get_by_key_hash_queries[] = {
                         "       expires_at FROM semantik.api_keys\n"
                         "WHERE key_hash = $1 AND is_active\n"
                         "  AND (expires_at IS NULL OR expires_at > now())",
+                 .param_flags = sm_api_keys_get_by_key_hash_params0_flags,
                  .nparams = 1},
         .params = sm_api_keys_get_by_key_hash_params0,
         .row = &sm_api_key_row,

@@ -45,8 +45,8 @@ typedef struct sm_api_key_patch {
 } sm_api_key_patch;
 
 /* Inserts a api_key row and returns it as stored (defaults, serials and triggers applied). */
-int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in, sm_api_key *out,
-                       sc_error *err);
+int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
+                       sm_api_key *out, sc_error *err);
 
 /* One row of api_keys by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */

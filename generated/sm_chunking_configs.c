@@ -36,8 +36,8 @@ static const sc_query sm_chunking_configs_create_queries[] = {
     },
 };
 
-int sm_chunking_configs_create(sc_conn *conn, sc_arena *arena, const sm_chunking_config_new *in, sm_chunking_config *out,
-                               sc_error *err)
+int sm_chunking_configs_create(sc_conn *conn, sc_arena *arena, const sm_chunking_config_new *in,
+                               sm_chunking_config *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_chunking_configs_create_queries[0], in, arena, out, err);
 }

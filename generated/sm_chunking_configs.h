@@ -24,8 +24,8 @@ typedef struct sm_chunking_config_new {
 
 /* Inserts a chunking_config row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_chunking_configs_create(sc_conn *conn, sc_arena *arena, const sm_chunking_config_new *in, sm_chunking_config *out,
-                               sc_error *err);
+int sm_chunking_configs_create(sc_conn *conn, sc_arena *arena, const sm_chunking_config_new *in,
+                               sm_chunking_config *out, sc_error *err);
 
 /* One row of chunking_configs by its primary key; SC_NOT_FOUND when there is none. */
 int sm_chunking_configs_get(sc_conn *conn, sc_arena *arena, int32_t id, sm_chunking_config *out,

@@ -35,7 +35,8 @@ static const sc_query sm_chunking_strategies_create_queries[] = {
     },
 };
 
-int sm_chunking_strategies_create(sc_conn *conn, sc_arena *arena, const sm_chunking_strategy_new *in, sm_chunking_strategy *out,
+int sm_chunking_strategies_create(sc_conn *conn, sc_arena *arena,
+                                  const sm_chunking_strategy_new *in, sm_chunking_strategy *out,
                                   sc_error *err)
 {
     return sc_query_one(conn, &sm_chunking_strategies_create_queries[0], in, arena, out, err);

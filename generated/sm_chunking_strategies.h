@@ -40,7 +40,8 @@ typedef struct sm_chunking_strategy_patch {
 
 /* Inserts a chunking_strategy row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_chunking_strategies_create(sc_conn *conn, sc_arena *arena, const sm_chunking_strategy_new *in, sm_chunking_strategy *out,
+int sm_chunking_strategies_create(sc_conn *conn, sc_arena *arena,
+                                  const sm_chunking_strategy_new *in, sm_chunking_strategy *out,
                                   sc_error *err);
 
 /* One row of chunking_strategies by its primary key; SC_NOT_FOUND when there is none. */

@@ -874,6 +874,49 @@ int sm_chunks_count_partition_key_mismatches(sc_conn *conn, int64_t *out_count, 
     return sc_query_count(conn, &sm_chunks_count_partition_key_mismatches_queries[sc_variant], &sc_args, out_count, err);
 }
 
+/* ---- sm_chunks_create_chunks_bulk */
+
+static const sc_field sm_chunks_create_chunks_bulk_columns[] = {
+    {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
+     .offset = offsetof(sm_chunk_new, collection_id)},
+    {.name = "document_id", .kind = SC_K_TEXT, .flags = SC_F_NULLABLE | SC_F_UUID_TEXT,
+     .offset = offsetof(sm_chunk_new, document_id)},
+    {.name = "chunking_config_id", .kind = SC_K_INT32, .flags = SC_F_NULLABLE,
+     .offset = offsetof(sm_chunk_new, chunking_config_id), .has_offset = offsetof(sm_chunk_new, has_chunking_config_id)},
+    {.name = "chunk_index", .kind = SC_K_INT32,
+     .offset = offsetof(sm_chunk_new, chunk_index)},
+    {.name = "content", .kind = SC_K_TEXT,
+     .offset = offsetof(sm_chunk_new, content)},
+    {.name = "start_offset", .kind = SC_K_INT32, .flags = SC_F_NULLABLE,
+     .offset = offsetof(sm_chunk_new, start_offset), .has_offset = offsetof(sm_chunk_new, has_start_offset)},
+    {.name = "end_offset", .kind = SC_K_INT32, .flags = SC_F_NULLABLE,
+     .offset = offsetof(sm_chunk_new, end_offset), .has_offset = offsetof(sm_chunk_new, has_end_offset)},
+    {.name = "token_count", .kind = SC_K_INT32, .flags = SC_F_NULLABLE,
+     .offset = offsetof(sm_chunk_new, token_count), .has_offset = offsetof(sm_chunk_new, has_token_count)},
+    {.name = "embedding_vector_id", .kind = SC_K_TEXT, .flags = SC_F_NULLABLE,
+     .offset = offsetof(sm_chunk_new, embedding_vector_id)},
+    {.name = "metadata", .kind = SC_K_JSONB, .flags = SC_F_NULLABLE,
+     .offset = offsetof(sm_chunk_new, metadata)},
+    {.name = "partition_key", .kind = SC_K_INT32, .flags = SC_F_COMPUTED,
+     .offset = 0},
+};
+
+static const sc_copy sm_chunks_create_chunks_bulk_copy = {
+    .name = "sm_chunks_create_chunks_bulk",
+    .sql = "COPY semantik.chunks (collection_id, document_id, chunking_config_id, chunk_index, content, start_offset, end_offset, token_count, embedding_vector_id, metadata, partition_key) FROM STDIN",
+    .ncolumns = 11,
+    .columns = sm_chunks_create_chunks_bulk_columns,
+    .row_size = sizeof(sm_chunk_new),
+    .batch = 10000,
+    .partition = {11, 1, 100},
+};
+
+int sm_chunks_create_chunks_bulk(sc_conn *conn, const sm_chunk_new *rows, size_t n,
+                                 int64_t *out_inserted, sc_error *err)
+{
+    return sc_copy_rows(conn, &sm_chunks_create_chunks_bulk_copy, rows, n, out_inserted, err);
+}
+
 /* Every statement above, for tests and tools (PREPARE checks, EXPLAIN). */
 const sc_query *const sm_chunks_statements[] = {
     &sm_chunks_create_queries[0],

@@ -152,6 +152,12 @@ int sm_chunks_get_chunk_statistics(sc_conn *conn, sc_arena *arena, const char *c
  * 12, verify_partition_keys): verifies the key of every row in every partition */
 int sm_chunks_count_partition_key_mismatches(sc_conn *conn, int64_t *out_count, sc_error *err);
 
+/* Bulk insert by COPY in batches of 10,000 (002 section 7.1); partition_key is filled in by the
+ * generator. Loads rows[0..n) with COPY in batches of 10000 rows (one transaction when there are
+ * several); only the listed columns are loaded, unset values are NULL. */
+int sm_chunks_create_chunks_bulk(sc_conn *conn, const sm_chunk_new *rows, size_t n,
+                                 int64_t *out_inserted, sc_error *err);
+
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_chunks_statements[];
 extern const size_t sm_chunks_statements_count;

@@ -40,8 +40,9 @@ static const sc_query sm_collection_audit_log_create_queries[] = {
     },
 };
 
-int sm_collection_audit_log_create(sc_conn *conn, sc_arena *arena, const sm_collection_audit_log_new *in, sm_collection_audit_log *out,
-                                   sc_error *err)
+int sm_collection_audit_log_create(sc_conn *conn, sc_arena *arena,
+                                   const sm_collection_audit_log_new *in,
+                                   sm_collection_audit_log *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_collection_audit_log_create_queries[0], in, arena, out, err);
 }

@@ -48,8 +48,9 @@ typedef struct sm_collection_audit_log_patch {
 
 /* Inserts a collection_audit_log row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_collection_audit_log_create(sc_conn *conn, sc_arena *arena, const sm_collection_audit_log_new *in, sm_collection_audit_log *out,
-                                   sc_error *err);
+int sm_collection_audit_log_create(sc_conn *conn, sc_arena *arena,
+                                   const sm_collection_audit_log_new *in,
+                                   sm_collection_audit_log *out, sc_error *err);
 
 /* One row of collection_audit_log by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_audit_log_get(sc_conn *conn, sc_arena *arena, int32_t id,

@@ -33,8 +33,9 @@ static const sc_query sm_collection_permissions_create_queries[] = {
     },
 };
 
-int sm_collection_permissions_create(sc_conn *conn, sc_arena *arena, const sm_collection_permission_new *in, sm_collection_permission *out,
-                                     sc_error *err)
+int sm_collection_permissions_create(sc_conn *conn, sc_arena *arena,
+                                     const sm_collection_permission_new *in,
+                                     sm_collection_permission *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_collection_permissions_create_queries[0], in, arena, out, err);
 }

@@ -37,8 +37,9 @@ typedef struct sm_collection_permission_patch {
 
 /* Inserts a collection_permission row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_collection_permissions_create(sc_conn *conn, sc_arena *arena, const sm_collection_permission_new *in, sm_collection_permission *out,
-                                     sc_error *err);
+int sm_collection_permissions_create(sc_conn *conn, sc_arena *arena,
+                                     const sm_collection_permission_new *in,
+                                     sm_collection_permission *out, sc_error *err);
 
 /* One row of collection_permissions by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_permissions_get(sc_conn *conn, sc_arena *arena, int32_t id,

@@ -43,8 +43,9 @@ static const sc_query sm_collection_resource_limits_create_queries[] = {
     },
 };
 
-int sm_collection_resource_limits_create(sc_conn *conn, sc_arena *arena, const sm_collection_resource_limit_new *in, sm_collection_resource_limit *out,
-                                         sc_error *err)
+int sm_collection_resource_limits_create(sc_conn *conn, sc_arena *arena,
+                                         const sm_collection_resource_limit_new *in,
+                                         sm_collection_resource_limit *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_collection_resource_limits_create_queries[0], in, arena, out, err);
 }

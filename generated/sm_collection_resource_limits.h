@@ -57,8 +57,9 @@ typedef struct sm_collection_resource_limit_patch {
 
 /* Inserts a collection_resource_limit row and returns it as stored (defaults, serials and
  * triggers applied). */
-int sm_collection_resource_limits_create(sc_conn *conn, sc_arena *arena, const sm_collection_resource_limit_new *in, sm_collection_resource_limit *out,
-                                         sc_error *err);
+int sm_collection_resource_limits_create(sc_conn *conn, sc_arena *arena,
+                                         const sm_collection_resource_limit_new *in,
+                                         sm_collection_resource_limit *out, sc_error *err);
 
 /* One row of collection_resource_limits by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_resource_limits_get(sc_conn *conn, sc_arena *arena, const char *collection_id,

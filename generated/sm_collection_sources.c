@@ -45,7 +45,8 @@ static const sc_query sm_collection_sources_create_queries[] = {
     },
 };
 
-int sm_collection_sources_create(sc_conn *conn, sc_arena *arena, const sm_collection_source_new *in, sm_collection_source *out,
+int sm_collection_sources_create(sc_conn *conn, sc_arena *arena,
+                                 const sm_collection_source_new *in, sm_collection_source *out,
                                  sc_error *err)
 {
     return sc_query_one(conn, &sm_collection_sources_create_queries[0], in, arena, out, err);

@@ -55,7 +55,8 @@ typedef struct sm_collection_source_patch {
 
 /* Inserts a collection_source row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_collection_sources_create(sc_conn *conn, sc_arena *arena, const sm_collection_source_new *in, sm_collection_source *out,
+int sm_collection_sources_create(sc_conn *conn, sc_arena *arena,
+                                 const sm_collection_source_new *in, sm_collection_source *out,
                                  sc_error *err);
 
 /* One row of collection_sources by its primary key; SC_NOT_FOUND when there is none. */

@@ -85,8 +85,8 @@ static const sc_query sm_collections_create_queries[] = {
     },
 };
 
-int sm_collections_create(sc_conn *conn, sc_arena *arena, const sm_collection_new *in, sm_collection *out,
-                          sc_error *err)
+int sm_collections_create(sc_conn *conn, sc_arena *arena, const sm_collection_new *in,
+                          sm_collection *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_collections_create_queries[0], in, arena, out, err);
 }

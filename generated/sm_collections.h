@@ -115,8 +115,8 @@ typedef struct sm_collection_patch {
 } sm_collection_patch;
 
 /* Inserts a collection row and returns it as stored (defaults, serials and triggers applied). */
-int sm_collections_create(sc_conn *conn, sc_arena *arena, const sm_collection_new *in, sm_collection *out,
-                          sc_error *err);
+int sm_collections_create(sc_conn *conn, sc_arena *arena, const sm_collection_new *in,
+                          sm_collection *out, sc_error *err);
 
 /* One row of collections by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */

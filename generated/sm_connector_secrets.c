@@ -29,6 +29,8 @@ static const sc_field sm_connector_secrets_create_params0[] = {
      .offset = offsetof(sm_connector_secret_new, updated_at), .has_offset = offsetof(sm_connector_secret_new, has_updated_at)},
 };
 
+static const unsigned char sm_connector_secrets_create_params0_flags[] = {0, 0, SC_PARAM_SECRET, 0, 0, 0};
+
 static const sc_query sm_connector_secrets_create_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_create",
@@ -36,6 +38,7 @@ static const sc_query sm_connector_secrets_create_queries[] = {
                         "VALUES ($1::integer, $2::varchar(50), $3::bytea, $4::varchar(64), COALESCE($5::timestamptz, now()), COALESCE($6::timestamptz, now()))\n"
                         "RETURNING id, collection_source_id, secret_type, ciphertext, key_id, created_at,\n"
                         "       updated_at",
+                 .param_flags = sm_connector_secrets_create_params0_flags,
                  .nparams = 6},
         .params = sm_connector_secrets_create_params0,
         .row = &sm_connector_secret_row,
@@ -43,7 +46,8 @@ static const sc_query sm_connector_secrets_create_queries[] = {
     },
 };
 
-int sm_connector_secrets_create(sc_conn *conn, sc_arena *arena, const sm_connector_secret_new *in, sm_connector_secret *out,
+int sm_connector_secrets_create(sc_conn *conn, sc_arena *arena,
+                                const sm_connector_secret_new *in, sm_connector_secret *out,
                                 sc_error *err)
 {
     return sc_query_one(conn, &sm_connector_secrets_create_queries[0], in, arena, out, err);
@@ -119,6 +123,8 @@ static const sc_field sm_connector_secrets_update_params0[] = {
      .offset = offsetof(sm_connector_secrets_update_args, id)},
 };
 
+static const unsigned char sm_connector_secrets_update_params0_flags[] = {0, 0, 0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0};
+
 static const sc_query sm_connector_secrets_update_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_update",
@@ -132,6 +138,7 @@ static const sc_query sm_connector_secrets_update_queries[] = {
                         "WHERE id = $13\n"
                         "RETURNING id, collection_source_id, secret_type, ciphertext, key_id, created_at,\n"
                         "       updated_at",
+                 .param_flags = sm_connector_secrets_update_params0_flags,
                  .nparams = 13},
         .params = sm_connector_secrets_update_params0,
         .row = &sm_connector_secret_row,
@@ -280,6 +287,8 @@ static const sc_field sm_connector_secrets_upsert_params0[] = {
      .offset = offsetof(sm_connector_secrets_upsert_args, key_id), .max_len = 64},
 };
 
+static const unsigned char sm_connector_secrets_upsert_params0_flags[] = {0, 0, SC_PARAM_SECRET, 0};
+
 static const sc_query sm_connector_secrets_upsert_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_upsert",
@@ -289,6 +298,7 @@ static const sc_query sm_connector_secrets_upsert_queries[] = {
                         "  SET ciphertext = EXCLUDED.ciphertext, key_id = EXCLUDED.key_id\n"
                         "RETURNING id, collection_source_id, secret_type, ciphertext, key_id, created_at,\n"
                         "       updated_at",
+                 .param_flags = sm_connector_secrets_upsert_params0_flags,
                  .nparams = 4},
         .params = sm_connector_secrets_upsert_params0,
         .row = &sm_connector_secret_row,

@@ -44,7 +44,8 @@ typedef struct sm_connector_secrets_list_types_for_source_row {
 
 /* Inserts a connector_secret row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_connector_secrets_create(sc_conn *conn, sc_arena *arena, const sm_connector_secret_new *in, sm_connector_secret *out,
+int sm_connector_secrets_create(sc_conn *conn, sc_arena *arena,
+                                const sm_connector_secret_new *in, sm_connector_secret *out,
                                 sc_error *err);
 
 /* One row of connector_secrets by its primary key; SC_NOT_FOUND when there is none. */

@@ -62,7 +62,8 @@ static const sc_query sm_document_artifacts_create_queries[] = {
     },
 };
 
-int sm_document_artifacts_create(sc_conn *conn, sc_arena *arena, const sm_document_artifact_new *in, sm_document_artifact *out,
+int sm_document_artifacts_create(sc_conn *conn, sc_arena *arena,
+                                 const sm_document_artifact_new *in, sm_document_artifact *out,
                                  sc_error *err)
 {
     return sc_query_one(conn, &sm_document_artifacts_create_queries[0], in, arena, out, err);

@@ -66,7 +66,8 @@ typedef struct sm_document_artifacts_list_kinds_for_document_row {
 
 /* Inserts a document_artifact row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_document_artifacts_create(sc_conn *conn, sc_arena *arena, const sm_document_artifact_new *in, sm_document_artifact *out,
+int sm_document_artifacts_create(sc_conn *conn, sc_arena *arena,
+                                 const sm_document_artifact_new *in, sm_document_artifact *out,
                                  sc_error *err);
 
 /* One row of document_artifacts by its primary key; SC_NOT_FOUND when there is none. */

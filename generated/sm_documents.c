@@ -78,8 +78,8 @@ static const sc_query sm_documents_create_queries[] = {
     },
 };
 
-int sm_documents_create(sc_conn *conn, sc_arena *arena, const sm_document_new *in, sm_document *out,
-                        sc_error *err)
+int sm_documents_create(sc_conn *conn, sc_arena *arena, const sm_document_new *in,
+                        sm_document *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_documents_create_queries[0], in, arena, out, err);
 }

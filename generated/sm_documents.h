@@ -97,8 +97,8 @@ typedef struct sm_documents_count_by_status_row {
 } sm_documents_count_by_status_row;
 
 /* Inserts a document row and returns it as stored (defaults, serials and triggers applied). */
-int sm_documents_create(sc_conn *conn, sc_arena *arena, const sm_document_new *in, sm_document *out,
-                        sc_error *err);
+int sm_documents_create(sc_conn *conn, sc_arena *arena, const sm_document_new *in,
+                        sm_document *out, sc_error *err);
 
 /* One row of documents by its primary key; SC_NOT_FOUND when there is none. */
 int sm_documents_get(sc_conn *conn, sc_arena *arena, const char *id, sm_document *out,

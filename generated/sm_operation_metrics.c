@@ -35,7 +35,8 @@ static const sc_query sm_operation_metrics_create_queries[] = {
     },
 };
 
-int sm_operation_metrics_create(sc_conn *conn, sc_arena *arena, const sm_operation_metric_new *in, sm_operation_metric *out,
+int sm_operation_metrics_create(sc_conn *conn, sc_arena *arena,
+                                const sm_operation_metric_new *in, sm_operation_metric *out,
                                 sc_error *err)
 {
     return sc_query_one(conn, &sm_operation_metrics_create_queries[0], in, arena, out, err);

@@ -38,7 +38,8 @@ typedef struct sm_operation_metric_patch {
 
 /* Inserts a operation_metric row and returns it as stored (defaults, serials and triggers
  * applied). */
-int sm_operation_metrics_create(sc_conn *conn, sc_arena *arena, const sm_operation_metric_new *in, sm_operation_metric *out,
+int sm_operation_metrics_create(sc_conn *conn, sc_arena *arena,
+                                const sm_operation_metric_new *in, sm_operation_metric *out,
                                 sc_error *err);
 
 /* One row of operation_metrics by its primary key; SC_NOT_FOUND when there is none. */

@@ -50,8 +50,8 @@ static const sc_query sm_operations_create_queries[] = {
     },
 };
 
-int sm_operations_create(sc_conn *conn, sc_arena *arena, const sm_operation_new *in, sm_operation *out,
-                         sc_error *err)
+int sm_operations_create(sc_conn *conn, sc_arena *arena, const sm_operation_new *in,
+                         sm_operation *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_operations_create_queries[0], in, arena, out, err);
 }

@@ -60,8 +60,8 @@ typedef struct sm_operation_patch {
 } sm_operation_patch;
 
 /* Inserts a operation row and returns it as stored (defaults, serials and triggers applied). */
-int sm_operations_create(sc_conn *conn, sc_arena *arena, const sm_operation_new *in, sm_operation *out,
-                         sc_error *err);
+int sm_operations_create(sc_conn *conn, sc_arena *arena, const sm_operation_new *in,
+                         sm_operation *out, sc_error *err);
 
 /* One row of operations by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */

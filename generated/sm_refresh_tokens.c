@@ -20,12 +20,15 @@ static const sc_field sm_refresh_tokens_create_params0[] = {
      .offset = offsetof(sm_refresh_token_new, is_revoked), .has_offset = offsetof(sm_refresh_token_new, has_is_revoked)},
 };
 
+static const unsigned char sm_refresh_tokens_create_params0_flags[] = {0, SC_PARAM_SECRET, 0, 0, 0};
+
 static const sc_query sm_refresh_tokens_create_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_create",
                  .sql = "INSERT INTO semantik.refresh_tokens (user_id, token_hash, expires_at, created_at, is_revoked)\n"
                         "VALUES ($1::integer, $2::varchar, $3::timestamptz, COALESCE($4::timestamptz, now()), COALESCE($5::boolean, false))\n"
                         "RETURNING id, user_id, token_hash, expires_at, created_at, is_revoked",
+                 .param_flags = sm_refresh_tokens_create_params0_flags,
                  .nparams = 5},
         .params = sm_refresh_tokens_create_params0,
         .row = &sm_refresh_token_row,
@@ -33,8 +36,8 @@ static const sc_query sm_refresh_tokens_create_queries[] = {
     },
 };
 
-int sm_refresh_tokens_create(sc_conn *conn, sc_arena *arena, const sm_refresh_token_new *in, sm_refresh_token *out,
-                             sc_error *err)
+int sm_refresh_tokens_create(sc_conn *conn, sc_arena *arena, const sm_refresh_token_new *in,
+                             sm_refresh_token *out, sc_error *err)
 {
     return sc_query_one(conn, &sm_refresh_tokens_create_queries[0], in, arena, out, err);
 }
@@ -107,6 +110,8 @@ static const sc_field sm_refresh_tokens_update_params0[] = {
      .offset = offsetof(sm_refresh_tokens_update_args, user_id)},
 };
 
+static const unsigned char sm_refresh_tokens_update_params0_flags[] = {0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0, 0};
+
 static const sc_query sm_refresh_tokens_update_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_update",
@@ -117,6 +122,7 @@ static const sc_query sm_refresh_tokens_update_queries[] = {
                         "    is_revoked = CASE WHEN $7 THEN $8::boolean ELSE is_revoked END\n"
                         "WHERE id = $9 AND user_id = $10\n"
                         "RETURNING id, user_id, token_hash, expires_at, created_at, is_revoked",
+                 .param_flags = sm_refresh_tokens_update_params0_flags,
                  .nparams = 10},
         .params = sm_refresh_tokens_update_params0,
         .row = &sm_refresh_token_row,
@@ -251,11 +257,14 @@ static const sc_field sm_refresh_tokens_get_valid_by_hash_params0[] = {
      .offset = offsetof(sm_refresh_tokens_get_valid_by_hash_args, token_hash)},
 };
 
+static const unsigned char sm_refresh_tokens_get_valid_by_hash_params0_flags[] = {SC_PARAM_SECRET};
+
 static const sc_query sm_refresh_tokens_get_valid_by_hash_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_get_valid_by_hash",
                  .sql = "SELECT id, user_id, token_hash, expires_at, created_at, is_revoked FROM semantik.refresh_tokens\n"
                         "WHERE token_hash = $1 AND is_revoked IS NOT TRUE AND expires_at > now()",
+                 .param_flags = sm_refresh_tokens_get_valid_by_hash_params0_flags,
                  .nparams = 1},
         .params = sm_refresh_tokens_get_valid_by_hash_params0,
         .row = &sm_refresh_token_row,
@@ -284,10 +293,13 @@ static const sc_field sm_refresh_tokens_revoke_params0[] = {
      .offset = offsetof(sm_refresh_tokens_revoke_args, token_hash)},
 };
 
+static const unsigned char sm_refresh_tokens_revoke_params0_flags[] = {SC_PARAM_SECRET};
+
 static const sc_query sm_refresh_tokens_revoke_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_revoke",
                  .sql = "UPDATE semantik.refresh_tokens SET is_revoked = true WHERE token_hash = $1",
+                 .param_flags = sm_refresh_tokens_revoke_params0_flags,
                  .nparams = 1},
         .params = sm_refresh_tokens_revoke_params0,
         .row = NULL,

@@ -34,8 +34,8 @@ typedef struct sm_refresh_token_patch {
 } sm_refresh_token_patch;
 
 /* Inserts a refresh_token row and returns it as stored (defaults, serials and triggers applied). */
-int sm_refresh_tokens_create(sc_conn *conn, sc_arena *arena, const sm_refresh_token_new *in, sm_refresh_token *out,
-                             sc_error *err);
+int sm_refresh_tokens_create(sc_conn *conn, sc_arena *arena, const sm_refresh_token_new *in,
+                             sm_refresh_token *out, sc_error *err);
 
 /* One row of refresh_tokens by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */

@@ -30,6 +30,8 @@ static const sc_field sm_users_create_params0[] = {
      .offset = offsetof(sm_user_new, preferences)},
 };
 
+static const unsigned char sm_users_create_params0_flags[] = {0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0};
+
 static const sc_query sm_users_create_queries[] = {
     {
         .stmt = {.name = "sm_users_create",
@@ -37,6 +39,7 @@ static const sc_query sm_users_create_queries[] = {
                         "VALUES ($1::varchar, $2::varchar, $3::varchar, $4::varchar, COALESCE($5::boolean, true), COALESCE($6::boolean, false), COALESCE($7::timestamptz, now()), COALESCE($8::timestamptz, now()), $9::timestamptz, $10::json)\n"
                         "RETURNING id, username, email, full_name, hashed_password, is_active, is_superuser,\n"
                         "       created_at, updated_at, last_login, preferences",
+                 .param_flags = sm_users_create_params0_flags,
                  .nparams = 10},
         .params = sm_users_create_params0,
         .row = &sm_user_row,
@@ -135,6 +138,8 @@ static const sc_field sm_users_update_params0[] = {
      .offset = offsetof(sm_users_update_args, id)},
 };
 
+static const unsigned char sm_users_update_params0_flags[] = {0, 0, 0, 0, 0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
 static const sc_query sm_users_update_queries[] = {
     {
         .stmt = {.name = "sm_users_update",
@@ -152,6 +157,7 @@ static const sc_query sm_users_update_queries[] = {
                         "WHERE id = $21\n"
                         "RETURNING id, username, email, full_name, hashed_password, is_active, is_superuser,\n"
                         "       created_at, updated_at, last_login, preferences",
+                 .param_flags = sm_users_update_params0_flags,
                  .nparams = 21},
         .params = sm_users_update_params0,
         .row = &sm_user_row,
@@ -401,10 +407,13 @@ static const sc_field sm_users_update_password_params0[] = {
      .offset = offsetof(sm_users_update_password_args, id)},
 };
 
+static const unsigned char sm_users_update_password_params0_flags[] = {SC_PARAM_SECRET, 0};
+
 static const sc_query sm_users_update_password_queries[] = {
     {
         .stmt = {.name = "sm_users_update_password",
                  .sql = "UPDATE semantik.users SET hashed_password = $1 WHERE id = $2",
+                 .param_flags = sm_users_update_password_params0_flags,
                  .nparams = 2},
         .params = sm_users_update_password_params0,
         .row = NULL,

@@ -127,7 +127,8 @@ static json_t *transition_function(gen_arena *a, const m_schema *s, const m_tabl
     vr_add_param(&f, "to", &to_type);
     vparam *from = vr_add_param(&f, "allowed_from", &from_type);
     const char **order = gen_alloc(a, (w.n + 2) * sizeof *order);
-    memcpy(order, w.order, w.n * sizeof *order);
+    if (w.n)
+        memcpy(order, w.order, w.n * sizeof *order);
     order[w.n] = "to";
     order[w.n + 1] = "allowed_from";
     const char *enum_sql = vu_sql_type(a, s, &c->type);
@@ -301,7 +302,8 @@ static void add_query_variants(vfunc *f, const m_query *q, const sql_scan *scan,
     for (unsigned mask = 0; mask < (1u << scan->nfragments); mask++) {
         sql_variant v = sql_render(f->a, q->sql, scan, mask, rewrite, &ctx);
         const char **order = gen_alloc(f->a, (v.nparams + 2) * sizeof *order);
-        memcpy(order, v.params, v.nparams * sizeof *order);
+        if (v.nparams)
+            memcpy(order, v.params, v.nparams * sizeof *order);
         size_t n = v.nparams;
         const char *sql = v.sql;
         size_t len = strlen(sql);
@@ -431,13 +433,53 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     return vr_function_view(&f, comment, proto, true);
 }
 
+/* A copy query: COPY of the listed columns (plus the computed partition key,
+ * last, after its source) from an array of the table's _new structs. */
+static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
+{
+    const m_table *t = q->table;
+    const char *name = gen_printf(a, "%s_%s_%s", s->prefix, t->name, q->name);
+    const char *input = gen_printf(a, "%s_%s_new", s->prefix, vu_singular(a, t->name));
+    json_t *inits = json_array();
+    gen_buf cols;
+    gen_buf_init(&cols, a);
+    int source = 0;
+    const m_partition *p = t->partition;
+    for (size_t i = 0; i < q->copy_columns.n; i++) {
+        const m_column *c = m_find_column(t, q->copy_columns.items[i]);
+        bool nullable = c->nullable || c->default_sql;
+        bool flag = nullable && !vu_is_pointer(&c->type);
+        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, c->name, NULL, &c->type, nullable, flag, 0, c->uuid_text, c->secret)));
+        gen_buf_printf(&cols, "%s%s", i ? ", " : "", c->name);
+        if (p && p->source_col == c)
+            source = (int)i + 1;
+    }
+    size_t n = q->copy_columns.n;
+    const char *partition = "{0, 0, 0}";
+    if (p && p->by == PART_LIST && p->expression && p->key_col) {
+        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, p->key, NULL, &p->key_col->type, false, false, 1, false, false)));
+        gen_buf_printf(&cols, ", %s", p->key);
+        partition = gen_printf(a, "{%zu, %d, %d}", ++n, source, p->count);
+    }
+    const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, const %s *rows, size_t n, int64_t *out_inserted, sc_error *err)",
+                                              name, input), strlen(name) + 5);
+    const char *comment = q->comment ? q->comment : gen_printf(a, "Bulk insert of %s rows.", t->name);
+    comment = gen_printf(a, "%s Loads rows[0..n) with COPY in batches of %d rows (one transaction when there are several); only the listed columns are loaded, unset values are NULL.", comment, q->batch);
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:s, s:i}", "name", name, "comment",
+                     vu_comment(a, comment, "", 100), "prototype", proto, "sql",
+                     vu_c_string(a, gen_printf(a, "COPY %s.%s (%s) FROM STDIN", s->name, t->name, cols.data), "         "),
+                     "columns", inits, "ncolumns", (int)n, "input", input, "partition", partition,
+                     "batch", q->batch);
+}
+
 void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t *types,
-                       json_t *row_descs, json_t *functions)
+                       json_t *row_descs, json_t *functions, json_t *copies)
 {
     for (size_t i = 0; i < t->nqueries; i++) {
         const m_query *q = &t->queries[i];
-        if (q->returns == RET_COPY || !q->sql)
-            continue; /* copy: the bulk path, rendered by view_copy */
-        json_array_append_new(functions, query_function(a, s, q, types, row_descs));
+        if (q->returns == RET_COPY)
+            json_array_append_new(copies, copy_function(a, s, q));
+        else if (q->sql)
+            json_array_append_new(functions, query_function(a, s, q, types, row_descs));
     }
 }

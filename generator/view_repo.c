@@ -117,21 +117,31 @@ static const char *vr_partition_init(const vfunc *f, const char *const *order, s
 
 /* Adds one sc_query initializer; order[i] names the parameter bound to $i+1. */
 void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *order,
-                        size_t n, const char *row)
+                    size_t n, const char *row)
 {
     size_t index = json_array_size(list);
     bool count = list == f->count_variants;
     const char *params_name = gen_printf(f->a, "%s_%sparams%zu", f->name, count ? "count_" : "", index);
     json_t *inits = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(inits, json_pack("{s:s}", "init", vr_param_init(f, vr_find(f, order[i]))));
-    json_array_append_new(
-        list, json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:s, s:b}", "stmt",
-                        gen_printf(f->a, "%s%s", f->name, count ? "_count" : ""), "sql",
-                        vu_c_string(f->a, sql, "                        "),
-                        "params", inits, "nparams", (int)n, "params_name", params_name,
-                        "row", row ? row : "NULL", "partition", vr_partition_init(f, order, n),
-                        "has_params", n > 0));
+    gen_buf flags;
+    gen_buf_init(&flags, f->a);
+    bool secret = false;
+    for (size_t i = 0; i < n; i++) {
+        const vparam *p = vr_find(f, order[i]);
+        json_array_append_new(inits, json_pack("{s:s}", "init", vr_param_init(f, p)));
+        gen_buf_printf(&flags, "%s%s", i ? ", " : "", p->secret ? "SC_PARAM_SECRET" : "0");
+        secret |= p->secret;
+    }
+    /* Secret parameters are masked when DB_ECHO logs the statement. */
+    json_t *v = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "stmt",
+                          gen_printf(f->a, "%s%s", f->name, count ? "_count" : ""), "sql",
+                          vu_c_string(f->a, sql, "                        "), "params", inits,
+                          "nparams", (int)n, "params_name", params_name, "row", row ? row : "NULL",
+                          "partition", vr_partition_init(f, order, n), "has_params", n > 0,
+                          "has_secrets", secret, "flags_name",
+                          gen_printf(f->a, "%s_flags", params_name), "flags",
+                          flags.data ? flags.data : "");
+    json_array_append_new(list, v);
 }
 
 /* ---- bodies ---------------------------------------------------------- */
@@ -171,11 +181,16 @@ const char *vr_prototype(const vfunc *f, const char *outputs, bool arena)
     if (outputs)
         gen_buf_printf(&b, ", %s", outputs);
     gen_buf_puts(&b, ", sc_error *err)");
-    /* wrap at commas to stay within 100 columns */
+    return vr_wrap(f->a, b.data, strlen(f->name) + 5);
+}
+
+/* Wraps a prototype at commas to stay within 100 columns. */
+const char *vr_wrap(gen_arena *a, const char *text, size_t indent)
+{
     gen_buf w;
-    gen_buf_init(&w, f->a);
-    size_t col = 0, indent = strlen(f->name) + 5;
-    for (const char *p = b.data; *p;) {
+    gen_buf_init(&w, a);
+    size_t col = 0;
+    for (const char *p = text; *p;) {
         const char *next = strchr(p, ',');
         size_t len = next ? (size_t)(next - p) + 1 : strlen(p);
         if (col + len > 96 && col > indent) {
@@ -331,7 +346,8 @@ static json_t *op_list(gen_arena *a, const m_schema *s, const m_table *t, const 
     vr_add_param(&f, "limit", &bigint)->computed = false;
     vr_add_param(&f, "offset", &bigint);
     const char **order = gen_alloc(a, (w.n + 2) * sizeof *order);
-    memcpy(order, w.order, w.n * sizeof *order);
+    if (w.n)
+        memcpy(order, w.order, w.n * sizeof *order);
     order[w.n] = "limit";
     order[w.n + 1] = "offset";
     const char *sql = gen_printf(a, "SELECT %s\nFROM %s%s%s\nLIMIT $%zu OFFSET $%zu",
@@ -413,8 +429,8 @@ static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, cons
                                  cols.data, vals.data, vr_select_list(a, t, NULL));
     vr_add_variant(&f, f.variants, sql, order, n, gen_printf(a, "&%s_row", row));
     gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], in, arena, out, err);\n", f.name);
-    const char *proto = gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena, const %s *in, %s *out,\n%*ssc_error *err)",
-                                   f.name, new_name, row, (int)strlen(f.name) + 5, "");
+    const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena, const %s *in, %s *out, sc_error *err)",
+                                              f.name, new_name, row), strlen(f.name) + 5);
     /* The descriptor reads the caller's struct: has_ flags live there. */
     for (size_t i = 0; i < f.nparams; i++)
         f.params[i].optional = false;
@@ -461,9 +477,10 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
     if (t->operations & OP_LIST)
         json_array_append_new(functions, op_list(a, s, t, row));
     view_repo_transitions(a, s, t, row, functions);
-    json_t *row_descs = json_array();
-    view_repo_queries(a, s, t, types, row_descs, functions);
+    json_t *row_descs = json_array(), *copies = json_array();
+    view_repo_queries(a, s, t, types, row_descs, functions, copies);
     json_object_set_new(v, "row_descs", row_descs);
+    json_object_set_new(v, "copies", copies);
     json_object_set_new(v, "statements", statement_refs(a, functions));
     json_object_set_new(v, "statements_name", json_string(gen_printf(a, "%s_%s_statements", s->prefix, t->name)));
     json_object_set_new(v, "header", json_string(file));

@@ -56,6 +56,7 @@ const char *vr_param_init(const vfunc *f, const vparam *p);
 void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *order, size_t n,
                     const char *row);
 void vr_assign(vfunc *f);
+const char *vr_wrap(gen_arena *a, const char *text, size_t indent);
 const char *vr_prototype(const vfunc *f, const char *outputs, bool arena);
 json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool declare_args);
 const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias);
@@ -69,6 +70,6 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
 void view_repo_transitions(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
                            json_t *functions);
 void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t *types,
-                       json_t *row_descs, json_t *functions);
+                       json_t *row_descs, json_t *functions, json_t *copies);
 
 #endif

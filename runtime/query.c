@@ -11,7 +11,9 @@
 #include "sc_query.h"
 #include "sc_query_internal.h"
 
-enum { SCRATCH = 48, MAX_STACK_PARAMS = 32 };
+/* Generated statements stay far below this (an update of every column of a
+ * wide table binds two parameters per column). */
+enum { SCRATCH = 48, MAX_STACK_PARAMS = 128 };
 
 /* Per-call parameter storage: small values live in scratch, JSON and array
  * texts are malloc'd and freed when the call ends. */
@@ -148,31 +150,69 @@ static const char *encode_scalar(encoded *e, int i, const sc_field *f, const voi
     }
 }
 
-static int encode_one(encoded *e, int i, const sc_field *f, const void *args, sc_error *err)
+/* bytea as its hex text form, for COPY (parameters send it binary). */
+static char *bytea_hex(const sc_bytes *b)
 {
-    e->lengths[i] = 0;
-    e->formats[i] = 0;
-    if (!field_present(args, f)) {
-        e->values[i] = NULL;
+    static const char hex[] = "0123456789abcdef";
+    char *s = malloc(2 * b->len + 3);
+    if (!s)
+        return NULL;
+    s[0] = '\\';
+    s[1] = 'x';
+    for (size_t i = 0; i < b->len; i++) {
+        s[2 + 2 * i] = hex[b->data[i] >> 4];
+        s[3 + 2 * i] = hex[b->data[i] & 15];
+    }
+    s[2 + 2 * b->len] = '\0';
+    return s;
+}
+
+int sc_field_text(const sc_field *f, const void *base, char scratch[SC_FIELD_SCRATCH],
+                  char **owned, const char **text, sc_error *err)
+{
+    *owned = NULL;
+    *text = NULL;
+    if (!field_present(base, f)) {
         if (f->flags & SC_F_NULLABLE)
             return SC_OK;
         return sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' is NULL but may not be",
                             f->name);
     }
-    const void *p = field_ptr(args, f);
-    if (f->array) {
-        e->values[i] = own(e, sc_array_literal(f, p, err));
-        return e->values[i] ? SC_OK : err ? err->category : SC_INVALID_INPUT;
+    const void *p = field_ptr(base, f);
+    if (f->array)
+        *text = *owned = sc_array_literal(f, p, err);
+    else if (f->kind == SC_K_BYTES)
+        *text = *owned = bytea_hex(p);
+    else {
+        char *one[1];
+        const char *value = NULL;
+        int length = 0, format = 0;
+        encoded e = {1, &value, &length, &format, (char(*)[SCRATCH])scratch, one, 0};
+        *text = encode_scalar(&e, 0, f, p, err);
+        if (e.nowned)
+            *owned = one[0];
     }
-    if (f->kind == SC_K_BYTES) {
-        const sc_bytes *b = p;
+    if (*text)
+        return SC_OK;
+    return err && err->category ? err->category : SC_INVALID_INPUT;
+}
+
+static int encode_one(encoded *e, int i, const sc_field *f, const void *args, sc_error *err)
+{
+    e->lengths[i] = 0;
+    e->formats[i] = 0;
+    if (f->kind == SC_K_BYTES && !f->array && field_present(args, f)) {
+        const sc_bytes *b = field_ptr(args, f);
         e->values[i] = (const char *)b->data;
         e->lengths[i] = (int)b->len;
         e->formats[i] = 1;
         return SC_OK;
     }
-    e->values[i] = encode_scalar(e, i, f, p, err);
-    return e->values[i] ? SC_OK : (err && err->category ? err->category : SC_INVALID_INPUT);
+    char *owned = NULL;
+    int rc = sc_field_text(f, args, e->scratch[i], &owned, &e->values[i], err);
+    if (owned)
+        e->owned[e->nowned++] = owned;
+    return rc;
 }
 
 /* The partition key is computed here, from the already-encoded source text,

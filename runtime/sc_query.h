@@ -124,6 +124,25 @@ int sc_query_exec(sc_conn *c, const sc_query *q, const void *args, int64_t *affe
 int sc_query_count(sc_conn *c, const sc_query *q, const void *args, int64_t *count,
                    sc_error *err);
 
+/* Bulk load through COPY ... FROM STDIN: rows are an array of n structs of
+ * row_size bytes described by columns (in COPY column order). Batches of at
+ * most `batch` rows (the spec's 10,000) each go out as one COPY, never one
+ * round trip per row; outside a transaction all batches run in one, so a
+ * failure leaves no partial rows. A computed partition key column is filled
+ * from its source like a statement parameter. */
+typedef struct sc_copy {
+    const char *name;              /* for logs and errors */
+    const char *sql;               /* COPY schema.table (cols) FROM STDIN */
+    size_t ncolumns;
+    const sc_field *columns;
+    size_t row_size;
+    size_t batch;                  /* 0: 10,000 */
+    sc_partition_bind partition;   /* 1-based column indexes */
+} sc_copy;
+
+int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int64_t *inserted,
+                 sc_error *err);
+
 /* Checks the arguments against the descriptor without a round trip: NUL-free
  * text within its declared length, well-formed UUIDs, NULL only where
  * allowed, known enum values. SC_INVALID_INPUT names the parameter. */

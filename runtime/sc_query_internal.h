@@ -11,6 +11,13 @@ int sc_decode_row(const PGresult *res, int row, const sc_row_desc *desc, sc_aren
 /* Any integer column (int2/int4/int8) as int64. */
 int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error *err);
 
+/* The text form of field f of the struct at base: *text NULL for SQL NULL,
+ * *owned (malloc'd, may be NULL) to free after use. Small values are written
+ * to scratch. Refuses bad input like a parameter would. */
+#define SC_FIELD_SCRATCH 48
+int sc_field_text(const sc_field *f, const void *base, char scratch[SC_FIELD_SCRATCH],
+                  char **owned, const char **text, sc_error *err);
+
 /* The text literal of an array parameter ('{...}'), malloc'd. */
 char *sc_array_literal(const sc_field *f, const void *array, sc_error *err);
 
