@@ -275,7 +275,10 @@ static void deadlock_is_retried(void **state)
     pthread_barrier_destroy(&b);
     assert_int_equal(a1.rc, SC_OK);
     assert_int_equal(a2.rc, SC_OK);
-    assert_int_equal(a1.calls + a2.calls, 3);
+    /* At least one retry. Not exactly one: when the victim's retry grabs the
+     * row the survivor was waiting for before the survivor wakes, the two
+     * deadlock again (seen under a loaded SAN run); each retry is bounded. */
+    assert_true(a1.calls + a2.calls >= 3);
     assert_int_equal(count_rows("SELECT sum(n) FROM tx_locks"), 4);
 }
 

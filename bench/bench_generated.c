@@ -1,0 +1,352 @@
+/* make bench: the generated Semantik functions against hand-written libpq
+ * with prepared statements, on the same database in the same run.
+ *
+ *   get collection by id with the permission check   20,000 calls
+ *   create document, one transaction each             10,000 calls
+ *   list 50 chunks of a document                       5,000 calls
+ *   bulk insert 200,000 chunks of ~800 bytes           vs raw COPY FROM STDIN
+ *
+ * Each row is the median of 5 runs; the ratio is generated/raw calls per
+ * second. Also: peak RSS after the bulk insert, and the time build/schemac
+ * takes to generate the Semantik layer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "sc_hashtext.h"
+#include "schemac.h"
+#include "sm_chunks.h"
+#include "sm_collections.h"
+#include "sm_documents.h"
+#include "sm_users.h"
+
+enum { RUNS = 5, GETS = 20000, CREATES = 10000, LISTS = 5000, BULK = 200000 };
+
+static const char *const COLLECTION = "5b0c8d1e-7f2a-4e3b-9c4d-000000000001";
+static const char *const DOCUMENT = "5b0c8d1e-7f2a-4e3b-9c4d-0000000000d1";
+static char conninfo[512];
+static int32_t owner;
+static char content[801];
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "bench_generated: %s: %s\n", what, why);
+    exit(1);
+}
+
+static void exec_raw(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        die(sql, PQerrorMessage(pg));
+    PQclear(r);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path, "cannot open");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+        die(path, "cannot read");
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void create_database(void)
+{
+    PGconn *admin = PQconnectdb(getenv("DATABASE_URL"));
+    exec_raw(admin, "DROP DATABASE IF EXISTS bench_semantik");
+    exec_raw(admin, "CREATE DATABASE bench_semantik");
+    PQfinish(admin);
+    snprintf(conninfo, sizeof conninfo, "host=%s port=%s user=%s dbname=bench_semantik",
+             getenv("PGHOST"), getenv("PGPORT"), getenv("PGUSER"));
+    PGconn *pg = PQconnectdb(conninfo);
+    char *ddl = read_file("generated/schema.sql");
+    exec_raw(pg, "SET client_min_messages = warning");
+    exec_raw(pg, ddl);
+    free(ddl);
+    PQfinish(pg);
+}
+
+static void seed(sc_conn *c, sc_arena *a)
+{
+    sc_error err = {0};
+    sm_user_new u = {.username = "bench", .email = "bench@example.org", .hashed_password = "x"};
+    sm_user uo;
+    if (sm_users_create(c, a, &u, &uo, &err))
+        die("seed user", err.message);
+    owner = uo.id;
+    sm_collection_new col = {.id = COLLECTION, .name = "bench", .owner_id = owner,
+                             .vector_store_name = "col_bench", .embedding_model = "m"};
+    sm_collection co;
+    if (sm_collections_create(c, a, &col, &co, &err))
+        die("seed collection", err.message);
+    sm_document_new d = {.id = DOCUMENT, .collection_id = COLLECTION, .file_path = "/d",
+                         .file_name = "d", .file_size = 1, .content_hash = "h"};
+    sm_document dout;
+    if (sm_documents_create(c, a, &d, &dout, &err))
+        die("seed document", err.message);
+    sm_chunk_new rows[50];
+    for (int i = 0; i < 50; i++)
+        rows[i] = (sm_chunk_new){.collection_id = COLLECTION, .document_id = DOCUMENT,
+                                 .chunk_index = i, .content = content};
+    int64_t n;
+    if (sm_chunks_create_chunks_bulk(c, rows, 50, &n, &err))
+        die("seed chunks", err.message);
+    sc_arena_reset(a);
+}
+
+/* ---- the four workloads, generated and raw ---------------------------- */
+
+typedef struct ctx {
+    sc_conn *conn;
+    sc_arena *arena;
+    PGconn *raw;
+    int seq;
+} ctx;
+
+static void gen_get(ctx *x, int n)
+{
+    sc_error err = {0};
+    sm_collection c;
+    for (int i = 0; i < n; i++) {
+        if (sm_collections_get_by_uuid_with_permission_check(x->conn, x->arena, COLLECTION, owner, &c, &err))
+            die("get", err.message);
+        sc_arena_reset(x->arena);
+    }
+}
+
+static const char *get_sql(void)
+{
+    /* the same statement the generated function runs */
+    return "SELECT * FROM semantik.collections WHERE id = $1 AND (owner_id = $2 OR is_public OR "
+           "EXISTS (SELECT 1 FROM semantik.collection_permissions p WHERE p.collection_id = "
+           "collections.id AND p.user_id = $2))";
+}
+
+static void raw_get(ctx *x, int n)
+{
+    char owner_text[16];
+    snprintf(owner_text, sizeof owner_text, "%d", owner);
+    const char *values[2] = {COLLECTION, owner_text};
+    for (int i = 0; i < n; i++) {
+        PGresult *r = PQexecPrepared(x->raw, "get", 2, values, NULL, NULL, 1);
+        if (PQntuples(r) != 1)
+            die("raw get", PQerrorMessage(x->raw));
+        PQclear(r);
+    }
+}
+
+static void gen_create(ctx *x, int n)
+{
+    sc_error err = {0};
+    sm_document d;
+    char id[40], hash[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "5b0c8d1e-7f2a-4e3b-9c4d-%012d", ++x->seq);
+        snprintf(hash, sizeof hash, "g%d", x->seq);
+        sm_document_new in = {.id = id, .collection_id = COLLECTION, .file_path = "/p",
+                              .file_name = "p", .file_size = 10, .content_hash = hash};
+        if (sm_documents_create(x->conn, x->arena, &in, &d, &err))
+            die("create", err.message);
+        sc_arena_reset(x->arena);
+    }
+}
+
+static void raw_create(ctx *x, int n)
+{
+    char id[40], hash[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "5b0c8d1e-7f2a-4e3b-9c4d-%012d", ++x->seq);
+        snprintf(hash, sizeof hash, "r%d", x->seq);
+        const char *values[3] = {id, COLLECTION, hash};
+        PGresult *r = PQexecPrepared(x->raw, "create", 3, values, NULL, NULL, 1);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            die("raw create", PQerrorMessage(x->raw));
+        PQclear(r);
+    }
+}
+
+static void gen_list(ctx *x, int n)
+{
+    sc_error err = {0};
+    int64_t max = 50;
+    sm_chunk *rows;
+    size_t got;
+    for (int i = 0; i < n; i++) {
+        if (sm_chunks_get_chunks_by_document(x->conn, x->arena, COLLECTION, DOCUMENT, &max, &rows, &got, &err) || got != 50)
+            die("list", err.message);
+        sc_arena_reset(x->arena);
+    }
+}
+
+static void raw_list(ctx *x, int n)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", sc_partition_key(COLLECTION, strlen(COLLECTION), 100));
+    const char *values[3] = {COLLECTION, key, DOCUMENT};
+    for (int i = 0; i < n; i++) {
+        PGresult *r = PQexecPrepared(x->raw, "list", 3, values, NULL, NULL, 1);
+        if (PQntuples(r) != 50)
+            die("raw list", PQerrorMessage(x->raw));
+        PQclear(r);
+    }
+}
+
+static void gen_bulk(ctx *x, int n)
+{
+    sm_chunk_new *rows = malloc((size_t)n * sizeof *rows);
+    for (int i = 0; i < n; i++)
+        rows[i] = (sm_chunk_new){.collection_id = COLLECTION, .document_id = DOCUMENT,
+                                 .chunk_index = 1000 + i, .content = content};
+    sc_error err = {0};
+    int64_t inserted;
+    if (sm_chunks_create_chunks_bulk(x->conn, rows, (size_t)n, &inserted, &err) || inserted != n)
+        die("bulk", err.message);
+    free(rows);
+}
+
+/* The baseline: one COPY in text format, rows formatted by hand. */
+static void raw_bulk(ctx *x, int n)
+{
+    int key = sc_partition_key(COLLECTION, strlen(COLLECTION), 100);
+    exec_raw(x->raw, "BEGIN");
+    PGresult *r = PQexec(x->raw, "COPY semantik.chunks (collection_id, document_id, chunk_index, "
+                                 "content, partition_key) FROM STDIN");
+    if (PQresultStatus(r) != PGRES_COPY_IN)
+        die("raw copy", PQerrorMessage(x->raw));
+    PQclear(r);
+    char *buf = malloc(1 << 20);
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        len += (size_t)snprintf(buf + len, 2048, "%s\t%s\t%d\t%s\t%d\n", COLLECTION, DOCUMENT,
+                                1000 + i, content, key);
+        if (len > (1 << 20) - 2048 || i + 1 == n) {
+            PQputCopyData(x->raw, buf, (int)len);
+            len = 0;
+        }
+    }
+    free(buf);
+    PQputCopyEnd(x->raw, NULL);
+    r = PQgetResult(x->raw);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("raw copy end", PQerrorMessage(x->raw));
+    PQclear(r);
+    exec_raw(x->raw, "COMMIT");
+}
+
+static void clear_bulk(ctx *x)
+{
+    exec_raw(x->raw, "DELETE FROM semantik.chunks WHERE chunk_index >= 1000");
+    exec_raw(x->raw, "VACUUM semantik.chunks");
+}
+
+/* ---- measurement ------------------------------------------------------ */
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef void (*workload)(ctx *, int);
+
+static double median_rate(ctx *x, workload w, int calls, bool bulk)
+{
+    double rates[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now();
+        w(x, calls);
+        rates[r] = calls / (now() - t0);
+        if (bulk)
+            clear_bulk(x);
+    }
+    qsort(rates, RUNS, sizeof rates[0], by_value);
+    return rates[RUNS / 2];
+}
+
+static void row(const char *name, double gen, double raw, const char *unit)
+{
+    printf("%-44s %12.0f %12.0f %8.3f   %s\n", name, gen, raw, gen / raw, unit);
+}
+
+static double generation_ms(void)
+{
+    double times[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now();
+        if (system("build/schemac generate --out /tmp/schemac-bench-gen >/dev/null") != 0)
+            die("generate", "build/schemac failed");
+        times[r] = (now() - t0) * 1000;
+    }
+    qsort(times, RUNS, sizeof times[0], by_value);
+    return times[RUNS / 2];
+}
+
+int main(void)
+{
+    memset(content, 'x', 800);
+    create_database();
+    sc_pool_config cfg;
+    sc_pool_config_init(&cfg);
+    cfg.conninfo = conninfo;
+    cfg.pool_size = 1;
+    cfg.pre_ping = false; /* the raw side does not ping either */
+    sc_pool *pool;
+    sc_error err = {0};
+    if (sc_pool_open(&cfg, &pool, &err))
+        die("pool", err.message);
+    ctx x = {0};
+    if (sc_pool_acquire(pool, &x.conn, &err))
+        die("acquire", err.message);
+    x.arena = sc_arena_new(0);
+    x.raw = PQconnectdb(conninfo);
+    seed(x.conn, x.arena);
+    PGresult *r = PQprepare(x.raw, "get", get_sql(), 0, NULL);
+    PQclear(r);
+    r = PQprepare(x.raw, "create", "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, "
+                                   "file_size, content_hash) VALUES ($1, $2, '/p', 'p', 10, $3) RETURNING *", 0, NULL);
+    PQclear(r);
+    r = PQprepare(x.raw, "list", "SELECT * FROM semantik.chunks WHERE collection_id = $1 AND "
+                                 "partition_key = $2 AND document_id = $3 ORDER BY chunk_index LIMIT 50", 0, NULL);
+    PQclear(r);
+
+    printf("\nbench_generated: median of %d runs, calls/s (bulk: rows/s)\n", RUNS);
+    printf("%-44s %12s %12s %8s\n", "workload", "generated", "raw libpq", "ratio");
+    row("get collection + permission check (20,000)", median_rate(&x, gen_get, GETS, false),
+        median_rate(&x, raw_get, GETS, false), "calls/s");
+    row("create document, 1 tx each (10,000)", median_rate(&x, gen_create, CREATES, false),
+        median_rate(&x, raw_create, CREATES, false), "calls/s");
+    row("list 50 chunks of a document (5,000)", median_rate(&x, gen_list, LISTS, false),
+        median_rate(&x, raw_list, LISTS, false), "calls/s");
+    row("bulk insert 200,000 chunks x 800 B", median_rate(&x, gen_bulk, BULK, true),
+        median_rate(&x, raw_bulk, BULK, true), "rows/s (raw: COPY)");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("peak RSS of the process after the bulk inserts: %ld KiB\n", ru.ru_maxrss);
+    printf("generation of the Semantik layer (build/schemac generate): %.1f ms median\n",
+           generation_ms());
+    PQfinish(x.raw);
+    sc_pool_release(pool, x.conn);
+    sc_pool_close(pool);
+    sc_arena_free(x.arena);
+    return 0;
+}
