@@ -169,40 +169,52 @@ static void column_definition(const m_schema *s, const m_column *c, gen_buf *b)
         gen_buf_printf(b, " DEFAULT %s", c->default_sql);
 }
 
-static void table_constraints(const m_table *t, gen_buf *b)
+size_t ddl_table_constraints(gen_arena *a, const m_table *t, ddl_constraint **out)
 {
-    gen_arena *a = b->arena;
+    size_t n = 0, cap = 0;
+    ddl_constraint *items = NULL;
+#define PUSH(nm, df)                                                                          \
+    do {                                                                                      \
+        gen_grow(a, (void **)&items, &cap, n + 1, sizeof *items);                             \
+        items[n++] = (ddl_constraint){(nm), (df)};                                            \
+    } while (0)
     if (t->primary_key.n)
-        gen_buf_printf(b, ",\n    CONSTRAINT %s PRIMARY KEY (%s)", ddl_pk_name(a, t),
-                       join_names(a, &t->primary_key, ", "));
+        PUSH(ddl_pk_name(a, t), gen_printf(a, "PRIMARY KEY (%s)", join_names(a, &t->primary_key, ", ")));
     for (size_t i = 0; i < t->ncolumns; i++) {
         const m_column *c = &t->columns[i];
         const char *name = c->name;
         m_names one = {1, &name, NULL};
         if (c->unique)
-            gen_buf_printf(b, ",\n    CONSTRAINT %s UNIQUE (%s)", ddl_unique_name(a, t, &one),
-                           c->name);
+            PUSH(ddl_unique_name(a, t, &one), gen_printf(a, "UNIQUE (%s)", c->name));
         if (c->check)
-            gen_buf_printf(b, ",\n    CONSTRAINT %s CHECK (%s)", ddl_check_name(a, t, c->name),
-                           c->check);
+            PUSH(ddl_check_name(a, t, c->name), gen_printf(a, "CHECK (%s)", c->check));
     }
     for (size_t i = 0; i < t->nuniques; i++) {
         const m_unique *u = &t->uniques[i];
-        gen_buf_printf(b, ",\n    CONSTRAINT %s UNIQUE (%s)",
-                       u->name ? u->name : ddl_unique_name(a, t, &u->columns),
-                       join_names(a, &u->columns, ", "));
+        PUSH(u->name ? u->name : ddl_unique_name(a, t, &u->columns),
+             gen_printf(a, "UNIQUE (%s)", join_names(a, &u->columns, ", ")));
     }
     for (size_t i = 0; i < t->nchecks; i++) {
         const m_check *k = &t->checks[i];
         const char *name = k->name ? k->name
                            : i ? gen_printf(a, "%s_check%zu", t->name, i)
                                : gen_printf(a, "%s_check", t->name);
-        gen_buf_printf(b, ",\n    CONSTRAINT %s CHECK (%s)", name, k->expr);
+        PUSH(name, gen_printf(a, "CHECK (%s)", k->expr));
     }
     const m_partition *p = t->partition;
     if (p && p->by == PART_LIST && p->expression)
-        gen_buf_printf(b, ",\n    CONSTRAINT %s CHECK (%s = %s)", ddl_check_name(a, t, p->key),
-                       p->key, p->expression);
+        PUSH(ddl_check_name(a, t, p->key), gen_printf(a, "CHECK (%s = %s)", p->key, p->expression));
+#undef PUSH
+    *out = items;
+    return n;
+}
+
+static void table_constraints(const m_table *t, gen_buf *b)
+{
+    ddl_constraint *k;
+    size_t n = ddl_table_constraints(b->arena, t, &k);
+    for (size_t i = 0; i < n; i++)
+        gen_buf_printf(b, ",\n    CONSTRAINT %s %s", k[i].name, k[i].definition);
 }
 
 static void create_table(const m_schema *s, const m_table *t, ddl_script *d)
@@ -428,4 +440,159 @@ void ddl_write_script(const m_schema *s, const ddl_script *d, gen_buf *out)
     for (size_t i = 0; i < d->n; i++)
         gen_buf_printf(out, "%s;\n\n", d->items[i].sql);
     gen_buf_puts(out, "COMMIT;\n");
+}
+
+/* ---- per-object statements, for migrations ---------------------------- */
+
+const char *ddl_qualify(gen_arena *a, const m_schema *s, const char *name)
+{
+    return qualify(a, s, name);
+}
+
+const char *ddl_type_sql(gen_arena *a, const m_schema *s, const m_type *t)
+{
+    return type_sql(a, s, t);
+}
+
+const char *ddl_column_definition(gen_arena *a, const m_schema *s, const m_column *c)
+{
+    gen_buf b;
+    gen_buf_init(&b, a);
+    column_definition(s, c, &b);
+    return b.data + 4; /* column_definition indents for CREATE TABLE */
+}
+
+const char *ddl_function_signature(gen_arena *a, const m_schema *s, const m_function *f)
+{
+    return function_signature(a, s, f, false);
+}
+
+void ddl_create_enum(const m_schema *s, const m_enum *e, ddl_script *d)
+{
+    create_enum(s, e, d);
+}
+
+void ddl_create_function(const m_schema *s, const m_function *f, ddl_script *d)
+{
+    create_function(s, f, d);
+}
+
+void ddl_create_table(const m_schema *s, const m_table *t, ddl_script *d)
+{
+    create_table(s, t, d);
+}
+
+void ddl_create_partitions(const m_schema *s, const m_table *t, ddl_script *d)
+{
+    if (t->partition)
+        create_partitions(s, t, d);
+}
+
+void ddl_create_foreign_keys(const m_schema *s, const m_table *t, ddl_script *d)
+{
+    create_foreign_keys(s, t, d);
+}
+
+void ddl_create_index(const m_schema *s, const char *owner, const m_index *ix, ddl_script *d)
+{
+    create_index(s, owner, ix, d);
+}
+
+void ddl_create_trigger(const m_schema *s, const m_table *t, const m_trigger *tr, ddl_script *d)
+{
+    create_trigger(s, t, tr, d);
+}
+
+void ddl_create_view(const m_schema *s, const m_view *w, ddl_script *d)
+{
+    create_view(s, w, d);
+}
+
+void ddl_comment(ddl_script *d, const char *what, const char *object, const char *text)
+{
+    add(d, DDL_COMMENT, object,
+        gen_printf(d->arena, "COMMENT ON %s %s IS %s", what, object,
+                   text ? ddl_literal(d->arena, text) : "NULL"));
+}
+
+void ddl_table_comments(const m_schema *s, const m_table *t, ddl_script *d)
+{
+    gen_arena *a = d->arena;
+    comment_on(d, "TABLE", qualify(a, s, t->name), t->comment);
+    for (size_t k = 0; k < t->ncolumns; k++)
+        comment_on(d, "COLUMN", gen_printf(a, "%s.%s", qualify(a, s, t->name), t->columns[k].name),
+                   t->columns[k].comment);
+}
+
+/* The inverse of ddl_create_all: views, foreign keys (tables refer to each
+ * other in any order), tables (partitions, indexes, triggers and comments go
+ * with them), functions, types, and the schema itself without CASCADE, so
+ * that anything not created here makes the drop fail instead of vanishing. */
+void ddl_drop_all(const m_schema *s, ddl_script *d)
+{
+    gen_arena *a = d->arena;
+    for (size_t i = s->nviews; i-- > 0;) {
+        const m_view *w = &s->views[i];
+        const char *name = qualify(a, s, w->name);
+        add(d, DDL_VIEW, name,
+            gen_printf(a, "DROP %sVIEW %s", w->materialized ? "MATERIALIZED " : "", name));
+    }
+    ddl_script fks;
+    ddl_script_init(&fks, a);
+    for (size_t i = 0; i < s->ntables; i++)
+        create_foreign_keys(s, &s->tables[i], &fks);
+    for (size_t i = fks.n; i-- > 0;)
+        add(d, DDL_FOREIGN_KEY, fks.items[i].object, ddl_drop_sql(a, &fks.items[i]));
+    for (size_t i = s->ntables; i-- > 0;) {
+        const char *name = qualify(a, s, s->tables[i].name);
+        add(d, DDL_TABLE, name, gen_printf(a, "DROP TABLE %s", name));
+    }
+    for (size_t i = s->nfunctions; i-- > 0;) {
+        const char *sig = function_signature(a, s, &s->functions[i], false);
+        add(d, DDL_FUNCTION, sig, gen_printf(a, "DROP FUNCTION %s", sig));
+    }
+    for (size_t i = s->nenums; i-- > 0;) {
+        const char *name = qualify(a, s, s->enums[i].name);
+        add(d, DDL_ENUM, name, gen_printf(a, "DROP TYPE %s", name));
+    }
+    add(d, DDL_SCHEMA, s->name, gen_printf(a, "DROP SCHEMA %s", s->name));
+}
+
+/* The object part of "X ON schema.table" / "schema.table.constraint". */
+static const char *split_last_dot(gen_arena *a, const char *object, const char **rest)
+{
+    const char *dot = strrchr(object, '.');
+    *rest = dot + 1;
+    return gen_strndup(a, object, (size_t)(dot - object));
+}
+
+const char *ddl_drop_sql(gen_arena *a, const ddl_stmt *st)
+{
+    const char *last;
+    switch (st->kind) {
+    case DDL_SCHEMA:
+        return gen_printf(a, "DROP SCHEMA %s", st->object);
+    case DDL_ENUM:
+        return gen_printf(a, "DROP TYPE %s", st->object);
+    case DDL_FUNCTION:
+        return gen_printf(a, "DROP FUNCTION %s", st->object);
+    case DDL_TABLE:
+    case DDL_PARTITION:
+        return gen_printf(a, "DROP TABLE %s", st->object);
+    case DDL_FOREIGN_KEY: {
+        const char *table = split_last_dot(a, st->object, &last);
+        return gen_printf(a, "ALTER TABLE %s DROP CONSTRAINT %s", table, last);
+    }
+    case DDL_INDEX:
+        return gen_printf(a, "DROP INDEX %s", st->object);
+    case DDL_TRIGGER:
+        return gen_printf(a, "DROP TRIGGER %s", st->object);
+    case DDL_VIEW:
+        return gen_printf(a, "DROP %sVIEW %s",
+                          strncmp(st->sql, "CREATE MATERIALIZED", 19) == 0 ? "MATERIALIZED " : "",
+                          st->object);
+    case DDL_COMMENT:
+        break;
+    }
+    return NULL;
 }

@@ -48,4 +48,41 @@ const char *ddl_partition_name(gen_arena *a, const m_table *t, int i);
 /* A SQL string literal with quotes doubled. */
 const char *ddl_literal(gen_arena *a, const char *text);
 
+/* ---- per-object statements (migrations) -------------------------------
+ * The same text ddl_create_all writes, one object at a time, so that a
+ * migration creating an object and the initial schema never disagree. */
+
+typedef struct ddl_constraint {
+    const char *name;
+    const char *definition;   /* "PRIMARY KEY (a, b)", "UNIQUE (a)", "CHECK (...)" */
+} ddl_constraint;
+
+/* The constraints inside a CREATE TABLE, in that order; returns the count. */
+size_t ddl_table_constraints(gen_arena *a, const m_table *t, ddl_constraint **out);
+
+const char *ddl_qualify(gen_arena *a, const m_schema *s, const char *name);
+const char *ddl_type_sql(gen_arena *a, const m_schema *s, const m_type *t);
+/* "name type [GENERATED ...] [NOT NULL] [DEFAULT x]" as in CREATE TABLE. */
+const char *ddl_column_definition(gen_arena *a, const m_schema *s, const m_column *c);
+/* "schema.fn(argtype, ...)": what DROP/COMMENT ON FUNCTION name. */
+const char *ddl_function_signature(gen_arena *a, const m_schema *s, const m_function *f);
+
+void ddl_create_enum(const m_schema *s, const m_enum *e, ddl_script *d);
+void ddl_create_function(const m_schema *s, const m_function *f, ddl_script *d);
+void ddl_create_table(const m_schema *s, const m_table *t, ddl_script *d); /* no partitions */
+void ddl_create_partitions(const m_schema *s, const m_table *t, ddl_script *d);
+void ddl_create_foreign_keys(const m_schema *s, const m_table *t, ddl_script *d);
+void ddl_create_index(const m_schema *s, const char *owner, const m_index *ix, ddl_script *d);
+void ddl_create_trigger(const m_schema *s, const m_table *t, const m_trigger *tr, ddl_script *d);
+void ddl_create_view(const m_schema *s, const m_view *w, ddl_script *d); /* with its indexes */
+/* COMMENT ON what object IS text; text NULL removes the comment. */
+void ddl_comment(ddl_script *d, const char *what, const char *object, const char *text);
+void ddl_table_comments(const m_schema *s, const m_table *t, ddl_script *d);
+
+/* The statement dropping what st creates (NULL for comments). */
+const char *ddl_drop_sql(gen_arena *a, const ddl_stmt *st);
+
+/* The exact inverse of ddl_create_all, in reverse dependency order. */
+void ddl_drop_all(const m_schema *s, ddl_script *d);
+
 #endif

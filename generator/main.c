@@ -2,9 +2,16 @@
  * also carries its help text; the work is done by the library in
  * schemac_gen.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
+#include "migrate.h"
+#include "sc_migrate.h"
 #include "schemac_gen.h"
+
+static int migrate_main(int argc, char **argv);
 
 typedef struct verb {
     const char *name;
@@ -22,6 +29,10 @@ static const verb verbs[] = {
     {"check-schema", "check-schema [--schema FILE | FILE]",
      "Validates the schema and reports every error as file:line:col; writes nothing.",
      gen_check_schema},
+    {"migrate", "migrate SUBVERB [ARGS]   (new, up, down, current, history, stamp, sql, check)",
+     "Versioned migrations in generated/migrations: 'schemac migrate --help' lists\n"
+     "the sub-verbs, 'schemac migrate SUBVERB --help' explains one.",
+     NULL},
 };
 
 static const char *const option_help =
@@ -98,6 +109,8 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return 2;
     }
+    if (!v->run)
+        return migrate_main(argc - 2, argv + 2);
     gen_options o = {.schema_path = "schema/semantik.yaml", .out_dir = "generated"};
     int rc = parse_options(v, argc - 2, argv + 2, &o);
     if (rc)
@@ -110,4 +123,238 @@ int main(int argc, char **argv)
         fprintf(stderr, "%d error%s\n", d.errors, d.errors == 1 ? "" : "s");
     gen_diag_release(&d);
     return rc ? 1 : 0;
+}
+
+/* ---- schemac migrate SUBVERB --------------------------------------------
+ * Offline sub-verbs (new, check, sql) need no database; the others connect
+ * to DATABASE_URL and run through runtime/sc_migrate.h. */
+
+typedef struct migrate_args {
+    gen_migrate_options o;
+    const char *arg;         /* the positional argument: TARGET, N, REV, RANGE */
+} migrate_args;
+
+typedef struct subverb {
+    const char *name, *usage, *help;
+    int (*run)(const migrate_args *a);
+} subverb;
+
+static int run_new(const migrate_args *a)
+{
+    gen_diag d;
+    gen_diag_init(&d, NULL, NULL);
+    int rc = gen_migrate_new(&a->o, &d, NULL);
+    gen_diag_flush(&d);
+    gen_diag_release(&d);
+    return rc;
+}
+
+static int run_check(const migrate_args *a)
+{
+    gen_diag d;
+    gen_diag_init(&d, NULL, NULL);
+    int rc = gen_migrate_check(&a->o, &d);
+    gen_diag_flush(&d);
+    if (d.errors)
+        fprintf(stderr, "migrate check: %d problem%s\n", d.errors, d.errors == 1 ? "" : "s");
+    gen_diag_release(&d);
+    return rc;
+}
+
+/* Loads the migration files, connects when db is set, runs fn. */
+static int with_migrations(const migrate_args *a, bool db,
+                           int (*fn)(PGconn *c, const sc_migrations *m, const migrate_args *a,
+                                     sc_migrate_error *err))
+{
+    char buf[4096];
+    const char *dir = gen_migrations_dir(&a->o, buf, sizeof buf);
+    sc_migrations m;
+    sc_migrate_error err = {{0}};
+    if (sc_migrations_load(dir, &m, &err)) {
+        fprintf(stderr, "schemac migrate: %s\n", err.message);
+        return 1;
+    }
+    PGconn *c = NULL;
+    int rc = 0;
+    if (db) {
+        const char *url = getenv("DATABASE_URL");
+        if (!url || !*url) {
+            fprintf(stderr, "schemac migrate: DATABASE_URL is not set\n");
+            sc_migrations_free(&m);
+            return 1;
+        }
+        c = PQconnectdb(url);
+        if (PQstatus(c) != CONNECTION_OK) {
+            fprintf(stderr, "schemac migrate: cannot connect: %s", PQerrorMessage(c));
+            rc = 1;
+        }
+    }
+    if (rc == 0 && fn(c, &m, a, &err)) {
+        fprintf(stderr, "schemac migrate: %s\n", err.message);
+        rc = 1;
+    }
+    PQfinish(c);
+    sc_migrations_free(&m);
+    return rc;
+}
+
+static const sc_migrate_options progress_on_stderr = {NULL, NULL};
+
+static int do_up(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+{
+    sc_migrate_options o = progress_on_stderr;
+    o.progress = stderr;
+    return sc_migrate_up(c, m, a->arg, &o, e);
+}
+
+static int do_down(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+{
+    sc_migrate_options o = progress_on_stderr;
+    o.progress = stderr;
+    char *end;
+    long n = a->arg ? strtol(a->arg, &end, 10) : 1;
+    if (a->arg && (*end || n < 0)) {
+        snprintf(e->message, sizeof e->message, "down takes a count (default 1), not '%s'", a->arg);
+        return -1;
+    }
+    return sc_migrate_down(c, m, (int)n, &o, e);
+}
+
+static int do_current(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+{
+    (void)m, (void)a;
+    char rev[64];
+    if (sc_migrate_current(c, rev, sizeof rev, e))
+        return -1;
+    printf("%s\n", rev);
+    return 0;
+}
+
+static int do_history(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+{
+    (void)a;
+    return sc_migrate_history(c, m, stdout, e);
+}
+
+static int do_stamp(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+{
+    sc_migrate_options o = progress_on_stderr;
+    o.progress = stderr;
+    return sc_migrate_stamp(c, m, a->arg, &o, e);
+}
+
+static int do_sql(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+{
+    (void)c;
+    return sc_migrate_sql(m, a->arg, stdout, e);
+}
+
+static int run_up(const migrate_args *a) { return with_migrations(a, true, do_up); }
+static int run_down(const migrate_args *a) { return with_migrations(a, true, do_down); }
+static int run_current(const migrate_args *a) { return with_migrations(a, true, do_current); }
+static int run_history(const migrate_args *a) { return with_migrations(a, true, do_history); }
+static int run_sql(const migrate_args *a) { return with_migrations(a, false, do_sql); }
+
+static int run_stamp(const migrate_args *a)
+{
+    if (!a->arg) {
+        fprintf(stderr, "schemac migrate stamp: a revision is required (e.g. 0001, head, none)\n");
+        return 2;
+    }
+    return with_migrations(a, true, do_stamp);
+}
+
+static const subverb subverbs[] = {
+    {"new", "migrate new -m MESSAGE [--allow-destructive]",
+     "Compares the schema with the snapshot of the newest migration and writes the\n"
+     "next one (NNNN_slug.sql with up and down sections, plus its snapshot).\n"
+     "Prints \"no changes\" and writes nothing when the schema is unchanged. The\n"
+     "first run writes 0001, which creates the whole schema. No database needed.\n"
+     "--allow-destructive is accepted for the safety rules to come.",
+     run_new},
+    {"up", "migrate up [TARGET]",
+     "Applies pending migrations up to TARGET (default head) against DATABASE_URL,\n"
+     "each in one transaction unless its header says otherwise, under an advisory\n"
+     "lock. Refuses applied migrations whose files changed.",
+     run_up},
+    {"down", "migrate down [N]", "Reverts the newest N applied migrations (default 1).", run_down},
+    {"current", "migrate current", "Prints the newest applied revision, or none.", run_current},
+    {"history", "migrate history", "Lists every migration: applied (when, how long) or pending.",
+     run_history},
+    {"stamp", "migrate stamp REV",
+     "Records REV (a revision, head or none) as applied without running anything.", run_stamp},
+    {"sql", "migrate sql [RANGE]",
+     "Prints, without touching any database, the SQL that up (RANGE: B, or A:B with\n"
+     "A < B) or down (A:B with A > B) would run. Default: every migration up.",
+     run_sql},
+    {"check", "migrate check",
+     "For CI: fails when the schema has changes no migration covers, when generated/\n"
+     "is stale, or when a migration's checksum does not match its body.",
+     run_check},
+};
+
+static const char *const migrate_option_help =
+    "  --schema FILE     the schema (default schema/semantik.yaml)\n"
+    "  --out DIR         the generated directory (default generated)\n"
+    "  --dir DIR         the migrations directory (default <out>/migrations)\n"
+    "  -m MESSAGE        the message of a new migration\n"
+    "  --help            this text\n"
+    "environment: DATABASE_URL; DB_POOLER=transaction makes the runner refuse.\n";
+
+static void print_migrate_usage(FILE *f)
+{
+    fprintf(f, "usage:\n");
+    for (size_t i = 0; i < sizeof subverbs / sizeof subverbs[0]; i++)
+        fprintf(f, "  schemac %s\n", subverbs[i].usage);
+    fprintf(f, "\n'schemac migrate SUBVERB --help' explains one.\n");
+}
+
+static int migrate_main(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        print_migrate_usage(argc < 1 ? stderr : stdout);
+        return argc < 1 ? 2 : 0;
+    }
+    const subverb *sv = NULL;
+    for (size_t i = 0; i < sizeof subverbs / sizeof subverbs[0]; i++)
+        if (strcmp(subverbs[i].name, argv[0]) == 0)
+            sv = &subverbs[i];
+    if (!sv) {
+        fprintf(stderr, "schemac migrate: unknown sub-verb '%s'\n", argv[0]);
+        print_migrate_usage(stderr);
+        return 2;
+    }
+    migrate_args a = {{.schema_path = "schema/semantik.yaml", .out_dir = "generated"}, NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char **slot = NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            printf("usage: schemac %s\n\n%s\n\noptions:\n%s", sv->usage, sv->help,
+                   migrate_option_help);
+            return 0;
+        } else if (strcmp(arg, "--allow-destructive") == 0) {
+            a.o.allow_destructive = true;
+            continue;
+        } else if (strcmp(arg, "-m") == 0 || strcmp(arg, "--message") == 0) {
+            slot = &a.o.message;
+        } else if (strcmp(arg, "--schema") == 0) {
+            slot = &a.o.schema_path;
+        } else if (strcmp(arg, "--out") == 0) {
+            slot = &a.o.out_dir;
+        } else if (strcmp(arg, "--dir") == 0) {
+            slot = &a.o.migrations_dir;
+        } else if (arg[0] != '-' && !a.arg) {
+            a.arg = arg;
+            continue;
+        } else {
+            fprintf(stderr, "schemac migrate %s: unexpected argument '%s'\n", sv->name, arg);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "schemac migrate %s: %s needs a value\n", sv->name, arg);
+            return 2;
+        }
+        *slot = argv[++i];
+    }
+    return sv->run(&a) ? 1 : 0;
 }

@@ -1,0 +1,42 @@
+/* Schema diff: the statements that turn the database of one model into the
+ * database of another, and the statements that turn it back.
+ *
+ * The diff is a list of steps; each step holds its up statements and the
+ * exact inverse. The up section runs the steps in order and the down section
+ * runs their inverses in reverse order, so a down is exact by construction.
+ * Steps are ordered by dependency: drops of views, triggers, foreign keys,
+ * indexes and constraints first, then types, functions, renames, new
+ * tables, column changes, partitions, dropped tables, then the creation of
+ * constraints, indexes, foreign keys, triggers, views and comments.
+ *
+ * Destructive steps (dropping a table, column, partition or enum value) are
+ * flagged, so that a later safety pass can refuse or back them up. */
+#ifndef SCHEMAC_GEN_DIFF_H
+#define SCHEMAC_GEN_DIFF_H
+
+#include "ddl.h"
+
+typedef struct diff_step {
+    ddl_script up, down;
+    bool destructive;
+    const char *what;          /* one line for the reviewer, e.g. "add column chunks.tags" */
+} diff_step;
+
+typedef struct diff_result {
+    gen_arena *arena;
+    diff_step *steps;
+    size_t n, cap;
+    bool transactional;        /* false when a statement cannot run in a transaction */
+    const char *nontransactional_reason;
+    size_t ndestructive;
+} diff_result;
+
+/* Compares old (NULL: an empty database) with new. Changes the diff cannot
+ * express are reported through d; returns 0, or -1 after reporting. */
+int diff_schemas(const m_schema *old_schema, const m_schema *new_schema, gen_arena *a,
+                 gen_diag *d, diff_result *out);
+
+/* The up statements in order, and the down statements in order. */
+void diff_flatten(const diff_result *r, ddl_script *up, ddl_script *down);
+
+#endif

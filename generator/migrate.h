@@ -1,0 +1,35 @@
+/* `schemac migrate new` and `schemac migrate check`: the offline half of
+ * migrations (no database). The runner is runtime/sc_migrate.h.
+ *
+ * A migration directory holds, per revision NNNN:
+ *   NNNN_slug.sql            header, "-- +up" section, "-- +down" section
+ *   NNNN_slug.snapshot.json  the schema after NNNN (see snapshot.h)
+ * The next migration is the diff between the newest snapshot and the YAML. */
+#ifndef SCHEMAC_GEN_MIGRATE_H
+#define SCHEMAC_GEN_MIGRATE_H
+
+#include <stdbool.h>
+
+#include "diag.h"
+
+typedef struct gen_migrate_options {
+    const char *schema_path;      /* default schema/semantik.yaml */
+    const char *out_dir;          /* generated/ (checked for freshness) */
+    const char *migrations_dir;   /* default <out_dir>/migrations */
+    const char *message;          /* -m */
+    bool allow_destructive;       /* reserved for the safety rules (issue 7) */
+} gen_migrate_options;
+
+/* Writes the next migration and its snapshot, or prints "no changes".
+ * *written (may be NULL) receives the path of the new .sql file or NULL. */
+int gen_migrate_new(const gen_migrate_options *o, gen_diag *d, const char **written);
+
+/* CI: the YAML has no change without a migration, generated/ is what
+ * `schemac generate` writes, every migration's checksum matches its body and
+ * the revisions form one chain with a snapshot each. */
+int gen_migrate_check(const gen_migrate_options *o, gen_diag *d);
+
+/* The migrations directory of o (arena-free: static storage or o's). */
+const char *gen_migrations_dir(const gen_migrate_options *o, char *buf, unsigned size);
+
+#endif
