@@ -73,14 +73,19 @@ char *gen_strdup(gen_arena *a, const char *s)
     return s ? gen_strndup(a, s, strlen(s)) : NULL;
 }
 
+/* One formatting pass for the common short string; a second only when the
+ * result outgrows the stack buffer. */
 char *gen_vprintf(gen_arena *a, const char *fmt, va_list ap)
 {
+    char small[512];
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    int n = vsnprintf(small, sizeof small, fmt, copy);
     va_end(copy);
     if (n < 0)
         n = 0;
+    if ((size_t)n < sizeof small)
+        return gen_strndup(a, small, (size_t)n);
     char *p = gen_alloc(a, (size_t)n + 1);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;

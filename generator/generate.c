@@ -33,14 +33,13 @@ static render_templates *load_templates(const gen_options *o, gen_diag *d)
     return t;
 }
 
-/* Renders template `name` with view v into file `file` of out; consumes v. */
+/* Renders template `name` with view v (borrowed) into file `file` of out. */
 static int render_file(const render_templates *t, const char *name, json_t *v, gen_output *out,
                        const char *file, gen_diag *d)
 {
     char err[1024], *text = NULL;
     size_t len = 0;
     int rc = render(t, name, v, &text, &len, err, sizeof err);
-    json_decref(v);
     if (rc != 0) {
         gen_error(d, (gen_loc){name, 0, 0}, "%s", err);
         return -1;
@@ -55,20 +54,21 @@ static int render_all(const m_schema *s, const render_templates *t, gen_arena *a
 {
     view_env env = {o->schema_path, SC_VERSION_NUMBER, SC_VERSION_STRING};
     const char *p = s->prefix;
-    int rc = render_file(t, "models.h.tmpl", view_models(a, s, &env), out,
-                         gen_printf(a, "%s_models.h", p), d);
-    rc |= render_file(t, "models.c.tmpl", view_models(a, s, &env), out,
-                      gen_printf(a, "%s_models.c", p), d);
-    rc |= render_file(t, "catalog.h.tmpl", view_catalog(a, s, &env), out,
-                      gen_printf(a, "%s_catalog.h", p), d);
-    rc |= render_file(t, "catalog.c.tmpl", view_catalog(a, s, &env), out,
-                      gen_printf(a, "%s_catalog.c", p), d);
+    /* Each view is built once and feeds both the header and the source. */
+    json_t *v = view_models(a, s, &env);
+    int rc = render_file(t, "models.h.tmpl", v, out, gen_printf(a, "%s_models.h", p), d);
+    rc |= render_file(t, "models.c.tmpl", v, out, gen_printf(a, "%s_models.c", p), d);
+    json_decref(v);
+    v = view_catalog(a, s, &env);
+    rc |= render_file(t, "catalog.h.tmpl", v, out, gen_printf(a, "%s_catalog.h", p), d);
+    rc |= render_file(t, "catalog.c.tmpl", v, out, gen_printf(a, "%s_catalog.c", p), d);
+    json_decref(v);
     for (size_t i = 0; i < s->ntables && rc == 0; i++) {
         const m_table *table = &s->tables[i];
-        rc |= render_file(t, "repository.h.tmpl", view_repository(a, s, table, &env), out,
-                          gen_printf(a, "%s_%s.h", p, table->name), d);
-        rc |= render_file(t, "repository.c.tmpl", view_repository(a, s, table, &env), out,
-                          gen_printf(a, "%s_%s.c", p, table->name), d);
+        v = view_repository(a, s, table, &env);
+        rc |= render_file(t, "repository.h.tmpl", v, out, gen_printf(a, "%s_%s.h", p, table->name), d);
+        rc |= render_file(t, "repository.c.tmpl", v, out, gen_printf(a, "%s_%s.c", p, table->name), d);
+        json_decref(v);
     }
     ddl_script ddl;
     ddl_script_init(&ddl, a);
