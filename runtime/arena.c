@@ -22,9 +22,10 @@ struct sc_arena {
 };
 
 int sc_arena_defer(sc_arena *a, void (*fn)(void *), void *ptr);
+/* The node lives in the arena itself: no malloc per decoded JSON value. */
 int sc_arena_defer(sc_arena *a, void (*fn)(void *), void *ptr)
 {
-    sc_deferred *d = malloc(sizeof *d);
+    sc_deferred *d = sc_arena_alloc(a, sizeof *d);
     if (!d)
         return -1;
     *d = (sc_deferred){a->deferred, fn, ptr};
@@ -38,7 +39,6 @@ static void run_deferred(sc_arena *a)
         sc_deferred *d = a->deferred;
         a->deferred = d->next;
         d->fn(d->ptr);
-        free(d);
     }
 }
 
