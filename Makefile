@@ -35,6 +35,7 @@ RT_SRCS       := $(wildcard runtime/*.c)
 GENERATED_SRCS = $(wildcard $(GEN_OUT)/*.c)
 TEST_SRCS      = $(wildcard tests/generator/test_*.c tests/runtime/test_*.c tests/generated/test_*.c)
 TEST_BINS      = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+EXAMPLE_BINS   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCH_SRCS     = $(wildcard bench/bench_*.c)
 BENCH_BINS     = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -52,7 +53,7 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test check run-tests install clean fuzz bench
+.PHONY: all deps build generate test check run-tests install clean fuzz bench demo
 .DEFAULT_GOAL := all
 
 all: deps
@@ -73,8 +74,19 @@ test: deps
 	@$(MAKE) --no-print-directory generate
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: $(TEST_BINS)
+# The examples are built with the tests so that they never rot.
+run-tests: $(TEST_BINS) $(EXAMPLE_BINS)
 	@tests/pg/with-pg tests/run-suites $(TEST_BINS)
+
+# A throwaway database migrated to head, and the example service on it.
+demo: deps
+	@$(MAKE) --no-print-directory build generate
+	@$(MAKE) --no-print-directory $(EXAMPLE_BINS)
+	@tests/pg/with-pg sh -c '$(BUILD)/schemac migrate up && $(BUILD)/examples/semantik_demo'
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Timings need durable commits like production: fsync stays on.
 bench: deps
