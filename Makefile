@@ -34,7 +34,8 @@ GEN_LIB_SRCS  := $(filter-out generator/main.c,$(wildcard generator/*.c))
 RT_SRCS       := $(wildcard runtime/*.c)
 GENERATED_SRCS = $(wildcard $(GEN_OUT)/*.c)
 TEST_SRCS      = $(wildcard tests/generator/test_*.c tests/runtime/test_*.c tests/generated/test_*.c)
-TEST_BINS      = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_BINS      = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS)) \
+                 $(patsubst $(GEN_OUT)/tests/%.c,$(BUILD)/gentests/%,$(wildcard $(GEN_OUT)/tests/test_*.c))
 EXAMPLE_BINS   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCH_SRCS     = $(wildcard bench/bench_*.c)
 BENCH_BINS     = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
@@ -133,6 +134,10 @@ $(BUILD)/tests/generator/%: $(BUILD)/obj/tests/generator/%.o $(BUILD)/libschemac
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/runtime/%: $(BUILD)/obj/tests/runtime/%.o $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/gentests/%: $(BUILD)/obj/$(GEN_OUT)/tests/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 

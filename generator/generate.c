@@ -69,6 +69,10 @@ static int render_all(const m_schema *s, const render_templates *t, gen_arena *a
         rc |= render_file(t, "repository.h.tmpl", v, out, gen_printf(a, "%s_%s.h", p, table->name), d);
         rc |= render_file(t, "repository.c.tmpl", v, out, gen_printf(a, "%s_%s.c", p, table->name), d);
         json_decref(v);
+        v = view_tests(a, s, table, &env);
+        rc |= render_file(t, "test_repository.c.tmpl", v, out,
+                          gen_printf(a, "tests/test_%s_%s.c", p, table->name), d);
+        json_decref(v);
     }
     ddl_script ddl;
     ddl_script_init(&ddl, a);

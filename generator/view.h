@@ -18,6 +18,7 @@ typedef struct view_env {
 json_t *view_models(gen_arena *a, const m_schema *s, const view_env *env);
 json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const view_env *env);
 
+json_t *view_tests(gen_arena *a, const m_schema *s, const m_table *t, const view_env *env);
 json_t *view_catalog(gen_arena *a, const m_schema *s, const view_env *env);
 
 /* The C name of a table's row struct: prefix + singular ("sm_collection"). */

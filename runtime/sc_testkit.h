@@ -1,0 +1,42 @@
+/* schemac runtime: checks the generated tests (and a service's own tests)
+ * run against a real server. Nothing here is needed in production; it is
+ * plain libpq with no test framework, so any framework can assert on it.
+ *
+ * Functions return 0, or -1 with the reason in why. */
+#ifndef SCHEMAC_TESTKIT_H
+#define SCHEMAC_TESTKIT_H
+
+#include <stdbool.h>
+
+#include "sc_query.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Creates database `name` next to the one DATABASE_URL names (PGHOST,
+ * PGPORT and PGUSER locate the server), runs the DDL file in it, and writes
+ * a conninfo for it into conninfo. */
+int sc_testkit_create_database(const char *name, const char *ddl_path, char *conninfo,
+                               size_t size, char *why, size_t why_size);
+int sc_testkit_drop_database(const char *name, char *why, size_t why_size);
+
+/* Prepares the statement and compares the server's view of it
+ * (PQdescribePrepared) with the descriptor: parameter count and types,
+ * result column names and types. The sqlx/pgtyped check, at test time. */
+int sc_testkit_check_statement(PGconn *pg, const sc_query *q, char *why, size_t why_size);
+
+/* EXPLAINs the statement with sample arguments (source_value for text
+ * parameters named like the partition source, the computed key for the
+ * partition key) and counts the distinct partitions the plan names, a
+ * partition being partition_prefix followed by its number ("chunks_part_");
+ * *scans tells whether the plan scans at all. -1 on error. */
+int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *partition_prefix,
+                                  const char *source_name, const char *source_value,
+                                  int modulus, bool *scans, char *why, size_t why_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,273 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_hashtext.h"
+#include "sc_testkit.h"
+
+static int fail(char *why, size_t n, const char *fmt, const char *a, const char *b)
+{
+    snprintf(why, n, fmt, a, b);
+    return -1;
+}
+
+static int exec_ok(PGconn *pg, const char *sql, char *why, size_t n)
+{
+    PGresult *r = PQexec(pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok ? 0 : fail(why, n, "%s: %s", sql, PQerrorMessage(pg));
+}
+
+static PGconn *admin(char *why, size_t n)
+{
+    const char *url = getenv("DATABASE_URL");
+    PGconn *pg = PQconnectdb(url ? url : "");
+    if (PQstatus(pg) == CONNECTION_OK)
+        return pg;
+    fail(why, n, "cannot connect to DATABASE_URL: %s%s", PQerrorMessage(pg), "");
+    PQfinish(pg);
+    return NULL;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+        buf[n] = '\0';
+    else
+        free(buf), buf = NULL;
+    fclose(f);
+    return buf;
+}
+
+int sc_testkit_create_database(const char *name, const char *ddl_path, char *conninfo,
+                               size_t size, char *why, size_t why_size)
+{
+    PGconn *pg = admin(why, why_size);
+    if (!pg)
+        return -1;
+    char sql[200];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    int rc = exec_ok(pg, "SET client_min_messages = warning", why, why_size);
+    rc = rc ? rc : exec_ok(pg, sql, why, why_size);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    rc = rc ? rc : exec_ok(pg, sql, why, why_size);
+    PQfinish(pg);
+    if (rc)
+        return rc;
+    const char *host = getenv("PGHOST"), *port = getenv("PGPORT"), *user = getenv("PGUSER");
+    snprintf(conninfo, size, "host=%s port=%s user=%s dbname=%s", host ? host : "/tmp",
+             port ? port : "5432", user ? user : "postgres", name);
+    char *ddl = read_file(ddl_path);
+    if (!ddl)
+        return fail(why, why_size, "cannot read %s%s", ddl_path, "");
+    pg = PQconnectdb(conninfo);
+    rc = exec_ok(pg, "SET client_min_messages = warning", why, why_size);
+    rc = rc ? rc : exec_ok(pg, ddl, why, why_size);
+    PQfinish(pg);
+    free(ddl);
+    return rc;
+}
+
+int sc_testkit_drop_database(const char *name, char *why, size_t why_size)
+{
+    PGconn *pg = admin(why, why_size);
+    if (!pg)
+        return -1;
+    char sql[200];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    int rc = exec_ok(pg, sql, why, why_size);
+    PQfinish(pg);
+    return rc;
+}
+
+/* ---- statement descriptions ------------------------------------------ */
+
+typedef struct type_info {
+    Oid oid, elem;
+    char typtype;
+    char name[64];
+} type_info;
+
+static type_info lookup_type(PGconn *pg, Oid oid)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT typelem, typtype, typname FROM pg_type WHERE oid = %u", oid);
+    PGresult *r = PQexec(pg, sql);
+    type_info t = {oid, 0, '?', ""};
+    if (PQntuples(r) == 1) {
+        t.elem = (Oid)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
+        t.typtype = PQgetvalue(r, 0, 1)[0];
+        snprintf(t.name, sizeof t.name, "%s", PQgetvalue(r, 0, 2));
+    }
+    PQclear(r);
+    return t;
+}
+
+/* Whether a server type is what a field of this kind decodes or encodes. */
+static bool kind_accepts(PGconn *pg, const sc_field *f, Oid oid)
+{
+    type_info t = lookup_type(pg, oid);
+    if (f->array) {
+        if (t.elem == 0)
+            return false;
+        t = lookup_type(pg, t.elem);
+        oid = t.oid;
+    }
+    switch (f->kind) {
+    case SC_K_INT16: return oid == 21;
+    case SC_K_INT32: return oid == 23;
+    case SC_K_INT64: return oid == 20;
+    case SC_K_BOOL: return oid == 16;
+    case SC_K_FLOAT4: return oid == 700;
+    case SC_K_FLOAT8: return oid == 701;
+    case SC_K_NUMERIC: return oid == 1700;
+    case SC_K_TEXT: return oid == 25 || oid == 1043 || oid == 19 || oid == 1042;
+    case SC_K_UUID: return oid == 2950;
+    case SC_K_TIME: return oid == 1184 || oid == 1114;
+    case SC_K_DATE: return oid == 1082;
+    case SC_K_INTERVAL: return oid == 1186;
+    case SC_K_JSON: return oid == 114;
+    case SC_K_JSONB: return oid == 3802;
+    case SC_K_BYTES: return oid == 17;
+    case SC_K_TSVECTOR: return oid == 3614;
+    case SC_K_ENUM: {
+        const char *dot = strrchr(f->en->name, '.');
+        return t.typtype == 'e' && strcmp(t.name, dot ? dot + 1 : f->en->name) == 0;
+    }
+    }
+    return false;
+}
+
+static int check_described(PGconn *pg, const sc_query *q, const PGresult *r, char *why, size_t n)
+{
+    char detail[200];
+    if (PQnparams(r) != q->stmt.nparams) {
+        snprintf(detail, sizeof detail, "the server sees %d parameters, the descriptor %d",
+                 PQnparams(r), q->stmt.nparams);
+        return fail(why, n, "%s: %s", q->stmt.name, detail);
+    }
+    for (int i = 0; i < q->stmt.nparams; i++)
+        if (!kind_accepts(pg, &q->params[i], PQparamtype(r, i))) {
+            snprintf(detail, sizeof detail, "parameter $%d (%s) is %s on the server", i + 1,
+                     q->params[i].name, lookup_type(pg, PQparamtype(r, i)).name);
+            return fail(why, n, "%s: %s", q->stmt.name, detail);
+        }
+    if (!q->row)
+        return 0;
+    if ((size_t)PQnfields(r) != q->row->nfields) {
+        snprintf(detail, sizeof detail, "%d result columns, the row struct has %zu", PQnfields(r),
+                 q->row->nfields);
+        return fail(why, n, "%s: %s", q->stmt.name, detail);
+    }
+    for (size_t i = 0; i < q->row->nfields; i++) {
+        const sc_field *f = &q->row->fields[i];
+        if (strcmp(PQfname(r, (int)i), f->name) != 0 || !kind_accepts(pg, f, PQftype(r, (int)i))) {
+            snprintf(detail, sizeof detail, "result column %zu is %s %s, the row struct expects %s",
+                     i + 1, PQfname(r, (int)i), lookup_type(pg, PQftype(r, (int)i)).name, f->name);
+            return fail(why, n, "%s: %s", q->stmt.name, detail);
+        }
+    }
+    return 0;
+}
+
+int sc_testkit_check_statement(PGconn *pg, const sc_query *q, char *why, size_t why_size)
+{
+    PGresult *r = PQprepare(pg, "sc_testkit_check", q->stmt.sql, 0, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        PQclear(r);
+        return fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
+    }
+    PQclear(r);
+    r = PQdescribePrepared(pg, "sc_testkit_check");
+    int rc = check_described(pg, q, r, why, why_size);
+    PQclear(r);
+    r = PQexec(pg, "DEALLOCATE sc_testkit_check");
+    PQclear(r);
+    return rc;
+}
+
+/* ---- EXPLAIN -------------------------------------------------------- */
+
+static const char *sample(const sc_field *f, const char *source_name, const char *source_value)
+{
+    if (f->array)
+        return "{}";
+    switch (f->kind) {
+    case SC_K_BOOL: return "t";
+    case SC_K_TIME: case SC_K_DATE: return "2026-01-01";
+    case SC_K_INTERVAL: return "1 day";
+    case SC_K_JSON: case SC_K_JSONB: return "{}";
+    case SC_K_BYTES: return "\\x00";
+    case SC_K_ENUM: return f->en->values[0];
+    case SC_K_UUID: return "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+    case SC_K_TEXT: case SC_K_TSVECTOR:
+        return strcmp(f->name, source_name) == 0 ? source_value : "x";
+    default: return "1";
+    }
+}
+
+static int count_partitions(const PGresult *r, const char *prefix, bool *scans)
+{
+    char seen[1024] = {0};
+    int distinct = 0;
+    *scans = false;
+    for (int row = 0; row < PQntuples(r); row++) {
+        const char *line = PQgetvalue(r, row, 0);
+        *scans |= strstr(line, "Scan") != NULL;
+        for (const char *p = strstr(line, prefix); p; p = strstr(p + 1, prefix)) {
+            const char *digits = p + strlen(prefix);
+            int n = atoi(digits);
+            if (*digits >= '0' && *digits <= '9' && n >= 0 && n < 1024 && !seen[n]++)
+                distinct++;
+        }
+    }
+    return distinct;
+}
+
+int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *partition_prefix,
+                                  const char *source_name, const char *source_value,
+                                  int modulus, bool *scans, char *why, size_t why_size)
+{
+    char key[16], sql[8192];
+    snprintf(key, sizeof key, "%d", sc_partition_key(source_value, strlen(source_value), modulus));
+    PGresult *r = PQprepare(pg, "sc_testkit_explain", q->stmt.sql, 0, NULL);
+    bool prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!prepared)
+        return fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
+    int len = snprintf(sql, sizeof sql, "EXPLAIN EXECUTE sc_testkit_explain");
+    for (int i = 0; i < q->stmt.nparams; i++) {
+        const char *v = q->params[i].flags & SC_F_COMPUTED
+                            ? key
+                            : sample(&q->params[i], source_name, source_value);
+        char *lit = PQescapeLiteral(pg, v, strlen(v));
+        len += snprintf(sql + len, sizeof sql - (size_t)len, "%s%s", i ? ", " : "(", lit);
+        PQfreemem(lit);
+    }
+    if (q->stmt.nparams)
+        snprintf(sql + len, sizeof sql - (size_t)len, ")");
+    /* EXPLAIN of a write plans it without running it; the rollback is for
+     * statements that might have side effects in their planning. */
+    r = PQexec(pg, "BEGIN");
+    PQclear(r);
+    r = PQexec(pg, sql);
+    int count = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        count = count_partitions(r, partition_prefix, scans);
+    else
+        fail(why, why_size, "%s: EXPLAIN failed: %s", q->stmt.name, PQerrorMessage(pg));
+    PQclear(r);
+    r = PQexec(pg, "ROLLBACK");
+    PQclear(r);
+    r = PQexec(pg, "DEALLOCATE sc_testkit_explain");
+    PQclear(r);
+    return count;
+}
