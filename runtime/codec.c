@@ -343,7 +343,7 @@ static int decode_scalar(const sc_field *f, const char *v, int len, sc_arena *a,
     }
 }
 
-static size_t kind_size(sc_kind k)
+size_t sc_kind_size(sc_kind k)
 {
     switch (k) {
     case SC_K_INT16: return sizeof(int16_t);
@@ -375,7 +375,7 @@ static int decode_array(const sc_field *f, const char *v, int len, sc_arena *a, 
     if (ndim != 1 || len < 20)
         return bad_value(err, f, "only one-dimensional arrays are supported");
     int32_t count = (int32_t)be32(v + 12);
-    size_t size = kind_size(f->kind);
+    size_t size = sc_kind_size(f->kind);
     char *items = sc_arena_alloc(a, (size_t)(count > 0 ? count : 1) * size);
     if (count < 0 || !items)
         return bad_value(err, f, "malformed array or out of memory");

@@ -12,32 +12,8 @@
 
 enum { DEFAULT_BATCH = 10000, FLUSH_AT = 256 * 1024 };
 
-typedef struct copy_buf {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} copy_buf;
-
-static void put(copy_buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n > b->cap) {
-        size_t cap = (b->len + n) * 2;
-        char *data = realloc(b->data, cap);
-        if (!data) {
-            b->failed = true;
-            return;
-        }
-        b->data = data;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
 /* COPY text escapes: backslash, and the delimiter and line characters. */
-static void put_escaped(copy_buf *b, const char *s)
+static void put_escaped(sc_textbuf *b, const char *s)
 {
     const char *run = s;
     for (; *s; s++) {
@@ -45,26 +21,26 @@ static void put_escaped(copy_buf *b, const char *s)
                         : *s == '\r' ? "\\r" : NULL;
         if (!esc)
             continue;
-        put(b, run, (size_t)(s - run));
-        put(b, esc, 2);
+        sc_textbuf_put(b, run, (size_t)(s - run));
+        sc_textbuf_put(b, esc, 2);
         run = s + 1;
     }
-    put(b, run, (size_t)(s - run));
+    sc_textbuf_put(b, run, (size_t)(s - run));
 }
 
 /* One line of COPY text. The partition key is computed from the source
  * column's text as it is written, so the key column must follow it. */
-static int put_row(copy_buf *b, const sc_copy *cp, const void *row, sc_error *err)
+static int put_row(sc_textbuf *b, const sc_copy *cp, const void *row, sc_error *err)
 {
     int32_t key = -1;
     for (size_t i = 0; i < cp->ncolumns; i++) {
         const sc_field *f = &cp->columns[i];
         if (i)
-            put(b, "\t", 1);
+            sc_textbuf_put(b, "\t", 1);
         if (f->flags & SC_F_COMPUTED) {
             char text[16];
             snprintf(text, sizeof text, "%d", key);
-            put(b, text, strlen(text));
+            sc_textbuf_put(b, text, strlen(text));
             continue;
         }
         char scratch[SC_FIELD_SCRATCH], *owned = NULL;
@@ -73,14 +49,14 @@ static int put_row(copy_buf *b, const sc_copy *cp, const void *row, sc_error *er
         if (rc != SC_OK)
             return rc;
         if (!text)
-            put(b, "\\N", 2);
+            sc_textbuf_put(b, "\\N", 2);
         else
             put_escaped(b, text);
         if (text && (int)i + 1 == cp->partition.source_param)
             key = sc_partition_key(text, strlen(text), cp->partition.modulus);
         free(owned);
     }
-    put(b, "\n", 1);
+    sc_textbuf_put(b, "\n", 1);
     return b->failed ? sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name) : SC_OK;
 }
 
@@ -104,7 +80,7 @@ static int copy_batch(sc_conn *c, const sc_copy *cp, const char *rows, size_t fr
     if (PQresultStatus(res) != PGRES_COPY_IN)
         return copy_failed(c, cp, res, err);
     PQclear(res);
-    copy_buf b = {0};
+    sc_textbuf b = {0};
     int rc = SC_OK;
     for (size_t i = from; i < to && rc == SC_OK; i++) {
         rc = put_row(&b, cp, rows + i * cp->row_size, err);

@@ -228,29 +228,7 @@ static void bind_partition_key(encoded *e, const sc_query *q)
     e->values[b->key_param - 1] = e->scratch[b->key_param - 1];
 }
 
-static size_t element_size(sc_kind k)
-{
-    switch (k) {
-    case SC_K_INT16: return sizeof(int16_t);
-    case SC_K_INT32: case SC_K_DATE: return sizeof(int32_t);
-    case SC_K_INT64: case SC_K_TIME: return sizeof(int64_t);
-    case SC_K_BOOL: return sizeof(bool);
-    case SC_K_FLOAT4: return sizeof(float);
-    case SC_K_FLOAT8: return sizeof(double);
-    case SC_K_INTERVAL: return sizeof(sc_interval);
-    case SC_K_ENUM: return sizeof(int);
-    default: return sizeof(void *);
-    }
-}
-
-/* A growable malloc'd string; `failed` sticks once memory runs out. */
-typedef struct textbuf {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} textbuf;
-
-static void tb_put(textbuf *b, const char *s, size_t n)
+void sc_textbuf_put(sc_textbuf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
@@ -270,19 +248,19 @@ static void tb_put(textbuf *b, const char *s, size_t n)
 }
 
 /* An array element in double quotes, with '"' and '\' escaped. */
-static void tb_put_quoted(textbuf *b, const char *s)
+static void tb_put_quoted(sc_textbuf *b, const char *s)
 {
-    tb_put(b, "\"", 1);
+    sc_textbuf_put(b, "\"", 1);
     for (const char *run = s;; s++) {
         if (*s && *s != '"' && *s != '\\')
             continue;
-        tb_put(b, run, (size_t)(s - run));
+        sc_textbuf_put(b, run, (size_t)(s - run));
         if (!*s)
             break;
-        tb_put(b, "\\", 1);
+        sc_textbuf_put(b, "\\", 1);
         run = s;
     }
-    tb_put(b, "\"", 1);
+    sc_textbuf_put(b, "\"", 1);
 }
 
 static void encoded_free(encoded *e);
@@ -298,19 +276,19 @@ char *sc_array_literal(const sc_field *f, const void *array, sc_error *err)
     elem.array = false;
     elem.offset = 0;
     elem.has_offset = SC_NO_FLAG;
-    textbuf b = {0};
-    tb_put(&b, "{", 1);
+    sc_textbuf b = {0};
+    sc_textbuf_put(&b, "{", 1);
     for (size_t i = 0; i < arr->n; i++) {
-        const void *item = (const char *)arr->items + i * element_size(f->kind);
+        const void *item = (const char *)arr->items + i * sc_kind_size(f->kind);
         char scratch[1][SCRATCH];
         char *owned[1];
         const char *value = NULL;
         int length = 0, format = 0;
         encoded e = {1, &value, &length, &format, scratch, owned, 0};
         if (i)
-            tb_put(&b, ",", 1);
+            sc_textbuf_put(&b, ",", 1);
         if (!field_present(item, &elem)) {
-            tb_put(&b, "NULL", 4);
+            sc_textbuf_put(&b, "NULL", 4);
         } else if ((value = encode_scalar(&e, 0, &elem, item, err)) != NULL) {
             tb_put_quoted(&b, value);
         } else {
@@ -320,7 +298,7 @@ char *sc_array_literal(const sc_field *f, const void *array, sc_error *err)
         }
         encoded_free(&e);
     }
-    tb_put(&b, "}", 1);
+    sc_textbuf_put(&b, "}", 1);
     if (b.failed) {
         free(b.data);
         sc_error_set(err, SC_NO_MEMORY, "parameter '%s': out of memory", f->name);

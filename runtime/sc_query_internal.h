@@ -21,6 +21,19 @@ int sc_field_text(const sc_field *f, const void *base, char scratch[SC_FIELD_SCR
 /* The text literal of an array parameter ('{...}'), malloc'd. */
 char *sc_array_literal(const sc_field *f, const void *array, sc_error *err);
 
+/* The size of one value of a kind in a struct (array elements). */
+size_t sc_kind_size(sc_kind k);
+
+/* A growable malloc'd string, NUL-terminated; `failed` sticks once memory
+ * runs out, so callers check once at the end. */
+typedef struct sc_textbuf {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} sc_textbuf;
+
+void sc_textbuf_put(sc_textbuf *b, const char *s, size_t n);
+
 int sc_date_format(int32_t days, char *buf, size_t n);
 
 /* Runs fn(ptr) when the arena is reset or freed (JSON references). */

@@ -18,6 +18,7 @@
 
 #include "schemac.h"
 #include "sc_query.h"
+#include "sc_testkit.h"
 
 typedef struct gen_db {
     char name[64];
@@ -27,51 +28,16 @@ typedef struct gen_db {
     sc_arena *arena;
 } gen_db;
 
-static inline void gen_exec(PGconn *pg, const char *sql)
-{
-    PGresult *r = PQexec(pg, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s\n-- in: %.300s", PQerrorMessage(pg), sql);
-    PQclear(r);
-}
-
-static inline char *gen_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-        fail_msg("cannot read %s", path);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Creates the suite's database, loads the schema, opens a pool of one. */
+/* Creates the suite's database from generated/schema.sql (sc_testkit.h) and
+ * opens a pool of one on it. */
 static inline gen_db *gen_db_open(const char *suite)
 {
     gen_db *db = calloc(1, sizeof *db);
+    char why[1024];
     snprintf(db->name, sizeof db->name, "gen_%s_%d", suite, (int)getpid());
-    PGconn *admin = PQconnectdb(getenv("DATABASE_URL"));
-    assert_int_equal(PQstatus(admin), CONNECTION_OK);
-    char sql[256];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db->name);
-    gen_exec(admin, sql);
-    PQfinish(admin);
-    const char *host = getenv("PGHOST"), *port = getenv("PGPORT"), *user = getenv("PGUSER");
-    snprintf(db->conninfo, sizeof db->conninfo, "host=%s port=%s user=%s dbname=%s",
-             host ? host : "/tmp", port ? port : "5432", user ? user : "postgres", db->name);
-    PGconn *pg = PQconnectdb(db->conninfo);
-    assert_int_equal(PQstatus(pg), CONNECTION_OK);
-    char *ddl = gen_read_file("generated/schema.sql");
-    gen_exec(pg, "SET client_min_messages = warning");
-    gen_exec(pg, ddl);
-    free(ddl);
-    PQfinish(pg);
+    if (sc_testkit_create_database(db->name, "generated/schema.sql", db->conninfo,
+                                   sizeof db->conninfo, why, sizeof why) != 0)
+        fail_msg("%s", why);
     sc_pool_config cfg;
     sc_pool_config_init(&cfg);
     cfg.conninfo = db->conninfo;
@@ -87,14 +53,12 @@ static inline gen_db *gen_db_open(const char *suite)
 
 static inline void gen_db_close(gen_db *db)
 {
+    char why[1024];
     sc_pool_release(db->pool, db->conn);
     sc_pool_close(db->pool);
     sc_arena_free(db->arena);
-    PGconn *admin = PQconnectdb(getenv("DATABASE_URL"));
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", db->name);
-    gen_exec(admin, sql);
-    PQfinish(admin);
+    if (sc_testkit_drop_database(db->name, why, sizeof why) != 0)
+        fail_msg("%s", why);
     free(db);
 }
 
