@@ -143,6 +143,24 @@ static const char *get_sql(void)
            "collections.id AND p.user_id = $2))";
 }
 
+/* What hand-written code does with a row at the least: copies every value
+ * out of the PGresult before clearing it (the generated side also converts
+ * each value to its C type in the arena). */
+static size_t raw_copy_rows(const PGresult *r)
+{
+    static char scratch[1 << 20];
+    size_t used = 0;
+    for (int row = 0; row < PQntuples(r); row++)
+        for (int col = 0; col < PQnfields(r); col++) {
+            size_t len = (size_t)PQgetlength(r, row, col);
+            if (used + len > sizeof scratch)
+                used = 0;
+            memcpy(scratch + used, PQgetvalue(r, row, col), len);
+            used += len;
+        }
+    return used;
+}
+
 static void raw_get(ctx *x, int n)
 {
     char owner_text[16];
@@ -152,6 +170,7 @@ static void raw_get(ctx *x, int n)
         PGresult *r = PQexecPrepared(x->raw, "get", 2, values, NULL, NULL, 1);
         if (PQntuples(r) != 1)
             die("raw get", PQerrorMessage(x->raw));
+        raw_copy_rows(r);
         PQclear(r);
     }
 }
@@ -182,6 +201,7 @@ static void raw_create(ctx *x, int n)
         PGresult *r = PQexecPrepared(x->raw, "create", 3, values, NULL, NULL, 1);
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
             die("raw create", PQerrorMessage(x->raw));
+        raw_copy_rows(r);
         PQclear(r);
     }
 }
@@ -208,6 +228,7 @@ static void raw_list(ctx *x, int n)
         PGresult *r = PQexecPrepared(x->raw, "list", 3, values, NULL, NULL, 1);
         if (PQntuples(r) != 50)
             die("raw list", PQerrorMessage(x->raw));
+        raw_copy_rows(r);
         PQclear(r);
     }
 }
@@ -225,21 +246,24 @@ static void gen_bulk(ctx *x, int n)
     free(rows);
 }
 
-/* The baseline: one COPY in text format, rows formatted by hand. */
+/* The baseline: one COPY in text format of the same columns the generated
+ * copy loads (unset ones NULL), rows formatted by hand. */
 static void raw_bulk(ctx *x, int n)
 {
     int key = sc_partition_key(COLLECTION, strlen(COLLECTION), 100);
     exec_raw(x->raw, "BEGIN");
-    PGresult *r = PQexec(x->raw, "COPY semantik.chunks (collection_id, document_id, chunk_index, "
-                                 "content, partition_key) FROM STDIN");
+    PGresult *r = PQexec(x->raw, "COPY semantik.chunks (collection_id, document_id, "
+                                 "chunking_config_id, chunk_index, content, start_offset, "
+                                 "end_offset, token_count, embedding_vector_id, metadata, "
+                                 "partition_key) FROM STDIN");
     if (PQresultStatus(r) != PGRES_COPY_IN)
         die("raw copy", PQerrorMessage(x->raw));
     PQclear(r);
     char *buf = malloc(1 << 20);
     size_t len = 0;
     for (int i = 0; i < n; i++) {
-        len += (size_t)snprintf(buf + len, 2048, "%s\t%s\t%d\t%s\t%d\n", COLLECTION, DOCUMENT,
-                                1000 + i, content, key);
+        len += (size_t)snprintf(buf + len, 2048, "%s\t%s\t\\N\t%d\t%s\t\\N\t\\N\t\\N\t\\N\t\\N\t%d\n",
+                                COLLECTION, DOCUMENT, 1000 + i, content, key);
         if (len > (1 << 20) - 2048 || i + 1 == n) {
             PQputCopyData(x->raw, buf, (int)len);
             len = 0;
@@ -333,6 +357,15 @@ int main(void)
         die("acquire", err.message);
     x.arena = sc_arena_new(0);
     x.raw = PQconnectdb(conninfo);
+    /* The same session settings the pool sends at connect: statement and
+     * lock timeouts cost the server a timer per statement. */
+    char settings[256];
+    snprintf(settings, sizeof settings,
+             "SET jit = %s; SET statement_timeout = %d; SET lock_timeout = %d; "
+             "SET idle_in_transaction_session_timeout = %d",
+             cfg.jit_off ? "off" : "on", cfg.statement_timeout_ms, cfg.lock_timeout_ms,
+             cfg.idle_in_transaction_timeout_ms);
+    exec_raw(x.raw, settings);
     seed(x.conn, x.arena);
     PGresult *r = PQprepare(x.raw, "get", get_sql(), 0, NULL);
     PQclear(r);
