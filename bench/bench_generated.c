@@ -339,7 +339,14 @@ static double generation_ms(void)
     return times[RUNS / 2];
 }
 
-int main(void)
+/* `bench_generated get` (or create, list, bulk) runs one workload, for
+ * profiling; no argument runs them all. */
+static bool wanted(int argc, char **argv, const char *name)
+{
+    return argc < 2 || strcmp(argv[1], name) == 0;
+}
+
+int main(int argc, char **argv)
 {
     memset(content, 'x', 800);
     create_database();
@@ -379,14 +386,24 @@ int main(void)
     printf("\nbench_generated: median of %d runs (bulk: 3), calls/s (bulk: rows/s)\n", RUNS);
     printf("%-44s %12s %12s %8s\n", "workload", "generated", "raw libpq", "ratio");
     double g, r2;
-    compare(&x, gen_get, raw_get, GETS, false, &g, &r2);
-    row("get collection + permission check (20,000)", g, r2, "calls/s");
-    compare(&x, gen_create, raw_create, CREATES, false, &g, &r2);
-    row("create document, 1 tx each (10,000)", g, r2, "calls/s");
-    compare(&x, gen_list, raw_list, LISTS, false, &g, &r2);
-    row("list 50 chunks of a document (5,000)", g, r2, "calls/s");
-    compare(&x, gen_bulk, raw_bulk, BULK, true, &g, &r2);
-    row("bulk insert 200,000 chunks x 800 B", g, r2, "rows/s (raw: COPY)");
+    if (wanted(argc, argv, "get")) {
+        compare(&x, gen_get, raw_get, GETS, false, &g, &r2);
+        row("get collection + permission check (20,000)", g, r2, "calls/s");
+    }
+    if (wanted(argc, argv, "create")) {
+        compare(&x, gen_create, raw_create, CREATES, false, &g, &r2);
+        row("create document, 1 tx each (10,000)", g, r2, "calls/s");
+    }
+    if (wanted(argc, argv, "list")) {
+        compare(&x, gen_list, raw_list, LISTS, false, &g, &r2);
+        row("list 50 chunks of a document (5,000)", g, r2, "calls/s");
+    }
+    if (wanted(argc, argv, "bulk")) {
+        compare(&x, gen_bulk, raw_bulk, BULK, true, &g, &r2);
+        row("bulk insert 200,000 chunks x 800 B", g, r2, "rows/s (raw: COPY)");
+    }
+    if (argc >= 2)
+        return 0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("peak RSS of the process after the bulk inserts: %ld KiB\n", ru.ru_maxrss);
