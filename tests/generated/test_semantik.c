@@ -287,6 +287,43 @@ static void failing_bulk_insert_leaves_no_rows(void **state)
     free(rows);
 }
 
+static void make_document_with_hash(const char *id, const char *collection, const char *hash)
+{
+    sm_document_new in = {.id = id, .collection_id = collection, .file_path = "/p",
+                          .file_name = "p", .file_size = 1, .content_hash = hash};
+    sm_document out;
+    sc_error err = {0};
+    OK(sm_documents_create(db->conn, db->arena, &in, &out, &err));
+}
+
+/* Deduplication is per collection: the same hash elsewhere is not a match. */
+static void document_queries_filter_by_collection_and_status(void **state)
+{
+    (void)state;
+    const char *d1 = "0f6c7a5e-1d2b-4c3a-9e8f-0000000000e1", *d2 = "0f6c7a5e-1d2b-4c3a-9e8f-0000000000e2";
+    make_document_with_hash(d1, ID_A, "sha:same");
+    make_document_with_hash(d2, ID_A, "sha:other");
+    make_document_with_hash("0f6c7a5e-1d2b-4c3a-9e8f-0000000000e3", ID_C_SHARED, "sha:same");
+    sc_error err = {0};
+    sm_document doc;
+    OK(sm_documents_get_by_content_hash(db->conn, db->arena, ID_A, "sha:same", &doc, &err));
+    assert_string_equal(doc.id, d1);
+    FAILS(SC_NOT_FOUND, sm_documents_get_by_content_hash(db->conn, db->arena, ID_B_PRIVATE, "sha:same", &doc, &err));
+    sm_document *rows;
+    size_t n;
+    int64_t total;
+    memset(&err, 0, sizeof err);
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, NULL, NULL, NULL, &rows, &n, &total, &err));
+    assert_int_equal(n, 2);
+    assert_int_equal(total, 2);
+    sm_document_status completed = SM_DOCUMENT_STATUS_COMPLETED, pending = SM_DOCUMENT_STATUS_PENDING;
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, &completed, NULL, NULL, &rows, &n, &total, &err));
+    assert_int_equal(n, 0);
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, &pending, NULL, NULL, &rows, &n, &total, &err));
+    assert_int_equal(n, 2);
+    sc_arena_reset(db->arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +335,7 @@ int main(void)
         cmocka_unit_test(status_moves_follow_the_state_machine),
         cmocka_unit_test(bulk_insert_splits_batches_and_lands_in_one_partition),
         cmocka_unit_test(failing_bulk_insert_leaves_no_rows),
+        cmocka_unit_test(document_queries_filter_by_collection_and_status),
     };
     return cmocka_run_group_tests_name("generated/semantik", tests, setup, teardown);
 }
