@@ -7,6 +7,7 @@
 #include "diff.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct dctx {
@@ -19,6 +20,7 @@ typedef struct dctx {
     bool *altered;           /* per new table: views over it must be rebuilt */
     const char **recreated_enums;  /* rebuilt or value-renamed under their columns */
     size_t nrecreated, caprecreated;
+    const diff_options *opt;
 } dctx;
 
 /* ---- steps ------------------------------------------------------------ */
@@ -58,6 +60,96 @@ static bool same(const char *x, const char *y)
 static const char *q(dctx *c, const char *name)
 {
     return ddl_qualify(c->a, c->n, name);
+}
+
+/* ---- safety: refusal and backups ---------------------------------------- */
+
+/* A destructive change goes ahead only with --allow-destructive; without
+ * it the error names the object (and the run writes nothing). */
+static bool destructive_allowed(dctx *c, gen_loc loc, const char *what)
+{
+    if (c->opt->allow_destructive || c->opt->coverage_only)
+        return true;
+    gen_error(c->d, loc,
+              "%s destroys data; keep it in the YAML, or pass --allow-destructive to back "
+              "the data up in schema schemac_backup and go ahead",
+              what);
+    return false;
+}
+
+static const char *backup_table(dctx *c, const char *table, const char *column)
+{
+    const char *base = column ? gen_printf(c->a, "r%04d_%s_%s", c->opt->revision, table, column)
+                              : gen_printf(c->a, "r%04d_%s", c->opt->revision, table);
+    return gen_printf(c->a, "schemac_backup.%.63s", base);
+}
+
+/* Copies select_sql into backup and fails the migration unless the copy
+ * holds as many rows as source. */
+static void backup_rows(dctx *c, diff_step *p, const char *backup, const char *source,
+                        const char *select_sql)
+{
+    gen_arena *a = c->a;
+    push(&p->up, DDL_TABLE, "schemac_backup", "CREATE SCHEMA IF NOT EXISTS schemac_backup");
+    push(&p->up, DDL_TABLE, backup, gen_printf(a, "CREATE TABLE %s AS %s", backup, select_sql));
+    push(&p->up, DDL_TABLE, backup,
+         gen_printf(a, "DO $verify$ BEGIN\n"
+                       "  IF (SELECT count(*) FROM %s) <> (SELECT count(*) FROM %s) THEN\n"
+                       "    RAISE EXCEPTION 'backup %s is incomplete';\n"
+                       "  END IF;\n"
+                       "END $verify$",
+                    backup, source, backup));
+}
+
+/* "t.a = b.a AND t.b = b.b" over the primary key of t. */
+static const char *pk_join(dctx *c, const m_table *t)
+{
+    gen_buf b;
+    gen_buf_init(&b, c->a);
+    for (size_t i = 0; i < t->primary_key.n; i++)
+        gen_buf_printf(&b, "%st.%s = b.%s", i ? " AND " : "", t->primary_key.items[i],
+                       t->primary_key.items[i]);
+    return b.data;
+}
+
+static const char *pk_list(dctx *c, const m_table *t)
+{
+    gen_buf b;
+    gen_buf_init(&b, c->a);
+    for (size_t i = 0; i < t->primary_key.n; i++)
+        gen_buf_printf(&b, "%s, ", t->primary_key.items[i]);
+    return b.data;
+}
+
+/* Backs up (primary key, value) of one column before a step changes it;
+ * the down, after undoing the change, writes the saved values back. value
+ * is the column as saved (e.g. "status::text AS status"), restore the
+ * saved value as stored again (e.g. "b.status::schema.type"). */
+static bool backup_column(dctx *c, diff_step *p, const m_table *t, const char *column,
+                          const char *value)
+{
+    if (!t->primary_key.n) {
+        gen_error(c->d, t->loc, "table '%s' has no primary key, so the values of column '%s' "
+                                "cannot be backed up and restored", t->name, column);
+        return false;
+    }
+    const char *table = q(c, t->name), *backup = backup_table(c, t->name, column);
+    backup_rows(c, p, backup, table,
+                gen_printf(c->a, "SELECT %s%s FROM %s", pk_list(c, t), value, table));
+    return true;
+}
+
+static void restore_column(dctx *c, ddl_script *down, const m_table *t, const char *column,
+                           const char *restore)
+{
+    const char *table = q(c, t->name), *backup = backup_table(c, t->name, column);
+    /* a restore puts rows back as they were: no updated_at trigger runs */
+    push(down, DDL_TABLE, table, gen_printf(c->a, "ALTER TABLE %s DISABLE TRIGGER USER", table));
+    push(down, DDL_TABLE, table,
+         gen_printf(c->a, "UPDATE %s t SET %s = %s FROM %s b WHERE %s AND t.%s IS DISTINCT FROM %s",
+                    table, column, restore, backup, pk_join(c, t), column, restore));
+    push(down, DDL_TABLE, table, gen_printf(c->a, "ALTER TABLE %s ENABLE TRIGGER USER", table));
+    push(down, DDL_TABLE, backup, gen_printf(c->a, "DROP TABLE %s", backup));
 }
 
 /* ---- matching --------------------------------------------------------- */
@@ -159,6 +251,8 @@ static const ddl_stmt *find_stmt(const ddl_script *d, const char *object)
 typedef struct objset {
     ddl_script old, new_;
     const char **forced;       /* objects rebuilt although their text is equal */
+    const char **renamed;      /* old and new names of constraints renamed in place */
+    size_t nrenamed, caprenamed;
     size_t nforced, capforced;
 } objset;
 
@@ -205,7 +299,78 @@ static void objset_init(dctx *c, objset *s, collect_fn fn, bool follow_renames)
 static bool obj_changed(const objset *s, const ddl_stmt *st, const ddl_script *other)
 {
     const ddl_stmt *peer = find_stmt(other, st->object);
+    for (size_t i = 0; i < s->nrenamed; i++)
+        if (strcmp(s->renamed[i], st->object) == 0)
+            return false;
     return !peer || strcmp(peer->sql, st->sql) != 0 || forced(s, st->object);
+}
+
+/* "PRIMARY KEY (id)" of "ALTER TABLE t ADD CONSTRAINT name PRIMARY KEY (id)". */
+static const char *constraint_definition(const char *sql, const char **name, size_t *name_len)
+{
+    const char *at = strstr(sql, " ADD CONSTRAINT ");
+    if (!at)
+        return NULL;
+    *name = at + strlen(" ADD CONSTRAINT ");
+    *name_len = strcspn(*name, " ");
+    return *name + *name_len;
+}
+
+/* A renamed table's derived constraint names (pets_pkey) change with it:
+ * rename the constraints (their indexes follow) instead of rebuilding. */
+static void pair_renamed_constraints(dctx *c, objset *s)
+{
+    for (size_t i = 0; i < c->n->ntables; i++) {
+        const m_table *t = &c->n->tables[i], *old = c->old_of[i];
+        if (!old || strcmp(old->name, t->name) == 0)
+            continue;
+        const char *oprefix = gen_printf(c->a, "ALTER TABLE %s ADD CONSTRAINT ", ddl_qualify(c->a, c->o, old->name));
+        const char *nprefix = gen_printf(c->a, "ALTER TABLE %s ADD CONSTRAINT ", q(c, t->name));
+        for (size_t k = 0; k < s->old.n; k++) {
+            const ddl_stmt *o = &s->old.items[k];
+            const char *oname, *nname;
+            size_t olen, nlen;
+            if (strncmp(o->sql, oprefix, strlen(oprefix)) != 0 || find_stmt(&s->new_, o->object))
+                continue;
+            const char *odef = constraint_definition(o->sql, &oname, &olen);
+            for (size_t j = 0; odef && j < s->new_.n; j++) {
+                const ddl_stmt *n = &s->new_.items[j];
+                if (strncmp(n->sql, nprefix, strlen(nprefix)) != 0 || find_stmt(&s->old, n->object))
+                    continue;
+                const char *ndef = constraint_definition(n->sql, &nname, &nlen);
+                if (!ndef || strcmp(ndef, odef) != 0)
+                    continue;
+                gen_grow(c->a, (void **)&s->renamed, &s->caprenamed, s->nrenamed + 2, sizeof *s->renamed);
+                s->renamed[s->nrenamed++] = o->object;
+                s->renamed[s->nrenamed++] = n->object;
+                break;
+            }
+        }
+    }
+}
+
+/* The steps for the pairs above, once the tables carry their new names. */
+static void rename_constraints(dctx *c, const objset *s, const char *label)
+{
+    for (size_t i = 0; i + 1 < s->nrenamed; i += 2) {
+        const ddl_stmt *o = find_stmt(&s->old, s->renamed[i]), *n = find_stmt(&s->new_, s->renamed[i + 1]);
+        const char *oname = "", *nname = "";
+        size_t olen = 0, nlen = 0;
+        constraint_definition(o->sql, &oname, &olen);
+        constraint_definition(n->sql, &nname, &nlen);
+        if (olen == nlen && strncmp(oname, nname, olen) == 0)
+            continue; /* an explicit name: the table's rename took it along */
+        const char *table = gen_strndup(c->a, n->sql + strlen("ALTER TABLE "),
+                                        strcspn(n->sql + strlen("ALTER TABLE "), " "));
+        diff_step *p = step(c, gen_printf(c->a, "rename %s %.*s to %.*s", label, (int)olen, oname,
+                                          (int)nlen, nname), false);
+        push(&p->up, DDL_TABLE, table,
+             gen_printf(c->a, "ALTER TABLE %s RENAME CONSTRAINT %.*s TO %.*s", table, (int)olen,
+                        oname, (int)nlen, nname));
+        push(&p->down, DDL_TABLE, table,
+             gen_printf(c->a, "ALTER TABLE %s RENAME CONSTRAINT %.*s TO %.*s", table, (int)nlen,
+                        nname, (int)olen, oname));
+    }
 }
 
 static void drop_changed(dctx *c, const objset *s, const char *label)
@@ -220,6 +385,42 @@ static void drop_changed(dctx *c, const objset *s, const char *label)
     }
 }
 
+/* The new-side table an "ALTER TABLE t ADD CONSTRAINT" statement names. */
+static const m_table *constraint_table(dctx *c, const char *sql, size_t *index)
+{
+    for (size_t i = 0; i < c->n->ntables; i++) {
+        const char *prefix = gen_printf(c->a, "ALTER TABLE %s ADD CONSTRAINT ", q(c, c->n->tables[i].name));
+        if (strncmp(sql, prefix, strlen(prefix)) == 0) {
+            *index = i;
+            return &c->n->tables[i];
+        }
+    }
+    return NULL;
+}
+
+/* A foreign key or check added to a table that has rows: NOT VALID (a
+ * brief lock, no scan), then VALIDATE CONSTRAINT, which scans under a lock
+ * that lets reads and writes go on. PostgreSQL 15 refuses NOT VALID
+ * foreign keys on partitioned tables: those stay one statement (the lint
+ * flags them). */
+static void add_constraint(dctx *c, diff_step *p, const ddl_stmt *st)
+{
+    size_t ti = 0;
+    const m_table *t = constraint_table(c, st->sql, &ti);
+    const char *def = strstr(st->sql, " ADD CONSTRAINT ");
+    const char *name = def ? def + strlen(" ADD CONSTRAINT ") : NULL;
+    size_t name_len = name ? strcspn(name, " ") : 0;
+    bool checkable = name && (strncmp(name + name_len, " FOREIGN KEY (", 14) == 0 ||
+                              strncmp(name + name_len, " CHECK (", 8) == 0);
+    if (!t || !c->old_of[ti] || !checkable || t->partition) {
+        push(&p->up, st->kind, st->object, st->sql);
+        return;
+    }
+    push(&p->up, st->kind, st->object, gen_printf(c->a, "%s NOT VALID", st->sql));
+    push(&p->up, st->kind, st->object,
+         gen_printf(c->a, "ALTER TABLE %s VALIDATE CONSTRAINT %.*s", q(c, t->name), (int)name_len, name));
+}
+
 static void create_changed(dctx *c, const objset *s, const char *label)
 {
     for (size_t i = 0; i < s->new_.n; i++) {
@@ -227,7 +428,7 @@ static void create_changed(dctx *c, const objset *s, const char *label)
         if (!obj_changed(s, st, &s->old))
             continue;
         diff_step *p = step(c, gen_printf(c->a, "create %s %s", label, st->object), false);
-        push(&p->up, st->kind, st->object, st->sql);
+        add_constraint(c, p, st);
         push(&p->down, st->kind, st->object, ddl_drop_sql(c->a, st));
     }
 }
@@ -520,7 +721,39 @@ static bool has_value(const m_names *v, const char *x)
  * create it anew, move every column over through text with its default
  * dropped and restored, drop the old type. cols_schema holds the columns
  * and defaults of the side being created. */
-static void enum_rebuild(dctx *c, const m_schema *cols_schema, const m_enum *to, ddl_script *out)
+/* The USING expression moving a column to the rebuilt type: through text,
+ * with the values of removed: {old: new} replaced. */
+static const char *enum_using(dctx *c, const m_column *col, const char *name, const m_enum *map)
+{
+    gen_arena *a = c->a;
+    if (col->type.array) {
+        const char *e = gen_printf(a, "%s::text[]", col->name);
+        for (size_t i = 0; map && i < map->nremoved; i++)
+            e = gen_printf(a, "array_replace(%s, %s, %s)", e, ddl_literal(a, map->removed_old[i]),
+                           ddl_literal(a, map->removed_new[i]));
+        return gen_printf(a, "%s::%s[]", e, name);
+    }
+    if (!map || !map->nremoved)
+        return gen_printf(a, "%s::text::%s", col->name, name);
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_printf(&b, "CASE %s::text", col->name);
+    for (size_t i = 0; i < map->nremoved; i++)
+        gen_buf_printf(&b, " WHEN %s THEN %s", ddl_literal(a, map->removed_old[i]),
+                       ddl_literal(a, map->removed_new[i]));
+    gen_buf_printf(&b, " ELSE %s::text END::%s", col->name, name);
+    return b.data;
+}
+
+/* Tables of cols_schema that exist when an enum step runs (up: not the
+ * ones created later; down: all of the old side). */
+static bool exists_at_enum_step(dctx *c, const m_schema *cols_schema, size_t i)
+{
+    return cols_schema != c->n || c->old_of[i];
+}
+
+static void enum_rebuild(dctx *c, const m_schema *cols_schema, const m_enum *to, const m_enum *map,
+                         ddl_script *out)
 {
     gen_arena *a = c->a;
     const char *name = q(c, to->name);
@@ -533,15 +766,16 @@ static void enum_rebuild(dctx *c, const m_schema *cols_schema, const m_enum *to,
         const m_table *t = &cols_schema->tables[i];
         for (size_t k = 0; k < t->ncolumns; k++) {
             const m_column *col = &t->columns[k];
-            if (col->type.kind != T_ENUM || strcmp(col->type.enum_name, to->name) != 0)
+            if (col->type.kind != T_ENUM || strcmp(col->type.enum_name, to->name) != 0 ||
+                !exists_at_enum_step(c, cols_schema, i))
                 continue;
             const char *table = ddl_qualify(a, cols_schema, t->name);
             const char *arr = col->type.array ? "[]" : "";
             if (col->default_sql)
                 push(out, DDL_TABLE, table, gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", table, col->name));
             push(out, DDL_TABLE, table,
-                 gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s::text%s::%s%s",
-                            table, col->name, name, arr, col->name, arr, name, arr));
+                 gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s", table,
+                            col->name, name, arr, enum_using(c, col, name, map)));
             if (col->default_sql)
                 push(out, DDL_TABLE, table,
                      gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", table,
@@ -572,76 +806,137 @@ static void note_enum_rebuilt(dctx *c, const char *name)
     mark_enum_tables(c, name);
 }
 
-/* Same length, same order, and every difference is a value that is new in
- * its place with the old one gone: read as renames (ALTER TYPE ... RENAME
- * VALUE keeps the rows), which a reviewer sees in the change list. Anything
- * else with a missing value rebuilds the type. */
-static bool renames_values(dctx *c, const m_enum *e, const m_enum *oe)
+/* renamed_values: {new: old} as RENAME VALUE steps (only what the YAML
+ * says: a value replaced in place is otherwise a removal plus an addition).
+ * Returns the old values under their new names. */
+static m_names rename_values(dctx *c, const m_enum *e, const m_enum *oe)
 {
-    if (e->values.n != oe->values.n)
-        return false;
-    for (size_t i = 0; i < e->values.n; i++) {
-        const char *v = e->values.items[i], *ov = oe->values.items[i];
-        if (strcmp(v, ov) != 0 && (has_value(&oe->values, v) || has_value(&e->values, ov)))
-            return false;
-    }
+    m_names cur = oe->values;
+    cur.items = gen_alloc(c->a, (cur.n + 1) * sizeof *cur.items);
+    memcpy(cur.items, oe->values.items, cur.n * sizeof *cur.items);
     const char *name = q(c, e->name);
-    for (size_t i = 0; i < e->values.n; i++) {
-        const char *v = e->values.items[i], *ov = oe->values.items[i];
-        if (strcmp(v, ov) == 0)
+    for (size_t r = 0; r < e->nrenamed; r++) {
+        const char *to = e->renamed_new[r], *from = e->renamed_old[r];
+        if (!has_value(&cur, from) || has_value(&cur, to))
             continue;
-        diff_step *p = step(c, gen_printf(c->a, "rename value '%s' of enum %s to '%s'", ov,
-                                          e->name, v), false);
+        for (size_t i = 0; i < cur.n; i++)
+            if (strcmp(cur.items[i], from) == 0)
+                cur.items[i] = to;
+        diff_step *p = step(c, gen_printf(c->a, "rename value '%s' of enum %s to '%s'", from,
+                                          e->name, to), false);
         push(&p->up, DDL_ENUM, name, gen_printf(c->a, "ALTER TYPE %s RENAME VALUE %s TO %s", name,
-                                                ddl_literal(c->a, ov), ddl_literal(c->a, v)));
+                                                ddl_literal(c->a, from), ddl_literal(c->a, to)));
         push(&p->down, DDL_ENUM, name, gen_printf(c->a, "ALTER TYPE %s RENAME VALUE %s TO %s", name,
-                                                  ddl_literal(c->a, v), ddl_literal(c->a, ov)));
+                                                  ddl_literal(c->a, to), ddl_literal(c->a, from)));
+        mark_enum_tables(c, e->name); /* literals in views and partial indexes change */
     }
-    mark_enum_tables(c, e->name); /* literals in views and partial indexes change */
-    return true;
+    return cur;
 }
 
-/* The tables and enums that exist on both sides must agree on every enum
- * column, so the rebuild runs only over columns present in both. */
-static void diff_enum_values(dctx *c, const m_enum *e, const m_enum *oe)
+/* A value's name at the start of the migration (before value renames). */
+static const char *value_at_start(const m_names *cur, const m_enum *oe, const char *v)
+{
+    for (size_t i = 0; i < cur->n; i++)
+        if (strcmp(cur->items[i], v) == 0)
+            return oe->values.items[i];
+    return v;
+}
+
+/* Values only added: ALTER TYPE ... ADD VALUE in a first step that commits
+ * on its own (ERRATA: a value cannot be used in the transaction that added
+ * it), under the type's name at the start of the migration; IF NOT EXISTS
+ * makes a retry after a later failure harmless. The down rebuilds the type
+ * without them at the step's place in the order. */
+static void add_enum_values(dctx *c, const m_enum *e, const m_enum *oe, const m_names *cur)
 {
     gen_arena *a = c->a;
-    bool equal = e->values.n == oe->values.n && is_subsequence(&oe->values, &e->values);
-    if (equal)
-        return;
-    const char *name = q(c, e->name);
-    if (is_subsequence(&oe->values, &e->values)) {
-        diff_step *p = step(c, gen_printf(a, "add values to enum %s", e->name), false);
-        for (size_t i = 0; i < e->values.n; i++) {
-            const char *v = e->values.items[i];
-            if (has_value(&oe->values, v))
-                continue;
-            const char *where = i + 1 < e->values.n
-                                    ? gen_printf(a, " BEFORE %s", ddl_literal(a, e->values.items[i + 1]))
-                                    : "";
-            /* a later value may be new too: anchor on the previous one then */
-            if (i > 0)
-                where = gen_printf(a, " AFTER %s", ddl_literal(a, e->values.items[i - 1]));
-            push(&p->up, DDL_ENUM, name,
-                 gen_printf(a, "ALTER TYPE %s ADD VALUE %s%s", name, ddl_literal(a, v), where));
-        }
-        m_enum back = *oe;
-        back.name = e->name;
-        enum_rebuild(c, c->o, &back, &p->down);
-        note_enum_rebuilt(c, e->name); /* the down rebuilds it */
-        return;
+    const char *start_name = ddl_qualify(a, c->o, oe->name);
+    diff_step *p = step(c, gen_printf(a, "add values to enum %s", e->name), false);
+    p->own_transaction = true;
+    for (size_t i = 0; i < e->values.n; i++) {
+        const char *v = e->values.items[i];
+        if (has_value(cur, v))
+            continue;
+        const char *where = "";
+        /* anchor on the previous value (it may be new too: added just before) */
+        if (i > 0)
+            where = gen_printf(a, " AFTER %s",
+                               ddl_literal(a, value_at_start(cur, oe, e->values.items[i - 1])));
+        else if (i + 1 < e->values.n)
+            where = gen_printf(a, " BEFORE %s",
+                               ddl_literal(a, value_at_start(cur, oe, e->values.items[i + 1])));
+        push(&p->up, DDL_ENUM, start_name,
+             gen_printf(a, "ALTER TYPE %s ADD VALUE IF NOT EXISTS %s%s", start_name,
+                        ddl_literal(a, v), where));
     }
-    if (renames_values(c, e, oe))
-        return;
-    bool removes = false;
-    for (size_t i = 0; i < oe->values.n; i++)
-        removes = removes || !has_value(&e->values, oe->values.items[i]);
-    diff_step *p = step(c, gen_printf(a, "rebuild enum %s", e->name), removes);
-    enum_rebuild(c, c->n, e, &p->up);
+    diff_step *back_step =
+        step(c, gen_printf(a, "on down only: rebuild enum %s without its new values", e->name), false);
     m_enum back = *oe;
     back.name = e->name;
-    enum_rebuild(c, c->o, &back, &p->down);
+    back.values = *cur;
+    enum_rebuild(c, c->o, &back, NULL, &back_step->down);
+    note_enum_rebuilt(c, e->name); /* the down rebuilds it */
+}
+
+/* Values removed (each needs removed: {old: new}) or reordered: the type is
+ * rebuilt under its columns, which rewrites their tables. A removal backs
+ * up the affected columns; the down rebuilds the old type and restores. */
+static void rebuild_enum(dctx *c, const m_enum *e, const m_enum *oe, const m_names *cur)
+{
+    gen_arena *a = c->a;
+    size_t missing = 0;
+    for (size_t i = 0; i < cur->n; i++) {
+        const char *v = cur->items[i];
+        if (has_value(&e->values, v))
+            continue;
+        missing++;
+        bool mapped = false;
+        for (size_t k = 0; k < e->nremoved; k++)
+            mapped = mapped || strcmp(e->removed_old[k], v) == 0;
+        if (!mapped && !c->opt->coverage_only)
+            gen_error(c->d, e->loc,
+                      "value '%s' of enum '%s' is removed: say what the rows holding it become, "
+                      "e.g. 'removed: { %s: %s }' (if it was renamed: 'renamed_values: { <new>: %s }')",
+                      v, e->name, v, e->values.items[0], v);
+    }
+    if (missing && !destructive_allowed(c, e->loc, gen_printf(a, "removing values of enum '%s'", e->name)))
+        return;
+    diff_step *p = step(c, gen_printf(a, "rebuild enum %s (%s)", e->name,
+                                      missing ? "values removed, rows mapped by 'removed'"
+                                              : "values reordered"),
+                        missing > 0);
+    ddl_script restore;
+    ddl_script_init(&restore, a);
+    const char *type = q(c, e->name);
+    for (size_t i = 0; missing && i < c->n->ntables; i++) {
+        const m_table *t = &c->n->tables[i];
+        for (size_t k = 0; c->old_of[i] && k < t->ncolumns; k++) {
+            const m_column *col = &t->columns[k];
+            if (col->type.kind != T_ENUM || strcmp(col->type.enum_name, e->name) != 0)
+                continue;
+            const char *arr = col->type.array ? "[]" : "";
+            backup_column(c, p, t, col->name, gen_printf(a, "%s::text AS %s", col->name, col->name));
+            restore_column(c, &restore, t, col->name, gen_printf(a, "b.%s::%s%s", col->name, type, arr));
+        }
+    }
+    enum_rebuild(c, c->n, e, e, &p->up);
+    m_enum back = *oe;
+    back.name = e->name;
+    back.values = *cur;
+    enum_rebuild(c, c->o, &back, NULL, &p->down);
+    append(&p->down, &restore);
     note_enum_rebuilt(c, e->name);
+}
+
+static void diff_enum_values(dctx *c, const m_enum *e, const m_enum *oe)
+{
+    m_names cur = rename_values(c, e, oe);
+    if (e->values.n == cur.n && is_subsequence(&cur, &e->values))
+        return;
+    if (is_subsequence(&cur, &e->values))
+        add_enum_values(c, e, oe, &cur);
+    else
+        rebuild_enum(c, e, oe, &cur);
 }
 
 static void create_enums(dctx *c)
@@ -827,6 +1122,52 @@ static void create_tables(dctx *c)
     }
 }
 
+/* Every column, enums as text: the backup must not depend on a type the
+ * migration may drop. */
+static const char *backup_select(dctx *c, const m_table *t, const char *name)
+{
+    gen_buf b;
+    gen_buf_init(&b, c->a);
+    gen_buf_puts(&b, "SELECT ");
+    for (size_t k = 0; k < t->ncolumns; k++) {
+        const m_column *col = &t->columns[k];
+        if (col->type.kind == T_ENUM)
+            gen_buf_printf(&b, "%s%s::text%s AS %s", k ? ", " : "", col->name,
+                           col->type.array ? "[]" : "", col->name);
+        else
+            gen_buf_printf(&b, "%s%s", k ? ", " : "", col->name);
+    }
+    gen_buf_printf(&b, " FROM %s", name);
+    return b.data;
+}
+
+/* INSERT ... SELECT with explicit columns (the backup's order may differ
+ * from the model's), then the serial sequences past the restored keys. */
+static void restore_table(dctx *c, ddl_script *down, const m_table *t, const char *name,
+                          const char *backup)
+{
+    gen_buf cols, values;
+    gen_buf_init(&cols, c->a);
+    gen_buf_init(&values, c->a);
+    for (size_t k = 0; k < t->ncolumns; k++) {
+        const m_column *col = &t->columns[k];
+        if (col->generated)
+            continue;
+        gen_buf_printf(&cols, "%s%s", cols.len ? ", " : "", col->name);
+        gen_buf_printf(&values, "%s%s", values.len ? ", " : "", col->name);
+        if (col->type.kind == T_ENUM)
+            gen_buf_printf(&values, "::%s", ddl_type_sql(c->a, c->o, &col->type));
+    }
+    push(down, DDL_TABLE, name,
+         gen_printf(c->a, "INSERT INTO %s (%s) SELECT %s FROM %s", name, cols.data, values.data, backup));
+    for (size_t k = 0; k < t->ncolumns; k++)
+        if (is_serial(&t->columns[k]))
+            push(down, DDL_TABLE, name,
+                 gen_printf(c->a, "SELECT setval(pg_get_serial_sequence('%s', '%s'), max(%s)) FROM %s",
+                            name, t->columns[k].name, t->columns[k].name, name));
+    push(down, DDL_TABLE, backup, gen_printf(c->a, "DROP TABLE %s", backup));
+}
+
 static void drop_tables(dctx *c)
 {
     for (size_t i = c->o->ntables; i-- > 0;) {
@@ -834,9 +1175,15 @@ static void drop_tables(dctx *c)
         if (c->new_of[i])
             continue;
         const char *name = ddl_qualify(c->a, c->o, t->name);
+        if (!destructive_allowed(c, (gen_loc){c->n->file, 0, 0},
+                                 gen_printf(c->a, "dropping table '%s'", t->name)))
+            continue;
         diff_step *p = step(c, gen_printf(c->a, "drop table %s", t->name), true);
+        const char *backup = backup_table(c, t->name, NULL);
+        backup_rows(c, p, backup, name, backup_select(c, t, name));
         push(&p->up, DDL_TABLE, name, gen_printf(c->a, "DROP TABLE %s", name));
         table_create_stmts(c->o, t, &p->down);
+        restore_table(c, &p->down, t, name, backup);
     }
 }
 
@@ -849,14 +1196,23 @@ static const char *alter(dctx *c, const m_table *t, const char *fmt, const char 
 static void add_column(dctx *c, const m_table *t, const m_column *col)
 {
     const char *table = q(c, t->name);
+    if (!col->nullable && !col->default_sql && !col->backfill && !col->generated && !is_serial(col) &&
+        !c->opt->coverage_only)
+        gen_error(c->d, col->loc,
+                  "column '%s.%s' is added NOT NULL to a table that may have rows, with no "
+                  "value for them: give it a 'default', a 'backfill' expression, or 'nullable: true'",
+                  t->name, col->name);
     diff_step *p = step(c, gen_printf(c->a, "add column %s.%s", t->name, col->name), false);
     if (col->backfill && !col->nullable) {
         m_column loose = *col;
         loose.nullable = true;
         push(&p->up, DDL_TABLE, table,
              alter(c, t, "ADD COLUMN %s%s", ddl_column_definition(c->a, c->n, &loose), ""));
+        /* a backfill fills the new column only: no updated_at trigger runs */
+        push(&p->up, DDL_TABLE, table, gen_printf(c->a, "ALTER TABLE %s DISABLE TRIGGER USER", table));
         push(&p->up, DDL_TABLE, table,
              gen_printf(c->a, "UPDATE %s SET %s = %s", table, col->name, col->backfill));
+        push(&p->up, DDL_TABLE, table, gen_printf(c->a, "ALTER TABLE %s ENABLE TRIGGER USER", table));
         push(&p->up, DDL_TABLE, table, alter(c, t, "ALTER COLUMN %s SET NOT NULL%s", col->name, ""));
     } else {
         push(&p->up, DDL_TABLE, table,
@@ -870,12 +1226,127 @@ static void add_column(dctx *c, const m_table *t, const m_column *col)
 static void drop_column(dctx *c, const m_table *nt, const m_column *oc)
 {
     const char *table = q(c, nt->name);
+    if (!destructive_allowed(c, nt->loc, gen_printf(c->a, "dropping column '%s.%s'", nt->name, oc->name)))
+        return;
     diff_step *p = step(c, gen_printf(c->a, "drop column %s.%s", nt->name, oc->name), true);
+    bool en = oc->type.kind == T_ENUM;
+    if (!backup_column(c, p, nt, oc->name,
+                       en ? gen_printf(c->a, "%s::text%s AS %s", oc->name, oc->type.array ? "[]" : "", oc->name)
+                          : oc->name))
+        return;
     push(&p->up, DDL_TABLE, table, alter(c, nt, "DROP COLUMN %s%s", oc->name, ""));
+    /* added back without NOT NULL, filled from the backup, then tightened */
+    m_column loose = *oc;
+    loose.nullable = true;
     push(&p->down, DDL_TABLE, table,
-         alter(c, nt, "ADD COLUMN %s%s", ddl_column_definition(c->a, c->o, oc), ""));
+         alter(c, nt, "ADD COLUMN %s%s", ddl_column_definition(c->a, c->o, &loose), ""));
     if (oc->comment)
         ddl_comment(&p->down, "COLUMN", gen_printf(c->a, "%s.%s", table, oc->name), oc->comment);
+    restore_column(c, &p->down, nt, oc->name,
+                   en ? gen_printf(c->a, "b.%s::%s", oc->name, ddl_type_sql(c->a, c->o, &oc->type))
+                      : gen_printf(c->a, "b.%s", oc->name));
+    if (!oc->nullable)
+        push(&p->down, DDL_TABLE, table, alter(c, nt, "ALTER COLUMN %s SET NOT NULL%s", oc->name, ""));
+}
+
+/* ---- type changes: which keep the bytes, which keep every value ------- */
+
+static int int_rank(m_type_kind k)
+{
+    switch (k) {
+    case T_SMALLINT: return 1;
+    case T_INTEGER: case T_SERIAL: return 2;
+    case T_BIGINT: case T_BIGSERIAL: return 3;
+    default: return 0;
+    }
+}
+
+static bool is_string(const m_type *t)
+{
+    return t->kind == T_TEXT || t->kind == T_VARCHAR;
+}
+
+/* Stored bytes stay valid: PostgreSQL changes the catalog only (no rewrite,
+ * no scan). */
+static bool binary_coercible(const m_type *from, const m_type *to)
+{
+    if (from->array != to->array)
+        return false;
+    if (is_string(from) && is_string(to))
+        return to->kind == T_TEXT || to->p < 0 || (from->kind == T_VARCHAR && from->p >= 0 && to->p >= from->p);
+    if (from->kind == T_NUMERIC && to->kind == T_NUMERIC)
+        return to->p < 0 || (from->p == to->p && from->s == to->s);
+    return false;
+}
+
+/* Every value of from is a value of to. */
+static bool widens(const m_type *from, const m_type *to)
+{
+    if (binary_coercible(from, to))
+        return true;
+    if (from->array != to->array)
+        return false;
+    if (int_rank(from->kind) && int_rank(to->kind))
+        return int_rank(to->kind) >= int_rank(from->kind);
+    if (int_rank(from->kind) && to->kind == T_NUMERIC && to->p < 0)
+        return true;
+    if (from->kind == T_REAL && to->kind == T_DOUBLE)
+        return true;
+    if (from->kind == T_TIMESTAMP && to->kind == T_TIMESTAMPTZ)
+        return false; /* values shift with the session time zone */
+    return to->kind == T_TEXT && from->kind != T_ENUM;
+}
+
+/* ALTER COLUMN TYPE. The USING clause is written exactly when the change
+ * rewrites the table (the lock lint reads it so). A narrowing string change
+ * goes through text so that a value too long fails the migration instead
+ * of being cut (only an explicit cast to varchar(n) truncates). */
+static const char *alter_type(dctx *c, const m_table *t, const char *column, const m_type *from,
+                              const m_type *to, const m_schema *to_schema)
+{
+    const char *sql = alter_type_sql(c, to_schema, to);
+    if (binary_coercible(from, to))
+        return alter(c, t, "ALTER COLUMN %s TYPE %s", column, sql);
+    const char *via = is_string(from) && is_string(to) ? (to->array ? "text[]" : "text") : sql;
+    if (from->kind == T_ENUM || to->kind == T_ENUM)
+        via = gen_printf(c->a, "%s::%s", to->array ? "text[]" : "text", sql);
+    return alter(c, t, "ALTER COLUMN %s TYPE %s", column,
+                 gen_printf(c->a, "%s USING %s::%s", sql, column, via));
+}
+
+/* An enum column whose default changes while the type's values change
+ * (renamed, added, removed): the old default may spell a value that the
+ * type loses, the new one a value it gains. The old default goes before
+ * the enum steps (and comes back after them on the way down). */
+static bool default_crosses_enum_change(dctx *c, const m_column *col, const m_column *oc)
+{
+    if (col->type.kind != T_ENUM || oc->type.kind != T_ENUM || !oc->default_sql ||
+        same(col->default_sql, oc->default_sql))
+        return false;
+    const m_enum *e = m_find_enum(c->n, col->type.enum_name), *oe = e ? old_enum(c, e) : NULL;
+    if (!e || !oe || e->values.n != oe->values.n)
+        return e && oe;
+    for (size_t i = 0; i < e->values.n; i++)
+        if (strcmp(e->values.items[i], oe->values.items[i]) != 0)
+            return true;
+    return false;
+}
+
+static void drop_enum_defaults(dctx *c)
+{
+    for (size_t i = 0; i < c->n->ntables; i++) {
+        const m_table *t = &c->n->tables[i], *old = c->old_of[i];
+        for (size_t k = 0; old && k < t->ncolumns; k++) {
+            const m_column *col = &t->columns[k], *oc = old_column(old, col);
+            if (!oc || !default_crosses_enum_change(c, col, oc))
+                continue;
+            diff_step *p = step(c, gen_printf(c->a, "drop the old default of %s.%s before its enum changes",
+                                              t->name, oc->name), false);
+            push(&p->up, DDL_TABLE, q(c, t->name), alter(c, t, "ALTER COLUMN %s DROP DEFAULT%s", oc->name, ""));
+            push(&p->down, DDL_TABLE, q(c, t->name),
+                 alter(c, t, "ALTER COLUMN %s SET DEFAULT %s", oc->name, oc->default_sql));
+        }
+    }
 }
 
 /* Type, nullability and default of a column present on both sides. */
@@ -893,24 +1364,31 @@ static void alter_column(dctx *c, size_t ti, const m_column *col, const m_column
     }
     if (strcmp(type_key(c, col, false), type_key(c, oc, true)) != 0) {
         c->altered[ti] = true;
-        const char *nt = alter_type_sql(c, c->n, &col->type), *ot = alter_type_sql(c, c->o, &oc->type);
-        diff_step *p = step(c, gen_printf(a, "change type of %s.%s", t->name, col->name), false);
+        bool narrows = !widens(&oc->type, &col->type);
+        const char *what = gen_printf(a, "changing the type of column '%s.%s' from %s to %s",
+                                      t->name, col->name, type_key(c, oc, true), type_key(c, col, false));
+        if (narrows && !destructive_allowed(c, col->type_loc, what))
+            return;
+        diff_step *p = step(c, gen_printf(a, "%s type of %s.%s (%s to %s)", narrows ? "narrow" : "change",
+                                          t->name, col->name, type_key(c, oc, true),
+                                          type_key(c, col, false)),
+                            narrows);
+        if (narrows && !backup_column(c, p, t, col->name, col->name))
+            return;
         if (oc->default_sql)
             push(&p->up, DDL_TABLE, table, alter(c, t, "ALTER COLUMN %s DROP DEFAULT%s", col->name, ""));
-        push(&p->up, DDL_TABLE, table,
-             alter(c, t, "ALTER COLUMN %s TYPE %s", col->name,
-                   gen_printf(a, "%s USING %s::%s", nt, col->name, nt)));
+        push(&p->up, DDL_TABLE, table, alter_type(c, t, col->name, &oc->type, &col->type, c->n));
         if (oc->default_sql)
             push(&p->up, DDL_TABLE, table,
                  alter(c, t, "ALTER COLUMN %s SET DEFAULT %s", col->name, oc->default_sql));
         if (oc->default_sql)
             push(&p->down, DDL_TABLE, table, alter(c, t, "ALTER COLUMN %s DROP DEFAULT%s", col->name, ""));
-        push(&p->down, DDL_TABLE, table,
-             alter(c, t, "ALTER COLUMN %s TYPE %s", col->name,
-                   gen_printf(a, "%s USING %s::%s", ot, col->name, ot)));
+        push(&p->down, DDL_TABLE, table, alter_type(c, t, col->name, &col->type, &oc->type, c->o));
         if (oc->default_sql)
             push(&p->down, DDL_TABLE, table,
                  alter(c, t, "ALTER COLUMN %s SET DEFAULT %s", col->name, oc->default_sql));
+        if (narrows)
+            restore_column(c, &p->down, t, col->name, gen_printf(a, "b.%s", col->name));
     }
     if (col->nullable != oc->nullable) {
         diff_step *p = step(c, gen_printf(a, "%s %s.%s", col->nullable ? "allow NULL in" : "forbid NULL in",
@@ -925,9 +1403,11 @@ static void alter_column(dctx *c, size_t ti, const m_column *col, const m_column
         push(&p->up, DDL_TABLE, table,
              col->default_sql ? alter(c, t, "ALTER COLUMN %s SET DEFAULT %s", col->name, col->default_sql)
                               : alter(c, t, "ALTER COLUMN %s DROP DEFAULT%s", col->name, ""));
+        bool crosses = default_crosses_enum_change(c, col, oc); /* old one restored later */
         push(&p->down, DDL_TABLE, table,
-             oc->default_sql ? alter(c, t, "ALTER COLUMN %s SET DEFAULT %s", col->name, oc->default_sql)
-                             : alter(c, t, "ALTER COLUMN %s DROP DEFAULT%s", col->name, ""));
+             oc->default_sql && !crosses
+                 ? alter(c, t, "ALTER COLUMN %s SET DEFAULT %s", col->name, oc->default_sql)
+                 : alter(c, t, "ALTER COLUMN %s DROP DEFAULT%s", col->name, ""));
     }
     if (!same(col->generated, oc->generated))
         gen_error(c->d, col->loc,
@@ -979,6 +1459,66 @@ static void mark_altered_tables(dctx *c)
             if (oc && (strcmp(oc->name, col->name) != 0 ||
                        strcmp(type_key(c, col, false), type_key(c, oc, true)) != 0))
                 c->altered[i] = true;
+        }
+    }
+}
+
+/* ---- renames the YAML does not state -------------------------------------- */
+
+static int by_string(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The sorted column types of a table: two tables with the same key may be
+ * one table renamed. */
+static const char *table_shape(dctx *c, const m_table *t, bool old)
+{
+    const char **types = gen_alloc(c->a, (t->ncolumns + 1) * sizeof *types);
+    for (size_t k = 0; k < t->ncolumns; k++)
+        types[k] = type_key(c, &t->columns[k], old);
+    qsort(types, t->ncolumns, sizeof *types, by_string);
+    gen_buf b;
+    gen_buf_init(&b, c->a);
+    for (size_t k = 0; k < t->ncolumns; k++)
+        gen_buf_printf(&b, "%s,", types[k]);
+    return b.data;
+}
+
+/* A drop and an add of the same type look like a rename: never guess,
+ * ask (renamed_from or --allow-destructive). */
+static void check_ambiguous_renames(dctx *c)
+{
+    if (c->opt->allow_destructive || c->opt->coverage_only)
+        return;
+    for (size_t i = 0; i < c->n->ntables; i++) {
+        const m_table *t = &c->n->tables[i], *old = c->old_of[i];
+        if (!old) {
+            for (size_t j = 0; j < c->o->ntables; j++)
+                if (!c->new_of[j] &&
+                    strcmp(table_shape(c, t, false), table_shape(c, &c->o->tables[j], true)) == 0)
+                    gen_error(c->d, t->loc,
+                              "table '%s' is added and table '%s' with the same column types is "
+                              "dropped: if it is a rename, say 'renamed_from: %s' on '%s'; if it "
+                              "is a drop and an add, pass --allow-destructive",
+                              t->name, c->o->tables[j].name, c->o->tables[j].name, t->name);
+            continue;
+        }
+        for (size_t k = 0; k < t->ncolumns; k++) {
+            const m_column *col = &t->columns[k];
+            if (old_column(old, col))
+                continue;
+            for (size_t j = 0; j < old->ncolumns; j++) {
+                const m_column *oc = &old->columns[j];
+                if (!new_column(t, old, oc) &&
+                    strcmp(type_key(c, col, false), type_key(c, oc, true)) == 0)
+                    gen_error(c->d, col->loc,
+                              "column '%s.%s' is added and column '%s' of the same type (%s) is "
+                              "dropped: if it is a rename, say 'renamed_from: %s' on '%s'; if it "
+                              "is a drop and an add, pass --allow-destructive",
+                              t->name, col->name, oc->name, type_key(c, col, false), oc->name,
+                              col->name);
+            }
         }
     }
 }
@@ -1105,29 +1645,18 @@ static void force_enum_checks(dctx *c, objset *keys)
     }
 }
 
-/* ALTER TYPE ... ADD VALUE commits before the value can be used (ERRATA):
- * when a later statement of the same migration spells a new value, the
- * migration runs statement by statement instead of in one transaction. */
-static void check_new_value_use(dctx *c)
+/* Steps that commit on their own (ADD VALUE) go first, in their order. */
+static void hoist_own_transactions(dctx *c)
 {
     diff_result *r = c->r;
-    for (size_t s = 0; s < r->n; s++)
-        for (size_t i = 0; i < r->steps[s].up.n; i++) {
-            const char *sql = r->steps[s].up.items[i].sql;
-            const char *add = strstr(sql, " ADD VALUE '");
-            if (!add || strncmp(sql, "ALTER TYPE ", 11) != 0)
-                continue;
-            const char *lit = add + 11;
-            const char *literal = gen_strndup(c->a, lit, (size_t)(strchr(lit + 1, '\'') + 1 - lit));
-            for (size_t t = s + 1; t < r->n; t++)
-                for (size_t k = 0; k < r->steps[t].up.n; k++)
-                    if (strstr(r->steps[t].up.items[k].sql, literal) && r->transactional) {
-                        r->transactional = false;
-                        r->nontransactional_reason = gen_printf(
-                            c->a, "enum value %s is added and used in the same migration",
-                            literal);
-                    }
-        }
+    diff_step *sorted = gen_alloc(c->a, (r->n + 1) * sizeof *sorted);
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < r->n; i++)
+            if (r->steps[i].own_transaction == (pass == 0))
+                sorted[n++] = r->steps[i];
+    if (r->n)
+        memcpy(r->steps, sorted, r->n * sizeof *sorted);
 }
 
 /* Triggers whose function is dropped and created again. */
@@ -1218,14 +1747,14 @@ static void initial(dctx *c)
     ddl_drop_all(s, &p->down);
 }
 
-int diff_schemas(const m_schema *old_schema, const m_schema *new_schema, gen_arena *a,
-                 gen_diag *d, diff_result *out)
+int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
+                 const diff_options *o, gen_arena *a, gen_diag *d, diff_result *out)
 {
     memset(out, 0, sizeof *out);
     out->arena = a;
     out->transactional = true;
     int errors = d->errors;
-    dctx c = {a, d, old_schema, new_schema, out, NULL, NULL, NULL, NULL, 0, 0};
+    dctx c = {a, d, old_schema, new_schema, out, NULL, NULL, NULL, NULL, 0, 0, o};
     if (!old_schema) {
         initial(&c);
         return 0;
@@ -1237,6 +1766,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema, gen_are
         return -1;
     }
     match_tables(&c);
+    check_ambiguous_renames(&c);
     check_partitioning(&c);
     mark_altered_tables(&c);
 
@@ -1258,6 +1788,8 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema, gen_are
     objset_init(&c, &tr, collect_triggers, true);
     objset_init(&c, &keys, collect_constraints, false);
     objset_init(&c, &parts, collect_partitions, true);
+    pair_renamed_constraints(&c, &keys);
+    pair_renamed_constraints(&c, &fks);
     force_fks_into(&c, &fks, &keys);
     force_enum_indexes(&c, &ix);
     force_enum_checks(&c, &keys);
@@ -1271,8 +1803,11 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema, gen_are
     drop_changed(&c, &ix, "index");
     drop_changed(&c, &keys, "constraint");
     rename_tables(&c);
+    rename_constraints(&c, &keys, "constraint");
+    rename_constraints(&c, &fks, "foreign key");
     drop_changed(&c, &tr, "trigger");
     drop_functions(&c, true);
+    drop_enum_defaults(&c);
     for (size_t i = 0; i < nenum_steps; i++) {
         gen_grow(a, (void **)&out->steps, &out->cap, out->n + 1, sizeof *out->steps);
         out->steps[out->n++] = enum_steps[i];
@@ -1293,7 +1828,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema, gen_are
     concurrent_indexes(&c);
     create_views(&c, nr);
     diff_comments(&c, nr);
-    check_new_value_use(&c);
+    hoist_own_transactions(&c);
     return d->errors == errors ? 0 : -1;
 }
 

@@ -9,16 +9,28 @@
  * tables, column changes, partitions, dropped tables, then the creation of
  * constraints, indexes, foreign keys, triggers, views and comments.
  *
- * Destructive steps (dropping a table, column, partition or enum value) are
- * flagged, so that a later safety pass can refuse or back them up. */
+ * Destructive steps (dropping a table or column, narrowing a type, removing
+ * an enum value) are refused unless diff_options.allow_destructive; with it,
+ * each first copies the data it destroys to schemac_backup.rNNNN_<name>,
+ * checks the copy's row count, and its down restores from the copy. A
+ * column or table that disappears while one of the same type appears
+ * without renamed_from is refused as an ambiguous rename. Added enum values
+ * go in a first step that commits on its own (own_transaction). */
 #ifndef SCHEMAC_GEN_DIFF_H
 #define SCHEMAC_GEN_DIFF_H
 
 #include "ddl.h"
 
+typedef struct diff_options {
+    bool allow_destructive;
+    bool coverage_only;     /* migrate check: count the changes, refuse nothing */
+    int revision;           /* names the backup tables */
+} diff_options;
+
 typedef struct diff_step {
     ddl_script up, down;
     bool destructive;
+    bool own_transaction;      /* commits before the steps after it (ADD VALUE) */
     const char *what;          /* one line for the reviewer, e.g. "add column chunks.tags" */
 } diff_step;
 
@@ -33,8 +45,8 @@ typedef struct diff_result {
 
 /* Compares old (NULL: an empty database) with new. Changes the diff cannot
  * express are reported through d; returns 0, or -1 after reporting. */
-int diff_schemas(const m_schema *old_schema, const m_schema *new_schema, gen_arena *a,
-                 gen_diag *d, diff_result *out);
+int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
+                 const diff_options *o, gen_arena *a, gen_diag *d, diff_result *out);
 
 /* The up statements in order, and the down statements in order. */
 void diff_flatten(const diff_result *r, ddl_script *up, ddl_script *down);

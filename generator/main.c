@@ -265,12 +265,17 @@ static int run_stamp(const migrate_args *a)
 }
 
 static const subverb subverbs[] = {
-    {"new", "migrate new -m MESSAGE [--allow-destructive]",
+    {"new", "migrate new -m MESSAGE [--allow-destructive] [--lock-timeout T] [--statement-timeout T]",
      "Compares the schema with the snapshot of the newest migration and writes the\n"
      "next one (NNNN_slug.sql with up and down sections, plus its snapshot).\n"
      "Prints \"no changes\" and writes nothing when the schema is unchanged. The\n"
      "first run writes 0001, which creates the whole schema. No database needed.\n"
-     "--allow-destructive is accepted for the safety rules to come.",
+     "Refuses a change that destroys data (drop table or column, narrowing type,\n"
+     "enum value removal) unless --allow-destructive: then the migration backs the\n"
+     "data up in schema schemac_backup, verifies the copy, and its down restores it.\n"
+     "Refuses ambiguous renames and NOT NULL columns without default or backfill.\n"
+     "Lints locks (see README); each section sets lock_timeout (default 5s) and\n"
+     "statement_timeout (default 15min), overridden with the options.",
      run_new},
     {"up", "migrate up [TARGET]",
      "Applies pending migrations up to TARGET (default head) against DATABASE_URL,\n"
@@ -289,7 +294,8 @@ static const subverb subverbs[] = {
      run_sql},
     {"check", "migrate check",
      "For CI: fails when the schema has changes no migration covers, when generated/\n"
-     "is stale, or when a migration's checksum does not match its body.",
+     "is stale, when a migration's checksum does not match its body, or when a\n"
+     "migration breaks the lock lint without a waiver.",
      run_check},
 };
 
@@ -339,6 +345,10 @@ static int migrate_main(int argc, char **argv)
             slot = &a.o.message;
         } else if (strcmp(arg, "--schema") == 0) {
             slot = &a.o.schema_path;
+        } else if (strcmp(arg, "--lock-timeout") == 0) {
+            slot = &a.o.lock_timeout;
+        } else if (strcmp(arg, "--statement-timeout") == 0) {
+            slot = &a.o.statement_timeout;
         } else if (strcmp(arg, "--out") == 0) {
             slot = &a.o.out_dir;
         } else if (strcmp(arg, "--dir") == 0) {

@@ -12,6 +12,7 @@
 
 #include "ddl.h"
 #include "diff.h"
+#include "lint.h"
 #include "model.h"
 #include "output.h"
 #include "schemac_gen.h"
@@ -105,27 +106,104 @@ static const char *one_line(gen_arena *a, const char *s)
     return t;
 }
 
-static void write_section(gen_buf *b, const char *marker, const ddl_script *d)
+/* Waiver comments for up statements, by index in the up section as the
+ * runner splits it (the SET statements count). */
+typedef struct waivers {
+    const char **text;    /* per index: "-- lint-waiver: ..." lines or NULL */
+    size_t n;
+} waivers;
+
+static void write_stmt(gen_buf *b, const char *sql, const waivers *w, size_t index)
 {
-    gen_buf_printf(b, "%s\n", marker);
-    for (size_t i = 0; i < d->n; i++)
-        gen_buf_printf(b, "%s;\n\n", d->items[i].sql);
-    if (!d->n)
-        gen_buf_puts(b, "-- nothing\n\n");
+    if (w && index < w->n && w->text[index])
+        gen_buf_puts(b, w->text[index]);
+    gen_buf_printf(b, "%s;\n\n", sql);
+}
+
+static void write_timeouts(gen_buf *b, const gen_migrate_options *o)
+{
+    gen_buf_printf(b, "SET lock_timeout = '%s';\n\n", o->lock_timeout ? o->lock_timeout : "5s");
+    gen_buf_printf(b, "SET statement_timeout = '%s';\n\n",
+                   o->statement_timeout ? o->statement_timeout : "15min");
+}
+
+/* The up section: timeouts, then the steps; "-- +commit" after the steps
+ * that commit on their own (they come first, see diff.h). */
+static void write_up(gen_buf *b, const gen_migrate_options *o, const diff_result *r, const waivers *w)
+{
+    gen_buf_puts(b, "-- +up\n\n");
+    write_timeouts(b, o);
+    size_t index = 2;
+    for (size_t i = 0; i < r->n; i++) {
+        const diff_step *p = &r->steps[i];
+        if (i > 0 && r->steps[i - 1].own_transaction && !p->own_transaction && r->transactional)
+            gen_buf_puts(b, "-- +commit\n\n");
+        for (size_t k = 0; k < p->up.n; k++)
+            write_stmt(b, p->up.items[k].sql, w, index++);
+    }
+}
+
+static void write_down(gen_buf *b, const gen_migrate_options *o, const diff_result *r)
+{
+    gen_buf_puts(b, "-- +down\n\n");
+    write_timeouts(b, o);
+    for (size_t i = r->n; i-- > 0;)
+        for (size_t k = 0; k < r->steps[i].down.n; k++)
+            gen_buf_printf(b, "%s;\n\n", r->steps[i].down.items[k].sql);
+}
+
+/* One plan entry: what the step locks, rewrites, where it commits, what
+ * can go wrong. */
+static void write_plan_step(gen_buf *out, const diff_result *r, size_t i,
+                            const lint_result *lint, size_t first_index)
+{
+    const diff_step *p = &r->steps[i];
+    int strongest = -1;
+    const char *lock = "none";
+    bool rewrites = false, updates = false;
+    for (size_t k = 0; k < p->up.n; k++) {
+        int strength;
+        const char *l = lint_lock_of(p->up.items[k].sql, &strength);
+        if (strength > strongest)
+            strongest = strength, lock = l;
+        const char *sql = p->up.items[k].sql;
+        rewrites = rewrites || (strncmp(sql, "ALTER TABLE ", 12) == 0 && strstr(sql, " USING "));
+        updates = updates || strncmp(sql, "UPDATE ", 7) == 0;
+    }
+    /* a step that creates its table (or the whole schema) locks nothing in use */
+    if (strncmp(p->what, "create table ", 13) == 0 || strncmp(p->what, "create schema ", 14) == 0)
+        strongest = 0, lock = "none (new objects only)", rewrites = updates = false;
+    gen_buf_printf(out, "--   %zu. %s%s\n", i + 1, p->what, p->destructive ? " (destroys data)" : "");
+    if (!p->up.n) {
+        gen_buf_puts(out, "--      up: nothing; the down section undoes an earlier step here\n");
+        return;
+    }
+    gen_buf_printf(out, "--      lock: %s; rewrites the table: %s; transaction: %s\n", lock,
+                   rewrites ? "yes" : updates ? "no, but updates every row" : "no",
+                   !r->transactional ? "none (each statement commits)"
+                   : p->own_transaction ? "its own, committed before the next steps"
+                                        : "the migration's");
+    if (p->destructive)
+        gen_buf_puts(out, "--      hazard: destroys data; copied first to schema schemac_backup "
+                          "(row count verified), restored by the down section\n");
+    if (strongest >= 8)
+        gen_buf_puts(out, "--      hazard: blocks reads and writes of the table until it ends\n");
+    for (size_t f = 0; f < lint->n; f++) {
+        const lint_finding *x = &lint->items[f];
+        if (x->section == 0 && x->index >= first_index && x->index < first_index + p->up.n)
+            gen_buf_printf(out, "--      hazard: lint %s %s%s\n", x->rule,
+                           x->waived ? "waived: " : "VIOLATION: ", x->waived ? x->reason : x->message);
+    }
 }
 
 static void render_migration(gen_arena *a, const gen_migrate_options *o, const m_schema *s,
                              const diff_result *r, int revision, const char *snapshot_name,
-                             gen_buf *out)
+                             const waivers *w, const lint_result *lint, gen_buf *out)
 {
-    ddl_script up, down;
-    ddl_script_init(&up, a);
-    ddl_script_init(&down, a);
-    diff_flatten(r, &up, &down);
     gen_buf body;
     gen_buf_init(&body, a);
-    write_section(&body, "-- +up", &up);
-    write_section(&body, "-- +down", &down);
+    write_up(&body, o, r, w);
+    write_down(&body, o, r);
     body.len--; /* one newline at the end of the file */
     body.data[body.len] = '\0';
     const char *message = one_line(a, o->message);
@@ -149,12 +227,57 @@ static void render_migration(gen_arena *a, const gen_migrate_options *o, const m
         gen_buf_printf(out, "-- Not transactional (%s): each statement commits on its own,\n"
                             "-- and a failure leaves the statements before it applied.\n",
                        r->nontransactional_reason);
-    gen_buf_puts(out, "--\n-- Changes:\n");
-    for (size_t i = 0; i < r->n; i++)
-        gen_buf_printf(out, "--   %s%s\n", r->steps[i].what,
-                       r->steps[i].destructive ? " (destroys data)" : "");
+    gen_buf_printf(out, "--\n-- Plan (read this first). Every section starts with lock_timeout %s "
+                        "and statement_timeout %s.\n",
+                   o->lock_timeout ? o->lock_timeout : "5s",
+                   o->statement_timeout ? o->statement_timeout : "15min");
+    size_t index = 2;
+    for (size_t i = 0; i < r->n; i++) {
+        write_plan_step(out, r, i, lint, index);
+        index += r->steps[i].up.n;
+    }
     gen_buf_puts(out, "\n");
     gen_buf_add(out, body.data, body.len);
+}
+
+/* Does sql name object (as a whole word, possibly qualified)? */
+static bool names_object(const char *sql, const char *object)
+{
+    size_t n = strlen(object);
+    for (const char *p = strstr(sql, object); p; p = strstr(p + 1, object)) {
+        bool before = p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        bool after = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+        if (before && after)
+            return true;
+    }
+    return false;
+}
+
+/* Turns the lint's findings on the first rendering into waiver comments
+ * where the YAML waives them; returns the count of findings left. */
+static size_t apply_waivers(gen_arena *a, const m_schema *s, const lint_result *lint, waivers *w)
+{
+    size_t left = 0;
+    w->n = 0;
+    for (size_t i = 0; i < lint->n; i++)
+        if (lint->items[i].index + 1 > w->n)
+            w->n = lint->items[i].index + 1;
+    w->text = gen_alloc(a, (w->n + 1) * sizeof *w->text);
+    for (size_t i = 0; i < lint->n; i++) {
+        const lint_finding *f = &lint->items[i];
+        const m_waiver *found = NULL;
+        for (size_t k = 0; k < s->nwaivers && f->section == 0; k++)
+            if (strcmp(s->waivers[k].rule, f->rule) == 0 && names_object(f->sql, s->waivers[k].object))
+                found = &s->waivers[k];
+        if (!found) {
+            left++;
+            continue;
+        }
+        w->text[f->index] = gen_printf(a, "%s-- lint-waiver: %s: %s\n",
+                                       w->text[f->index] ? w->text[f->index] : "", f->rule,
+                                       one_line(a, found->reason));
+    }
+    return left;
 }
 
 static m_schema *load_snapshot(const mig_file *f, gen_arena *a, gen_diag *d)
@@ -218,8 +341,11 @@ int gen_migrate_new(const gen_migrate_options *o, gen_diag *d, const char **writ
     mig_list l;
     m_schema *old_schema = NULL, *new_schema = gen_schema_load(o->schema_path, a, d);
     diff_result r;
-    if (!new_schema || list_migrations(a, dir, &l, d) || base_schema(&l, a, d, &old_schema) ||
-        diff_schemas(old_schema, new_schema, a, d, &r))
+    if (!new_schema || list_migrations(a, dir, &l, d) || base_schema(&l, a, d, &old_schema))
+        goto done;
+    diff_options dopt = {.allow_destructive = o->allow_destructive,
+                         .revision = l.n ? l.items[l.n - 1].revision + 1 : 1};
+    if (diff_schemas(old_schema, new_schema, &dopt, a, d, &r))
         goto done;
     if (r.n == 0) {
         printf("no changes: %s matches the newest migration in %s\n", o->schema_path, dir);
@@ -233,7 +359,26 @@ int gen_migrate_new(const gen_migrate_options *o, gen_diag *d, const char **writ
     gen_buf sql, snap;
     gen_buf_init(&sql, a);
     gen_buf_init(&snap, a);
-    render_migration(a, o, new_schema, &r, revision, snap_name, &sql);
+    /* render, lint, write the YAML's waivers in, lint again: what is written
+     * is what `migrate check` lints */
+    waivers w = {NULL, 0};
+    lint_result lint;
+    render_migration(a, o, new_schema, &r, revision, snap_name, &w, &(lint_result){0}, &sql);
+    if (lint_migration(a, sql_path, sql.data, d, &lint))
+        goto done;
+    if (apply_waivers(a, new_schema, &lint, &w)) {
+        lint_report(&lint, sql_path, d);
+        gen_error(d, (gen_loc){o->schema_path, 0, 0},
+                  "the migration breaks the lock lint (above, at the lines it would have); nothing "
+                  "was written");
+        goto done;
+    }
+    gen_buf_init(&sql, a);
+    render_migration(a, o, new_schema, &r, revision, snap_name, &w, &(lint_result){0}, &sql);
+    if (lint_migration(a, sql_path, sql.data, d, &lint))
+        goto done;
+    gen_buf_init(&sql, a);
+    render_migration(a, o, new_schema, &r, revision, snap_name, &w, &lint, &sql);
     snapshot_write(new_schema, &snap);
     if (make_dir(dir, d) || write_file(gen_printf(a, "%s/%s", dir, snap_name), &snap, d) ||
         write_file(sql_path, &sql, d))
@@ -311,6 +456,9 @@ static void check_migration(gen_arena *a, const mig_file *f, int expect, gen_dia
                   sum ? sum : "nothing", actual);
     if (access(f->snapshot, R_OK) != 0)
         gen_error(d, at, "its snapshot %s is missing", f->snapshot);
+    lint_result lint;
+    if (lint_migration(a, f->path, text, d, &lint) == 0)
+        lint_report(&lint, f->path, d);
 }
 
 /* Files of a against b: same names and bytes, except the migrations dir. */
@@ -392,7 +540,8 @@ int gen_migrate_check(const gen_migrate_options *o, gen_diag *d)
         goto done;
     for (size_t i = 0; i < l.n; i++)
         check_migration(a, &l.items[i], (int)i + 1, d);
-    if (base_schema(&l, a, d, &old_schema) || diff_schemas(old_schema, new_schema, a, d, &r))
+    diff_options dopt = {.coverage_only = true};
+    if (base_schema(&l, a, d, &old_schema) || diff_schemas(old_schema, new_schema, &dopt, a, d, &r))
         goto done;
     if (r.n)
         gen_error(d, (gen_loc){o->schema_path, 0, 0},

@@ -17,7 +17,9 @@ typedef struct gen_migrate_options {
     const char *out_dir;          /* generated/ (checked for freshness) */
     const char *migrations_dir;   /* default <out_dir>/migrations */
     const char *message;          /* -m */
-    bool allow_destructive;       /* reserved for the safety rules (issue 7) */
+    bool allow_destructive;       /* drop/narrow/remove values, with a backup */
+    const char *lock_timeout;     /* SET at the top of each section; default 5s */
+    const char *statement_timeout;/* default 15min */
 } gen_migrate_options;
 
 /* Writes the next migration and its snapshot, or prints "no changes".

@@ -39,6 +39,10 @@ struct m_enum {
     m_names values;
     size_t ntransitions;
     m_transition *transitions;
+    /* migrations: removed: {old: new} maps rows of a removed value;
+     * renamed_values: {new: old} renames a value in place */
+    size_t nremoved, nrenamed;
+    const char **removed_old, **removed_new, **renamed_new, **renamed_old;
 };
 
 typedef enum m_type_kind {
@@ -227,6 +231,12 @@ struct m_table {
     m_column *scope_col;             /* resolved */
 };
 
+/* lint_waivers: one lock-lint rule waived for the statements naming object. */
+typedef struct m_waiver {
+    const char *rule, *object, *reason;
+    gen_loc loc;
+} m_waiver;
+
 typedef struct m_schema {
     const char *file;
     const char *name, *prefix;
@@ -236,6 +246,8 @@ typedef struct m_schema {
     m_function *functions;
     m_table *tables;
     m_view *views;
+    size_t nwaivers;
+    m_waiver *waivers;
 } m_schema;
 
 /* Reads, parses and validates a schema file. NULL after reporting errors. */

@@ -5,7 +5,8 @@
  * Grammar (see docs/dsl.md for the meaning of each key):
  *   schema:    identifier
  *   prefix:    identifier
- *   enums:     { name: { values: [v...], transitions: { v: [v...] }, comment, renamed_from } }
+ *   enums:     { name: { values: [v...], transitions: { v: [v...] }, comment, renamed_from,
+ *                        removed: { old: new }, renamed_values: { new: old } } }
  *   functions: { name: { returns, language, args: [{name, type}], volatility, body, comment } }
  *   tables:    { name: { columns: { name: type | { type, ... } }, primary_key, unique,
  *                        checks, foreign_keys, indexes, partition, triggers, scope,
@@ -13,6 +14,7 @@
  *   views:     { name: { sql, materialized, depends_on, indexes, comment } }
  *   queries:   { table: { name: { returns, sql, params, columns, paginate,
  *                                 all_partitions, unscoped, batch, comment } } }
+ *   lint_waivers: [{ rule, object, reason }]
  */
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +116,35 @@ static void parse_transitions(pctx *c, m_enum *e, const ynode *tr)
     }
 }
 
+/* removed: {old: new} and renamed_values: {new: old}: the value on the
+ * right (removed) or left (renamed_values) must be a current value; the
+ * other side names a value of the previous migration's snapshot. */
+static size_t parse_value_map(pctx *c, const m_enum *e, const ynode *m, const char *key,
+                              const char ***keys, const char ***vals)
+{
+    if (!m || ynode_is_null(m))
+        return 0;
+    char label[64];
+    snprintf(label, sizeof label, "'%s'", key);
+    if (!expect_kind(c, m, Y_MAP, label))
+        return 0;
+    *keys = alloc_array(c, m->n, sizeof **keys);
+    *vals = alloc_array(c, m->n, sizeof **vals);
+    bool removed = strcmp(key, "removed") == 0;
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!expect_kind(c, m->vals[i], Y_SCALAR, label))
+            continue;
+        const ynode *current = removed ? m->vals[i] : m->keys[i];
+        if (enum_value_index(e, current->text) == (size_t)-1)
+            gen_error(c->d, current->loc, "%s of enum '%s' names '%s', which is not a value of it",
+                      label, e->name, current->text);
+        (*keys)[n] = m->keys[i]->text;
+        (*vals)[n++] = m->vals[i]->text;
+    }
+    return n;
+}
+
 static void parse_enum(pctx *c, m_enum *e, const ynode *key, const ynode *v)
 {
     e->name = key->text;
@@ -121,7 +152,9 @@ static void parse_enum(pctx *c, m_enum *e, const ynode *key, const ynode *v)
     check_identifier(c, e->name, key->loc, "enum");
     if (!expect_kind(c, v, Y_MAP, "an enum"))
         return;
-    check_keys(c, v, KEYS("values", "transitions", "comment", "renamed_from"), "an enum");
+    check_keys(c, v, KEYS("values", "transitions", "comment", "renamed_from", "removed",
+                          "renamed_values"),
+               "an enum");
     e->comment = get_text(c, v, "comment", false, "an enum");
     e->renamed_from = get_text(c, v, "renamed_from", false, "an enum");
     get_names(c, v, "values", &e->values);
@@ -137,6 +170,14 @@ static void parse_enum(pctx *c, m_enum *e, const ynode *key, const ynode *v)
                           e->values.locs[k].col);
     }
     parse_transitions(c, e, ymap_get(v, "transitions"));
+    e->nremoved = parse_value_map(c, e, ymap_get(v, "removed"), "removed", &e->removed_old,
+                                  &e->removed_new);
+    e->nrenamed = parse_value_map(c, e, ymap_get(v, "renamed_values"), "renamed_values",
+                                  &e->renamed_new, &e->renamed_old);
+    for (size_t i = 0; i < e->nremoved; i++)
+        if (enum_value_index(e, e->removed_old[i]) != (size_t)-1)
+            gen_error(c->d, e->loc, "enum '%s': removed value '%s' is still in 'values'",
+                      e->name, e->removed_old[i]);
 }
 
 /* ---- functions ------------------------------------------------------ */
@@ -715,13 +756,47 @@ static void parse_queries(pctx *c, const ynode *qs, query_decls **decls, size_t 
         }                                                                                      \
     } while (0)
 
+static const char *const lint_rules[] = {"timeouts", "index-not-concurrent", "not-null-no-default",
+                                         "constraint-not-valid", "type-rewrite",
+                                         "add-value-used", NULL};
+
+/* lint_waivers: [{ rule, object, reason }] (see docs/dsl.md). */
+static void parse_waivers(pctx *c, const ynode *root)
+{
+    const ynode *list = list_of_maps(c, root, "lint_waivers");
+    if (!list)
+        return;
+    c->s->waivers = alloc_array(c, list->n, sizeof *c->s->waivers);
+    for (size_t i = 0; i < list->n; i++) {
+        const ynode *m = list->vals[i];
+        if (!expect_kind(c, m, Y_MAP, "a lint waiver"))
+            continue;
+        check_keys(c, m, KEYS("rule", "object", "reason"), "a lint waiver");
+        m_waiver *w = &c->s->waivers[c->s->nwaivers++];
+        w->loc = m->loc;
+        w->rule = get_text(c, m, "rule", true, "a lint waiver");
+        w->object = get_text(c, m, "object", true, "a lint waiver");
+        w->reason = get_text(c, m, "reason", true, "a lint waiver");
+        bool known = false;
+        for (size_t k = 0; w->rule && lint_rules[k]; k++)
+            known = known || strcmp(lint_rules[k], w->rule) == 0;
+        if (w->rule && !known) {
+            const char *hint = closest_name(w->rule, lint_rules, 6);
+            gen_error(c->d, ymap_get(m, "rule")->loc, "unknown lint rule '%s'%s%s%s", w->rule,
+                      hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        }
+        if (w->reason && !*w->reason)
+            gen_error(c->d, ymap_get(m, "reason")->loc, "a lint waiver needs a reason");
+    }
+}
+
 static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *ndecls)
 {
     m_schema *s = c->s;
     if (!expect_kind(c, root, Y_MAP, "the schema file"))
         return;
     check_keys(c, root, KEYS("schema", "prefix", "enums", "functions", "tables", "views",
-                             "queries"),
+                             "queries", "lint_waivers"),
                "the schema file");
     s->name = get_text(c, root, "schema", true, "the schema file");
     if (s->name)
@@ -736,6 +811,7 @@ static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *
     PARSE_SECTION(c, root, "tables", s->tables, s->ntables, parse_table);
     PARSE_SECTION(c, root, "views", s->views, s->nviews, parse_view);
     parse_queries(c, ymap_get(root, "queries"), decls, ndecls);
+    parse_waivers(c, root);
 }
 
 m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_arena *a,

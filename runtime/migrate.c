@@ -83,6 +83,7 @@ static char *read_file(const char *path, size_t *len)
 typedef struct splitter {
     sc_migration_stmt *items[2];
     size_t n[2], cap[2];
+    bool commit_pending;   /* a "-- +commit" line since the last statement */
 } splitter;
 
 static int push_stmt(splitter *s, int section, const char *sql, int line)
@@ -95,7 +96,8 @@ static int push_stmt(splitter *s, int section, const char *sql, int line)
         s->items[section] = p;
         s->cap[section] = cap;
     }
-    s->items[section][s->n[section]++] = (sc_migration_stmt){sql, line};
+    s->items[section][s->n[section]++] = (sc_migration_stmt){sql, line, s->commit_pending};
+    s->commit_pending = false;
     return 0;
 }
 
@@ -142,7 +144,9 @@ static int split(char *body, int first_line, const char *path, splitter *s,
             if (!stmt && at_line_start && line_is(p, "-- +up"))
                 section = 0;
             else if (!stmt && at_line_start && line_is(p, "-- +down"))
-                section = 1;
+                section = 1, s->commit_pending = false;
+            else if (!stmt && at_line_start && section >= 0 && line_is(p, "-- +commit"))
+                s->commit_pending = true;
             while (*p && *p != '\n')
                 p++;
         } else if (p[0] == '/' && p[1] == '*') {
@@ -256,12 +260,25 @@ void sc_migration_free(sc_migration *m)
 
 int sc_migration_load(const char *path, sc_migration *out, sc_migrate_error *err)
 {
-    memset(out, 0, sizeof *out);
     size_t len;
+    char *text = read_file(path, &len);
+    if (!text) {
+        memset(out, 0, sizeof *out);
+        return fail(err, "%s: cannot read: %s", path, strerror(errno));
+    }
+    int rc = sc_migration_parse(path, text, out, err);
+    free(text);
+    return rc;
+}
+
+int sc_migration_parse(const char *path, const char *text, sc_migration *out, sc_migrate_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t len = strlen(text);
     out->path = strdup(path);
-    out->text = read_file(path, &len);
-    if (!out->text) {
-        fail(err, "%s: cannot read: %s", path, strerror(errno));
+    out->text = strdup(text);
+    if (!out->path || !out->text) {
+        fail(err, "out of memory");
         sc_migration_free(out);
         return -1;
     }
@@ -290,7 +307,7 @@ int sc_migration_load(const char *path, sc_migration *out, sc_migrate_error *err
         return -1;
     }
     out->stmt_text = strdup(body);
-    splitter s = {{NULL, NULL}, {0, 0}, {0, 0}};
+    splitter s = {{NULL, NULL}, {0, 0}, {0, 0}, false};
     int rc = out->stmt_text && out->actual_checksum
                  ? split(out->stmt_text, 1 + count_lines(out->text, body), path, &s, err)
                  : fail(err, "out of memory");
@@ -441,6 +458,9 @@ static void unlock(PGconn *c)
     snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)", (long long)SC_MIGRATE_LOCK);
     PQclear(PQexec(c, sql));
     PQclear(PQexec(c, "RESET search_path"));
+    /* migrations set their own timeouts; the caller's session gets its own back */
+    PQclear(PQexec(c, "RESET lock_timeout"));
+    PQclear(PQexec(c, "RESET statement_timeout"));
 }
 
 static const char *const version_table =
@@ -547,6 +567,9 @@ static int run_statements(PGconn *c, const sc_migration *m, bool up, sc_migrate_
     size_t n = up ? m->nup : m->ndown;
     const sc_migration_stmt *st = up ? m->up : m->down;
     for (size_t i = 0; i < n; i++) {
+        if (st[i].commit_before && m->transactional &&
+            (exec_ok(c, "COMMIT", err) || exec_ok(c, "BEGIN", err)))
+            return -1;
         PGresult *r = PQexec(c, st[i].sql);
         ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -805,8 +828,11 @@ static void print_one(const sc_migration *m, bool up, FILE *out)
         fputs("BEGIN;\n", out);
     size_t n = up ? m->nup : m->ndown;
     const sc_migration_stmt *st = up ? m->up : m->down;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].commit_before && m->transactional)
+            fputs("COMMIT;\nBEGIN;\n", out);
         fprintf(out, "%s;\n", st[i].sql);
+    }
     if (up) {
         fputs("INSERT INTO schemac.migrations (revision, down_revision, message, checksum, file, "
               "duration_ms) VALUES (", out);

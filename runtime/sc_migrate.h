@@ -13,7 +13,10 @@
  * for its whole run, so two runners started at once serialize: the second
  * waits, then finds nothing left to do. Each migration runs in one
  * transaction (with its version row) unless its header says
- * "transactional: false"; a failing statement rolls the migration back and
+ * "transactional: false"; a "-- +commit" line inside a section commits what
+ * ran before it and opens the next transaction (a new enum value must be
+ * committed before use; the statements before are idempotent, ADD VALUE IF
+ * NOT EXISTS, so a retry after a later failure is safe); a failing statement rolls the migration back and
  * the error names file:line and the statement.
  *
  * Errors: every function returns 0 or -1 and fills an sc_migrate_error
@@ -37,6 +40,8 @@ typedef struct sc_migrate_error {
 typedef struct sc_migration_stmt {
     const char *sql;      /* without the terminating semicolon */
     int line;             /* 1-based line of its first character in the file */
+    bool commit_before;   /* a "-- +commit" line precedes it: the statements
+                             before commit first (ALTER TYPE ... ADD VALUE) */
 } sc_migration_stmt;
 
 typedef struct sc_migration {
@@ -69,6 +74,9 @@ typedef struct sc_migrate_options {
 int sc_migrations_load(const char *dir, sc_migrations *out, sc_migrate_error *err);
 /* One file (tests). */
 int sc_migration_load(const char *path, sc_migration *out, sc_migrate_error *err);
+/* The same from the file's text (path names it in messages; the lint). */
+int sc_migration_parse(const char *path, const char *text, sc_migration *out,
+                       sc_migrate_error *err);
 void sc_migrations_free(sc_migrations *m);      /* NULL-safe */
 void sc_migration_free(sc_migration *m);
 

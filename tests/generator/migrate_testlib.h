@@ -182,17 +182,49 @@ static inline void tl_rmdir(char *dir)
     free(dir);
 }
 
-/* schemac migrate new --schema yaml --dir dir -m message, in-process. */
-static inline void tl_migrate_new(const char *yaml, const char *dir, const char *message)
+/* Diagnostics collected as "file:line:col: error: ..." lines. */
+typedef struct tl_captured {
+    char text[16384];
+    int n;
+} tl_captured;
+
+static inline void tl_capture(void *ctx, const gen_loc *loc, const char *message)
+{
+    tl_captured *c = ctx;
+    size_t used = strlen(c->text);
+    if (used + 2 >= sizeof c->text)
+        return;
+    gen_diag_format(c->text + used, sizeof c->text - used - 1, loc, message);
+    strcat(c->text, "\n");
+    c->n++;
+}
+
+/* schemac migrate new --schema yaml --dir dir -m message
+ * [--allow-destructive], in-process; returns its exit status, with the
+ * diagnostics in cap (NULL: printed to stderr). */
+static inline int tl_migrate_try(const char *yaml, const char *dir, const char *message,
+                                 bool allow_destructive, tl_captured *cap)
 {
     gen_migrate_options o = {.schema_path = yaml, .out_dir = "generated", .migrations_dir = dir,
-                             .message = message};
+                             .message = message, .allow_destructive = allow_destructive};
     gen_diag d;
-    gen_diag_init(&d, NULL, NULL);
+    if (cap)
+        memset(cap, 0, sizeof *cap);
+    gen_diag_init(&d, cap ? tl_capture : NULL, cap);
     int rc = gen_migrate_new(&o, &d, NULL);
     gen_diag_flush(&d);
     gen_diag_release(&d);
-    assert_int_equal(rc, 0);
+    return rc;
+}
+
+static inline void tl_migrate_new(const char *yaml, const char *dir, const char *message)
+{
+    assert_int_equal(tl_migrate_try(yaml, dir, message, false, NULL), 0);
+}
+
+static inline void tl_migrate_destructive(const char *yaml, const char *dir, const char *message)
+{
+    assert_int_equal(tl_migrate_try(yaml, dir, message, true, NULL), 0);
 }
 
 static inline void tl_load(const char *dir, sc_migrations *m)

@@ -176,7 +176,7 @@ static void two_runners_serialize(void **state)
     (void)state;
     char *dir = tl_tmpdir();
     tl_migrate_new(BEFORE_YAML, dir, "before");
-    tl_migrate_new(AFTER_YAML, dir, "after");
+    tl_migrate_destructive(AFTER_YAML, dir, "after");
     sc_migrations m;
     tl_load(dir, &m);
     PGconn *c = tl_db_create("mt_concurrent");
@@ -288,7 +288,7 @@ static void current_history_stamp(void **state)
     (void)state;
     char *dir = tl_tmpdir();
     tl_migrate_new(BEFORE_YAML, dir, "before");
-    tl_migrate_new(AFTER_YAML, dir, "after");
+    tl_migrate_destructive(AFTER_YAML, dir, "after");
     sc_migrations m;
     tl_load(dir, &m);
     PGconn *c = tl_db_create("mt_stamp");
@@ -328,7 +328,7 @@ static void pooler_and_offline_sql(void **state)
     (void)state;
     char *dir = tl_tmpdir();
     tl_migrate_new(BEFORE_YAML, dir, "before");
-    tl_migrate_new(AFTER_YAML, dir, "after");
+    tl_migrate_destructive(AFTER_YAML, dir, "after");
     sc_migrations m;
     tl_load(dir, &m);
     sc_migrate_error err = {{0}};
