@@ -166,8 +166,8 @@ int sm_chunking_configs_get_by_hash(sc_conn *conn, sc_arena *arena, const char *
 /* ---- sm_chunking_configs_get_or_create */
 
 typedef struct sm_chunking_configs_get_or_create_args {
-    int32_t strategy_id;
     const char *config_hash;
+    int32_t strategy_id;
     json_t *config_data;
 } sm_chunking_configs_get_or_create_args;
 
@@ -197,14 +197,14 @@ static const sc_query sm_chunking_configs_get_or_create_queries[] = {
     },
 };
 
-int sm_chunking_configs_get_or_create(sc_conn *conn, sc_arena *arena, int32_t strategy_id,
-                                      const char *config_hash, json_t *config_data,
+int sm_chunking_configs_get_or_create(sc_conn *conn, sc_arena *arena, const char *config_hash,
+                                      int32_t strategy_id, json_t *config_data,
                                       sm_chunking_config *out, sc_error *err)
 {
     sm_chunking_configs_get_or_create_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.strategy_id = strategy_id;
     sc_args.config_hash = config_hash;
+    sc_args.strategy_id = strategy_id;
     sc_args.config_data = config_data;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_chunking_configs_get_or_create_queries[sc_variant], &sc_args, arena, out, err);

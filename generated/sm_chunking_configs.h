@@ -43,8 +43,8 @@ int sm_chunking_configs_get_by_hash(sc_conn *conn, sc_arena *arena, const char *
 
 /* Inserts a configuration or, when its hash exists, counts one more use; returns the row either
  * way. */
-int sm_chunking_configs_get_or_create(sc_conn *conn, sc_arena *arena, int32_t strategy_id,
-                                      const char *config_hash, json_t *config_data,
+int sm_chunking_configs_get_or_create(sc_conn *conn, sc_arena *arena, const char *config_hash,
+                                      int32_t strategy_id, json_t *config_data,
                                       sm_chunking_config *out, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */

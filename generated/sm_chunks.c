@@ -648,10 +648,10 @@ int sm_chunks_get_chunks_without_embeddings(sc_conn *conn, sc_arena *arena,
 /* ---- sm_chunks_update_chunk_embeddings */
 
 typedef struct sm_chunks_update_chunk_embeddings_args {
-    sc_array ids;
-    sc_array vector_ids;
     const char *collection_id;
     int32_t partition_key;
+    sc_array ids;
+    sc_array vector_ids;
 } sm_chunks_update_chunk_embeddings_args;
 
 static const sc_field sm_chunks_update_chunk_embeddings_params0[] = {
@@ -680,17 +680,17 @@ static const sc_query sm_chunks_update_chunk_embeddings_queries[] = {
     },
 };
 
-int sm_chunks_update_chunk_embeddings(sc_conn *conn, const sc_array *ids,
-                                      const sc_array *vector_ids, const char *collection_id,
+int sm_chunks_update_chunk_embeddings(sc_conn *conn, const char *collection_id,
+                                      const sc_array *ids, const sc_array *vector_ids,
                                       int64_t *out_affected, sc_error *err)
 {
     sm_chunks_update_chunk_embeddings_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
     if (ids)
         sc_args.ids = *ids;
     if (vector_ids)
         sc_args.vector_ids = *vector_ids;
-    sc_args.collection_id = collection_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_chunks_update_chunk_embeddings_queries[sc_variant], &sc_args, out_affected, err);
 }

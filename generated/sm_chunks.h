@@ -125,8 +125,8 @@ int sm_chunks_get_chunks_without_embeddings(sc_conn *conn, sc_arena *arena,
 
 /* Stores Qdrant vector ids for many chunks of one collection in one statement (spec 001
  * update_chunk_embeddings; ids[i] gets vector_ids[i]). */
-int sm_chunks_update_chunk_embeddings(sc_conn *conn, const sc_array *ids,
-                                      const sc_array *vector_ids, const char *collection_id,
+int sm_chunks_update_chunk_embeddings(sc_conn *conn, const char *collection_id,
+                                      const sc_array *ids, const sc_array *vector_ids,
                                       int64_t *out_affected, sc_error *err);
 
 /* Deletes the chunks of a document (spec 001). */

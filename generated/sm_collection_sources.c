@@ -402,9 +402,9 @@ int sm_collection_sources_upsert(sc_conn *conn, sc_arena *arena, const char *col
 /* ---- sm_collection_sources_update_stats */
 
 typedef struct sm_collection_sources_update_stats_args {
+    int32_t id;
     int32_t document_count;
     int32_t size_bytes;
-    int32_t id;
 } sm_collection_sources_update_stats_args;
 
 static const sc_field sm_collection_sources_update_stats_params0[] = {
@@ -429,15 +429,14 @@ static const sc_query sm_collection_sources_update_stats_queries[] = {
     },
 };
 
-int sm_collection_sources_update_stats(sc_conn *conn, int32_t document_count,
-                                       int32_t size_bytes, int32_t id, int64_t *out_affected,
-                                       sc_error *err)
+int sm_collection_sources_update_stats(sc_conn *conn, int32_t id, int32_t document_count,
+                                       int32_t size_bytes, int64_t *out_affected, sc_error *err)
 {
     sm_collection_sources_update_stats_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
     sc_args.document_count = document_count;
     sc_args.size_bytes = size_bytes;
-    sc_args.id = id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collection_sources_update_stats_queries[sc_variant], &sc_args, out_affected, err);
 }

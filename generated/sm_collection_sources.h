@@ -96,9 +96,8 @@ int sm_collection_sources_upsert(sc_conn *conn, sc_arena *arena, const char *col
                                  sc_error *err);
 
 /* Records the document count and size after an indexing run. */
-int sm_collection_sources_update_stats(sc_conn *conn, int32_t document_count,
-                                       int32_t size_bytes, int32_t id, int64_t *out_affected,
-                                       sc_error *err);
+int sm_collection_sources_update_stats(sc_conn *conn, int32_t id, int32_t document_count,
+                                       int32_t size_bytes, int64_t *out_affected, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_collection_sources_statements[];

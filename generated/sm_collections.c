@@ -803,9 +803,9 @@ int sm_collections_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id
 /* ---- sm_collections_update_status */
 
 typedef struct sm_collections_update_status_args {
+    const char *id;
     sm_collection_status status;
     const char *status_message;
-    const char *id;
 } sm_collections_update_status_args;
 
 static const sc_field sm_collections_update_status_params0[] = {
@@ -837,15 +837,15 @@ static const sc_query sm_collections_update_status_queries[] = {
     },
 };
 
-int sm_collections_update_status(sc_conn *conn, sc_arena *arena, sm_collection_status status,
-                                 const char *status_message, const char *id, sm_collection *out,
-                                 sc_error *err)
+int sm_collections_update_status(sc_conn *conn, sc_arena *arena, const char *id,
+                                 sm_collection_status status, const char *status_message,
+                                 sm_collection *out, sc_error *err)
 {
     sm_collections_update_status_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
     sc_args.status = status;
     sc_args.status_message = status_message;
-    sc_args.id = id;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_update_status_queries[sc_variant], &sc_args, arena, out, err);
 }
@@ -853,11 +853,11 @@ int sm_collections_update_status(sc_conn *conn, sc_arena *arena, sm_collection_s
 /* ---- sm_collections_update_stats */
 
 typedef struct sm_collections_update_stats_args {
+    const char *id;
     int32_t document_count;
     int32_t vector_count;
     int32_t total_size_bytes;
     int32_t chunks_total_count;
-    const char *id;
 } sm_collections_update_stats_args;
 
 static const sc_field sm_collections_update_stats_params0[] = {
@@ -1311,13 +1311,15 @@ static const sc_query sm_collections_update_stats_queries[] = {
     },
 };
 
-int sm_collections_update_stats(sc_conn *conn, sc_arena *arena, const int32_t *document_count,
-                                const int32_t *vector_count, const int32_t *total_size_bytes,
-                                const int32_t *chunks_total_count, const char *id,
-                                sm_collection *out, sc_error *err)
+int sm_collections_update_stats(sc_conn *conn, sc_arena *arena, const char *id,
+                                const int32_t *document_count, const int32_t *vector_count,
+                                const int32_t *total_size_bytes,
+                                const int32_t *chunks_total_count, sm_collection *out,
+                                sc_error *err)
 {
     sm_collections_update_stats_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
     if (document_count) {
         sc_args.document_count = *document_count;
     }
@@ -1330,7 +1332,6 @@ int sm_collections_update_stats(sc_conn *conn, sc_arena *arena, const int32_t *d
     if (chunks_total_count) {
         sc_args.chunks_total_count = *chunks_total_count;
     }
-    sc_args.id = id;
     unsigned sc_variant = 0;
     if (document_count)
         sc_variant |= 1u << 0;
@@ -1394,8 +1395,8 @@ int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *new_name, 
 /* ---- sm_collections_set_staging */
 
 typedef struct sm_collections_set_staging_args {
-    json_t *qdrant_staging;
     const char *id;
+    json_t *qdrant_staging;
 } sm_collections_set_staging_args;
 
 static const sc_field sm_collections_set_staging_params0[] = {
@@ -1416,13 +1417,13 @@ static const sc_query sm_collections_set_staging_queries[] = {
     },
 };
 
-int sm_collections_set_staging(sc_conn *conn, json_t *qdrant_staging, const char *id,
+int sm_collections_set_staging(sc_conn *conn, const char *id, json_t *qdrant_staging,
                                int64_t *out_affected, sc_error *err)
 {
     sm_collections_set_staging_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.qdrant_staging = qdrant_staging;
     sc_args.id = id;
+    sc_args.qdrant_staging = qdrant_staging;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collections_set_staging_queries[sc_variant], &sc_args, out_affected, err);
 }
@@ -1431,8 +1432,8 @@ int sm_collections_set_staging(sc_conn *conn, json_t *qdrant_staging, const char
 
 typedef struct sm_collections_swap_staging_args {
     const char *vector_store_name;
-    json_t *qdrant_collections;
     const char *id;
+    json_t *qdrant_collections;
 } sm_collections_swap_staging_args;
 
 static const sc_field sm_collections_swap_staging_params0[] = {
@@ -1467,14 +1468,14 @@ static const sc_query sm_collections_swap_staging_queries[] = {
 };
 
 int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *vector_store_name,
-                                json_t *qdrant_collections, const char *id, sm_collection *out,
+                                const char *id, json_t *qdrant_collections, sm_collection *out,
                                 sc_error *err)
 {
     sm_collections_swap_staging_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.vector_store_name = vector_store_name;
-    sc_args.qdrant_collections = qdrant_collections;
     sc_args.id = id;
+    sc_args.qdrant_collections = qdrant_collections;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_swap_staging_queries[sc_variant], &sc_args, arena, out, err);
 }

@@ -183,17 +183,18 @@ int sm_collections_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id
 /* Sets the status and its message (spec 001); the generator enforces the status transitions.
  * Unscoped: spec 001 update_status(collection_uuid, status, message) is called by workers, not
  * on behalf of a user */
-int sm_collections_update_status(sc_conn *conn, sc_arena *arena, sm_collection_status status,
-                                 const char *status_message, const char *id, sm_collection *out,
-                                 sc_error *err);
+int sm_collections_update_status(sc_conn *conn, sc_arena *arena, const char *id,
+                                 sm_collection_status status, const char *status_message,
+                                 sm_collection *out, sc_error *err);
 
 /* Updates the counters that are given (spec 001 update_stats(collection_uuid, document_count |
  * None, ...)). Unscoped: spec 001 update_stats(collection_uuid, ...) is called by workers, not
  * on behalf of a user NULL optional arguments drop their filter (16 statement variants). */
-int sm_collections_update_stats(sc_conn *conn, sc_arena *arena, const int32_t *document_count,
-                                const int32_t *vector_count, const int32_t *total_size_bytes,
-                                const int32_t *chunks_total_count, const char *id,
-                                sm_collection *out, sc_error *err);
+int sm_collections_update_stats(sc_conn *conn, sc_arena *arena, const char *id,
+                                const int32_t *document_count, const int32_t *vector_count,
+                                const int32_t *total_size_bytes,
+                                const int32_t *chunks_total_count, sm_collection *out,
+                                sc_error *err);
 
 /* Renames a collection; only its owner may (spec 001 rename(collection_uuid, new_name,
  * user_id)). */
@@ -202,13 +203,13 @@ int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *new_name, 
 
 /* Records the staging Qdrant collections of a blue-green reindex (spec 002 section 4.2).
  * Unscoped: reindex worker, not on behalf of a user */
-int sm_collections_set_staging(sc_conn *conn, json_t *qdrant_staging, const char *id,
+int sm_collections_set_staging(sc_conn *conn, const char *id, json_t *qdrant_staging,
                                int64_t *out_affected, sc_error *err);
 
 /* Atomic blue-green swap; staging becomes production (spec 002 section 4.2 step 4). Unscoped:
  * reindex worker, not on behalf of a user */
 int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *vector_store_name,
-                                json_t *qdrant_collections, const char *id, sm_collection *out,
+                                const char *id, json_t *qdrant_collections, sm_collection *out,
                                 sc_error *err);
 
 /* Collections in a status, oldest update first (recovery of stuck processing collections).

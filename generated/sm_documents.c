@@ -950,9 +950,9 @@ int sm_documents_list_unchunked(sc_conn *conn, sc_arena *arena, const char *coll
 /* ---- sm_documents_update_status */
 
 typedef struct sm_documents_update_status_args {
+    const char *id;
     sm_document_status status;
     const char *error_message;
-    const char *id;
 } sm_documents_update_status_args;
 
 static const sc_field sm_documents_update_status_params0[] = {
@@ -981,15 +981,15 @@ static const sc_query sm_documents_update_status_queries[] = {
     },
 };
 
-int sm_documents_update_status(sc_conn *conn, sc_arena *arena, sm_document_status status,
-                               const char *error_message, const char *id, sm_document *out,
-                               sc_error *err)
+int sm_documents_update_status(sc_conn *conn, sc_arena *arena, const char *id,
+                               sm_document_status status, const char *error_message,
+                               sm_document *out, sc_error *err)
 {
     sm_documents_update_status_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
     sc_args.status = status;
     sc_args.error_message = error_message;
-    sc_args.id = id;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_documents_update_status_queries[sc_variant], &sc_args, arena, out, err);
 }
@@ -997,9 +997,9 @@ int sm_documents_update_status(sc_conn *conn, sc_arena *arena, sm_document_statu
 /* ---- sm_documents_mark_chunking_started */
 
 typedef struct sm_documents_mark_chunking_started_args {
+    const char *id;
     int32_t chunking_config_id;
     bool has_chunking_config_id;
-    const char *id;
 } sm_documents_mark_chunking_started_args;
 
 static const sc_field sm_documents_mark_chunking_started_params0[] = {
@@ -1023,16 +1023,17 @@ static const sc_query sm_documents_mark_chunking_started_queries[] = {
     },
 };
 
-int sm_documents_mark_chunking_started(sc_conn *conn, const int32_t *chunking_config_id,
-                                       const char *id, int64_t *out_affected, sc_error *err)
+int sm_documents_mark_chunking_started(sc_conn *conn, const char *id,
+                                       const int32_t *chunking_config_id, int64_t *out_affected,
+                                       sc_error *err)
 {
     sm_documents_mark_chunking_started_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
     if (chunking_config_id) {
         sc_args.chunking_config_id = *chunking_config_id;
         sc_args.has_chunking_config_id = true;
     }
-    sc_args.id = id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_documents_mark_chunking_started_queries[sc_variant], &sc_args, out_affected, err);
 }
@@ -1040,8 +1041,8 @@ int sm_documents_mark_chunking_started(sc_conn *conn, const int32_t *chunking_co
 /* ---- sm_documents_mark_chunking_completed */
 
 typedef struct sm_documents_mark_chunking_completed_args {
-    int32_t chunk_count;
     const char *id;
+    int32_t chunk_count;
 } sm_documents_mark_chunking_completed_args;
 
 static const sc_field sm_documents_mark_chunking_completed_params0[] = {
@@ -1064,13 +1065,13 @@ static const sc_query sm_documents_mark_chunking_completed_queries[] = {
     },
 };
 
-int sm_documents_mark_chunking_completed(sc_conn *conn, int32_t chunk_count, const char *id,
+int sm_documents_mark_chunking_completed(sc_conn *conn, const char *id, int32_t chunk_count,
                                          int64_t *out_affected, sc_error *err)
 {
     sm_documents_mark_chunking_completed_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.chunk_count = chunk_count;
     sc_args.id = id;
+    sc_args.chunk_count = chunk_count;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_documents_mark_chunking_completed_queries[sc_variant], &sc_args, out_affected, err);
 }

@@ -159,16 +159,17 @@ int sm_documents_list_unchunked(sc_conn *conn, sc_arena *arena, const char *coll
                                 sc_error *err);
 
 /* Sets a document's status and error message; the generator enforces the transitions. */
-int sm_documents_update_status(sc_conn *conn, sc_arena *arena, sm_document_status status,
-                               const char *error_message, const char *id, sm_document *out,
-                               sc_error *err);
+int sm_documents_update_status(sc_conn *conn, sc_arena *arena, const char *id,
+                               sm_document_status status, const char *error_message,
+                               sm_document *out, sc_error *err);
 
 /* Records the start of chunking with the configuration used. */
-int sm_documents_mark_chunking_started(sc_conn *conn, const int32_t *chunking_config_id,
-                                       const char *id, int64_t *out_affected, sc_error *err);
+int sm_documents_mark_chunking_started(sc_conn *conn, const char *id,
+                                       const int32_t *chunking_config_id, int64_t *out_affected,
+                                       sc_error *err);
 
 /* Records the end of chunking and the number of chunks (both spec count columns). */
-int sm_documents_mark_chunking_completed(sc_conn *conn, int32_t chunk_count, const char *id,
+int sm_documents_mark_chunking_completed(sc_conn *conn, const char *id, int32_t chunk_count,
                                          int64_t *out_affected, sc_error *err);
 
 /* Soft-deletes the documents of a source (remove_source operation). */

@@ -1084,8 +1084,8 @@ int sm_operations_list_by_status(sc_conn *conn, sc_arena *arena, sm_operation_st
 /* ---- sm_operations_set_task_id */
 
 typedef struct sm_operations_set_task_id_args {
-    const char *task_id;
     const char *uuid;
+    const char *task_id;
 } sm_operations_set_task_id_args;
 
 static const sc_field sm_operations_set_task_id_params0[] = {
@@ -1106,13 +1106,13 @@ static const sc_query sm_operations_set_task_id_queries[] = {
     },
 };
 
-int sm_operations_set_task_id(sc_conn *conn, const char *task_id, const char *uuid,
+int sm_operations_set_task_id(sc_conn *conn, const char *uuid, const char *task_id,
                               int64_t *out_affected, sc_error *err)
 {
     sm_operations_set_task_id_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.task_id = task_id;
     sc_args.uuid = uuid;
+    sc_args.task_id = task_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_operations_set_task_id_queries[sc_variant], &sc_args, out_affected, err);
 }
@@ -1120,9 +1120,9 @@ int sm_operations_set_task_id(sc_conn *conn, const char *task_id, const char *uu
 /* ---- sm_operations_update_status */
 
 typedef struct sm_operations_update_status_args {
+    const char *uuid;
     sm_operation_status status;
     const char *error_message;
-    const char *uuid;
 } sm_operations_update_status_args;
 
 static const sc_field sm_operations_update_status_params0[] = {
@@ -1148,15 +1148,15 @@ static const sc_query sm_operations_update_status_queries[] = {
     },
 };
 
-int sm_operations_update_status(sc_conn *conn, sc_arena *arena, sm_operation_status status,
-                                const char *error_message, const char *uuid, sm_operation *out,
-                                sc_error *err)
+int sm_operations_update_status(sc_conn *conn, sc_arena *arena, const char *uuid,
+                                sm_operation_status status, const char *error_message,
+                                sm_operation *out, sc_error *err)
 {
     sm_operations_update_status_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.uuid = uuid;
     sc_args.status = status;
     sc_args.error_message = error_message;
-    sc_args.uuid = uuid;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_operations_update_status_queries[sc_variant], &sc_args, arena, out, err);
 }
@@ -1164,8 +1164,8 @@ int sm_operations_update_status(sc_conn *conn, sc_arena *arena, sm_operation_sta
 /* ---- sm_operations_update_progress */
 
 typedef struct sm_operations_update_progress_args {
-    int32_t progress;
     const char *uuid;
+    int32_t progress;
 } sm_operations_update_progress_args;
 
 static const sc_field sm_operations_update_progress_params0[] = {
@@ -1186,13 +1186,13 @@ static const sc_query sm_operations_update_progress_queries[] = {
     },
 };
 
-int sm_operations_update_progress(sc_conn *conn, int32_t progress, const char *uuid,
+int sm_operations_update_progress(sc_conn *conn, const char *uuid, int32_t progress,
                                   int64_t *out_affected, sc_error *err)
 {
     sm_operations_update_progress_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.progress = progress;
     sc_args.uuid = uuid;
+    sc_args.progress = progress;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_operations_update_progress_queries[sc_variant], &sc_args, out_affected, err);
 }

@@ -127,18 +127,18 @@ int sm_operations_list_by_status(sc_conn *conn, sc_arena *arena, sm_operation_st
 
 /* Records the Celery task id of an operation. Unscoped: called by the dispatcher/worker, not on
  * behalf of a user */
-int sm_operations_set_task_id(sc_conn *conn, const char *task_id, const char *uuid,
+int sm_operations_set_task_id(sc_conn *conn, const char *uuid, const char *task_id,
                               int64_t *out_affected, sc_error *err);
 
 /* Sets the status and error message (the generator enforces the transitions); trigger
  * trg_operations_timestamps sets started_at and completed_at. Unscoped: workers move operations
  * through their lifecycle for the system, not a user */
-int sm_operations_update_status(sc_conn *conn, sc_arena *arena, sm_operation_status status,
-                                const char *error_message, const char *uuid, sm_operation *out,
-                                sc_error *err);
+int sm_operations_update_status(sc_conn *conn, sc_arena *arena, const char *uuid,
+                                sm_operation_status status, const char *error_message,
+                                sm_operation *out, sc_error *err);
 
 /* Records progress (0-100). Unscoped: workers report progress for the system, not a user */
-int sm_operations_update_progress(sc_conn *conn, int32_t progress, const char *uuid,
+int sm_operations_update_progress(sc_conn *conn, const char *uuid, int32_t progress,
                                   int64_t *out_affected, sc_error *err);
 
 /* Cancels the user's operation if it has not finished. */

@@ -396,8 +396,8 @@ int sm_users_update_last_login(sc_conn *conn, int32_t id, sc_error *err)
 /* ---- sm_users_update_password */
 
 typedef struct sm_users_update_password_args {
-    const char *hashed_password;
     int32_t id;
+    const char *hashed_password;
 } sm_users_update_password_args;
 
 static const sc_field sm_users_update_password_params0[] = {
@@ -421,13 +421,13 @@ static const sc_query sm_users_update_password_queries[] = {
     },
 };
 
-int sm_users_update_password(sc_conn *conn, const char *hashed_password, int32_t id,
+int sm_users_update_password(sc_conn *conn, int32_t id, const char *hashed_password,
                              int64_t *out_affected, sc_error *err)
 {
     sm_users_update_password_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.hashed_password = hashed_password;
     sc_args.id = id;
+    sc_args.hashed_password = hashed_password;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_users_update_password_queries[sc_variant], &sc_args, out_affected, err);
 }
@@ -435,9 +435,9 @@ int sm_users_update_password(sc_conn *conn, const char *hashed_password, int32_t
 /* ---- sm_users_set_active */
 
 typedef struct sm_users_set_active_args {
+    int32_t id;
     bool is_active;
     bool has_is_active;
-    int32_t id;
 } sm_users_set_active_args;
 
 static const sc_field sm_users_set_active_params0[] = {
@@ -458,16 +458,16 @@ static const sc_query sm_users_set_active_queries[] = {
     },
 };
 
-int sm_users_set_active(sc_conn *conn, const bool *is_active, int32_t id, int64_t *out_affected,
+int sm_users_set_active(sc_conn *conn, int32_t id, const bool *is_active, int64_t *out_affected,
                         sc_error *err)
 {
     sm_users_set_active_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
     if (is_active) {
         sc_args.is_active = *is_active;
         sc_args.has_is_active = true;
     }
-    sc_args.id = id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_users_set_active_queries[sc_variant], &sc_args, out_affected, err);
 }

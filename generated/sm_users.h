@@ -92,11 +92,11 @@ int sm_users_get_by_username_or_email(sc_conn *conn, sc_arena *arena, const char
 int sm_users_update_last_login(sc_conn *conn, int32_t id, sc_error *err);
 
 /* Replaces the password hash. */
-int sm_users_update_password(sc_conn *conn, const char *hashed_password, int32_t id,
+int sm_users_update_password(sc_conn *conn, int32_t id, const char *hashed_password,
                              int64_t *out_affected, sc_error *err);
 
 /* Enables or disables an account. */
-int sm_users_set_active(sc_conn *conn, const bool *is_active, int32_t id, int64_t *out_affected,
+int sm_users_set_active(sc_conn *conn, int32_t id, const bool *is_active, int64_t *out_affected,
                         sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */

@@ -225,10 +225,38 @@ static const char *rewrite(void *vctx, const sql_scan *scan, size_t i)
     return NULL;
 }
 
+/* Where a parameter goes in the prototype: what identifies the row (primary
+ * key or a unique column, then the scope, then the partition source) first, then the rest in
+ * the order the SQL mentions them; so `update_status(id, status, message)`
+ * reads like `get(id)`, whatever the SQL's order. */
+static int param_rank(const m_query *q, const m_param *p)
+{
+    const m_table *t = q->table;
+    int rank = 3;
+    for (size_t k = 0; k < p->ncompared; k++) {
+        const m_column *c = p->compared[k];
+        if (c->table != t)
+            continue;
+        for (size_t i = 0; i < t->primary_key.n; i++)
+            if (strcmp(t->primary_key.items[i], c->name) == 0)
+                rank = 0;
+        if (c->unique)
+            rank = 0;
+        if (c == t->scope_col && rank > 1)
+            rank = 1;
+        if (t->partition && c == t->partition->source_col && rank > 2)
+            rank = 2;
+    }
+    return p->optional ? 3 : rank;
+}
+
 static void add_query_params(vfunc *f, const m_query *q)
 {
+    for (int rank = 0; rank <= 3; rank++)
     for (size_t i = 0; i < q->nparams; i++) {
         const m_param *mp = &q->params[i];
+        if (param_rank(q, mp) != rank)
+            continue;
         vparam *p = vr_add_param(f, mp->name, &mp->type);
         p->optional = mp->optional;
         p->computed = mp->computed;
