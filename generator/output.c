@@ -128,24 +128,35 @@ static bool is_generated_name(const char *name)
     return dot && (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0 || strcmp(dot, ".sql") == 0);
 }
 
-int gen_output_prune(const gen_output *o, const char *dir, size_t *removed)
+/* Prunes one directory level: dir/sub, whose files are named "sub/name". */
+static void prune_level(const gen_output *o, const char *dir, const char *sub, size_t *removed)
 {
-    *removed = 0;
-    DIR *d = opendir(dir);
+    char level[4096];
+    snprintf(level, sizeof level, "%s%s%s", dir, *sub ? "/" : "", sub);
+    DIR *d = opendir(level);
     if (!d)
-        return 0;
+        return;
     for (struct dirent *e; (e = readdir(d));) {
         if (!is_generated_name(e->d_name))
             continue;
+        char name[600];
+        snprintf(name, sizeof name, "%s%s%s", sub, *sub ? "/" : "", e->d_name);
         bool produced = false;
         for (size_t i = 0; i < o->n && !produced; i++)
-            produced = strcmp(o->files[i].name, e->d_name) == 0;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            produced = strcmp(o->files[i].name, name) == 0;
+        char path[4800];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         if (!produced && remove(path) == 0)
             (*removed)++;
     }
     closedir(d);
+}
+
+int gen_output_prune(const gen_output *o, const char *dir, size_t *removed)
+{
+    *removed = 0;
+    prune_level(o, dir, "", removed);
+    prune_level(o, dir, "tests", removed);
     return 0;
 }
 

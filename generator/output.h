@@ -37,9 +37,9 @@ gen_buf *gen_output_file(gen_output *o, const char *name);
  * on stderr. *written counts files whose bytes changed. */
 int gen_output_write(const gen_output *o, const char *dir, size_t *written);
 
-/* Removes the *.c, *.h and *.sql files directly in dir that o does not
- * produce (a dropped table's repository); subdirectories such as
- * migrations/ are never touched. */
+/* Removes the *.c, *.h and *.sql files directly in dir and in dir/tests that
+ * o does not produce (a dropped table's repository and its test);
+ * migrations/ is never touched. */
 int gen_output_prune(const gen_output *o, const char *dir, size_t *removed);
 
 /* FNV-1a 64-bit: the schema hash stamped into generated files. */
