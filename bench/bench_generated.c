@@ -21,6 +21,7 @@
 
 #include "sc_hashtext.h"
 #include "schemac.h"
+#include "sm_catalog.h"
 #include "sm_chunks.h"
 #include "sm_collections.h"
 #include "sm_documents.h"
@@ -135,12 +136,18 @@ static void gen_get(ctx *x, int n)
     }
 }
 
-static const char *get_sql(void)
+/* The SQL text a generated function sends, from the catalog, so that the
+ * raw side prepares the very same statement. */
+static const char *generated_sql(const char *name, int nparams)
 {
-    /* the same statement the generated function runs */
-    return "SELECT * FROM semantik.collections WHERE id = $1 AND (owner_id = $2 OR is_public OR "
-           "EXISTS (SELECT 1 FROM semantik.collection_permissions p WHERE p.collection_id = "
-           "collections.id AND p.user_id = $2))";
+    for (size_t i = 0; i < sm_repository_count; i++)
+        for (size_t k = 0; k < *sm_repositories[i].count; k++) {
+            const sc_stmt *st = &sm_repositories[i].statements[k]->stmt;
+            if (strcmp(st->name, name) == 0 && st->nparams == nparams)
+                return st->sql;
+        }
+    die(name, "no such generated statement");
+    return NULL;
 }
 
 /* What hand-written code does with a row at the least: copies every value
@@ -223,9 +230,9 @@ static void raw_list(ctx *x, int n)
 {
     char key[16];
     snprintf(key, sizeof key, "%d", sc_partition_key(COLLECTION, strlen(COLLECTION), 100));
-    const char *values[3] = {COLLECTION, key, DOCUMENT};
+    const char *values[4] = {COLLECTION, key, DOCUMENT, "50"};
     for (int i = 0; i < n; i++) {
-        PGresult *r = PQexecPrepared(x->raw, "list", 3, values, NULL, NULL, 1);
+        PGresult *r = PQexecPrepared(x->raw, "list", 4, values, NULL, NULL, 1);
         if (PQntuples(r) != 50)
             die("raw list", PQerrorMessage(x->raw));
         raw_copy_rows(r);
@@ -374,13 +381,12 @@ int main(int argc, char **argv)
              cfg.idle_in_transaction_timeout_ms);
     exec_raw(x.raw, settings);
     seed(x.conn, x.arena);
-    PGresult *r = PQprepare(x.raw, "get", get_sql(), 0, NULL);
+    PGresult *r = PQprepare(x.raw, "get", generated_sql("sm_collections_get_by_uuid_with_permission_check", 2), 0, NULL);
     PQclear(r);
     r = PQprepare(x.raw, "create", "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, "
                                    "file_size, content_hash) VALUES ($1, $2, '/p', 'p', 10, $3) RETURNING *", 0, NULL);
     PQclear(r);
-    r = PQprepare(x.raw, "list", "SELECT * FROM semantik.chunks WHERE collection_id = $1 AND "
-                                 "partition_key = $2 AND document_id = $3 ORDER BY chunk_index LIMIT 50", 0, NULL);
+    r = PQprepare(x.raw, "list", generated_sql("sm_chunks_get_chunks_by_document", 4), 0, NULL);
     PQclear(r);
 
     printf("\nbench_generated: median of %d runs (bulk: 3), calls/s (bulk: rows/s)\n", RUNS);
