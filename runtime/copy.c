@@ -12,20 +12,20 @@
 
 enum { DEFAULT_BATCH = 10000, FLUSH_AT = 256 * 1024 };
 
-/* COPY text escapes: backslash, and the delimiter and line characters. */
+/* COPY text escapes: backslash, and the delimiter and line characters.
+ * strcspn finds the next one a word at a time; most text has none. */
 static void put_escaped(sc_textbuf *b, const char *s)
 {
-    const char *run = s;
-    for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n"
-                        : *s == '\r' ? "\\r" : NULL;
-        if (!esc)
-            continue;
-        sc_textbuf_put(b, run, (size_t)(s - run));
+    for (;;) {
+        size_t run = strcspn(s, "\\\t\n\r");
+        sc_textbuf_put(b, s, run);
+        s += run;
+        if (!*s)
+            return;
+        const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : "\\r";
         sc_textbuf_put(b, esc, 2);
-        run = s + 1;
+        s++;
     }
-    sc_textbuf_put(b, run, (size_t)(s - run));
 }
 
 /* One line of COPY text. The partition key is computed from the source
