@@ -123,6 +123,7 @@ typedef struct ctx {
     sc_arena *arena;
     PGconn *raw;
     int seq;
+    int create_nparams;
 } ctx;
 
 static void gen_get(ctx *x, int n)
@@ -138,6 +139,18 @@ static void gen_get(ctx *x, int n)
 
 /* The SQL text a generated function sends, from the catalog, so that the
  * raw side prepares the very same statement. */
+static const sc_query *generated_query(const char *name, int nparams)
+{
+    for (size_t i = 0; i < sm_repository_count; i++)
+        for (size_t k = 0; k < *sm_repositories[i].count; k++) {
+            const sc_query *q = sm_repositories[i].statements[k];
+            if (strcmp(q->stmt.name, name) == 0 && q->stmt.nparams == nparams)
+                return q;
+        }
+    die(name, "no such generated statement");
+    return NULL;
+}
+
 static const char *generated_sql(const char *name, int nparams)
 {
     for (size_t i = 0; i < sm_repository_count; i++)
@@ -198,14 +211,27 @@ static void gen_create(ctx *x, int n)
     }
 }
 
+/* The generated INSERT binds every insertable column (NULL: the column's
+ * DEFAULT); the raw side binds the same statement, unset columns NULL. */
 static void raw_create(ctx *x, int n)
 {
+    const sc_query *q = generated_query("sm_documents_create", x->create_nparams);
     char id[40], hash[32];
+    const char *values[64] = {0};
     for (int i = 0; i < n; i++) {
         snprintf(id, sizeof id, "5b0c8d1e-7f2a-4e3b-9c4d-%012d", ++x->seq);
         snprintf(hash, sizeof hash, "r%d", x->seq);
-        const char *values[3] = {id, COLLECTION, hash};
-        PGresult *r = PQexecPrepared(x->raw, "create", 3, values, NULL, NULL, 1);
+        for (int k = 0; k < q->stmt.nparams; k++) {
+            const char *f = q->params[k].name;
+            values[k] = strcmp(f, "id") == 0              ? id
+                        : strcmp(f, "collection_id") == 0 ? COLLECTION
+                        : strcmp(f, "file_path") == 0     ? "/p"
+                        : strcmp(f, "file_name") == 0     ? "p"
+                        : strcmp(f, "file_size") == 0     ? "10"
+                        : strcmp(f, "content_hash") == 0  ? hash
+                                                          : NULL;
+        }
+        PGresult *r = PQexecPrepared(x->raw, "create", q->stmt.nparams, values, NULL, NULL, 1);
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
             die("raw create", PQerrorMessage(x->raw));
         raw_copy_rows(r);
@@ -383,8 +409,11 @@ int main(int argc, char **argv)
     seed(x.conn, x.arena);
     PGresult *r = PQprepare(x.raw, "get", generated_sql("sm_collections_get_by_uuid_with_permission_check", 2), 0, NULL);
     PQclear(r);
-    r = PQprepare(x.raw, "create", "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, "
-                                   "file_size, content_hash) VALUES ($1, $2, '/p', 'p', 10, $3) RETURNING *", 0, NULL);
+    for (size_t i = 0; i < sm_repository_count; i++)
+        for (size_t k = 0; k < *sm_repositories[i].count; k++)
+            if (strcmp(sm_repositories[i].statements[k]->stmt.name, "sm_documents_create") == 0)
+                x.create_nparams = sm_repositories[i].statements[k]->stmt.nparams;
+    r = PQprepare(x.raw, "create", generated_sql("sm_documents_create", x.create_nparams), 0, NULL);
     PQclear(r);
     r = PQprepare(x.raw, "list", generated_sql("sm_chunks_get_chunks_by_document", 4), 0, NULL);
     PQclear(r);
