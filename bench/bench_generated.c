@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "sc_hashtext.h"
+#include "sc_testkit.h"
 #include "schemac.h"
 #include "sm_catalog.h"
 #include "sm_chunks.h"
@@ -56,36 +57,12 @@ static void exec_raw(PGconn *pg, const char *sql)
     PQclear(r);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        die(path, "cannot open");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-        die(path, "cannot read");
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void create_database(void)
 {
-    PGconn *admin = PQconnectdb(getenv("DATABASE_URL"));
-    exec_raw(admin, "DROP DATABASE IF EXISTS bench_semantik");
-    exec_raw(admin, "CREATE DATABASE bench_semantik");
-    PQfinish(admin);
-    snprintf(conninfo, sizeof conninfo, "host=%s port=%s user=%s dbname=bench_semantik",
-             getenv("PGHOST"), getenv("PGPORT"), getenv("PGUSER"));
-    PGconn *pg = PQconnectdb(conninfo);
-    char *ddl = read_file("generated/schema.sql");
-    exec_raw(pg, "SET client_min_messages = warning");
-    exec_raw(pg, ddl);
-    free(ddl);
-    PQfinish(pg);
+    char why[1024];
+    if (sc_testkit_create_database("bench_semantik", "generated/schema.sql", conninfo,
+                                   sizeof conninfo, why, sizeof why) != 0)
+        die("database", why);
 }
 
 static void seed(sc_conn *c, sc_arena *a)

@@ -339,7 +339,8 @@ static int encode_all(encoded *e, const sc_query *q, const void *args, sc_error 
     return SC_OK;
 }
 
-/* Encodes, runs and hands back the result (binary rows). */
+/* Encodes, runs and hands back the result (binary rows); with c NULL it
+ * only encodes, which is the argument check. */
 static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, sc_error *err)
 {
     int n = q->stmt.nparams;
@@ -352,7 +353,7 @@ static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, 
     char *owned[MAX_STACK_PARAMS];
     encoded e = {n, values, lengths, formats, scratch, owned, 0};
     int rc = encode_all(&e, q, args, err);
-    if (rc == SC_OK)
+    if (rc == SC_OK && c)
         rc = sc_exec(c, &q->stmt, values, lengths, formats, 1, res, err);
     encoded_free(&e);
     return rc;
@@ -360,17 +361,7 @@ static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, 
 
 int sc_query_check_args(const sc_query *q, const void *args, sc_error *err)
 {
-    int n = q->stmt.nparams;
-    if (n > MAX_STACK_PARAMS)
-        return sc_error_set(err, SC_MISUSE, "too many parameters");
-    const char *values[MAX_STACK_PARAMS];
-    int lengths[MAX_STACK_PARAMS], formats[MAX_STACK_PARAMS];
-    char scratch[MAX_STACK_PARAMS][SCRATCH];
-    char *owned[MAX_STACK_PARAMS];
-    encoded e = {n, values, lengths, formats, scratch, owned, 0};
-    int rc = encode_all(&e, q, args, err);
-    encoded_free(&e);
-    return rc;
+    return run(NULL, q, args, NULL, err);
 }
 
 int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void *row,
