@@ -806,6 +806,7 @@ typedef struct sm_collections_update_status_args {
     const char *id;
     sm_collection_status status;
     const char *status_message;
+    sc_array allowed_from;
 } sm_collections_update_status_args;
 
 static const sc_field sm_collections_update_status_params0[] = {
@@ -815,6 +816,13 @@ static const sc_field sm_collections_update_status_params0[] = {
      .offset = offsetof(sm_collections_update_status_args, status_message)},
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_status_args, id)},
+    {.name = "allowed_from", .kind = SC_K_ENUM, .array = true,
+     .offset = offsetof(sm_collections_update_status_args, allowed_from), .en = &sm_collection_status_enum},
+};
+
+static const sc_field sm_collections_update_status_params1[] = {
+    {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
+     .offset = offsetof(sm_collections_update_status_args, id)},
 };
 
 static const sc_query sm_collections_update_status_queries[] = {
@@ -822,7 +830,8 @@ static const sc_query sm_collections_update_status_queries[] = {
         .stmt = {.name = "sm_collections_update_status",
                  .sql = "UPDATE semantik.collections\n"
                         "SET status = $1, status_message = $2\n"
-                        "WHERE id = $3\n"
+                        "WHERE (id = $3)\n"
+                        "  AND status = ANY($4::semantik.collection_status[])\n"
                         "RETURNING id, name, description, owner_id, vector_store_name, embedding_model,\n"
                         "       embedding_dimension, quantization, chunk_size, chunk_overlap,\n"
                         "       chunking_strategy, chunking_config, sync_mode, sync_interval_minutes,\n"
@@ -830,8 +839,22 @@ static const sc_query sm_collections_update_status_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
-                 .nparams = 3},
+                 .nparams = 4},
         .params = sm_collections_update_status_params0,
+        .row = &sm_collection_row,
+        .partition = {0, 0, 0},
+    },
+    {
+        .stmt = {.name = "sm_collections_update_status",
+                 .sql = "SELECT id, name, description, owner_id, vector_store_name, embedding_model,\n"
+                        "       embedding_dimension, quantization, chunk_size, chunk_overlap,\n"
+                        "       chunking_strategy, chunking_config, sync_mode, sync_interval_minutes,\n"
+                        "       is_public, status, status_message, qdrant_collections, qdrant_staging,\n"
+                        "       document_count, vector_count, total_size_bytes,\n"
+                        "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
+                        "       created_at, updated_at, meta FROM semantik.collections WHERE id = $1",
+                 .nparams = 1},
+        .params = sm_collections_update_status_params1,
         .row = &sm_collection_row,
         .partition = {0, 0, 0},
     },
@@ -846,8 +869,25 @@ int sm_collections_update_status(sc_conn *conn, sc_arena *arena, const char *id,
     sc_args.id = id;
     sc_args.status = status;
     sc_args.status_message = status_message;
+    int sc_from[SM_COLLECTION_STATUS_COUNT];
+    size_t sc_nfrom = 0;
+    for (int v = 0; v < SM_COLLECTION_STATUS_COUNT; v++)
+        if (sm_collection_status_can_transition((sm_collection_status)v, status))
+            sc_from[sc_nfrom++] = v;
+    sc_args.allowed_from = (sc_array){sc_nfrom, sc_from};
     unsigned sc_variant = 0;
-    return sc_query_one(conn, &sm_collections_update_status_queries[sc_variant], &sc_args, arena, out, err);
+    int sc_rc = sc_query_one(conn, &sm_collections_update_status_queries[sc_variant], &sc_args, arena, out, err);
+    if (sc_rc != SC_NOT_FOUND)
+        return sc_rc;
+    /* Nothing moved: no such row, or a move the state machine forbids. */
+    sc_error_clear(err);
+    sc_rc = sc_query_one(conn, &sm_collections_update_status_queries[1], &sc_args, arena, out, err);
+    if (sc_rc != SC_OK)
+        return sc_rc;
+    if (!sm_collection_status_can_transition(out->status, status))
+        return sc_error_set(err, SC_CHECK, "sm_collections_update_status: status cannot move from %s to %s",
+                            sm_collection_status_to_string(out->status), sm_collection_status_to_string(status));
+    return sc_error_set(err, SC_SERIALIZATION, "sm_collections_update_status: the row changed during the update; retry");
 }
 
 /* ---- sm_collections_update_stats */
@@ -1575,6 +1615,7 @@ const sc_query *const sm_collections_statements[] = {
     &sm_collections_list_for_user_count_queries[0],
     &sm_collections_list_for_user_count_queries[1],
     &sm_collections_update_status_queries[0],
+    &sm_collections_update_status_queries[1],
     &sm_collections_update_stats_queries[0],
     &sm_collections_update_stats_queries[1],
     &sm_collections_update_stats_queries[2],

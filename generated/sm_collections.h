@@ -182,7 +182,8 @@ int sm_collections_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id
 
 /* Sets the status and its message (spec 001); the generator enforces the status transitions.
  * Unscoped: spec 001 update_status(collection_uuid, status, message) is called by workers, not
- * on behalf of a user */
+ * on behalf of a user Moves status only where the state machine of collection_status allows it,
+ * in the same UPDATE; SC_CHECK names both states when it does not. */
 int sm_collections_update_status(sc_conn *conn, sc_arena *arena, const char *id,
                                  sm_collection_status status, const char *status_message,
                                  sm_collection *out, sc_error *err);

@@ -953,6 +953,7 @@ typedef struct sm_documents_update_status_args {
     const char *id;
     sm_document_status status;
     const char *error_message;
+    sc_array allowed_from;
 } sm_documents_update_status_args;
 
 static const sc_field sm_documents_update_status_params0[] = {
@@ -962,20 +963,40 @@ static const sc_field sm_documents_update_status_params0[] = {
      .offset = offsetof(sm_documents_update_status_args, error_message)},
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_documents_update_status_args, id)},
+    {.name = "allowed_from", .kind = SC_K_ENUM, .array = true,
+     .offset = offsetof(sm_documents_update_status_args, allowed_from), .en = &sm_document_status_enum},
+};
+
+static const sc_field sm_documents_update_status_params1[] = {
+    {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
+     .offset = offsetof(sm_documents_update_status_args, id)},
 };
 
 static const sc_query sm_documents_update_status_queries[] = {
     {
         .stmt = {.name = "sm_documents_update_status",
                  .sql = "UPDATE semantik.documents SET status = $1, error_message = $2\n"
-                        "WHERE id = $3\n"
+                        "WHERE (id = $3)\n"
+                        "  AND status = ANY($4::semantik.document_status[])\n"
                         "RETURNING id, collection_id, source_id, file_path, file_name, file_size, mime_type,\n"
                         "       content_hash, source_path, status, error_message, chunk_count,\n"
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector",
-                 .nparams = 3},
+                 .nparams = 4},
         .params = sm_documents_update_status_params0,
+        .row = &sm_document_row,
+        .partition = {0, 0, 0},
+    },
+    {
+        .stmt = {.name = "sm_documents_update_status",
+                 .sql = "SELECT id, collection_id, source_id, file_path, file_name, file_size, mime_type,\n"
+                        "       content_hash, source_path, status, error_message, chunk_count,\n"
+                        "       chunking_config_id, chunks_count, chunking_started_at,\n"
+                        "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
+                        "       source_metadata, search_vector FROM semantik.documents WHERE id = $1",
+                 .nparams = 1},
+        .params = sm_documents_update_status_params1,
         .row = &sm_document_row,
         .partition = {0, 0, 0},
     },
@@ -990,8 +1011,25 @@ int sm_documents_update_status(sc_conn *conn, sc_arena *arena, const char *id,
     sc_args.id = id;
     sc_args.status = status;
     sc_args.error_message = error_message;
+    int sc_from[SM_DOCUMENT_STATUS_COUNT];
+    size_t sc_nfrom = 0;
+    for (int v = 0; v < SM_DOCUMENT_STATUS_COUNT; v++)
+        if (sm_document_status_can_transition((sm_document_status)v, status))
+            sc_from[sc_nfrom++] = v;
+    sc_args.allowed_from = (sc_array){sc_nfrom, sc_from};
     unsigned sc_variant = 0;
-    return sc_query_one(conn, &sm_documents_update_status_queries[sc_variant], &sc_args, arena, out, err);
+    int sc_rc = sc_query_one(conn, &sm_documents_update_status_queries[sc_variant], &sc_args, arena, out, err);
+    if (sc_rc != SC_NOT_FOUND)
+        return sc_rc;
+    /* Nothing moved: no such row, or a move the state machine forbids. */
+    sc_error_clear(err);
+    sc_rc = sc_query_one(conn, &sm_documents_update_status_queries[1], &sc_args, arena, out, err);
+    if (sc_rc != SC_OK)
+        return sc_rc;
+    if (!sm_document_status_can_transition(out->status, status))
+        return sc_error_set(err, SC_CHECK, "sm_documents_update_status: status cannot move from %s to %s",
+                            sm_document_status_to_string(out->status), sm_document_status_to_string(status));
+    return sc_error_set(err, SC_SERIALIZATION, "sm_documents_update_status: the row changed during the update; retry");
 }
 
 /* ---- sm_documents_mark_chunking_started */
@@ -1311,6 +1349,7 @@ const sc_query *const sm_documents_statements[] = {
     &sm_documents_list_deleted_count_queries[0],
     &sm_documents_list_unchunked_queries[0],
     &sm_documents_update_status_queries[0],
+    &sm_documents_update_status_queries[1],
     &sm_documents_mark_chunking_started_queries[0],
     &sm_documents_mark_chunking_completed_queries[0],
     &sm_documents_soft_delete_by_source_queries[0],

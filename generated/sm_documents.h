@@ -158,7 +158,9 @@ int sm_documents_list_unchunked(sc_conn *conn, sc_arena *arena, const char *coll
                                 int64_t max_rows, sm_document **out_rows, size_t *out_n,
                                 sc_error *err);
 
-/* Sets a document's status and error message; the generator enforces the transitions. */
+/* Sets a document's status and error message; the generator enforces the transitions. Moves
+ * status only where the state machine of document_status allows it, in the same UPDATE; SC_CHECK
+ * names both states when it does not. */
 int sm_documents_update_status(sc_conn *conn, sc_arena *arena, const char *id,
                                sm_document_status status, const char *error_message,
                                sm_document *out, sc_error *err);

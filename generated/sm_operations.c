@@ -1123,6 +1123,7 @@ typedef struct sm_operations_update_status_args {
     const char *uuid;
     sm_operation_status status;
     const char *error_message;
+    sc_array allowed_from;
 } sm_operations_update_status_args;
 
 static const sc_field sm_operations_update_status_params0[] = {
@@ -1132,17 +1133,34 @@ static const sc_field sm_operations_update_status_params0[] = {
      .offset = offsetof(sm_operations_update_status_args, error_message)},
     {.name = "uuid", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_operations_update_status_args, uuid)},
+    {.name = "allowed_from", .kind = SC_K_ENUM, .array = true,
+     .offset = offsetof(sm_operations_update_status_args, allowed_from), .en = &sm_operation_status_enum},
+};
+
+static const sc_field sm_operations_update_status_params1[] = {
+    {.name = "uuid", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
+     .offset = offsetof(sm_operations_update_status_args, uuid)},
 };
 
 static const sc_query sm_operations_update_status_queries[] = {
     {
         .stmt = {.name = "sm_operations_update_status",
                  .sql = "UPDATE semantik.operations SET status = $1, error_message = $2\n"
-                        "WHERE uuid = $3\n"
+                        "WHERE (uuid = $3)\n"
+                        "  AND status = ANY($4::semantik.operation_status[])\n"
                         "RETURNING id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta",
-                 .nparams = 3},
+                 .nparams = 4},
         .params = sm_operations_update_status_params0,
+        .row = &sm_operation_row,
+        .partition = {0, 0, 0},
+    },
+    {
+        .stmt = {.name = "sm_operations_update_status",
+                 .sql = "SELECT id, uuid, collection_id, user_id, type, status, task_id, config,\n"
+                        "       error_message, progress, created_at, started_at, completed_at, meta FROM semantik.operations WHERE uuid = $1",
+                 .nparams = 1},
+        .params = sm_operations_update_status_params1,
         .row = &sm_operation_row,
         .partition = {0, 0, 0},
     },
@@ -1157,8 +1175,25 @@ int sm_operations_update_status(sc_conn *conn, sc_arena *arena, const char *uuid
     sc_args.uuid = uuid;
     sc_args.status = status;
     sc_args.error_message = error_message;
+    int sc_from[SM_OPERATION_STATUS_COUNT];
+    size_t sc_nfrom = 0;
+    for (int v = 0; v < SM_OPERATION_STATUS_COUNT; v++)
+        if (sm_operation_status_can_transition((sm_operation_status)v, status))
+            sc_from[sc_nfrom++] = v;
+    sc_args.allowed_from = (sc_array){sc_nfrom, sc_from};
     unsigned sc_variant = 0;
-    return sc_query_one(conn, &sm_operations_update_status_queries[sc_variant], &sc_args, arena, out, err);
+    int sc_rc = sc_query_one(conn, &sm_operations_update_status_queries[sc_variant], &sc_args, arena, out, err);
+    if (sc_rc != SC_NOT_FOUND)
+        return sc_rc;
+    /* Nothing moved: no such row, or a move the state machine forbids. */
+    sc_error_clear(err);
+    sc_rc = sc_query_one(conn, &sm_operations_update_status_queries[1], &sc_args, arena, out, err);
+    if (sc_rc != SC_OK)
+        return sc_rc;
+    if (!sm_operation_status_can_transition(out->status, status))
+        return sc_error_set(err, SC_CHECK, "sm_operations_update_status: status cannot move from %s to %s",
+                            sm_operation_status_to_string(out->status), sm_operation_status_to_string(status));
+    return sc_error_set(err, SC_SERIALIZATION, "sm_operations_update_status: the row changed during the update; retry");
 }
 
 /* ---- sm_operations_update_progress */
@@ -1272,6 +1307,7 @@ const sc_query *const sm_operations_statements[] = {
     &sm_operations_list_by_status_count_queries[0],
     &sm_operations_set_task_id_queries[0],
     &sm_operations_update_status_queries[0],
+    &sm_operations_update_status_queries[1],
     &sm_operations_update_progress_queries[0],
     &sm_operations_cancel_queries[0],
 };

@@ -132,7 +132,9 @@ int sm_operations_set_task_id(sc_conn *conn, const char *uuid, const char *task_
 
 /* Sets the status and error message (the generator enforces the transitions); trigger
  * trg_operations_timestamps sets started_at and completed_at. Unscoped: workers move operations
- * through their lifecycle for the system, not a user */
+ * through their lifecycle for the system, not a user Moves status only where the state machine
+ * of operation_status allows it, in the same UPDATE; SC_CHECK names both states when it does
+ * not. */
 int sm_operations_update_status(sc_conn *conn, sc_arena *arena, const char *uuid,
                                 sm_operation_status status, const char *error_message,
                                 sm_operation *out, sc_error *err);

@@ -188,6 +188,8 @@ typedef struct m_query {
     size_t ncolumns;
     m_result_col *columns;           /* declared result; none: the table row */
     size_t nfragments;               /* optional [[ ]] fragments */
+    size_t ntests;
+    struct m_qtest *tests;           /* qtest.h */
 } m_query;
 
 typedef struct m_view {
@@ -248,6 +250,7 @@ typedef struct m_schema {
     m_view *views;
     size_t nwaivers;
     m_waiver *waivers;
+    bool require_tests;              /* every named query but copy needs a test */
 } m_schema;
 
 /* Reads, parses and validates a schema file. NULL after reporting errors. */

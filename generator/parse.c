@@ -796,7 +796,7 @@ static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *
     if (!expect_kind(c, root, Y_MAP, "the schema file"))
         return;
     check_keys(c, root, KEYS("schema", "prefix", "enums", "functions", "tables", "views",
-                             "queries", "lint_waivers"),
+                             "queries", "lint_waivers", "tests", "require_tests"),
                "the schema file");
     s->name = get_text(c, root, "schema", true, "the schema file");
     if (s->name)
@@ -812,6 +812,7 @@ static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *
     PARSE_SECTION(c, root, "views", s->views, s->nviews, parse_view);
     parse_queries(c, ymap_get(root, "queries"), decls, ndecls);
     parse_waivers(c, root);
+    s->require_tests = get_bool(c, root, "require_tests", false);
 }
 
 m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_arena *a,
@@ -829,6 +830,8 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
     size_t ndecls = 0;
     parse_root(&c, root, &decls, &ndecls);
     gen_validate(&c, decls, ndecls);
+    if (d->errors == before) /* tests resolve against a sound model only */
+        gen_load_tests(&c, root->kind == Y_MAP ? ymap_get(root, "tests") : NULL);
     return d->errors == before ? s : NULL;
 }
 

@@ -50,6 +50,9 @@ typedef struct query_decls {
 void gen_validate(pctx *c, query_decls *decls, size_t ndecls);
 void gen_validate_queries(pctx *c, query_decls *decls, size_t ndecls);
 
+/* Loads and resolves `tests:` (qtest.c); needs a validated model. */
+void gen_load_tests(pctx *c, const ynode *tests);
+
 /* Resolves an enum type name and checks sizes (varchar(0), numeric(p,s)). */
 void check_type(pctx *c, m_type *t, gen_loc loc);
 

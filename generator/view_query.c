@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sqlscan.h"
+#include "view_guard.h"
 #include "view_repo.h"
 #include "view_util.h"
 
@@ -250,7 +251,7 @@ static int param_rank(const m_query *q, const m_param *p)
     return p->optional ? 3 : rank;
 }
 
-static void add_query_params(vfunc *f, const m_query *q)
+void vq_add_params(vfunc *f, const m_query *q)
 {
     for (int rank = 0; rank <= 3; rank++)
     for (size_t i = 0; i < q->nparams; i++) {
@@ -324,11 +325,12 @@ static void add_query_count_variant(vfunc *f, const m_query *q, const char *sql,
                        NULL);
 }
 
-static void add_query_variants(vfunc *f, const m_query *q, const sql_scan *scan, const char *row)
+static void add_query_variants(vfunc *f, const m_query *q, const char *source,
+                               const sql_scan *scan, const char *row)
 {
     rewrite_ctx ctx = {f->a, f->s, q->table};
     for (unsigned mask = 0; mask < (1u << scan->nfragments); mask++) {
-        sql_variant v = sql_render(f->a, q->sql, scan, mask, rewrite, &ctx);
+        sql_variant v = sql_render(f->a, source, scan, mask, rewrite, &ctx);
         const char **order = gen_alloc(f->a, (v.nparams + 2) * sizeof *order);
         if (v.nparams)
             memcpy(order, v.params, v.nparams * sizeof *order);
@@ -386,6 +388,47 @@ static void select_variant(vfunc *f, const sql_scan *scan)
     }
 }
 
+/* The probe of a guarded query: the last statement variant. */
+static void add_probe_variant(vfunc *f, const m_query *q, const char *probe, const char *row)
+{
+    rewrite_ctx ctx = {f->a, f->s, q->table};
+    sql_scan scan;
+    sql_tokenize(f->a, probe, &scan);
+    sql_variant v = sql_render(f->a, probe, &scan, 0, rewrite, &ctx);
+    vr_add_variant(f, f->variants, v.sql, v.params, v.nparams, gen_printf(f->a, "&%s", row));
+}
+
+/* allowed_from: every state the enum lets move to the target state. */
+static void fill_allowed_from(vfunc *f, const vguard *g)
+{
+    gen_buf *b = &f->body;
+    const char *en = gen_printf(f->a, "%s_%s", f->s->prefix, g->col->type.enum_name);
+    const char *count = gen_printf(f->a, "%s_COUNT", vu_upper(f->a, en));
+    gen_buf_printf(b, "    int sc_from[%s];\n    size_t sc_nfrom = 0;\n", count);
+    gen_buf_printf(b, "    for (int v = 0; v < %s; v++)\n        if (%s_can_transition((%s)v, %s))\n"
+                      "            sc_from[sc_nfrom++] = v;\n", count, en, en, g->param);
+    gen_buf_puts(b, "    sc_args.allowed_from = (sc_array){sc_nfrom, sc_from};\n");
+}
+
+/* A guarded `one` query that matched nothing: the probe tells why. */
+static void call_guarded_one(vfunc *f, const vguard *g, size_t probe)
+{
+    gen_buf *b = &f->body;
+    const char *en = gen_printf(f->a, "%s_%s", f->s->prefix, g->col->type.enum_name);
+    gen_buf_printf(b, "    int sc_rc = sc_query_one(conn, &%s_queries[sc_variant], &sc_args, arena, out, err);\n"
+                      "    if (sc_rc != SC_NOT_FOUND)\n        return sc_rc;\n"
+                      "    /* Nothing moved: no such row, or a move the state machine forbids. */\n"
+                      "    sc_error_clear(err);\n"
+                      "    sc_rc = sc_query_one(conn, &%s_queries[%zu], &sc_args, arena, out, err);\n"
+                      "    if (sc_rc != SC_OK)\n        return sc_rc;\n", f->name, f->name, probe);
+    gen_buf_printf(b, "    if (!%s_can_transition(out->%s, %s))\n"
+                      "        return sc_error_set(err, SC_CHECK, \"%s: %s cannot move from %%s to %%s\",\n"
+                      "                            %s_to_string(out->%s), %s_to_string(%s));\n",
+                   en, g->col->name, g->param, f->name, g->col->name, en, g->col->name, en, g->param);
+    gen_buf_printf(b, "    return sc_error_set(err, SC_SERIALIZATION, \"%s: the row changed during the update; retry\");\n",
+                   f->name);
+}
+
 static void call_executor(vfunc *f, const m_query *q)
 {
     gen_buf *b = &f->body;
@@ -423,9 +466,17 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
 {
     vfunc f;
     vr_init(&f, a, s, q->table, q->name);
-    add_query_params(&f, q);
+    vq_add_params(&f, q);
     sql_scan scan;
     sql_tokenize(a, q->sql, &scan); /* validation tokenized it already */
+    vguard g;
+    bool guarded = vg_find(a, q, &scan, &g) && !vr_by_pointer(vr_find(&f, g.param));
+    if (guarded) {
+        sql_tokenize(a, g.sql, &scan);
+        m_type from_type = g.col->type;
+        from_type.array = true;
+        vr_add_param(&f, "allowed_from", &from_type);
+    }
     const char *row = NULL, *row_desc = NULL;
     if (q->returns == RET_ONE || q->returns == RET_MANY) {
         if (q->ncolumns) {
@@ -443,14 +494,24 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         vr_add_param(&f, "limit", &bigint);
     if (q->paginate == PAGE_OFFSET)
         vr_add_param(&f, "offset", &bigint);
-    add_query_variants(&f, q, &scan, row_desc);
+    add_query_variants(&f, q, guarded ? g.sql : q->sql, &scan, row_desc);
+    bool probed = guarded && g.probe && q->returns == RET_ONE;
+    if (probed)
+        add_probe_variant(&f, q, g.probe, row_desc);
     size_t total = f.nparams;
     f.nparams = visible;
+    if (guarded) /* bound like any parameter, but filled by the body */
+        ((vparam *)vr_find(&f, "allowed_from"))->computed = true;
     const char *proto = vr_prototype(&f, outputs(a, q, row), row != NULL);
     vr_assign(&f);
     f.nparams = total;
+    if (guarded)
+        fill_allowed_from(&f, &g);
     select_variant(&f, &scan);
-    call_executor(&f, q);
+    if (probed)
+        call_guarded_one(&f, &g, (size_t)1 << scan.nfragments);
+    else
+        call_executor(&f, q);
     const char *comment = q->comment ? q->comment : gen_printf(a, "Named query %s of %s.", q->name, q->table->name);
     if (q->unscoped)
         comment = gen_printf(a, "%s Unscoped: %s", comment, q->unscoped);
@@ -458,6 +519,10 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         comment = gen_printf(a, "%s Scans every partition: %s", comment, q->all_partitions);
     if (scan.nfragments)
         comment = gen_printf(a, "%s NULL optional arguments drop their filter (%zu statement variants).", comment, (size_t)1 << scan.nfragments);
+    if (probed)
+        comment = gen_printf(a, "%s Moves %s only where the state machine of %s allows it, in the same UPDATE; SC_CHECK names both states when it does not.", comment, g.col->name, g.col->type.enum_name);
+    else if (guarded)
+        comment = gen_printf(a, "%s Rows whose %s may not move to `%s` (state machine of %s) are left as they are.", comment, g.col->name, g.param, g.col->type.enum_name);
     return vr_function_view(&f, comment, proto, true);
 }
 

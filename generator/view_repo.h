@@ -65,6 +65,12 @@ bool vr_is_computed_key(const m_table *t, const m_column *c);
 void vr_where_key(vfunc *f, where *w, bool pk);
 bool vr_insertable(const m_table *t, const m_column *c);
 
+/* The query tests of a table's named queries (view_qtests.c). */
+json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t);
+
+/* The C parameters of a named query, in prototype order. */
+void vq_add_params(vfunc *f, const m_query *q);
+
 void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
                       json_t *types, json_t *functions);
 void view_repo_transitions(gen_arena *a, const m_schema *s, const m_table *t, const char *row,

@@ -144,5 +144,8 @@ json_t *view_tests(gen_arena *a, const m_schema *s, const m_table *t, const view
     json_object_set_new(v, "list_args", json_string(t->scope_col ? gen_printf(a, ", made.%s", t->scope) : ""));
     json_object_set_new(v, "fields", fields);
     json_object_set_new(v, "checks", checks);
+    json_t *qtests = view_query_tests(a, s, t);
+    json_object_set_new(v, "has_query_tests", json_boolean(json_array_size(qtests) > 0));
+    json_object_set_new(v, "query_tests", qtests);
     return v;
 }

@@ -1,0 +1,881 @@
+/* Loading of query tests: checks every name in `tests:` against the model and
+ * resolves the fixture. A row's columns are resolved lazily (a label may
+ * point at a row given later, or at a parent made on demand), each once. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ddl.h"
+#include "parse_util.h"
+#include "qtest.h"
+
+#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+enum { FIRST_SERIAL = 1001 };
+
+/* The state of one column of a working row. */
+typedef struct tcol {
+    bool done, busy, omitted, opaque; /* opaque: an expression, value unknown here */
+    const char *raw;                  /* the value (NULL: SQL NULL) */
+    const char *sql;                  /* literal or expression */
+} tcol;
+
+typedef struct trow {
+    const m_table *t;
+    const char *label;
+    gen_loc loc;
+    const ynode *given;               /* NULL for a made parent */
+    tcol *cols;
+    size_t seq;
+    int depth;                        /* foreign-key depth of the table */
+} trow;
+
+typedef struct tctx {
+    pctx *c;
+    const m_query *q;
+    gen_loc loc;
+    trow **rows;
+    size_t n, cap;
+    int counter, serials;
+} tctx;
+
+static const char *const statuses[][2] = {
+    {"not_found", "SC_NOT_FOUND"}, {"conflict", "SC_CONFLICT"},
+    {"foreign_key", "SC_FOREIGN_KEY"}, {"check", "SC_CHECK"}, {"not_null", "SC_NOT_NULL"},
+    {"invalid_input", "SC_INVALID_INPUT"}, {"access_denied", "SC_ACCESS_DENIED"}};
+
+static const char *hint_of(const char *word, const char *const *names, size_t n)
+{
+    const char *h = closest_name(word, names, n);
+    return h ? h : NULL;
+}
+
+/* "<owner> has no <what> 'word'" (or "unknown <what>"), with a hint. */
+static void unknown(pctx *c, gen_loc loc, const char *owner, const char *what, const char *word,
+                    const char *const *names, size_t n)
+{
+    const char *h = hint_of(word, names, n);
+    const char *hint = h ? gen_printf(c->a, " (did you mean '%s'?)", h) : "";
+    if (owner)
+        gen_error(c->d, loc, "%s has no %s '%s'%s", owner, what, word, hint);
+    else
+        gen_error(c->d, loc, "unknown %s '%s'%s", what, word, hint);
+}
+
+/* ---- the rows of a test ---------------------------------------------- */
+
+static trow *find_row(const tctx *tc, const char *label)
+{
+    for (size_t i = 0; i < tc->n; i++)
+        if (tc->rows[i]->label && strcmp(tc->rows[i]->label, label) == 0)
+            return tc->rows[i];
+    return NULL;
+}
+
+static trow *add_row(tctx *tc, const m_table *t, const char *label, gen_loc loc,
+                     const ynode *given)
+{
+    trow *r = gen_alloc(tc->c->a, sizeof *r);
+    r->t = t;
+    r->label = label;
+    r->loc = loc;
+    r->given = given;
+    r->cols = gen_alloc(tc->c->a, t->ncolumns * sizeof *r->cols);
+    r->seq = tc->n;
+    gen_grow(tc->c->a, (void **)&tc->rows, &tc->cap, tc->n + 1, sizeof *tc->rows);
+    tc->rows[tc->n++] = r;
+    return r;
+}
+
+/* The parent row made for foreign keys into t that a test leaves out. */
+static trow *made_parent(tctx *tc, const m_table *t)
+{
+    const char *label = gen_printf(tc->c->a, "_%s", t->name);
+    trow *r = find_row(tc, label);
+    return r ? r : add_row(tc, t, label, tc->loc, NULL);
+}
+
+/* The table and column a column refers to, or false. */
+static bool foreign_key_of(const m_schema *s, const m_table *t, const m_column *c,
+                           const m_table **to, const m_column **col)
+{
+    if (c->references) {
+        const char *dot = strchr(c->references, '.');
+        char table[128];
+        size_t n = (size_t)(dot - c->references);
+        if (!dot || n >= sizeof table)
+            return false;
+        memcpy(table, c->references, n);
+        table[n] = 0;
+        *to = m_find_table(s, table);
+        *col = *to ? m_find_column(*to, dot + 1) : NULL;
+        return *col != NULL;
+    }
+    for (size_t i = 0; i < t->nfks; i++)
+        for (size_t k = 0; k < t->fks[i].columns.n; k++)
+            if (strcmp(t->fks[i].columns.items[k], c->name) == 0 && t->fks[i].target) {
+                *to = t->fks[i].target;
+                *col = m_find_column(*to, t->fks[i].ref_columns.items[k]);
+                return *col != NULL;
+            }
+    return false;
+}
+
+static bool is_computed_key(const m_table *t, const m_column *c)
+{
+    const m_partition *p = t->partition;
+    return p && p->by == PART_LIST && p->expression && p->key_col == c;
+}
+
+static bool is_int(const m_type *t)
+{
+    return !t->array && (t->kind == T_SMALLINT || t->kind == T_INTEGER || t->kind == T_BIGINT ||
+                         t->kind == T_SERIAL || t->kind == T_BIGSERIAL);
+}
+
+static bool is_uuid(const m_type *t, bool uuid_text)
+{
+    return !t->array && (t->kind == T_UUID || uuid_text);
+}
+
+static const char *uuid_of(gen_arena *a, int n)
+{
+    return gen_printf(a, "00000000-0000-4000-8000-%012d", n);
+}
+
+/* A value for a required column the test leaves out: unique in the test. */
+static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
+{
+    gen_arena *a = tc->c->a;
+    const m_type *t = &c->type;
+    if (t->kind == T_SERIAL || t->kind == T_BIGSERIAL) /* ids in insert order */
+        return gen_printf(a, "%d", FIRST_SERIAL + tc->serials++);
+    int n = ++tc->counter;
+    if (t->array)
+        return "{}";
+    if (is_uuid(t, c->uuid_text))
+        return uuid_of(a, n);
+    switch (t->kind) {
+    case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_NUMERIC: case T_REAL: case T_DOUBLE:
+    case T_SERIAL: case T_BIGSERIAL:
+        return gen_printf(a, "%d", n);
+    case T_BOOLEAN: return "false";
+    case T_ENUM: return t->en ? t->en->values.items[0] : "";
+    case T_TIMESTAMPTZ: return "2026-01-01 00:00:00+00";
+    case T_TIMESTAMP: return "2026-01-01 00:00:00";
+    case T_DATE: return "2026-01-01";
+    case T_INTERVAL: return "0";
+    case T_JSON: case T_JSONB: return "{}";
+    case T_BYTEA: return "\\x00";
+    case T_TSVECTOR: return "";
+    case T_TEXT: case T_VARCHAR: {
+        const char *v = gen_printf(a, "%s-%d", c->name, n);
+        if (t->kind == T_VARCHAR && t->p > 0 && (int)strlen(v) > t->p)
+            v = gen_printf(a, "%d", n);
+        return v;
+    }
+    default:
+        gen_error(tc->c->d, r->given ? r->loc : tc->loc,
+                  "column '%s.%s' needs a value in this test (none can be made up for its type)",
+                  r->t->name, c->name);
+        return "";
+    }
+}
+
+static void resolve_node(tctx *tc, const ynode *n, const m_type *type, bool uuid_text,
+                         const m_column *ctx_col, const m_table *ctx_table, qt_value *out);
+static tcol *row_value(tctx *tc, trow *r, const m_column *c, gen_loc use);
+
+/* Numbers and booleans unquoted (they read better), the rest quoted. */
+static const char *sql_literal(gen_arena *a, const m_type *t, const char *raw)
+{
+    if (!raw)
+        return "NULL";
+    bool plain = !t->array && (is_int(t) || t->kind == T_BOOLEAN) && *raw &&
+                 strspn(raw, "-0123456789truefals") == strlen(raw);
+    return plain ? raw : ddl_literal(a, raw);
+}
+
+static void set_value(tcol *v, gen_arena *a, const m_type *t, const char *raw)
+{
+    v->raw = raw;
+    v->sql = sql_literal(a, t, raw);
+}
+
+/* The partition key as the partition expression over the source's value. */
+static void computed_key(tctx *tc, trow *r, const m_column *c, tcol *v)
+{
+    const m_partition *p = r->t->partition;
+    tcol *src = row_value(tc, r, p->source_col, tc->loc);
+    v->opaque = true;
+    v->sql = gen_printf(tc->c->a, "(SELECT %s FROM (SELECT %s::%s AS %s) AS k)", p->expression,
+                        src->sql, ddl_type_sql(tc->c->a, tc->c->s, &p->source_col->type),
+                        p->source);
+    (void)c;
+}
+
+static void fill_column(tctx *tc, trow *r, const m_column *c, tcol *v)
+{
+    const m_table *to;
+    const m_column *ref;
+    bool serial = c->type.kind == T_SERIAL || c->type.kind == T_BIGSERIAL;
+    bool in_pk = false;
+    for (size_t i = 0; i < r->t->primary_key.n; i++)
+        in_pk |= strcmp(r->t->primary_key.items[i], c->name) == 0;
+    if (is_computed_key(r->t, c))
+        computed_key(tc, r, c, v);
+    else if (serial || (in_pk && c->default_sql))
+        set_value(v, tc->c->a, &c->type, filled_value(tc, r, c));
+    else if (c->nullable || c->default_sql || c->generated)
+        v->omitted = true;
+    else if (foreign_key_of(tc->c->s, r->t, c, &to, &ref))
+        *v = *row_value(tc, made_parent(tc, to), ref, tc->loc);
+    else
+        set_value(v, tc->c->a, &c->type, filled_value(tc, r, c));
+}
+
+static tcol *row_value(tctx *tc, trow *r, const m_column *c, gen_loc use)
+{
+    tcol *v = &r->cols[c - r->t->columns];
+    if (v->done)
+        return v;
+    if (v->busy) {
+        gen_error(tc->c->d, use, "row labels refer to each other in a cycle at '%s.%s'",
+                  r->t->name, c->name);
+        v->done = true;
+        v->sql = "NULL";
+        return v;
+    }
+    v->busy = true;
+    const ynode *given = r->given ? ymap_get(r->given, c->name) : NULL;
+    if (given) {
+        qt_value q;
+        resolve_node(tc, given, &c->type, c->uuid_text, c, r->t, &q);
+        set_value(v, tc->c->a, &c->type, q.text);
+    } else {
+        fill_column(tc, r, c, v);
+    }
+    v->busy = false;
+    v->done = true;
+    return v;
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+static json_t *to_json(const ynode *n)
+{
+    if (n->kind == Y_MAP) {
+        json_t *o = json_object();
+        for (size_t i = 0; i < n->n; i++)
+            json_object_set_new(o, n->keys[i]->text, to_json(n->vals[i]));
+        return o;
+    }
+    if (n->kind == Y_SEQ) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n->n; i++)
+            json_array_append_new(arr, to_json(n->vals[i]));
+        return arr;
+    }
+    if (ynode_is_null(n))
+        return json_null();
+    if (n->plain) {
+        json_error_t e;
+        json_t *v = json_loads(n->text, JSON_DECODE_ANY, &e);
+        if (v && !json_is_object(v) && !json_is_array(v))
+            return v; /* numbers, true, false */
+        json_decref(v);
+    }
+    return json_string(n->text);
+}
+
+static const char *array_literal(tctx *tc, const ynode *n, qt_value *out)
+{
+    gen_buf b;
+    gen_buf_init(&b, tc->c->a);
+    gen_buf_puts(&b, "{");
+    out->items = gen_alloc(tc->c->a, (n->n + 1) * sizeof *out->items);
+    for (size_t i = 0; i < n->n; i++) {
+        const ynode *e = n->vals[i];
+        if (e->kind != Y_SCALAR) {
+            gen_error(tc->c->d, e->loc, "an array element must be a scalar");
+            continue;
+        }
+        out->items[out->nitems++] = e->text;
+        gen_buf_puts(&b, i ? ",\"" : "\"");
+        for (const char *p = e->text; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                gen_buf_puts(&b, "\\");
+            gen_buf_add(&b, p, 1);
+        }
+        gen_buf_puts(&b, "\"");
+    }
+    gen_buf_puts(&b, "}");
+    return b.data;
+}
+
+/* "@label" or "@label.column": the value of that row's column. */
+static const char *label_value(tctx *tc, const ynode *n, const m_column *ctx_col,
+                               const m_table *ctx_table, const char **sql)
+{
+    pctx *c = tc->c;
+    const char *ref = n->text + 1, *dot = strchr(ref, '.');
+    const char *label = dot ? gen_strndup(c->a, ref, (size_t)(dot - ref)) : ref;
+    trow *r = find_row(tc, label);
+    if (!r) {
+        gen_error(c->d, n->loc, "unknown row label '%s' (give a row 'as: %s' in 'given')", label, label);
+        return NULL;
+    }
+    const m_column *col = NULL;
+    const m_table *to;
+    const m_column *ref_col;
+    if (dot) {
+        col = m_find_column(r->t, dot + 1);
+        if (!col) {
+            gen_error(c->d, n->loc, "table '%s' has no column '%s'", r->t->name, dot + 1);
+            return NULL;
+        }
+    } else if (ctx_col && ctx_table && foreign_key_of(c->s, ctx_table, ctx_col, &to, &ref_col) &&
+               to == r->t) {
+        col = ref_col;
+    } else if (r->t->primary_key.n == 1) {
+        col = m_find_column(r->t, r->t->primary_key.items[0]);
+    } else {
+        gen_error(c->d, n->loc, "'%s' is a row of %s, whose key has %zu columns: write '@%s.<column>'",
+                  label, r->t->name, r->t->primary_key.n, label);
+        return NULL;
+    }
+    tcol *v = row_value(tc, r, col, n->loc);
+    if (v->omitted || v->opaque) {
+        gen_error(c->d, n->loc, "the value of '%s.%s' is not known to the test: give it in row '%s'",
+                  r->t->name, col->name, label);
+        return NULL;
+    }
+    if (sql)
+        *sql = v->sql;
+    return v->raw;
+}
+
+static void check_scalar(tctx *tc, const ynode *n, const m_type *type)
+{
+    pctx *c = tc->c;
+    if (type->array)
+        return;
+    if (is_int(type)) {
+        char *end;
+        strtoll(n->text, &end, 10);
+        if (!*n->text || *end)
+            gen_error(c->d, n->loc, "'%s' is not an integer", n->text);
+    } else if (type->kind == T_BOOLEAN && strcmp(n->text, "true") && strcmp(n->text, "false")) {
+        gen_error(c->d, n->loc, "'%s' is not a boolean (true or false)", n->text);
+    } else if (type->kind == T_ENUM && type->en) {
+        const m_names *vals = &type->en->values;
+        for (size_t i = 0; i < vals->n; i++)
+            if (strcmp(vals->items[i], n->text) == 0)
+                return;
+        const char *h = closest_name(n->text, vals->items, vals->n);
+        gen_error(c->d, n->loc, "'%s' is not a value of enum %s%s%s%s", n->text, type->en->name,
+                  h ? " (did you mean '" : "", h ? h : "", h ? "'?)" : "");
+    }
+}
+
+static void resolve_node(tctx *tc, const ynode *n, const m_type *type, bool uuid_text,
+                         const m_column *ctx_col, const m_table *ctx_table, qt_value *out)
+{
+    pctx *c = tc->c;
+    memset(out, 0, sizeof *out);
+    out->loc = n->loc;
+    (void)uuid_text;
+    if (n->kind != Y_SCALAR) {
+        if (type->array && n->kind == Y_SEQ) {
+            out->text = array_literal(tc, n, out);
+        } else if (type->kind == T_JSON || type->kind == T_JSONB) {
+            json_t *j = to_json(n);
+            char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+            out->text = gen_strdup(c->a, text);
+            free(text);
+            json_decref(j);
+        } else {
+            gen_error(c->d, n->loc, "a %s is a value only for a json or array column",
+                      n->kind == Y_MAP ? "mapping" : "sequence");
+            out->text = "";
+        }
+        return;
+    }
+    if (ynode_is_null(n) && n->plain) {
+        out->text = NULL;
+        return;
+    }
+    if (n->text[0] == '@' && n->text[1] != '@') {
+        out->text = label_value(tc, n, ctx_col, ctx_table, NULL);
+        if (!out->text)
+            out->text = "";
+        return;
+    }
+    out->text = n->text[0] == '@' ? n->text + 1 : n->text;
+    if (out->text == n->text)
+        check_scalar(tc, n, type);
+}
+
+/* ---- given ----------------------------------------------------------- */
+
+static void declare_rows(tctx *tc, const ynode *given)
+{
+    pctx *c = tc->c;
+    if (!expect_kind(c, given, Y_MAP, "'given'"))
+        return;
+    for (size_t i = 0; i < given->n; i++) {
+        const char *tname = given->keys[i]->text;
+        const m_table *t = m_find_table(c->s, tname);
+        if (!t) {
+            const char *names[256];
+            size_t k = 0;
+            for (; k < c->s->ntables && k < 256; k++)
+                names[k] = c->s->tables[k].name;
+            unknown(c, given->keys[i]->loc, NULL, "table", tname, names, k);
+            continue;
+        }
+        const ynode *rows = given->vals[i];
+        if (!expect_kind(c, rows, Y_SEQ, "the rows of a table"))
+            continue;
+        for (size_t k = 0; k < rows->n; k++) {
+            const ynode *row = rows->vals[k];
+            if (!expect_kind(c, row, Y_MAP, "a row"))
+                continue;
+            const char *label = NULL;
+            for (size_t j = 0; j < row->n; j++) {
+                const char *key = row->keys[j]->text;
+                if (strcmp(key, "as") == 0) {
+                    label = row->vals[j]->text;
+                    if (row->vals[j]->kind != Y_SCALAR || !label || !*label)
+                        gen_error(c->d, row->vals[j]->loc, "'as' must be a label");
+                    else if (find_row(tc, label))
+                        gen_error(c->d, row->vals[j]->loc, "label '%s' is used twice in this test", label);
+                    else
+                        check_identifier(c, label, row->vals[j]->loc, "row label");
+                } else if (!m_find_column(t, key)) {
+                    const char *names[512];
+                    size_t m = 0;
+                    for (; m < t->ncolumns && m < 512; m++)
+                        names[m] = t->columns[m].name;
+                    unknown(c, row->keys[j]->loc, t->name, "column", key, names, m);
+                }
+            }
+            add_row(tc, t, label, row->loc, row);
+        }
+    }
+}
+
+/* Serial ids follow the order rows are written in, whatever order labels
+ * are resolved in: tests that order by id rely on it. */
+static void number_rows(tctx *tc)
+{
+    for (size_t i = 0; i < tc->n; i++)
+        for (size_t k = 0; k < tc->rows[i]->t->ncolumns; k++) {
+            const m_column *c = &tc->rows[i]->t->columns[k];
+            if (c->type.kind == T_SERIAL || c->type.kind == T_BIGSERIAL)
+                row_value(tc, tc->rows[i], c, tc->rows[i]->loc);
+        }
+}
+
+/* Foreign-key depth: rows of a table go in after the rows it references. */
+static int depth(const m_schema *s, const m_table *t, int guard)
+{
+    int d = 0;
+    if (guard > 32)
+        return 0;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const m_table *to;
+        const m_column *col;
+        if (foreign_key_of(s, t, &t->columns[i], &to, &col) && to != t) {
+            int k = depth(s, to, guard + 1) + 1;
+            d = k > d ? k : d;
+        }
+    }
+    return d;
+}
+
+static int by_depth(const void *x, const void *y)
+{
+    const trow *a = *(trow *const *)x, *b = *(trow *const *)y;
+    if (a->depth != b->depth)
+        return a->depth - b->depth;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static const char *insert_sql(tctx *tc, const trow *r)
+{
+    gen_buf cols, vals;
+    gen_buf_init(&cols, tc->c->a);
+    gen_buf_init(&vals, tc->c->a);
+    for (size_t i = 0; i < r->t->ncolumns; i++) {
+        const tcol *v = &r->cols[i];
+        if (v->omitted)
+            continue;
+        gen_buf_printf(&cols, "%s%s", cols.data ? ", " : "", r->t->columns[i].name);
+        gen_buf_printf(&vals, "%s%s", vals.data ? ", " : "", v->sql);
+    }
+    const char *table = ddl_qualify(tc->c->a, tc->c->s, r->t->name);
+    if (!cols.data)
+        return gen_printf(tc->c->a, "INSERT INTO %s DEFAULT VALUES", table);
+    return gen_printf(tc->c->a, "INSERT INTO %s (%s) VALUES (%s)", table, cols.data, vals.data);
+}
+
+static void resolve_rows(tctx *tc, m_qtest *qt)
+{
+    for (size_t i = 0; i < tc->n; i++) /* tc->n grows as parents are made */
+        for (size_t k = 0; k < tc->rows[i]->t->ncolumns; k++)
+            row_value(tc, tc->rows[i], &tc->rows[i]->t->columns[k], tc->rows[i]->loc);
+    for (size_t i = 0; i < tc->n; i++)
+        tc->rows[i]->depth = depth(tc->c->s, tc->rows[i]->t, 0);
+    if (tc->n)
+        qsort(tc->rows, tc->n, sizeof *tc->rows, by_depth);
+    qt->nrows = tc->n;
+    qt->rows = gen_alloc(tc->c->a, tc->n * sizeof *qt->rows);
+    for (size_t i = 0; i < tc->n; i++)
+        qt->rows[i] = (qt_row){tc->rows[i]->t, tc->rows[i]->label, insert_sql(tc, tc->rows[i])};
+}
+
+/* ---- args, expect, check --------------------------------------------- */
+
+static bool arg_type_supported(const m_type *t)
+{
+    if (t->array) {
+        m_type elem = *t;
+        elem.array = false;
+        return is_int(&elem) || t->kind == T_TEXT || t->kind == T_VARCHAR || t->kind == T_UUID;
+    }
+    switch (t->kind) {
+    case T_NUMERIC: case T_REAL: case T_DOUBLE: case T_DATE: case T_INTERVAL:
+    case T_TSVECTOR: case T_VECTOR:
+        return false;
+    default:
+        return true;
+    }
+}
+
+static void load_args(tctx *tc, m_qtest *qt, const ynode *args)
+{
+    pctx *c = tc->c;
+    const m_query *q = tc->q;
+    if (args && !expect_kind(c, args, Y_MAP, "'args'"))
+        args = NULL;
+    const char *names[64];
+    size_t nn = 0;
+    qt->args = gen_alloc(c->a, (q->nparams + 1) * sizeof *qt->args);
+    for (size_t i = 0; i < q->nparams; i++) {
+        const m_param *p = &q->params[i];
+        if (p->computed)
+            continue;
+        if (nn < 64)
+            names[nn++] = p->name;
+        qt_arg *a = &qt->args[qt->nargs++];
+        a->param = p;
+        const ynode *v = args ? ymap_get(args, p->name) : NULL;
+        if (!v) {
+            if (!p->optional)
+                gen_error(c->d, args ? args->loc : tc->loc,
+                          "argument '%s' of %s is missing (write null for SQL NULL)", p->name, q->name);
+            continue;
+        }
+        if (!arg_type_supported(&p->type)) {
+            gen_error(c->d, v->loc, "an argument of type %s cannot be given in a test",
+                      m_type_sql(c->a, &p->type));
+            continue;
+        }
+        a->given = true;
+        m_type type = p->type;
+        if (type.kind == T_ENUM && !type.en)
+            type.en = m_find_enum(c->s, type.enum_name);
+        const m_column *col = p->from_column;
+        resolve_node(tc, v, &type, false, col, col ? col->table : NULL, &a->value);
+    }
+    for (size_t i = 0; args && i < args->n; i++) {
+        bool found = false;
+        for (size_t k = 0; k < qt->nargs; k++)
+            found |= strcmp(qt->args[k].param->name, args->keys[i]->text) == 0;
+        if (!found)
+            unknown(c, args->keys[i]->loc, q->name, "parameter", args->keys[i]->text, names, nn);
+    }
+}
+
+static bool comparable(const m_type *t)
+{
+    if (t->array)
+        return false;
+    switch (t->kind) {
+    case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_SERIAL: case T_BIGSERIAL:
+    case T_BOOLEAN: case T_TEXT: case T_VARCHAR: case T_UUID: case T_ENUM: case T_JSON:
+    case T_JSONB:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A result column of the query by name: declared, or the table's. */
+static bool result_column(const m_query *q, const char *name, qt_field *f, const m_column **col)
+{
+    *col = NULL;
+    if (q->ncolumns) {
+        for (size_t i = 0; i < q->ncolumns; i++)
+            if (strcmp(q->columns[i].name, name) == 0) {
+                f->name = q->columns[i].name;
+                f->type = q->columns[i].type;
+                f->nullable = q->columns[i].nullable;
+                return true;
+            }
+        return false;
+    }
+    const m_column *c = m_find_column(q->table, name);
+    if (!c)
+        return false;
+    f->name = c->name;
+    f->type = c->type;
+    f->nullable = c->nullable;
+    *col = c;
+    return true;
+}
+
+static void expect_label(tctx *tc, const ynode *n, qt_expect_row *row)
+{
+    pctx *c = tc->c;
+    const m_query *q = tc->q;
+    const char *label = n->text[0] == '@' ? n->text + 1 : n->text; /* "@a" reads as a too */
+    trow *r = find_row(tc, label);
+    if (!r) {
+        gen_error(c->d, n->loc, "unknown row label '%s' (an expected row is a label or a mapping of columns)", label);
+        return;
+    }
+    if (r->t != q->table || q->ncolumns) {
+        gen_error(c->d, n->loc, "'%s' is a row of %s, but %s returns %s", n->text, r->t->name, q->name,
+                  q->ncolumns ? "declared columns: expect a mapping" : gen_printf(c->a, "rows of %s", q->table->name));
+        return;
+    }
+    const m_table *t = q->table;
+    row->fields = gen_alloc(c->a, t->primary_key.n * sizeof *row->fields);
+    for (size_t i = 0; i < t->primary_key.n; i++) {
+        const m_column *col = m_find_column(t, t->primary_key.items[i]);
+        tcol *v = row_value(tc, r, col, n->loc);
+        if (v->opaque || v->omitted)
+            continue; /* a computed key follows from the columns compared */
+        qt_field *f = &row->fields[row->n++];
+        f->name = col->name;
+        f->type = col->type;
+        f->value.loc = n->loc;
+        f->value.text = v->raw;
+    }
+}
+
+static void expect_mapping(tctx *tc, const ynode *m, qt_expect_row *row)
+{
+    pctx *c = tc->c;
+    row->fields = gen_alloc(c->a, (m->n + 1) * sizeof *row->fields);
+    for (size_t i = 0; i < m->n; i++) {
+        qt_field *f = &row->fields[row->n];
+        const m_column *col;
+        if (!result_column(tc->q, m->keys[i]->text, f, &col)) {
+            gen_error(c->d, m->keys[i]->loc, "%s returns no column '%s'", tc->q->name, m->keys[i]->text);
+            continue;
+        }
+        if (!comparable(&f->type)) {
+            gen_error(c->d, m->keys[i]->loc, "a %s column cannot be compared in 'expect': use 'check'",
+                      m_type_sql(c->a, &f->type));
+            continue;
+        }
+        resolve_node(tc, m->vals[i], &f->type, false, col, col ? tc->q->table : NULL, &f->value);
+        if (!f->value.text && !f->nullable) {
+            gen_error(c->d, m->vals[i]->loc, "column '%s' is never NULL", f->name);
+            continue;
+        }
+        row->n++;
+    }
+}
+
+static void load_expect_rows(tctx *tc, m_qtest *qt, const ynode *e)
+{
+    pctx *c = tc->c;
+    if (!expect_kind(c, e, Y_SEQ, gen_printf(c->a, "'expect' of a '%s' query (a list of rows)",
+                                             tc->q->returns == RET_ONE ? "one" : "many")))
+        return;
+    if (tc->q->returns == RET_ONE && e->n > 1)
+        gen_error(c->d, e->loc, "'%s' returns one row: expect [] or [row]", tc->q->name);
+    qt->expect = gen_alloc(c->a, (e->n + 1) * sizeof *qt->expect);
+    for (size_t i = 0; i < e->n; i++) {
+        const ynode *item = e->vals[i];
+        qt_expect_row *row = &qt->expect[qt->nexpect++];
+        if (item->kind == Y_SCALAR)
+            expect_label(tc, item, row);
+        else if (item->kind == Y_MAP)
+            expect_mapping(tc, item, row);
+        else
+            gen_error(c->d, item->loc, "an expected row is a label or a mapping of columns");
+    }
+    if (tc->q->returns == RET_ONE && e->n == 0 && strcmp(qt->status, "SC_OK") == 0)
+        qt->status = "SC_NOT_FOUND";
+}
+
+static void load_expect(tctx *tc, m_qtest *qt, const ynode *e)
+{
+    pctx *c = tc->c;
+    m_returns ret = tc->q->returns;
+    if (!e) {
+        if ((ret == RET_ONE || ret == RET_MANY || ret == RET_EXECROWS || ret == RET_COUNT) &&
+            strcmp(qt->status, "SC_OK") == 0)
+            gen_error(c->d, tc->loc, "this test of %s needs 'expect' (or a 'status')", tc->q->name);
+        return;
+    }
+    if (strcmp(qt->status, "SC_OK") != 0) {
+        gen_error(c->d, e->loc, "'expect' and 'status' exclude each other (a failed call returns nothing)");
+        return;
+    }
+    if (ret == RET_ONE || ret == RET_MANY) {
+        load_expect_rows(tc, qt, e);
+    } else if (ret == RET_EXECROWS || ret == RET_COUNT) {
+        char *end = NULL;
+        if (e->kind == Y_SCALAR)
+            qt->count = strtoll(e->text, &end, 10);
+        if (e->kind != Y_SCALAR || !*e->text || *end || qt->count < 0)
+            gen_error(c->d, e->loc, "'expect' of %s query is a number of rows",
+                      ret == RET_COUNT ? "a count" : "an execrows");
+        qt->has_count = true;
+    } else {
+        gen_error(c->d, e->loc, "an 'exec' query returns nothing to expect: prove its effect with 'check'");
+    }
+}
+
+static const char *load_status(tctx *tc, const ynode *n)
+{
+    if (!n)
+        return "SC_OK";
+    const char *names[8];
+    size_t k = 0;
+    for (; k < sizeof statuses / sizeof *statuses; k++) {
+        names[k] = statuses[k][0];
+        if (n->kind == Y_SCALAR && strcmp(n->text, statuses[k][0]) == 0)
+            return statuses[k][1];
+    }
+    const char *h = closest_name(n->kind == Y_SCALAR ? n->text : "", names, k);
+    gen_error(tc->c->d, n->loc, "unknown status '%s' (%s%s%s)", n->kind == Y_SCALAR ? n->text : "?",
+              h ? "did you mean '" : "one of not_found, conflict, foreign_key, check, not_null, invalid_input, access_denied",
+              h ? h : "", h ? "'?" : "");
+    return "SC_OK";
+}
+
+/* check: SQL with @label and @label.column replaced by literals; "@@" and
+ * other @ operators are left alone. */
+static const char *load_check(tctx *tc, const ynode *n)
+{
+    pctx *c = tc->c;
+    if (!n || n->kind != Y_SCALAR) {
+        if (n)
+            gen_error(c->d, n->loc, "'check' is SQL returning one boolean");
+        return NULL;
+    }
+    gen_buf b;
+    gen_buf_init(&b, c->a);
+    const char *p = n->text;
+    while (*p) {
+        if (p[0] == '@' && p[1] == '@') {
+            gen_buf_add(&b, p, 2);
+            p += 2;
+            continue;
+        }
+        size_t len = p[0] == '@' ? strspn(p + 1, "abcdefghijklmnopqrstuvwxyz0123456789_") : 0;
+        if (!len) {
+            gen_buf_add(&b, p, 1);
+            p++;
+            continue;
+        }
+        if (p[1 + len] == '.')
+            len += 1 + strspn(p + 2 + len, "abcdefghijklmnopqrstuvwxyz0123456789_");
+        ynode ref = *n;
+        ref.text = gen_strndup(c->a, p, len + 1);
+        const char *sql = "NULL";
+        label_value(tc, &ref, NULL, NULL, &sql);
+        gen_buf_puts(&b, sql);
+        p += 1 + len;
+    }
+    return b.data;
+}
+
+/* ---- entry ------------------------------------------------------------ */
+
+static void load_test(pctx *c, m_query *q, m_qtest *qt, const ynode *m)
+{
+    check_keys(c, m, KEYS("name", "given", "args", "expect", "status", "check"), "a query test");
+    tctx tc = {c, q, m->loc, NULL, 0, 0, 0, 0};
+    qt->loc = m->loc;
+    qt->query = q;
+    qt->name = get_text(c, m, "name", false, "a query test");
+    const ynode *given = ymap_get(m, "given");
+    if (given && !ynode_is_null(given))
+        declare_rows(&tc, given);
+    number_rows(&tc);
+    qt->status = load_status(&tc, ymap_get(m, "status"));
+    load_args(&tc, qt, ymap_get(m, "args"));
+    load_expect(&tc, qt, ymap_get(m, "expect"));
+    qt->check = load_check(&tc, ymap_get(m, "check"));
+    if (q->returns == RET_EXEC && !qt->check && strcmp(qt->status, "SC_OK") == 0 &&
+        !ymap_get(m, "expect"))
+        gen_error(c->d, m->loc, "a test of an 'exec' query needs a 'check' that proves its effect");
+    resolve_rows(&tc, qt);
+}
+
+static void load_query_tests(pctx *c, m_table *t, const ynode *key, const ynode *list)
+{
+    m_query *q = NULL;
+    const char *names[256];
+    size_t n = 0;
+    for (size_t i = 0; i < t->nqueries; i++) {
+        if (strcmp(t->queries[i].name, key->text) == 0)
+            q = &t->queries[i];
+        if (n < 256)
+            names[n++] = t->queries[i].name;
+    }
+    if (!q) {
+        unknown(c, key->loc, t->name, "query", key->text, names, n);
+        return;
+    }
+    if (q->returns == RET_COPY) {
+        gen_error(c->d, key->loc, "copy queries have no query tests (they have no WHERE clause)");
+        return;
+    }
+    if (!expect_kind(c, list, Y_SEQ, "the tests of a query"))
+        return;
+    q->tests = gen_alloc(c->a, list->n * sizeof *q->tests);
+    for (size_t i = 0; i < list->n; i++)
+        if (expect_kind(c, list->vals[i], Y_MAP, "a query test"))
+            load_test(c, q, &q->tests[q->ntests++], list->vals[i]);
+}
+
+static void require_tests(pctx *c)
+{
+    for (size_t i = 0; i < c->s->ntables; i++) {
+        const m_table *t = &c->s->tables[i];
+        for (size_t k = 0; k < t->nqueries; k++)
+            if (t->queries[k].returns != RET_COPY && !t->queries[k].ntests)
+                gen_error(c->d, t->queries[k].loc,
+                          "query '%s' has no test (require_tests is on): add one under tests.%s.%s",
+                          t->queries[k].name, t->name, t->queries[k].name);
+    }
+}
+
+void gen_load_tests(pctx *c, const ynode *tests)
+{
+    if (tests && !ynode_is_null(tests) && expect_kind(c, tests, Y_MAP, "'tests'")) {
+        for (size_t i = 0; i < tests->n; i++) {
+            m_table *t = m_find_table(c->s, tests->keys[i]->text);
+            if (!t) {
+                gen_error(c->d, tests->keys[i]->loc, "tests for unknown table '%s'", tests->keys[i]->text);
+                continue;
+            }
+            const ynode *group = tests->vals[i];
+            if (!expect_kind(c, group, Y_MAP, "the tests of a table"))
+                continue;
+            for (size_t k = 0; k < group->n; k++)
+                load_query_tests(c, t, group->keys[k], group->vals[k]);
+        }
+    }
+    if (c->s->require_tests)
+        require_tests(c);
+}

@@ -1,0 +1,62 @@
+/* Query tests (docs/dsl.md "Query tests"): the rows a named query runs
+ * against, its arguments, and what must come back. Loading resolves every
+ * value (labels, filled-in columns, made parent rows) into SQL and C text, so
+ * the test view only formats what is here. */
+#ifndef SCHEMAC_GEN_QTEST_H
+#define SCHEMAC_GEN_QTEST_H
+
+#include "model.h"
+
+/* A value as written, resolved. text is what SQL reads (labels replaced,
+ * JSON text for json, '{...}' for arrays); NULL text is SQL NULL. */
+typedef struct qt_value {
+    gen_loc loc;
+    const char *text;
+    size_t nitems;           /* arrays: the elements, for C arguments */
+    const char **items;
+} qt_value;
+
+/* One INSERT of the fixture. */
+typedef struct qt_row {
+    const m_table *table;
+    const char *label;       /* NULL, a label, or "_<table>" for a made parent */
+    const char *sql;
+} qt_row;
+
+typedef struct qt_field {
+    const char *name;
+    m_type type;
+    bool nullable;
+    qt_value value;
+} qt_field;
+
+typedef struct qt_expect_row {
+    size_t n;
+    qt_field *fields;
+} qt_expect_row;
+
+typedef struct qt_arg {
+    const m_param *param;
+    bool given;              /* false: an optional parameter left out */
+    qt_value value;
+} qt_arg;
+
+typedef struct m_qtest m_qtest;
+
+struct m_qtest {
+    const char *name;        /* NULL when the test has none */
+    gen_loc loc;
+    const m_query *query;
+    size_t nrows;
+    qt_row *rows;            /* in insert order: parents first */
+    size_t nargs;
+    qt_arg *args;            /* one per non-computed parameter, in query order */
+    const char *status;      /* "SC_OK", "SC_NOT_FOUND", ... */
+    bool has_count;
+    long long count;         /* execrows, count */
+    size_t nexpect;
+    qt_expect_row *expect;   /* one, many */
+    const char *check;       /* SQL, labels replaced; NULL when none */
+};
+
+#endif

@@ -1,0 +1,18 @@
+/* State-machine guard of named UPDATE queries (view_guard.c). */
+#ifndef SCHEMAC_GEN_VIEW_GUARD_H
+#define SCHEMAC_GEN_VIEW_GUARD_H
+
+#include "model.h"
+#include "sqlscan.h"
+
+typedef struct vguard {
+    const m_column *col;   /* the column whose enum has transitions */
+    const char *param;     /* the parameter it is set from */
+    const char *sql;       /* the query's SQL with the guard in its WHERE */
+    const char *probe;     /* SELECT of the rows the UPDATE targets, or NULL */
+} vguard;
+
+/* True when q sets a state-machine column from a parameter; fills g. */
+bool vg_find(gen_arena *a, const m_query *q, const sql_scan *scan, vguard *g);
+
+#endif

@@ -1,0 +1,230 @@
+/* The query tests of one repository as C: per test the fixture's INSERTs,
+ * the call of the generated function with its arguments as C literals, and
+ * one assertion per expected value. qtest.c resolved every value already. */
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+#include "qtest.h"
+#include "view_repo.h"
+#include "view_util.h"
+
+static const char *enum_constant(gen_arena *a, const m_schema *s, const m_type *t, const char *v)
+{
+    return gen_printf(a, "%s_%s_%s", vu_upper(a, s->prefix), vu_upper(a, t->enum_name), vu_upper(a, v));
+}
+
+/* "\x01\x02" for a SQL hex bytea literal, else the text's own bytes. */
+static const char *bytes_literal(gen_arena *a, const char *text, size_t *len)
+{
+    if (strncmp(text, "\\x", 2) != 0) {
+        *len = strlen(text);
+        return vu_c_string(a, text, "");
+    }
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_puts(&b, "\"");
+    size_t n = 0;
+    for (const char *p = text + 2; p[0] && p[1]; p += 2, n++)
+        gen_buf_printf(&b, "\\x%c%c", p[0], p[1]);
+    gen_buf_puts(&b, "\"");
+    *len = n;
+    return b.data;
+}
+
+/* A C expression of type t holding the value (not a pointer to it). */
+static const char *scalar_c(gen_arena *a, const m_schema *s, const m_type *t, const char *text)
+{
+    switch (t->kind) {
+    case T_ENUM: return enum_constant(a, s, t, text);
+    case T_TIMESTAMPTZ: case T_TIMESTAMP: return gen_printf(a, "fx_time(fx, %s)", vu_c_string(a, text, ""));
+    case T_JSON: case T_JSONB: return gen_printf(a, "fx_json(fx, %s)", vu_c_string(a, text, ""));
+    case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_SERIAL: case T_BIGSERIAL: case T_BOOLEAN:
+        return text;
+    default:
+        return vu_c_string(a, text, "");
+    }
+}
+
+static const char *array_c(gen_arena *a, const m_schema *s, const qt_value *v, const m_type *t)
+{
+    m_type elem = *t;
+    elem.array = false;
+    const char *type = vu_c_type(a, s, &elem);
+    gen_buf b;
+    gen_buf_init(&b, a);
+    for (size_t i = 0; i < v->nitems; i++)
+        gen_buf_printf(&b, "%s%s", i ? ", " : "", scalar_c(a, s, &elem, v->items[i]));
+    if (!v->nitems)
+        return "&(sc_array){0, NULL}";
+    return gen_printf(a, "&(sc_array){%zu, (%s[]){%s}}", v->nitems, type, b.data);
+}
+
+static const char *arg_c(gen_arena *a, const m_schema *s, const vparam *p, const qt_arg *arg)
+{
+    if (!arg || !arg->given || !arg->value.text)
+        return "NULL";
+    const char *text = arg->value.text;
+    if (p->type.array)
+        return array_c(a, s, &arg->value, &p->type);
+    if (p->type.kind == T_BYTEA) {
+        size_t len;
+        const char *lit = bytes_literal(a, text, &len);
+        return gen_printf(a, "&(sc_bytes){(const unsigned char *)%s, %zu}", lit, len);
+    }
+    const char *v = scalar_c(a, s, &p->type, text);
+    if (vr_by_pointer(p))
+        return gen_printf(a, "&(%s){%s}", vu_c_type(a, s, &p->type), v);
+    return v;
+}
+
+static const qt_arg *find_arg(const m_qtest *qt, const char *name)
+{
+    for (size_t i = 0; i < qt->nargs; i++)
+        if (strcmp(qt->args[i].param->name, name) == 0)
+            return &qt->args[i];
+    return NULL;
+}
+
+static const char *row_type(gen_arena *a, const m_schema *s, const m_query *q)
+{
+    return q->ncolumns ? gen_printf(a, "%s_%s_%s_row", s->prefix, q->table->name, q->name)
+                       : gen_printf(a, "%s_%s", s->prefix, vu_singular(a, q->table->name));
+}
+
+static void add(json_t *list, const char *key, const char *text)
+{
+    json_array_append_new(list, json_pack("{s:s}", key, text));
+}
+
+/* Declarations, and the call's output arguments. */
+static const char *outputs(gen_arena *a, const m_schema *s, const m_query *q, json_t *decls)
+{
+    const char *row = row_type(a, s, q);
+    switch (q->returns) {
+    case RET_ONE:
+        add(decls, "decl", gen_printf(a, "%s got;", row));
+        return ", &got";
+    case RET_MANY:
+        add(decls, "decl", gen_printf(a, "%s *rows = NULL;", row));
+        add(decls, "decl", "size_t n = 0;");
+        if (q->paginate == PAGE_OFFSET) {
+            add(decls, "decl", "int64_t total = -1;");
+            return ", NULL, &rows, &n, &total";
+        }
+        return q->paginate == PAGE_KEYSET ? ", NULL, &rows, &n" : ", &rows, &n";
+    case RET_EXECROWS:
+        add(decls, "decl", "int64_t affected = -1;");
+        return ", &affected";
+    case RET_COUNT:
+        add(decls, "decl", "int64_t count = -1;");
+        return ", &count";
+    default:
+        return "";
+    }
+}
+
+static void assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_field *f,
+                         json_t *asserts)
+{
+    const char *x = gen_printf(a, "%s.%s", row, f->name);
+    bool flag = f->nullable && !vu_is_pointer(&f->type);
+    const char *text = f->value.text;
+    if (!text) {
+        add(asserts, "assert", flag ? gen_printf(a, "assert_false(%s.has_%s);", row, f->name)
+                                    : gen_printf(a, "assert_null(%s);", x));
+        return;
+    }
+    if (flag)
+        add(asserts, "assert", gen_printf(a, "assert_true(%s.has_%s);", row, f->name));
+    switch (f->type.kind) {
+    case T_BOOLEAN:
+        add(asserts, "assert", gen_printf(a, "assert_%s(%s);", strcmp(text, "true") == 0 ? "true" : "false", x));
+        break;
+    case T_ENUM:
+        add(asserts, "assert", gen_printf(a, "assert_int_equal(%s, %s);", x, enum_constant(a, s, &f->type, text)));
+        break;
+    case T_JSON: case T_JSONB:
+        add(asserts, "assert", gen_printf(a, "fx_assert_json(%s, %s);", x, vu_c_string(a, text, "")));
+        break;
+    case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_SERIAL: case T_BIGSERIAL:
+        add(asserts, "assert", gen_printf(a, "assert_int_equal(%s, %s);", x, text));
+        break;
+    default:
+        add(asserts, "assert", gen_printf(a, "assert_non_null(%s);", x));
+        add(asserts, "assert", gen_printf(a, "assert_string_equal(%s, %s);", x, vu_c_string(a, text, "")));
+        break;
+    }
+}
+
+static void assertions(gen_arena *a, const m_schema *s, const m_qtest *qt, json_t *asserts)
+{
+    const m_query *q = qt->query;
+    if (strcmp(qt->status, "SC_OK") != 0)
+        return;
+    if (qt->has_count) {
+        add(asserts, "assert", gen_printf(a, "assert_int_equal(%s, %lld);",
+                                          q->returns == RET_COUNT ? "count" : "affected", qt->count));
+        return;
+    }
+    if (q->returns == RET_MANY) {
+        add(asserts, "assert", gen_printf(a, "fx_expect_rows(n, %zu);", qt->nexpect));
+        if (q->paginate == PAGE_OFFSET)
+            add(asserts, "assert", "assert_int_equal(total, (int64_t)n);");
+    }
+    for (size_t i = 0; i < qt->nexpect; i++) {
+        const char *row = q->returns == RET_MANY ? gen_printf(a, "rows[%zu]", i) : "got";
+        for (size_t k = 0; k < qt->expect[i].n; k++)
+            assert_field(a, s, row, &qt->expect[i].fields[k], asserts);
+    }
+}
+
+static const char *call(gen_arena *a, const m_schema *s, const m_qtest *qt, json_t *decls)
+{
+    const m_query *q = qt->query;
+    vfunc f;
+    vr_init(&f, a, s, q->table, q->name);
+    vq_add_params(&f, q);
+    json_decref(f.variants); /* only the parameters are needed here */
+    json_decref(f.count_variants);
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_printf(&b, "int rc = %s(fx->conn", f.name);
+    if (q->returns == RET_ONE || q->returns == RET_MANY)
+        gen_buf_puts(&b, ", fx->arena");
+    for (size_t i = 0; i < f.nparams; i++)
+        if (!f.params[i].computed)
+            gen_buf_printf(&b, ", %s", arg_c(a, s, &f.params[i], find_arg(qt, f.params[i].name)));
+    gen_buf_printf(&b, "%s, &fx->err);", outputs(a, s, q, decls));
+    return vr_wrap(a, b.data, strlen(f.name) + 14);
+}
+
+static const char *identifier_of(gen_arena *a, const m_qtest *qt, size_t index)
+{
+    return gen_printf(a, "%s_%zu", qt->query->name, index + 1);
+}
+
+json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < t->nqueries; i++) {
+        const m_query *q = &t->queries[i];
+        for (size_t k = 0; k < q->ntests; k++) {
+            const m_qtest *qt = &q->tests[k];
+            json_t *rows = json_array(), *decls = json_array(), *asserts = json_array();
+            for (size_t r = 0; r < qt->nrows; r++)
+                add(rows, "sql", vu_c_string(a, qt->rows[r].sql, "        "));
+            const char *about = qt->name ? qt->name : "";
+            json_t *v = json_pack("{s:s, s:s, s:s, s:b, s:o}", "fn", identifier_of(a, qt, k),
+                                  "comment", vu_comment(a, gen_printf(a, "%s: %s", q->name, about), "", 100),
+                                  "status", qt->status, "has_rows", qt->nrows > 0, "rows", rows);
+            json_object_set_new(v, "call", json_string(call(a, s, qt, decls)));
+            assertions(a, s, qt, asserts);
+            json_object_set_new(v, "decls", decls);
+            json_object_set_new(v, "asserts", asserts);
+            json_object_set_new(v, "check", qt->check ? json_string(vu_c_string(a, qt->check, "             ")) : json_false());
+            json_array_append_new(list, v);
+        }
+    }
+    return list;
+}
