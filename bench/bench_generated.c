@@ -359,6 +359,9 @@ static bool wanted(int argc, char **argv, const char *name)
 int main(int argc, char **argv)
 {
     memset(content, 'x', 800);
+    /* Before the workloads: after the bulk load the server's checkpoint
+     * competes for the two cores and the disk, which measures the server. */
+    double gen_ms = argc < 2 ? generation_ms() : 0;
     create_database();
     sc_pool_config cfg;
     sc_pool_config_init(&cfg);
@@ -419,8 +422,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("peak RSS of the process after the bulk inserts: %ld KiB\n", ru.ru_maxrss);
-    printf("generation of the Semantik layer (build/schemac generate): %.1f ms median\n",
-           generation_ms());
+    printf("generation of the Semantik layer (build/schemac generate): %.1f ms median\n", gen_ms);
     PQfinish(x.raw);
     sc_pool_release(pool, x.conn);
     sc_pool_close(pool);

@@ -25,11 +25,14 @@ const char *ddl_literal(gen_arena *a, const char *text)
     gen_buf b;
     gen_buf_init(&b, a);
     gen_buf_puts(&b, "'");
-    for (const char *p = text; *p; p++) {
-        if (*p == '\'')
+    for (const char *p = text; *p;) {
+        size_t plain = strcspn(p, "'");
+        gen_buf_add(&b, p, plain);
+        p += plain;
+        if (*p == '\'') {
             gen_buf_puts(&b, "''");
-        else
-            gen_buf_add(&b, p, 1);
+            p++;
+        }
     }
     gen_buf_puts(&b, "'");
     return b.data;

@@ -37,6 +37,7 @@ typedef struct tctx {
     trow **rows;
     size_t n, cap;
     int counter, serials;
+    const int *depths;                /* foreign-key depth of each table */
 } tctx;
 
 static const char *const statuses[][2] = {
@@ -450,8 +451,11 @@ static void declare_rows(tctx *tc, const ynode *given)
                         gen_error(c->d, row->vals[j]->loc, "'as' must be a label");
                     else if (find_row(tc, label))
                         gen_error(c->d, row->vals[j]->loc, "label '%s' is used twice in this test", label);
-                    else
-                        check_identifier(c, label, row->vals[j]->loc, "row label");
+                    else if (strspn(label, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(label) ||
+                             (label[0] >= '0' && label[0] <= '9'))
+                        gen_error(c->d, row->vals[j]->loc,
+                                  "row label '%s' must be [a-z_][a-z0-9_]* (it is written \"@%s\")",
+                                  label, label);
                 } else if (!m_find_column(t, key)) {
                     const char *names[512];
                     size_t m = 0;
@@ -511,8 +515,12 @@ static const char *insert_sql(tctx *tc, const trow *r)
         const tcol *v = &r->cols[i];
         if (v->omitted)
             continue;
-        gen_buf_printf(&cols, "%s%s", cols.data ? ", " : "", r->t->columns[i].name);
-        gen_buf_printf(&vals, "%s%s", vals.data ? ", " : "", v->sql);
+        if (cols.data) {
+            gen_buf_puts(&cols, ", ");
+            gen_buf_puts(&vals, ", ");
+        }
+        gen_buf_puts(&cols, r->t->columns[i].name);
+        gen_buf_puts(&vals, v->sql);
     }
     const char *table = ddl_qualify(tc->c->a, tc->c->s, r->t->name);
     if (!cols.data)
@@ -526,7 +534,7 @@ static void resolve_rows(tctx *tc, m_qtest *qt)
         for (size_t k = 0; k < tc->rows[i]->t->ncolumns; k++)
             row_value(tc, tc->rows[i], &tc->rows[i]->t->columns[k], tc->rows[i]->loc);
     for (size_t i = 0; i < tc->n; i++)
-        tc->rows[i]->depth = depth(tc->c->s, tc->rows[i]->t, 0);
+        tc->rows[i]->depth = tc->depths[tc->rows[i]->t - tc->c->s->tables];
     if (tc->n)
         qsort(tc->rows, tc->n, sizeof *tc->rows, by_depth);
     qt->nrows = tc->n;
@@ -800,10 +808,10 @@ static const char *load_check(tctx *tc, const ynode *n)
 
 /* ---- entry ------------------------------------------------------------ */
 
-static void load_test(pctx *c, m_query *q, m_qtest *qt, const ynode *m)
+static void load_test(pctx *c, const int *depths, m_query *q, m_qtest *qt, const ynode *m)
 {
     check_keys(c, m, KEYS("name", "given", "args", "expect", "status", "check"), "a query test");
-    tctx tc = {c, q, m->loc, NULL, 0, 0, 0, 0};
+    tctx tc = {c, q, m->loc, NULL, 0, 0, 0, 0, depths};
     qt->loc = m->loc;
     qt->query = q;
     qt->name = get_text(c, m, "name", false, "a query test");
@@ -821,7 +829,8 @@ static void load_test(pctx *c, m_query *q, m_qtest *qt, const ynode *m)
     resolve_rows(&tc, qt);
 }
 
-static void load_query_tests(pctx *c, m_table *t, const ynode *key, const ynode *list)
+static void load_query_tests(pctx *c, const int *depths, m_table *t, const ynode *key,
+                             const ynode *list)
 {
     m_query *q = NULL;
     const char *names[256];
@@ -845,7 +854,7 @@ static void load_query_tests(pctx *c, m_table *t, const ynode *key, const ynode 
     q->tests = gen_alloc(c->a, list->n * sizeof *q->tests);
     for (size_t i = 0; i < list->n; i++)
         if (expect_kind(c, list->vals[i], Y_MAP, "a query test"))
-            load_test(c, q, &q->tests[q->ntests++], list->vals[i]);
+            load_test(c, depths, q, &q->tests[q->ntests++], list->vals[i]);
 }
 
 static void require_tests(pctx *c)
@@ -863,6 +872,9 @@ static void require_tests(pctx *c)
 void gen_load_tests(pctx *c, const ynode *tests)
 {
     if (tests && !ynode_is_null(tests) && expect_kind(c, tests, Y_MAP, "'tests'")) {
+        int *depths = gen_alloc(c->a, (c->s->ntables + 1) * sizeof *depths);
+        for (size_t i = 0; i < c->s->ntables; i++)
+            depths[i] = depth(c->s, &c->s->tables[i], 0);
         for (size_t i = 0; i < tests->n; i++) {
             m_table *t = m_find_table(c->s, tests->keys[i]->text);
             if (!t) {
@@ -873,7 +885,7 @@ void gen_load_tests(pctx *c, const ynode *tests)
             if (!expect_kind(c, group, Y_MAP, "the tests of a table"))
                 continue;
             for (size_t k = 0; k < group->n; k++)
-                load_query_tests(c, t, group->keys[k], group->vals[k]);
+                load_query_tests(c, depths, t, group->keys[k], group->vals[k]);
         }
     }
     if (c->s->require_tests)

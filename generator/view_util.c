@@ -136,6 +136,12 @@ const char *vu_c_string(gen_arena *a, const char *text, const char *indent)
     gen_buf_init(&b, a);
     gen_buf_puts(&b, "\"");
     for (const char *p = text; *p; p++) {
+        size_t plain = strcspn(p, "\"\\\t\n");
+        if (plain) { /* most of the text needs no escape: copy it in one go */
+            gen_buf_add(&b, p, plain);
+            p += plain - 1;
+            continue;
+        }
         switch (*p) {
         case '"': gen_buf_puts(&b, "\\\""); break;
         case '\\': gen_buf_puts(&b, "\\\\"); break;
