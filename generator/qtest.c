@@ -28,6 +28,7 @@ typedef struct trow {
     tcol *cols;
     size_t seq;
     int depth;                        /* foreign-key depth of the table */
+    bool every;                       /* fill optional columns too (qt_make_rows) */
 } trow;
 
 typedef struct tctx {
@@ -144,6 +145,25 @@ static const char *uuid_of(gen_arena *a, int n)
     return gen_printf(a, "00000000-0000-4000-8000-%012d", n);
 }
 
+/* A value a simple column CHECK accepts: the first of `IN ('a', ...)` or
+ * the low end of `BETWEEN x AND y`; NULL when the check is of another form
+ * (`> 0`, `<> ''` accept the made-up values as they are). */
+static const char *checked_value(gen_arena *a, const char *check)
+{
+    const char *in = strstr(check, " IN (");
+    if (in) {
+        const char *q = strchr(in, '\'');
+        const char *end = q ? strchr(q + 1, '\'') : NULL;
+        return end ? gen_strndup(a, q + 1, (size_t)(end - q - 1)) : NULL;
+    }
+    const char *between = strstr(check, "BETWEEN ");
+    if (between) {
+        const char *v = between + 8;
+        return gen_strndup(a, v, strspn(v, "-0123456789"));
+    }
+    return NULL;
+}
+
 /* A value for a required column the test leaves out: unique in the test. */
 static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
 {
@@ -152,6 +172,9 @@ static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
     if (t->kind == T_SERIAL || t->kind == T_BIGSERIAL) /* ids in insert order */
         return gen_printf(a, "%d", FIRST_SERIAL + tc->serials++);
     int n = ++tc->counter;
+    const char *allowed = c->check ? checked_value(a, c->check) : NULL;
+    if (allowed)
+        return allowed;
     if (t->array)
         return "{}";
     if (is_uuid(t, c->uuid_text))
@@ -166,7 +189,7 @@ static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
     case T_TIMESTAMP: return "2026-01-01 00:00:00";
     case T_DATE: return "2026-01-01";
     case T_INTERVAL: return "0";
-    case T_JSON: case T_JSONB: return "{}";
+    case T_JSON: case T_JSONB: return gen_printf(a, "{\"%s\": %d}", c->name, n);
     case T_BYTEA: return "\\x00";
     case T_TSVECTOR: return "";
     case T_TEXT: case T_VARCHAR: {
@@ -215,6 +238,15 @@ static void computed_key(tctx *tc, trow *r, const m_column *c, tcol *v)
     (void)c;
 }
 
+/* A table CHECK naming the column (made-up values would not know its rule). */
+static bool in_multi_column_check(const m_table *t, const m_column *c)
+{
+    for (size_t i = 0; i < t->nchecks; i++)
+        if (t->checks[i].expr && strstr(t->checks[i].expr, c->name))
+            return true;
+    return false;
+}
+
 static void fill_column(tctx *tc, trow *r, const m_column *c, tcol *v)
 {
     const m_table *to;
@@ -227,7 +259,8 @@ static void fill_column(tctx *tc, trow *r, const m_column *c, tcol *v)
         computed_key(tc, r, c, v);
     else if (serial || (in_pk && c->default_sql))
         set_value(v, tc->c->a, &c->type, filled_value(tc, r, c));
-    else if (c->nullable || c->default_sql || c->generated)
+    else if (c->generated || c->server_written ||
+             ((c->nullable || c->default_sql) && !(r->every && !in_multi_column_check(r->t, c))))
         v->omitted = true;
     else if (foreign_key_of(tc->c->s, r->t, c, &to, &ref))
         *v = *row_value(tc, made_parent(tc, to), ref, tc->loc);
@@ -890,4 +923,59 @@ void gen_load_tests(pctx *c, const ynode *tests)
     }
     if (c->s->require_tests)
         require_tests(c);
+}
+
+/* ---- rows for the generated round-trip tests ------------------------- */
+
+static void copy_made_row(gen_arena *a, const trow *r, qt_made_row *out)
+{
+    size_t n = r->t->ncolumns;
+    out->raw = gen_alloc(a, n * sizeof *out->raw);
+    out->set = gen_alloc(a, n * sizeof *out->set);
+    for (size_t i = 0; i < n; i++) {
+        out->set[i] = !r->cols[i].omitted && !r->cols[i].opaque;
+        out->raw[i] = r->cols[i].raw;
+    }
+}
+
+bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_column,
+                  qt_made *out)
+{
+    if (t->nchecks)
+        return false; /* a table CHECK relates columns made-up values know nothing of */
+    gen_diag d;
+    gen_diag_init(&d, NULL, NULL);
+    pctx c = {a, &d, (m_schema *)s};
+    int *depths = gen_alloc(a, (s->ntables + 1) * sizeof *depths);
+    for (size_t i = 0; i < s->ntables; i++)
+        depths[i] = depth(s, &s->tables[i], 0);
+    tctx tc = {&c, NULL, t->loc, NULL, 0, 0, 0, 0, depths};
+    trow *made[2];
+    for (int k = 0; k < 2; k++) {
+        made[k] = add_row(&tc, t, gen_printf(a, "_made%d", k), t->loc, NULL);
+        made[k]->every = every_column;
+    }
+    for (size_t i = 0; i < tc.n; i++) /* grows as parents are made */
+        for (size_t k = 0; k < tc.rows[i]->t->ncolumns; k++)
+            row_value(&tc, tc.rows[i], &tc.rows[i]->t->columns[k], t->loc);
+    bool ok = d.errors == 0;
+    gen_diag_release(&d);
+    if (!ok)
+        return false;
+    for (int k = 0; k < 2; k++)
+        copy_made_row(a, made[k], &out->rows[k]);
+    trow **parents = gen_alloc(a, tc.n * sizeof *parents);
+    size_t np = 0;
+    for (size_t i = 0; i < tc.n; i++)
+        if (tc.rows[i] != made[0] && tc.rows[i] != made[1]) {
+            tc.rows[i]->depth = depths[tc.rows[i]->t - s->tables];
+            parents[np++] = tc.rows[i];
+        }
+    if (np)
+        qsort(parents, np, sizeof *parents, by_depth);
+    out->nparents = np;
+    out->parents = gen_alloc(a, (np + 1) * sizeof *out->parents);
+    for (size_t i = 0; i < np; i++)
+        out->parents[i] = insert_sql(&tc, parents[i]);
+    return true;
 }

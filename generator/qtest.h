@@ -59,4 +59,24 @@ struct m_qtest {
     const char *check;       /* SQL, labels replaced; NULL when none */
 };
 
+/* Two rows of a table made up for the generated round-trip and constraint
+ * tests (not inserted), and the INSERTs of the parent rows their foreign
+ * keys point at. raw[i] is column i's value (NULL: SQL NULL) where set[i]. */
+typedef struct qt_made_row {
+    const char **raw;
+    bool *set;
+} qt_made_row;
+
+typedef struct qt_made {
+    size_t nparents;
+    const char **parents;
+    qt_made_row rows[2];     /* the same parents; unique values differ */
+} qt_made;
+
+/* every_column: optional columns get values too (a simple column CHECK is
+ * honoured, columns of a table-level CHECK stay unset). False when a
+ * required column's type has no made-up value. */
+bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_column,
+                  qt_made *out);
+
 #endif

@@ -67,6 +67,8 @@ bool vr_insertable(const m_table *t, const m_column *c);
 
 /* The query tests of a table's named queries (view_qtests.c). */
 json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t);
+/* Round trips and constraint tests made up from the schema (view_made.c). */
+json_t *view_made_tests(gen_arena *a, const m_schema *s, const m_table *t);
 
 /* The C parameters of a named query, in prototype order. */
 void vq_add_params(vfunc *f, const m_query *q);

@@ -2,7 +2,8 @@
  * Schema hash: 32e54b5bf3503c51 */
 /* The generated test of sm_chunks.h: every statement against the real
  * schema (PQdescribePrepared must agree with the descriptors), every
- * statement binding collection_id pruned to one partition, and the query tests of
+ * statement binding collection_id pruned to one partition, round trips
+ * and constraint violations made up from the schema, and the query tests of
  * the schema (each in a transaction rolled back afterwards). Runs on a database of its own
  * built from generated/schema.sql (DATABASE_URL names the server). */
 #include <setjmp.h>
@@ -178,6 +179,245 @@ static void statements_prune_to_one_partition(void **state)
     }
     assert_true(explained > 0);
     PQfinish(pg);
+}
+
+/* create and get with every column given; then delete. */
+static void create_every_column(void **state)
+{
+    fixture *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
+        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
+        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1005, 'config_hash-28', '{\"config_data\": 29}')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-21', 1004, 'vector_store_name-22', 'embedding_model-23')",
+        "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
+        NULL,
+    };
+    fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .document_id = "00000000-0000-4000-8000-000000000002",
+        .chunking_config_id = 1002,
+        .has_chunking_config_id = true,
+        .chunk_index = 3,
+        .content = "content-4",
+        .start_offset = 5,
+        .has_start_offset = true,
+        .end_offset = 6,
+        .has_end_offset = true,
+        .token_count = 7,
+        .has_token_count = true,
+        .embedding_vector_id = "embedding_vector_id-8",
+        .metadata = fx_json(fx, "{\"metadata\": 9}"),
+        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_created_at = true,
+        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_updated_at = true,
+    };
+    sm_chunk made, got;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    fx_expect_status(fx, rc, SC_OK);
+    rc = sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err);
+    fx_expect_status(fx, rc, SC_OK);
+    assert_non_null(got.collection_id);
+    assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
+    assert_non_null(got.document_id);
+    assert_string_equal(got.document_id, "00000000-0000-4000-8000-000000000002");
+    assert_true(got.has_chunking_config_id);
+    assert_int_equal(got.chunking_config_id, 1002);
+    assert_int_equal(got.chunk_index, 3);
+    assert_non_null(got.content);
+    assert_string_equal(got.content, "content-4");
+    assert_true(got.has_start_offset);
+    assert_int_equal(got.start_offset, 5);
+    assert_true(got.has_end_offset);
+    assert_int_equal(got.end_offset, 6);
+    assert_true(got.has_token_count);
+    assert_int_equal(got.token_count, 7);
+    assert_non_null(got.embedding_vector_id);
+    assert_string_equal(got.embedding_vector_id, "embedding_vector_id-8");
+    fx_assert_json(got.metadata, "{\"metadata\": 9}");
+    assert_true(got.has_created_at);
+    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.has_updated_at);
+    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_int_equal(sm_chunks_delete(fx->conn, made.id, made.collection_id, &fx->err), SC_OK);
+    assert_int_equal(sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err), SC_NOT_FOUND);
+}
+
+/* chunking_config_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * chunks_chunking_config_id_fkey. */
+static void foreign_key_chunks_chunking_config_id_fkey(void **state)
+{
+    fixture *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
+        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
+        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1005, 'config_hash-28', '{\"config_data\": 29}')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-21', 1004, 'vector_store_name-22', 'embedding_model-23')",
+        "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
+        NULL,
+    };
+    fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .document_id = "00000000-0000-4000-8000-000000000002",
+        .chunking_config_id = 999999,
+        .has_chunking_config_id = true,
+        .chunk_index = 3,
+        .content = "content-4",
+        .start_offset = 5,
+        .has_start_offset = true,
+        .end_offset = 6,
+        .has_end_offset = true,
+        .token_count = 7,
+        .has_token_count = true,
+        .embedding_vector_id = "embedding_vector_id-8",
+        .metadata = fx_json(fx, "{\"metadata\": 9}"),
+        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_created_at = true,
+        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_updated_at = true,
+    };
+    sm_chunk made;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "chunks_chunking_config_id_fkey");
+}
+
+/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * fk_chunks_collection. */
+static void foreign_key_fk_chunks_collection(void **state)
+{
+    fixture *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
+        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
+        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1005, 'config_hash-28', '{\"config_data\": 29}')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-21', 1004, 'vector_store_name-22', 'embedding_model-23')",
+        "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
+        NULL,
+    };
+    fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .document_id = "00000000-0000-4000-8000-000000000002",
+        .chunking_config_id = 1002,
+        .has_chunking_config_id = true,
+        .chunk_index = 3,
+        .content = "content-4",
+        .start_offset = 5,
+        .has_start_offset = true,
+        .end_offset = 6,
+        .has_end_offset = true,
+        .token_count = 7,
+        .has_token_count = true,
+        .embedding_vector_id = "embedding_vector_id-8",
+        .metadata = fx_json(fx, "{\"metadata\": 9}"),
+        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_created_at = true,
+        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_updated_at = true,
+    };
+    sm_chunk made;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "fk_chunks_collection");
+}
+
+/* document_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * fk_chunks_document. */
+static void foreign_key_fk_chunks_document(void **state)
+{
+    fixture *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
+        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
+        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1005, 'config_hash-28', '{\"config_data\": 29}')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-21', 1004, 'vector_store_name-22', 'embedding_model-23')",
+        "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
+        NULL,
+    };
+    fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .document_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .chunking_config_id = 1002,
+        .has_chunking_config_id = true,
+        .chunk_index = 3,
+        .content = "content-4",
+        .start_offset = 5,
+        .has_start_offset = true,
+        .end_offset = 6,
+        .has_end_offset = true,
+        .token_count = 7,
+        .has_token_count = true,
+        .embedding_vector_id = "embedding_vector_id-8",
+        .metadata = fx_json(fx, "{\"metadata\": 9}"),
+        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_created_at = true,
+        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .has_updated_at = true,
+    };
+    sm_chunk made;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "fk_chunks_document");
+}
+
+/* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
+static void create_required_columns(void **state)
+{
+    fixture *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        NULL,
+    };
+    fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .chunk_index = 2,
+        .content = "content-3",
+    };
+    sm_chunk made, got;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    fx_expect_status(fx, rc, SC_OK);
+    rc = sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err);
+    fx_expect_status(fx, rc, SC_OK);
+    assert_non_null(got.collection_id);
+    assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
+    assert_null(got.document_id);
+    assert_false(got.has_chunking_config_id);
+    assert_int_equal(got.chunk_index, 2);
+    assert_non_null(got.content);
+    assert_string_equal(got.content, "content-3");
+    assert_false(got.has_start_offset);
+    assert_false(got.has_end_offset);
+    assert_false(got.has_token_count);
+    assert_null(got.embedding_vector_id);
+    assert_int_equal(sm_chunks_delete(fx->conn, made.id, made.collection_id, &fx->err), SC_OK);
+    assert_int_equal(sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err), SC_NOT_FOUND);
+}
+
+/* collection_id is NOT NULL: leaving it NULL is refused before the round trip. */
+static void not_null_collection_id(void **state)
+{
+    fixture *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        NULL,
+    };
+    fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = NULL,
+        .chunk_index = 2,
+        .content = "content-3",
+    };
+    sm_chunk made;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* upsert: inserts a chunk whose id is only taken in another collection */
@@ -675,6 +915,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test(statements_prune_to_one_partition),
+        cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_chunks_chunking_config_id_fkey, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_fk_chunks_collection, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_fk_chunks_document, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(not_null_collection_id, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(upsert_1, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(upsert_2, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(get_chunks_by_document_1, query_test_begin, query_test_rollback),
