@@ -1,10 +1,12 @@
 /* Tests every repository gets without writing any: create with every column
  * given and with only the required ones, each read back column by column and
- * deleted; a unique and a foreign-key violation per constraint, mapped to
- * SC_CONFLICT / SC_FOREIGN_KEY with the constraint's name; a missing
+ * deleted; a unique, foreign-key and (simple) column CHECK violation per
+ * constraint, mapped to SC_CONFLICT / SC_FOREIGN_KEY / SC_CHECK with the
+ * constraint's name; a missing
  * required string refused before the round trip. Rows are made up by
  * qt_make_rows, parents inserted first. Entries have the shape of the query
  * tests (view_qtests.c), so one template section renders both. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ddl.h"
@@ -259,6 +261,50 @@ static void fk_violations(const made_ctx *m, json_t *out)
     }
 }
 
+/* A value the column's own CHECK refuses, for the simple forms
+ * `col IN ('a', ...)`, `col BETWEEN x AND y`, `col > n`, `col >= n` and
+ * `col <> ''`; NULL for any other. */
+static const char *refused_value(gen_arena *a, const m_column *c)
+{
+    const char *check = c->check;
+    size_t len = strlen(c->name);
+    if (!check || strncmp(check, c->name, len) != 0)
+        return NULL;
+    const char *rest = check + len;
+    long long lo, hi;
+    char op[3];
+    if (strncmp(rest, " IN (", 5) == 0 && (c->type.kind == T_TEXT || c->type.kind == T_VARCHAR))
+        return "not-one-of-them";
+    if (sscanf(rest, " BETWEEN %lld AND %lld", &lo, &hi) == 2)
+        return gen_printf(a, "%lld", hi + 1);
+    if (sscanf(rest, " %2[<>=] %lld", op, &lo) == 2 && strcmp(op, ">") == 0)
+        return gen_printf(a, "%lld", lo);
+    if (sscanf(rest, " %2[<>=] %lld", op, &lo) == 2 && strcmp(op, ">=") == 0)
+        return gen_printf(a, "%lld", lo - 1);
+    if (strcmp(rest, " <> ''") == 0)
+        return "";
+    return NULL;
+}
+
+static void check_violations(const made_ctx *m, json_t *out)
+{
+    for (size_t i = 0; i < m->t->ncolumns; i++) {
+        const m_column *c = &m->t->columns[i];
+        const char *bad = in_new(m->t, c) ? refused_value(m->a, c) : NULL;
+        if (!bad)
+            continue;
+        const char *name = ddl_check_name(m->a, m->t, c->name);
+        json_t *decls = json_array(), *asserts = json_array();
+        new_struct(m, "in", &m->made->rows[0], c, bad, decls);
+        vq_add(decls, "decl", gen_printf(m->a, "%s made;", m->row));
+        vq_add(asserts, "assert", gen_printf(m->a, "assert_string_equal(fx->err.constraint, \"%s\");", name));
+        json_array_append_new(out, entry(m, gen_printf(m->a, "check_%s", name),
+                                         gen_printf(m->a, "%s = %s breaks its CHECK (%s): SC_CHECK naming %s.", c->name,
+                                                    *bad ? bad : "''", c->check, name),
+                                         decls, create_call(m, "in", "made"), "SC_CHECK", asserts));
+    }
+}
+
 /* The first required string left NULL: refused before the round trip. */
 static void not_null_refused(const made_ctx *m, json_t *out)
 {
@@ -306,6 +352,7 @@ json_t *view_made_tests(gen_arena *a, const m_schema *s, const m_table *t)
     m.made = &required;
     json_array_append_new(out, round_trip(&m, false));
     unique_violations(&m, out);
+    check_violations(&m, out);
     not_null_refused(&m, out);
     return out;
 }

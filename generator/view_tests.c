@@ -22,7 +22,7 @@ json_t *view_tests(gen_arena *a, const m_schema *s, const m_table *t, const view
     json_object_set_new(v, "database", json_string(gen_printf(a, "t_%s_%s", s->prefix, t->name)));
     json_object_set_new(v, "pruned", json_boolean(pruned));
     json_object_set_new(v, "qualified", json_string(gen_printf(a, "%s.%s", s->name, t->name)));
-    json_object_set_new(v, "source", json_string(pruned ? p->source : ""));
+    json_object_set_new(v, "partition_source", json_string(pruned ? p->source : ""));
     json_object_set_new(v, "partition_prefix",
                         json_string(pruned ? gen_strndup(a, p->name_pattern, strcspn(p->name_pattern, "{")) : ""));
     json_object_set_new(v, "modulus", json_integer(pruned ? p->count : 0));
