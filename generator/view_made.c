@@ -115,7 +115,7 @@ static json_t *round_trip(const made_ctx *m, bool every)
     new_struct(m, "in", r, NULL, NULL, decls);
     vq_add(decls, "decl", gen_printf(a, "%s made, got;", m->row));
     vq_add(asserts, "assert", gen_printf(a, "rc = %s_get(fx->conn, fx->arena%s, &got, &fx->err);", m->fn, key_args(m, "made")));
-    vq_add(asserts, "assert", "fx_expect_status(fx, rc, SC_OK);");
+    vq_add(asserts, "assert", "sc_fx_expect_status(fx, rc, SC_OK);");
     for (size_t i = 0; i < m->t->ncolumns; i++) {
         const m_column *c = &m->t->columns[i];
         if (!in_new(m->t, c) || (!r->set[i] && !(c->nullable && !c->default_sql)))
@@ -229,8 +229,7 @@ static const char *missing_parent(const m_column *c)
 
 static json_t *fk_violation(const made_ctx *m, const m_column *c, const char *name)
 {
-    size_t k = (size_t)(c - m->t->columns);
-    if (!in_new(m->t, c) || !m->made->rows[0].set[k])
+    if (!in_new(m->t, c))
         return NULL;
     json_t *decls = json_array(), *asserts = json_array();
     new_struct(m, "in", &m->made->rows[0], c, missing_parent(c), decls);
@@ -348,9 +347,9 @@ json_t *view_made_tests(gen_arena *a, const m_schema *s, const m_table *t)
         return out;
     m.made = &every;
     json_array_append_new(out, round_trip(&m, true));
-    fk_violations(&m, out);
-    m.made = &required;
+    m.made = &required; /* the shortest rows that show each refusal */
     json_array_append_new(out, round_trip(&m, false));
+    fk_violations(&m, out);
     unique_violations(&m, out);
     check_violations(&m, out);
     not_null_refused(&m, out);

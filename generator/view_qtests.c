@@ -38,8 +38,8 @@ const char *vq_scalar_c(gen_arena *a, const m_schema *s, const m_type *t, const 
 {
     switch (t->kind) {
     case T_ENUM: return vq_enum_constant(a, s, t, text);
-    case T_TIMESTAMPTZ: case T_TIMESTAMP: return gen_printf(a, "fx_time(fx, %s)", vu_c_string(a, text, ""));
-    case T_JSON: case T_JSONB: return gen_printf(a, "fx_json(fx, %s)", vu_c_string(a, text, ""));
+    case T_TIMESTAMPTZ: case T_TIMESTAMP: return gen_printf(a, "sc_fx_time(fx, %s)", vu_c_string(a, text, ""));
+    case T_JSON: case T_JSONB: return gen_printf(a, "sc_fx_json(fx, %s)", vu_c_string(a, text, ""));
     case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_SERIAL: case T_BIGSERIAL: case T_BOOLEAN:
     case T_REAL: case T_DOUBLE:
         return text;
@@ -147,7 +147,7 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
     const char *bytes;
     switch (f->type.kind) {
     case T_TIMESTAMPTZ: case T_TIMESTAMP:
-        vq_add(asserts, "assert", gen_printf(a, "assert_true(%s == fx_time(fx, %s));", x, vu_c_string(a, text, "")));
+        vq_add(asserts, "assert", gen_printf(a, "assert_true(%s == sc_fx_time(fx, %s));", x, vu_c_string(a, text, "")));
         break;
     case T_BYTEA:
         bytes = vq_bytes_literal(a, text, &len);
@@ -163,7 +163,7 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
         vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s, %s);", x, vq_enum_constant(a, s, &f->type, text)));
         break;
     case T_JSON: case T_JSONB:
-        vq_add(asserts, "assert", gen_printf(a, "fx_assert_json(%s, %s);", x, vu_c_string(a, text, "")));
+        vq_add(asserts, "assert", gen_printf(a, "sc_fx_assert_json(%s, %s);", x, vu_c_string(a, text, "")));
         break;
     case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_SERIAL: case T_BIGSERIAL:
         vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s, %s);", x, text));
@@ -186,7 +186,7 @@ static void assertions(gen_arena *a, const m_schema *s, const m_qtest *qt, json_
         return;
     }
     if (q->returns == RET_MANY) {
-        vq_add(asserts, "assert", gen_printf(a, "fx_expect_rows(n, %zu);", qt->nexpect));
+        vq_add(asserts, "assert", gen_printf(a, "sc_fx_expect_rows(n, %zu);", qt->nexpect));
         if (q->paginate == PAGE_OFFSET)
             vq_add(asserts, "assert", "assert_int_equal(total, (int64_t)n);");
     }

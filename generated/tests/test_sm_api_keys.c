@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_api_keys.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,12 +48,12 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key_new in = {
         .id = "id-1",
         .user_id = 1001,
@@ -171,18 +61,18 @@ static void create_every_column(void **state)
         .key_hash = "key_hash-3",
         .is_active = false,
         .has_is_active = true,
-        .last_used_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .last_used_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_last_used_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .expires_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_expires_at = true,
     };
     sm_api_key made, got;
     int rc = sm_api_keys_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_api_keys_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "id-1");
     assert_int_equal(got.user_id, 1001);
@@ -193,53 +83,23 @@ static void create_every_column(void **state)
     assert_true(got.has_is_active);
     assert_false(got.is_active);
     assert_true(got.has_last_used_at);
-    assert_true(got.last_used_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.last_used_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_expires_at);
-    assert_true(got.expires_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.expires_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_api_keys_delete(fx->conn, made.id, made.user_id, &fx->err), SC_OK);
     assert_int_equal(sm_api_keys_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* user_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * api_keys_user_id_fkey. */
-static void foreign_key_api_keys_user_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_api_key_new in = {
-        .id = "id-1",
-        .user_id = 999999,
-        .name = "name-2",
-        .key_hash = "key_hash-3",
-        .is_active = false,
-        .has_is_active = true,
-        .last_used_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_last_used_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_expires_at = true,
-    };
-    sm_api_key made;
-    int rc = sm_api_keys_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "api_keys_user_id_fkey");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key_new in = {
         .id = "id-1",
         .user_id = 1001,
@@ -248,9 +108,9 @@ static void create_required_columns(void **state)
     };
     sm_api_key made, got;
     int rc = sm_api_keys_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_api_keys_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "id-1");
     assert_int_equal(got.user_id, 1001);
@@ -264,15 +124,37 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_api_keys_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* a second row with the same id is refused as SC_CONFLICT naming api_keys_pkey. */
-static void unique_api_keys_pkey(void **state)
+/* user_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * api_keys_user_id_fkey. */
+static void foreign_key_api_keys_user_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_api_key_new in = {
+        .id = "id-1",
+        .user_id = 999999,
+        .name = "name-2",
+        .key_hash = "key_hash-3",
+    };
+    sm_api_key made;
+    int rc = sm_api_keys_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "api_keys_user_id_fkey");
+}
+
+/* a second row with the same id is refused as SC_CONFLICT naming api_keys_pkey. */
+static void unique_api_keys_pkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_api_key_new first = {
         .id = "id-1",
         .user_id = 1001,
@@ -288,19 +170,19 @@ static void unique_api_keys_pkey(void **state)
     sm_api_key made;
     assert_int_equal(sm_api_keys_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_api_keys_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "api_keys_pkey");
 }
 
 /* a second row with the same key_hash is refused as SC_CONFLICT naming api_keys_key_hash_key. */
 static void unique_api_keys_key_hash_key(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key_new first = {
         .id = "id-1",
         .user_id = 1001,
@@ -316,19 +198,19 @@ static void unique_api_keys_key_hash_key(void **state)
     sm_api_key made;
     assert_int_equal(sm_api_keys_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_api_keys_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "api_keys_key_hash_key");
 }
 
 /* id is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_id(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key_new in = {
         .id = NULL,
         .user_id = 1001,
@@ -337,23 +219,23 @@ static void not_null_id(void **state)
     };
     sm_api_key made;
     int rc = sm_api_keys_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_key_hash: finds an active key without expiry by its hash, not another key */
 static void get_by_key_hash_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1001, 'name-2', 'hash-a')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1001, 'name-4', 'hash-b')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key got;
     int rc = sm_api_keys_get_by_key_hash(fx->conn, fx->arena, "hash-a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "id-1");
 }
@@ -361,17 +243,17 @@ static void get_by_key_hash_1(void **state)
 /* get_by_key_hash: finds an active key that expires in the future */
 static void get_by_key_hash_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, expires_at) VALUES ('id-1', 1001, 'name-2', 'hash-a', '2999-01-01 00:00:00+00')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1001, 'name-4', 'hash-b')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key got;
     int rc = sm_api_keys_get_by_key_hash(fx->conn, fx->arena, "hash-a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "id-1");
 }
@@ -379,56 +261,56 @@ static void get_by_key_hash_2(void **state)
 /* get_by_key_hash: a revoked key is not found */
 static void get_by_key_hash_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, is_active) VALUES ('id-1', 1001, 'name-2', 'hash-a', false)",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1001, 'name-4', 'hash-b')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key got;
     int rc = sm_api_keys_get_by_key_hash(fx->conn, fx->arena, "hash-a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_key_hash: a key whose is_active is NULL is not found */
 static void get_by_key_hash_4(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, is_active) VALUES ('id-1', 1001, 'name-2', 'hash-a', NULL)",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1001, 'name-4', 'hash-b')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key got;
     int rc = sm_api_keys_get_by_key_hash(fx->conn, fx->arena, "hash-a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_key_hash: an expired key is not found */
 static void get_by_key_hash_5(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, expires_at) VALUES ('id-1', 1001, 'name-2', 'hash-a', '2000-01-01 00:00:00+00')",
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1001, 'name-4', 'hash-b')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key got;
     int rc = sm_api_keys_get_by_key_hash(fx->conn, fx->arena, "hash-a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_for_user: the user's keys (revoked ones too), newest first; another user's key is left
  * out */
 static void list_for_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
@@ -438,12 +320,12 @@ static void list_for_user_1(void **state)
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, created_at) VALUES ('id-16', 1002, 'name-17', 'key_hash-18', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_api_key *rows = NULL;
     size_t n = 0;
     int rc = sm_api_keys_list_for_user(fx->conn, fx->arena, 1001, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "id-1");
     assert_non_null(rows[1].id);
@@ -455,7 +337,7 @@ static void list_for_user_1(void **state)
 /* touch_last_used: records the use of that key of the user only */
 static void touch_last_used_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
@@ -464,16 +346,16 @@ static void touch_last_used_1(void **state)
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1002, 'name-14', 'key_hash-15')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int rc = sm_api_keys_touch_last_used(fx->conn, "id-1", 1001, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_check(fx, "SELECT (SELECT last_used_at IS NOT NULL FROM semantik.api_keys WHERE id = 'id-1') AND (SELECT bool_and(last_used_at IS NULL) FROM semantik.api_keys WHERE id IN ('id-2', 'id-3'))");
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_check(fx, "SELECT (SELECT last_used_at IS NOT NULL FROM semantik.api_keys WHERE id = 'id-1') AND (SELECT bool_and(last_used_at IS NULL) FROM semantik.api_keys WHERE id IN ('id-2', 'id-3'))");
 }
 
 /* touch_last_used: another user's key is not touched */
 static void touch_last_used_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
@@ -481,16 +363,16 @@ static void touch_last_used_2(void **state)
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1002, 'name-11', 'key_hash-12')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int rc = sm_api_keys_touch_last_used(fx->conn, "id-1", 1001, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_check(fx, "SELECT bool_and(last_used_at IS NULL) FROM semantik.api_keys WHERE id IN ('id-2', 'id-1')");
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_check(fx, "SELECT bool_and(last_used_at IS NULL) FROM semantik.api_keys WHERE id IN ('id-2', 'id-1')");
 }
 
 /* deactivate: revokes that key of the user only */
 static void deactivate_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
@@ -499,18 +381,18 @@ static void deactivate_1(void **state)
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1002, 'name-14', 'key_hash-15')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_api_keys_deactivate(fx->conn, "id-1", 1001, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT (SELECT is_active = false FROM semantik.api_keys WHERE id = 'id-1') AND (SELECT bool_and(is_active) FROM semantik.api_keys WHERE id IN ('id-2', 'id-3'))");
+    sc_fx_check(fx, "SELECT (SELECT is_active = false FROM semantik.api_keys WHERE id = 'id-1') AND (SELECT bool_and(is_active) FROM semantik.api_keys WHERE id IN ('id-2', 'id-3'))");
 }
 
 /* deactivate: another user's key is not revoked */
 static void deactivate_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
@@ -518,12 +400,12 @@ static void deactivate_2(void **state)
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1002, 'name-11', 'key_hash-12')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_api_keys_deactivate(fx->conn, "id-1", 1001, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 0);
-    fx_check(fx, "SELECT bool_and(is_active) FROM semantik.api_keys WHERE id IN ('id-2', 'id-1')");
+    sc_fx_check(fx, "SELECT bool_and(is_active) FROM semantik.api_keys WHERE id IN ('id-2', 'id-1')");
 }
 
 static int setup(void **state)
@@ -561,8 +443,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(foreign_key_api_keys_user_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_api_keys_user_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_api_keys_pkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_api_keys_key_hash_key, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_id, query_test_begin, query_test_rollback),

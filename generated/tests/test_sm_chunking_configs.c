@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_chunking_configs.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,113 +48,107 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config_new in = {
         .strategy_id = 1002,
         .config_hash = "config_hash-1",
-        .config_data = fx_json(fx, "{\"config_data\": 2}"),
+        .config_data = sc_fx_json(fx, "{\"config_data\": 2}"),
         .use_count = 3,
         .has_use_count = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .last_used_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .last_used_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_last_used_at = true,
     };
     sm_chunking_config made, got;
     int rc = sm_chunking_configs_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_chunking_configs_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.strategy_id, 1002);
     assert_non_null(got.config_hash);
     assert_string_equal(got.config_hash, "config_hash-1");
-    fx_assert_json(got.config_data, "{\"config_data\": 2}");
+    sc_fx_assert_json(got.config_data, "{\"config_data\": 2}");
     assert_int_equal(got.use_count, 3);
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.last_used_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.last_used_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+}
+
+/* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
+static void create_required_columns(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-5')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_chunking_config_new in = {
+        .strategy_id = 1002,
+        .config_hash = "config_hash-1",
+        .config_data = sc_fx_json(fx, "{\"config_data\": 2}"),
+    };
+    sm_chunking_config made, got;
+    int rc = sm_chunking_configs_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    rc = sm_chunking_configs_get(fx->conn, fx->arena, made.id, &got, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    assert_int_equal(got.strategy_id, 1002);
+    assert_non_null(got.config_hash);
+    assert_string_equal(got.config_hash, "config_hash-1");
+    sc_fx_assert_json(got.config_data, "{\"config_data\": 2}");
 }
 
 /* strategy_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
  * chunking_configs_strategy_id_fkey. */
 static void foreign_key_chunking_configs_strategy_id_fkey(void **state)
 {
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-11')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_chunking_config_new in = {
-        .strategy_id = 999999,
-        .config_hash = "config_hash-1",
-        .config_data = fx_json(fx, "{\"config_data\": 2}"),
-        .use_count = 3,
-        .has_use_count = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .last_used_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_last_used_at = true,
-    };
-    sm_chunking_config made;
-    int rc = sm_chunking_configs_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "chunking_configs_strategy_id_fkey");
-}
-
-/* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
-static void create_required_columns(void **state)
-{
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-5')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config_new in = {
-        .strategy_id = 1002,
+        .strategy_id = 999999,
         .config_hash = "config_hash-1",
-        .config_data = fx_json(fx, "{\"config_data\": 2}"),
+        .config_data = sc_fx_json(fx, "{\"config_data\": 2}"),
     };
-    sm_chunking_config made, got;
+    sm_chunking_config made;
     int rc = sm_chunking_configs_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    rc = sm_chunking_configs_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    assert_int_equal(got.strategy_id, 1002);
-    assert_non_null(got.config_hash);
-    assert_string_equal(got.config_hash, "config_hash-1");
-    fx_assert_json(got.config_data, "{\"config_data\": 2}");
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "chunking_configs_strategy_id_fkey");
 }
 
 /* a second row with the same config_hash is refused as SC_CONFLICT naming
  * chunking_configs_config_hash_key. */
 static void unique_chunking_configs_config_hash_key(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-5')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config_new first = {
         .strategy_id = 1002,
         .config_hash = "config_hash-1",
-        .config_data = fx_json(fx, "{\"config_data\": 2}"),
+        .config_data = sc_fx_json(fx, "{\"config_data\": 2}"),
     };
     sm_chunking_config_new second = {
         .strategy_id = 1002,
         .config_hash = "config_hash-1",
-        .config_data = fx_json(fx, "{\"config_data\": 4}"),
+        .config_data = sc_fx_json(fx, "{\"config_data\": 4}"),
     };
     sm_chunking_config made;
     assert_int_equal(sm_chunking_configs_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_chunking_configs_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "chunking_configs_config_hash_key");
 }
 
@@ -272,120 +156,121 @@ static void unique_chunking_configs_config_hash_key(void **state)
  * chunking_configs_use_count_check. */
 static void check_chunking_configs_use_count_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-5')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config_new in = {
         .strategy_id = 1002,
         .config_hash = "config_hash-1",
-        .config_data = fx_json(fx, "{\"config_data\": 2}"),
+        .config_data = sc_fx_json(fx, "{\"config_data\": 2}"),
         .use_count = -1,
         .has_use_count = true,
     };
     sm_chunking_config made;
     int rc = sm_chunking_configs_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "chunking_configs_use_count_check");
 }
 
 /* config_hash is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_config_hash(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-5')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config_new in = {
         .strategy_id = 1002,
         .config_hash = NULL,
-        .config_data = fx_json(fx, "{\"config_data\": 2}"),
+        .config_data = sc_fx_json(fx, "{\"config_data\": 2}"),
     };
     sm_chunking_config made;
     int rc = sm_chunking_configs_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_hash: finds the configuration by hash, not another one */
 static void get_by_hash_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1003, 'name-3')",
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1001, 1003, 'aaa111', '{\"config_data\": 1}')",
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1003, 'bbb222', '{\"config_data\": 2}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config got;
     int rc = sm_chunking_configs_get_by_hash(fx->conn, fx->arena, "aaa111", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
 }
 
 /* get_by_hash: an unknown hash finds nothing */
 static void get_by_hash_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-2')",
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1001, 1002, 'aaa111', '{\"config_data\": 1}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config got;
     int rc = sm_chunking_configs_get_by_hash(fx->conn, fx->arena, "ccc333", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_or_create: a new hash inserts a row used once */
 static void get_or_create_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'recursive')",
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1001, 'other-hash', '{\"config_data\": 1}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config got;
-    int rc = sm_chunking_configs_get_or_create(fx->conn, fx->arena, "new-hash", 1001, fx_json(fx,
+    int rc = sm_chunking_configs_get_or_create(fx->conn, fx->arena, "new-hash", 1001, sc_fx_json(fx,
                                                "{\"chunk_size\":500,\"chunk_overlap\":50}"),
                                                &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.strategy_id, 1001);
     assert_non_null(got.config_hash);
     assert_string_equal(got.config_hash, "new-hash");
-    fx_assert_json(got.config_data, "{\"chunk_size\":500,\"chunk_overlap\":50}");
+    sc_fx_assert_json(got.config_data, "{\"chunk_size\":500,\"chunk_overlap\":50}");
     assert_int_equal(got.use_count, 1);
-    fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.chunking_configs WHERE strategy_id = 1001) AND (SELECT use_count = 1 FROM semantik.chunking_configs WHERE id = 1002)");
+    sc_fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.chunking_configs WHERE strategy_id = 1001) AND (SELECT use_count = 1 FROM semantik.chunking_configs WHERE id = 1002)");
 }
 
 /* get_or_create: an existing hash counts one more use and keeps the stored row; no row is added */
 static void get_or_create_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'recursive')",
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data, use_count, last_used_at) VALUES (1002, 1001, 'same-hash', '{\"chunk_size\":500}', 3, '2000-01-01 00:00:00+00')",
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data, use_count) VALUES (1003, 1001, 'other-hash', '{\"config_data\": 1}', 1)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_config got;
-    int rc = sm_chunking_configs_get_or_create(fx->conn, fx->arena, "same-hash", 1001, fx_json(fx,
-                                               "{\"chunk_size\":999}"), &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    int rc = sm_chunking_configs_get_or_create(fx->conn, fx->arena, "same-hash", 1001,
+                                               sc_fx_json(fx, "{\"chunk_size\":999}"), &got,
+                                               &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1002);
     assert_non_null(got.config_hash);
     assert_string_equal(got.config_hash, "same-hash");
     assert_int_equal(got.use_count, 4);
-    fx_assert_json(got.config_data, "{\"chunk_size\":500}");
-    fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.chunking_configs WHERE strategy_id = 1001) AND (SELECT last_used_at > '2000-01-01 00:00:00+00' FROM semantik.chunking_configs WHERE id = 1002) AND (SELECT use_count = 1 FROM semantik.chunking_configs WHERE id = 1003)");
+    sc_fx_assert_json(got.config_data, "{\"chunk_size\":500}");
+    sc_fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.chunking_configs WHERE strategy_id = 1001) AND (SELECT last_used_at > '2000-01-01 00:00:00+00' FROM semantik.chunking_configs WHERE id = 1002) AND (SELECT use_count = 1 FROM semantik.chunking_configs WHERE id = 1003)");
 }
 
 static int setup(void **state)
@@ -423,8 +308,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(foreign_key_chunking_configs_strategy_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_chunking_configs_strategy_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_chunking_configs_config_hash_key, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(check_chunking_configs_use_count_check, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_config_hash, query_test_begin, query_test_rollback),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_chunking_strategies.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,32 +48,32 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_chunking_strategy_new in = {
         .name = "name-1",
         .description = "description-2",
-        .default_config = fx_json(fx, "{\"default_config\": 3}"),
+        .default_config = sc_fx_json(fx, "{\"default_config\": 3}"),
         .is_active = false,
         .has_is_active = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
     };
     sm_chunking_strategy made, got;
     int rc = sm_chunking_strategies_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_chunking_strategies_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.name);
     assert_string_equal(got.name, "name-1");
     assert_non_null(got.description);
     assert_string_equal(got.description, "description-2");
-    fx_assert_json(got.default_config, "{\"default_config\": 3}");
+    sc_fx_assert_json(got.default_config, "{\"default_config\": 3}");
     assert_false(got.is_active);
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_chunking_strategies_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_chunking_strategies_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -191,16 +81,16 @@ static void create_every_column(void **state)
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_chunking_strategy_new in = {
         .name = "name-1",
     };
     sm_chunking_strategy made, got;
     int rc = sm_chunking_strategies_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_chunking_strategies_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.name);
     assert_string_equal(got.name, "name-1");
     assert_null(got.description);
@@ -211,8 +101,8 @@ static void create_required_columns(void **state)
 /* a second row with the same name is refused as SC_CONFLICT naming chunking_strategies_name_key. */
 static void unique_chunking_strategies_name_key(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_chunking_strategy_new first = {
         .name = "name-1",
     };
@@ -222,71 +112,71 @@ static void unique_chunking_strategies_name_key(void **state)
     sm_chunking_strategy made;
     assert_int_equal(sm_chunking_strategies_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_chunking_strategies_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "chunking_strategies_name_key");
 }
 
 /* name = '' breaks its CHECK (name <> ''): SC_CHECK naming chunking_strategies_name_check. */
 static void check_chunking_strategies_name_check(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_chunking_strategy_new in = {
         .name = "",
     };
     sm_chunking_strategy made;
     int rc = sm_chunking_strategies_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "chunking_strategies_name_check");
 }
 
 /* name is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_name(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_chunking_strategy_new in = {
         .name = NULL,
     };
     sm_chunking_strategy made;
     int rc = sm_chunking_strategies_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_name: finds the strategy by name, not another one */
 static void get_by_name_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'recursive')",
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'markdown')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_strategy got;
     int rc = sm_chunking_strategies_get_by_name(fx->conn, fx->arena, "markdown", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1002);
 }
 
 /* get_by_name: an unknown name finds nothing */
 static void get_by_name_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'recursive')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_strategy got;
     int rc = sm_chunking_strategies_get_by_name(fx->conn, fx->arena, "semantic", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_active: active strategies by name; inactive ones are left out */
 static void list_active_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'semantic')",
         "INSERT INTO semantik.chunking_strategies (id, name, is_active) VALUES (1002, 'recursive', false)",
@@ -294,12 +184,12 @@ static void list_active_1(void **state)
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1004, 'character')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunking_strategy *rows = NULL;
     size_t n = 0;
     int rc = sm_chunking_strategies_list_active(fx->conn, fx->arena, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1003);
     assert_int_equal(rows[2].id, 1001);

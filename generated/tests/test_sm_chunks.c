@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_chunks.h"
 
@@ -24,125 +25,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -184,7 +74,7 @@ static void statements_prune_to_one_partition(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
@@ -193,7 +83,7 @@ static void create_every_column(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .document_id = "00000000-0000-4000-8000-000000000002",
@@ -208,17 +98,17 @@ static void create_every_column(void **state)
         .token_count = 7,
         .has_token_count = true,
         .embedding_vector_id = "embedding_vector_id-8",
-        .metadata = fx_json(fx, "{\"metadata\": 9}"),
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .metadata = sc_fx_json(fx, "{\"metadata\": 9}"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
     };
     sm_chunk made, got;
     int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.document_id);
@@ -236,145 +126,25 @@ static void create_every_column(void **state)
     assert_int_equal(got.token_count, 7);
     assert_non_null(got.embedding_vector_id);
     assert_string_equal(got.embedding_vector_id, "embedding_vector_id-8");
-    fx_assert_json(got.metadata, "{\"metadata\": 9}");
+    sc_fx_assert_json(got.metadata, "{\"metadata\": 9}");
     assert_true(got.has_created_at);
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_updated_at);
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_chunks_delete(fx->conn, made.id, made.collection_id, &fx->err), SC_OK);
     assert_int_equal(sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* chunking_config_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * chunks_chunking_config_id_fkey. */
-static void foreign_key_chunks_chunking_config_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1005, 'config_hash-28', '{\"config_data\": 29}')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-21', 1004, 'vector_store_name-22', 'embedding_model-23')",
-        "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_chunk_new in = {
-        .collection_id = "00000000-0000-4000-8000-000000000001",
-        .document_id = "00000000-0000-4000-8000-000000000002",
-        .chunking_config_id = 999999,
-        .has_chunking_config_id = true,
-        .chunk_index = 3,
-        .content = "content-4",
-        .start_offset = 5,
-        .has_start_offset = true,
-        .end_offset = 6,
-        .has_end_offset = true,
-        .token_count = 7,
-        .has_token_count = true,
-        .embedding_vector_id = "embedding_vector_id-8",
-        .metadata = fx_json(fx, "{\"metadata\": 9}"),
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-    };
-    sm_chunk made;
-    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "chunks_chunking_config_id_fkey");
-}
-
-/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * fk_chunks_collection. */
-static void foreign_key_fk_chunks_collection(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1005, 'config_hash-28', '{\"config_data\": 29}')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-21', 1004, 'vector_store_name-22', 'embedding_model-23')",
-        "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_chunk_new in = {
-        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        .document_id = "00000000-0000-4000-8000-000000000002",
-        .chunking_config_id = 1002,
-        .has_chunking_config_id = true,
-        .chunk_index = 3,
-        .content = "content-4",
-        .start_offset = 5,
-        .has_start_offset = true,
-        .end_offset = 6,
-        .has_end_offset = true,
-        .token_count = 7,
-        .has_token_count = true,
-        .embedding_vector_id = "embedding_vector_id-8",
-        .metadata = fx_json(fx, "{\"metadata\": 9}"),
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-    };
-    sm_chunk made;
-    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "fk_chunks_collection");
-}
-
-/* document_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * fk_chunks_document. */
-static void foreign_key_fk_chunks_document(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-30', 'email-31', 'hashed_password-32')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1005, 'name-33')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1005, 'config_hash-28', '{\"config_data\": 29}')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-21', 1004, 'vector_store_name-22', 'embedding_model-23')",
-        "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-24', 'file_name-25', 26, 'content_hash-27')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_chunk_new in = {
-        .collection_id = "00000000-0000-4000-8000-000000000001",
-        .document_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        .chunking_config_id = 1002,
-        .has_chunking_config_id = true,
-        .chunk_index = 3,
-        .content = "content-4",
-        .start_offset = 5,
-        .has_start_offset = true,
-        .end_offset = 6,
-        .has_end_offset = true,
-        .token_count = 7,
-        .has_token_count = true,
-        .embedding_vector_id = "embedding_vector_id-8",
-        .metadata = fx_json(fx, "{\"metadata\": 9}"),
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-    };
-    sm_chunk made;
-    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "fk_chunks_document");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .chunk_index = 2,
@@ -382,9 +152,9 @@ static void create_required_columns(void **state)
     };
     sm_chunk made, got;
     int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_null(got.document_id);
@@ -400,16 +170,85 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_chunks_get(fx->conn, fx->arena, made.id, made.collection_id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* collection_id is NOT NULL: leaving it NULL is refused before the round trip. */
-static void not_null_collection_id(void **state)
+/* chunking_config_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * chunks_chunking_config_id_fkey. */
+static void foreign_key_chunks_chunking_config_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .chunking_config_id = 999999,
+        .has_chunking_config_id = true,
+        .chunk_index = 2,
+        .content = "content-3",
+    };
+    sm_chunk made;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "chunks_chunking_config_id_fkey");
+}
+
+/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * fk_chunks_collection. */
+static void foreign_key_fk_chunks_collection(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .chunk_index = 2,
+        .content = "content-3",
+    };
+    sm_chunk made;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "fk_chunks_collection");
+}
+
+/* document_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * fk_chunks_document. */
+static void foreign_key_fk_chunks_document(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_chunk_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .document_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .chunk_index = 2,
+        .content = "content-3",
+    };
+    sm_chunk made;
+    int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "fk_chunks_document");
+}
+
+/* collection_id is NOT NULL: leaving it NULL is refused before the round trip. */
+static void not_null_collection_id(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_chunk_new in = {
         .collection_id = NULL,
         .chunk_index = 2,
@@ -417,13 +256,13 @@ static void not_null_collection_id(void **state)
     };
     sm_chunk made;
     int rc = sm_chunks_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* upsert: inserts a chunk whose id is only taken in another collection */
 static void upsert_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-18', 'email-19', 'hashed_password-20')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -433,13 +272,13 @@ static void upsert_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (500, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 17, 'other collection')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk got;
     int rc = sm_chunks_upsert(fx->conn, fx->arena, 500, "7e84c4c8-d49b-467c-9d8e-d1395b644850",
                               "00000000-0000-4000-8000-000000000001", NULL, 3, "fresh text",
-                              &(int32_t){0}, &(int32_t){10}, &(int32_t){4}, NULL, fx_json(fx,
+                              &(int32_t){0}, &(int32_t){10}, &(int32_t){4}, NULL, sc_fx_json(fx,
                               "{\"page\":2}"), &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 500);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -455,15 +294,15 @@ static void upsert_1(void **state)
     assert_true(got.has_token_count);
     assert_int_equal(got.token_count, 4);
     assert_null(got.embedding_vector_id);
-    fx_assert_json(got.metadata, "{\"page\":2}");
-    fx_check(fx, "SELECT (SELECT count(*) FROM semantik.chunks WHERE id = 500) = 2\n"
+    sc_fx_assert_json(got.metadata, "{\"page\":2}");
+    sc_fx_check(fx, "SELECT (SELECT count(*) FROM semantik.chunks WHERE id = 500) = 2\n"
              "   AND (SELECT content = 'other collection' FROM semantik.chunks WHERE collection_id = '933e0a63-044a-4c69-8e69-00f5ad5fb717' AND id = 500)\n");
 }
 
 /* upsert: a known id in the collection replaces that chunk only */
 static void upsert_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -475,12 +314,12 @@ static void upsert_2(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, embedding_vector_id) VALUES (500, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 0, 'other collection', 'vec-c2')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk got;
     int rc = sm_chunks_upsert(fx->conn, fx->arena, 500, "7e84c4c8-d49b-467c-9d8e-d1395b644850",
                               "00000000-0000-4000-8000-000000000001", NULL, 0, "new text", NULL,
-                              NULL, &(int32_t){2}, NULL, fx_json(fx, "{}"), &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+                              NULL, &(int32_t){2}, NULL, sc_fx_json(fx, "{}"), &got, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 500);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -490,8 +329,8 @@ static void upsert_2(void **state)
     assert_true(got.has_token_count);
     assert_int_equal(got.token_count, 2);
     assert_null(got.embedding_vector_id);
-    fx_assert_json(got.metadata, "{}");
-    fx_check(fx, "SELECT (SELECT count(*) FROM semantik.chunks WHERE collection_id = '7e84c4c8-d49b-467c-9d8e-d1395b644850') = 2\n"
+    sc_fx_assert_json(got.metadata, "{}");
+    sc_fx_check(fx, "SELECT (SELECT count(*) FROM semantik.chunks WHERE collection_id = '7e84c4c8-d49b-467c-9d8e-d1395b644850') = 2\n"
              "   AND (SELECT content = 'sibling text' FROM semantik.chunks WHERE collection_id = '7e84c4c8-d49b-467c-9d8e-d1395b644850' AND id = 501)\n"
              "   AND (SELECT content = 'other collection' AND embedding_vector_id = 'vec-c2'\n"
              "        FROM semantik.chunks WHERE collection_id = '933e0a63-044a-4c69-8e69-00f5ad5fb717' AND id = 500)\n");
@@ -500,7 +339,7 @@ static void upsert_2(void **state)
 /* get_chunks_by_document: lists the document's chunks in chunk order */
 static void get_chunks_by_document_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-28', 'email-29', 'hashed_password-30')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1007, 'vector_store_name-3', 'embedding_model-4')",
@@ -516,15 +355,15 @@ static void get_chunks_by_document_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1006, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000017', 0, 'content-27')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk *rows = NULL;
     size_t n = 0;
     int rc = sm_chunks_get_chunks_by_document(fx->conn, fx->arena,
                                               "7e84c4c8-d49b-467c-9d8e-d1395b644850",
                                               "00000000-0000-4000-8000-000000000001", NULL,
                                               &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].id, 1002);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -539,7 +378,7 @@ static void get_chunks_by_document_1(void **state)
 /* get_chunks_by_document: max_rows keeps the first chunks only */
 static void get_chunks_by_document_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-19', 'email-20', 'hashed_password-21')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1005, 'vector_store_name-4', 'embedding_model-5')",
@@ -551,15 +390,15 @@ static void get_chunks_by_document_2(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1004, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000010', 0, 'content-18')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk *rows = NULL;
     size_t n = 0;
     int rc = sm_chunks_get_chunks_by_document(fx->conn, fx->arena,
                                               "00000000-0000-4000-8000-000000000001",
                                               "00000000-0000-4000-8000-000000000002",
                                               &(int64_t){2}, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(rows[0].id, 1002);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "00000000-0000-4000-8000-000000000001");
@@ -571,7 +410,7 @@ static void get_chunks_by_document_2(void **state)
 /* get_chunks_by_collection: lists the collection's chunks by id */
 static void get_chunks_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
@@ -584,14 +423,14 @@ static void get_chunks_by_collection_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (15, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk *rows = NULL;
     size_t n = 0;
     int rc = sm_chunks_get_chunks_by_collection(fx->conn, fx->arena,
                                                 "7e84c4c8-d49b-467c-9d8e-d1395b644850", NULL,
                                                 NULL, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].id, 10);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -606,7 +445,7 @@ static void get_chunks_by_collection_1(void **state)
 /* get_chunks_by_collection: after_id continues after the cursor */
 static void get_chunks_by_collection_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
@@ -619,14 +458,14 @@ static void get_chunks_by_collection_2(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (15, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk *rows = NULL;
     size_t n = 0;
     int rc = sm_chunks_get_chunks_by_collection(fx->conn, fx->arena,
                                                 "7e84c4c8-d49b-467c-9d8e-d1395b644850",
                                                 &(int64_t){10}, NULL, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(rows[0].id, 20);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -638,7 +477,7 @@ static void get_chunks_by_collection_2(void **state)
 /* get_chunks_without_embeddings: lists the collection's chunks without a vector id, by id */
 static void get_chunks_without_embeddings_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
@@ -651,14 +490,14 @@ static void get_chunks_without_embeddings_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (4, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk *rows = NULL;
     size_t n = 0;
     int rc = sm_chunks_get_chunks_without_embeddings(fx->conn, fx->arena,
                                                      "7e84c4c8-d49b-467c-9d8e-d1395b644850", 10,
                                                      &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(rows[0].id, 1);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -670,7 +509,7 @@ static void get_chunks_without_embeddings_1(void **state)
 /* get_chunks_without_embeddings: max_rows caps the list at the lowest ids */
 static void get_chunks_without_embeddings_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-14', 'email-15', 'hashed_password-16')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -679,14 +518,14 @@ static void get_chunks_without_embeddings_2(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000005', 12, 'content-13')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunk *rows = NULL;
     size_t n = 0;
     int rc = sm_chunks_get_chunks_without_embeddings(fx->conn, fx->arena,
                                                      "00000000-0000-4000-8000-000000000001", 1,
                                                      &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 1);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 1);
     assert_int_equal(rows[0].id, 1);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "00000000-0000-4000-8000-000000000001");
@@ -696,7 +535,7 @@ static void get_chunks_without_embeddings_2(void **state)
  * else */
 static void update_chunk_embeddings_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
@@ -709,15 +548,15 @@ static void update_chunk_embeddings_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_chunks_update_chunk_embeddings(fx->conn, "7e84c4c8-d49b-467c-9d8e-d1395b644850",
                                                &(sc_array){2, (int64_t[]){1, 2}}, &(sc_array){2,
                                                (char *[]){"vec-a", "vec-b"}}, &affected,
                                                &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 2);
-    fx_check(fx, "SELECT bool_and(embedding_vector_id IS NOT DISTINCT FROM\n"
+    sc_fx_check(fx, "SELECT bool_and(embedding_vector_id IS NOT DISTINCT FROM\n"
              "         CASE WHEN collection_id = '7e84c4c8-d49b-467c-9d8e-d1395b644850' AND id = 1 THEN 'vec-a'\n"
              "              WHEN collection_id = '7e84c4c8-d49b-467c-9d8e-d1395b644850' AND id = 2 THEN 'vec-b' END)\n"
              "FROM semantik.chunks\n");
@@ -726,7 +565,7 @@ static void update_chunk_embeddings_1(void **state)
 /* delete_chunks_by_document: deletes the chunks of that document only */
 static void delete_chunks_by_document_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-27', 'email-28', 'hashed_password-29')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1006, 'vector_store_name-3', 'embedding_model-4')",
@@ -741,21 +580,21 @@ static void delete_chunks_by_document_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1005, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000017', 0, 'content-26')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_chunks_delete_chunks_by_document(fx->conn, "7e84c4c8-d49b-467c-9d8e-d1395b644850",
                                                  "00000000-0000-4000-8000-000000000001",
                                                  &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 2);
-    fx_check(fx, "SELECT count(*) = 3 AND bool_and(document_id IS DISTINCT FROM '00000000-0000-4000-8000-000000000001')\n"
+    sc_fx_check(fx, "SELECT count(*) = 3 AND bool_and(document_id IS DISTINCT FROM '00000000-0000-4000-8000-000000000001')\n"
              "FROM semantik.chunks\n");
 }
 
 /* delete_chunks_by_collection: deletes every chunk of the collection and no other */
 static void delete_chunks_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-21', 'email-22', 'hashed_password-23')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1005, 'vector_store_name-2', 'embedding_model-3')",
@@ -768,19 +607,19 @@ static void delete_chunks_by_collection_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1004, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 0, 'content-20')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_chunks_delete_chunks_by_collection(fx->conn, "7e84c4c8-d49b-467c-9d8e-d1395b644850",
                                                    &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 3);
-    fx_check(fx, "SELECT count(*) = 1 AND bool_and(collection_id = '933e0a63-044a-4c69-8e69-00f5ad5fb717') FROM semantik.chunks");
+    sc_fx_check(fx, "SELECT count(*) = 1 AND bool_and(collection_id = '933e0a63-044a-4c69-8e69-00f5ad5fb717') FROM semantik.chunks");
 }
 
 /* count_by_collection: counts the chunks of the collection only */
 static void count_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-22', 'email-23', 'hashed_password-24')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1006, 'vector_store_name-2', 'embedding_model-3')",
@@ -794,18 +633,18 @@ static void count_by_collection_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1005, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 1, 'content-21')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t count = -1;
     int rc = sm_chunks_count_by_collection(fx->conn, "7e84c4c8-d49b-467c-9d8e-d1395b644850", &count,
                                            &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(count, 3);
 }
 
 /* get_chunk_statistics: aggregates the chunks of the collection only */
 static void get_chunk_statistics_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-27', 'email-28', 'hashed_password-29')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1006, 'vector_store_name-2', 'embedding_model-3')",
@@ -820,12 +659,12 @@ static void get_chunk_statistics_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, token_count, embedding_vector_id) VALUES (1005, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000017', 9, 'content-26', 100, 'vec-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunks_get_chunk_statistics_row got;
     int rc = sm_chunks_get_chunk_statistics(fx->conn, fx->arena,
                                             "7e84c4c8-d49b-467c-9d8e-d1395b644850", &got,
                                             &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.chunk_count, 4);
     assert_int_equal(got.document_count, 2);
     assert_int_equal(got.embedded_count, 1);
@@ -836,7 +675,7 @@ static void get_chunk_statistics_1(void **state)
 /* get_chunk_statistics: a collection without chunks gives zeros, not "not found" */
 static void get_chunk_statistics_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1002, 'vector_store_name-2', 'embedding_model-3')",
@@ -845,12 +684,12 @@ static void get_chunk_statistics_2(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, token_count) VALUES (1001, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 4, 'content-12', 100)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_chunks_get_chunk_statistics_row got;
     int rc = sm_chunks_get_chunk_statistics(fx->conn, fx->arena,
                                             "7e84c4c8-d49b-467c-9d8e-d1395b644850", &got,
                                             &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.chunk_count, 0);
     assert_int_equal(got.document_count, 0);
     assert_int_equal(got.embedded_count, 0);
@@ -861,7 +700,7 @@ static void get_chunk_statistics_2(void **state)
 /* count_partition_key_mismatches: rows written with the computed key never mismatch */
 static void count_partition_key_mismatches_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-20', 'email-21', 'hashed_password-22')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1004, 'vector_store_name-2', 'embedding_model-3')",
@@ -873,10 +712,10 @@ static void count_partition_key_mismatches_1(void **state)
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1003, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 0, 'content-19')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t count = -1;
     int rc = sm_chunks_count_partition_key_mismatches(fx->conn, &count, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(count, 0);
 }
 
@@ -916,10 +755,10 @@ int main(void)
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test(statements_prune_to_one_partition),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_chunks_chunking_config_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_fk_chunks_collection, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_fk_chunks_document, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_collection_id, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(upsert_1, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(upsert_2, query_test_begin, query_test_rollback),

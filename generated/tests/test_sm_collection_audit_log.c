@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_collection_audit_log.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,14 +48,14 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-18', 'email-19', 'hashed_password-20')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1003, 'vector_store_name-13', 'embedding_model-14')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1003, 'index', '{\"config\": 17}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_audit_log_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .operation_id = 1002,
@@ -173,17 +63,17 @@ static void create_every_column(void **state)
         .user_id = 1003,
         .has_user_id = true,
         .action = "action-2",
-        .details = fx_json(fx, "{\"details\": 3}"),
+        .details = sc_fx_json(fx, "{\"details\": 3}"),
         .ip_address = "ip_address-4",
         .user_agent = "user_agent-5",
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
     };
     sm_collection_audit_log made, got;
     int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collection_audit_log_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_true(got.has_operation_id);
@@ -192,128 +82,35 @@ static void create_every_column(void **state)
     assert_int_equal(got.user_id, 1003);
     assert_non_null(got.action);
     assert_string_equal(got.action, "action-2");
-    fx_assert_json(got.details, "{\"details\": 3}");
+    sc_fx_assert_json(got.details, "{\"details\": 3}");
     assert_non_null(got.ip_address);
     assert_string_equal(got.ip_address, "ip_address-4");
     assert_non_null(got.user_agent);
     assert_string_equal(got.user_agent, "user_agent-5");
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_collection_audit_log_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_collection_audit_log_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * collection_audit_log_collection_id_fkey. */
-static void foreign_key_collection_audit_log_collection_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-18', 'email-19', 'hashed_password-20')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1003, 'vector_store_name-13', 'embedding_model-14')",
-        "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1003, 'index', '{\"config\": 17}')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_collection_audit_log_new in = {
-        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        .operation_id = 1002,
-        .has_operation_id = true,
-        .user_id = 1003,
-        .has_user_id = true,
-        .action = "action-2",
-        .details = fx_json(fx, "{\"details\": 3}"),
-        .ip_address = "ip_address-4",
-        .user_agent = "user_agent-5",
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-    };
-    sm_collection_audit_log made;
-    int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "collection_audit_log_collection_id_fkey");
-}
-
-/* operation_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * collection_audit_log_operation_id_fkey. */
-static void foreign_key_collection_audit_log_operation_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-18', 'email-19', 'hashed_password-20')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1003, 'vector_store_name-13', 'embedding_model-14')",
-        "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1003, 'index', '{\"config\": 17}')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_collection_audit_log_new in = {
-        .collection_id = "00000000-0000-4000-8000-000000000001",
-        .operation_id = 999999,
-        .has_operation_id = true,
-        .user_id = 1003,
-        .has_user_id = true,
-        .action = "action-2",
-        .details = fx_json(fx, "{\"details\": 3}"),
-        .ip_address = "ip_address-4",
-        .user_agent = "user_agent-5",
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-    };
-    sm_collection_audit_log made;
-    int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "collection_audit_log_operation_id_fkey");
-}
-
-/* user_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * collection_audit_log_user_id_fkey. */
-static void foreign_key_collection_audit_log_user_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-18', 'email-19', 'hashed_password-20')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1003, 'vector_store_name-13', 'embedding_model-14')",
-        "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1003, 'index', '{\"config\": 17}')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_collection_audit_log_new in = {
-        .collection_id = "00000000-0000-4000-8000-000000000001",
-        .operation_id = 1002,
-        .has_operation_id = true,
-        .user_id = 999999,
-        .has_user_id = true,
-        .action = "action-2",
-        .details = fx_json(fx, "{\"details\": 3}"),
-        .ip_address = "ip_address-4",
-        .user_agent = "user_agent-5",
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-    };
-    sm_collection_audit_log made;
-    int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "collection_audit_log_user_id_fkey");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-7', 'email-8', 'hashed_password-9')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1003, 'vector_store_name-5', 'embedding_model-6')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_audit_log_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .action = "action-2",
     };
     sm_collection_audit_log made, got;
     int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collection_audit_log_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_false(got.has_operation_id);
@@ -327,29 +124,96 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_collection_audit_log_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* collection_id is NOT NULL: leaving it NULL is refused before the round trip. */
-static void not_null_collection_id(void **state)
+/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * collection_audit_log_collection_id_fkey. */
+static void foreign_key_collection_audit_log_collection_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-7', 'email-8', 'hashed_password-9')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1003, 'vector_store_name-5', 'embedding_model-6')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_collection_audit_log_new in = {
+        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .action = "action-2",
+    };
+    sm_collection_audit_log made;
+    int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "collection_audit_log_collection_id_fkey");
+}
+
+/* operation_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * collection_audit_log_operation_id_fkey. */
+static void foreign_key_collection_audit_log_operation_id_fkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-7', 'email-8', 'hashed_password-9')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1003, 'vector_store_name-5', 'embedding_model-6')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_collection_audit_log_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .operation_id = 999999,
+        .has_operation_id = true,
+        .action = "action-2",
+    };
+    sm_collection_audit_log made;
+    int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "collection_audit_log_operation_id_fkey");
+}
+
+/* user_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * collection_audit_log_user_id_fkey. */
+static void foreign_key_collection_audit_log_user_id_fkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-7', 'email-8', 'hashed_password-9')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1003, 'vector_store_name-5', 'embedding_model-6')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_collection_audit_log_new in = {
+        .collection_id = "00000000-0000-4000-8000-000000000001",
+        .user_id = 999999,
+        .has_user_id = true,
+        .action = "action-2",
+    };
+    sm_collection_audit_log made;
+    int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "collection_audit_log_user_id_fkey");
+}
+
+/* collection_id is NOT NULL: leaving it NULL is refused before the round trip. */
+static void not_null_collection_id(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-7', 'email-8', 'hashed_password-9')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1003, 'vector_store_name-5', 'embedding_model-6')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_collection_audit_log_new in = {
         .collection_id = NULL,
         .action = "action-2",
     };
     sm_collection_audit_log made;
     int rc = sm_collection_audit_log_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* list_by_collection: lists the collection's entries newest first, not another collection's */
 static void list_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1006, 'vector_store_name-3', 'embedding_model-4')",
@@ -361,15 +225,15 @@ static void list_by_collection_1(void **state)
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000005', 'update', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_audit_log *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_audit_log_list_by_collection(fx->conn, fx->arena,
                                                         "00000000-0000-4000-8000-000000000001",
                                                         NULL, NULL, NULL, NULL, &rows, &n,
                                                         &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 4);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 4);
     assert_int_equal(rows[0].id, 1002);
     assert_int_equal(rows[1].id, 1004);
     assert_int_equal(rows[2].id, 1003);
@@ -379,7 +243,7 @@ static void list_by_collection_1(void **state)
 /* list_by_collection: the action filter drops the collection's other actions */
 static void list_by_collection_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1005, 'vector_store_name-3', 'embedding_model-4')",
@@ -390,15 +254,15 @@ static void list_by_collection_2(void **state)
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000005', 'update', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_audit_log *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_audit_log_list_by_collection(fx->conn, fx->arena,
                                                         "00000000-0000-4000-8000-000000000001",
                                                         "update", NULL, NULL, NULL, &rows, &n,
                                                         &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(rows[0].id, 1003);
     assert_int_equal(rows[1].id, 1001);
 }
@@ -407,7 +271,7 @@ static void list_by_collection_2(void **state)
  * broken by id */
 static void list_by_collection_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1008, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1008, 'vector_store_name-3', 'embedding_model-4')",
@@ -421,17 +285,17 @@ static void list_by_collection_3(void **state)
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000005', 'a', '2026-01-02 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_audit_log *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_audit_log_list_by_collection(fx->conn, fx->arena,
                                                         "00000000-0000-4000-8000-000000000001",
-                                                        NULL, &(sc_time){fx_time(fx,
+                                                        NULL, &(sc_time){sc_fx_time(fx,
                                                         "2026-01-03 00:00:00+00")},
                                                         &(int32_t){1004}, NULL, &rows, &n,
                                                         &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].id, 1003);
     assert_int_equal(rows[1].id, 1002);
     assert_int_equal(rows[2].id, 1001);
@@ -441,7 +305,7 @@ static void list_by_collection_3(void **state)
  * unlinked ones */
 static void list_by_operation_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1009, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1009, 'vector_store_name-9', 'embedding_model-10')",
@@ -455,13 +319,13 @@ static void list_by_operation_1(void **state)
         "INSERT INTO semantik.collection_audit_log (id, collection_id, operation_id, action, created_at) VALUES (1008, '00000000-0000-4000-8000-000000000002', NULL, 'start', '2026-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_audit_log *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_audit_log_list_by_operation(fx->conn, fx->arena, &(int32_t){1001}, &rows,
                                                        &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 4);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 4);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1005);
     assert_int_equal(rows[2].id, 1006);
@@ -471,7 +335,7 @@ static void list_by_operation_1(void **state)
 /* delete_older_than: deletes entries of every collection created strictly before the cut-off */
 static void delete_older_than_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1005, 'vector_store_name-3', 'embedding_model-4')",
@@ -482,14 +346,14 @@ static void delete_older_than_1(void **state)
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000005', 'a', '2100-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
-    int rc = sm_collection_audit_log_delete_older_than(fx->conn, fx_time(fx,
+    int rc = sm_collection_audit_log_delete_older_than(fx->conn, sc_fx_time(fx,
                                                        "2020-01-01 00:00:00+00"), &affected,
                                                        &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 2);
-    fx_check(fx, "SELECT count(*) = 2 AND bool_and(id IN (1003, 1004)) FROM semantik.collection_audit_log");
+    sc_fx_check(fx, "SELECT count(*) = 2 AND bool_and(id IN (1003, 1004)) FROM semantik.collection_audit_log");
 }
 
 static int setup(void **state)
@@ -527,10 +391,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_collection_audit_log_collection_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_collection_audit_log_operation_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_collection_audit_log_user_id_fkey, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_collection_id, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(list_by_collection_1, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(list_by_collection_2, query_test_begin, query_test_rollback),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_collection_permissions.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -159,7 +49,7 @@ static void statements_match_the_server(void **state)
  * API key's */
 static void get_for_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -172,12 +62,12 @@ static void get_for_user_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1006, '00000000-0000-4000-8000-000000000011', 1001, 'admin')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_get_for_user(fx->conn, fx->arena,
                                                     "00000000-0000-4000-8000-000000000001",
                                                     &(int32_t){1001}, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1005);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
@@ -191,7 +81,7 @@ static void get_for_user_1(void **state)
 /* get_for_user: owning the collection is not a grant; another user's grant does not count */
 static void get_for_user_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -199,19 +89,19 @@ static void get_for_user_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1002, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_get_for_user(fx->conn, fx->arena,
                                                     "00000000-0000-4000-8000-000000000001",
                                                     &(int32_t){1001}, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_for_api_key: finds the key's grant on the collection, not another key's, collection's or
  * user's */
 static void get_for_api_key_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-18', 'email-19', 'hashed_password-20')",
@@ -225,12 +115,12 @@ static void get_for_api_key_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000009', 'id-2', 'admin')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_get_for_api_key(fx->conn, fx->arena,
                                                        "00000000-0000-4000-8000-000000000001",
                                                        "id-2", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1004);
     assert_non_null(got.api_key_id);
     assert_string_equal(got.api_key_id, "id-2");
@@ -243,7 +133,7 @@ static void get_for_api_key_1(void **state)
  * one */
 static void get_for_api_key_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-15', 'email-16', 'hashed_password-17')",
@@ -254,19 +144,19 @@ static void get_for_api_key_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000009', 'id-2', 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_get_for_api_key(fx->conn, fx->arena,
                                                        "00000000-0000-4000-8000-000000000001",
                                                        "id-2", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_for_collection: lists user and API key grants of the collection by id, not those of
  * another collection */
 static void list_for_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -280,14 +170,14 @@ static void list_for_collection_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1006, '00000000-0000-4000-8000-000000000001', 1002, 'admin')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_permissions_list_for_collection(fx->conn, fx->arena,
                                                            "00000000-0000-4000-8000-000000000001",
                                                            &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].id, 1003);
     assert_int_equal(rows[1].id, 1005);
     assert_int_equal(rows[2].id, 1006);
@@ -296,7 +186,7 @@ static void list_for_collection_1(void **state)
 /* list_for_collection: a collection without grants lists nothing */
 static void list_for_collection_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-12', 'email-13', 'hashed_password-14')",
@@ -305,21 +195,21 @@ static void list_for_collection_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000008', 1001, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_permissions_list_for_collection(fx->conn, fx->arena,
                                                            "00000000-0000-4000-8000-000000000001",
                                                            &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 0);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 0);
 }
 
 /* list_for_user: lists the user's grants by collection id, not another user's, not their API
  * key's, not owned collections */
 static void list_for_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
@@ -334,13 +224,13 @@ static void list_for_user_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1006, '33333333-3333-4333-8333-333333333333', 'id-19', 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_permissions_list_for_user(fx->conn, fx->arena, &(int32_t){1001}, &rows,
                                                      &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1003);
 }
@@ -348,7 +238,7 @@ static void list_for_user_1(void **state)
 /* grant_to_user: inserts a new grant without touching other grants */
 static void grant_to_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -361,12 +251,12 @@ static void grant_to_user_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000001', 'id-15', 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_grant_to_user(fx->conn, fx->arena,
                                                      "00000000-0000-4000-8000-000000000001",
                                                      &(int32_t){1001}, "write", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_true(got.has_user_id);
@@ -374,7 +264,7 @@ static void grant_to_user_1(void **state)
     assert_null(got.api_key_id);
     assert_non_null(got.permission);
     assert_string_equal(got.permission, "write");
-    fx_check(fx, "SELECT count(*) = 4\n"
+    sc_fx_check(fx, "SELECT count(*) = 4\n"
              "   AND bool_and(permission = CASE WHEN collection_id = '00000000-0000-4000-8000-000000000001' AND user_id = 1001\n"
              "                                  THEN 'write' ELSE 'read' END)\n"
              "FROM semantik.collection_permissions\n");
@@ -383,7 +273,7 @@ static void grant_to_user_1(void **state)
 /* grant_to_user: changes the permission of the user's existing grant only */
 static void grant_to_user_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -395,12 +285,12 @@ static void grant_to_user_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000011', 1001, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_grant_to_user(fx->conn, fx->arena,
                                                      "00000000-0000-4000-8000-000000000001",
                                                      &(int32_t){1001}, "admin", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1003);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
@@ -408,7 +298,7 @@ static void grant_to_user_2(void **state)
     assert_int_equal(got.user_id, 1001);
     assert_non_null(got.permission);
     assert_string_equal(got.permission, "admin");
-    fx_check(fx, "SELECT count(*) = 3\n"
+    sc_fx_check(fx, "SELECT count(*) = 3\n"
              "   AND bool_and(permission = CASE WHEN id = 1003 THEN 'admin' ELSE 'read' END)\n"
              "FROM semantik.collection_permissions\n");
 }
@@ -416,26 +306,26 @@ static void grant_to_user_2(void **state)
 /* grant_to_user: a permission other than read, write or admin is refused */
 static void grant_to_user_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_grant_to_user(fx->conn, fx->arena,
                                                      "00000000-0000-4000-8000-000000000001",
                                                      &(int32_t){1001}, "owner", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT count(*) = 0 FROM semantik.collection_permissions");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT count(*) = 0 FROM semantik.collection_permissions");
 }
 
 /* grant_to_api_key: inserts a new key grant without touching other grants */
 static void grant_to_api_key_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-18', 'email-19', 'hashed_password-20')",
@@ -448,12 +338,12 @@ static void grant_to_api_key_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_grant_to_api_key(fx->conn, fx->arena,
                                                         "00000000-0000-4000-8000-000000000001",
                                                         "id-2", "write", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.api_key_id);
@@ -461,7 +351,7 @@ static void grant_to_api_key_1(void **state)
     assert_false(got.has_user_id);
     assert_non_null(got.permission);
     assert_string_equal(got.permission, "write");
-    fx_check(fx, "SELECT count(*) = 4\n"
+    sc_fx_check(fx, "SELECT count(*) = 4\n"
              "   AND bool_and(permission = CASE WHEN collection_id = '00000000-0000-4000-8000-000000000001' AND api_key_id = 'id-2'\n"
              "                                  THEN 'write' ELSE 'read' END)\n"
              "FROM semantik.collection_permissions\n");
@@ -470,7 +360,7 @@ static void grant_to_api_key_1(void **state)
 /* grant_to_api_key: changes the permission of the key's existing grant only */
 static void grant_to_api_key_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-18', 'email-19', 'hashed_password-20')",
@@ -483,12 +373,12 @@ static void grant_to_api_key_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000009', 'id-2', 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_permission got;
     int rc = sm_collection_permissions_grant_to_api_key(fx->conn, fx->arena,
                                                         "00000000-0000-4000-8000-000000000001",
                                                         "id-2", "admin", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1002);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
@@ -496,7 +386,7 @@ static void grant_to_api_key_2(void **state)
     assert_string_equal(got.api_key_id, "id-2");
     assert_non_null(got.permission);
     assert_string_equal(got.permission, "admin");
-    fx_check(fx, "SELECT count(*) = 3\n"
+    sc_fx_check(fx, "SELECT count(*) = 3\n"
              "   AND bool_and(permission = CASE WHEN id = 1002 THEN 'admin' ELSE 'read' END)\n"
              "FROM semantik.collection_permissions\n");
 }
@@ -504,7 +394,7 @@ static void grant_to_api_key_2(void **state)
 /* revoke_from_user: removes the user's grant on the collection only */
 static void revoke_from_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -518,20 +408,20 @@ static void revoke_from_user_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1006, '00000000-0000-4000-8000-000000000001', 'id-15', 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_collection_permissions_revoke_from_user(fx->conn,
                                                         "00000000-0000-4000-8000-000000000001",
                                                         &(int32_t){1001}, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT count(*) = 3 AND bool_and(id IN (1004, 1005, 1006)) FROM semantik.collection_permissions");
+    sc_fx_check(fx, "SELECT count(*) = 3 AND bool_and(id IN (1004, 1005, 1006)) FROM semantik.collection_permissions");
 }
 
 /* revoke_from_user: a user without a grant on the collection removes nothing, even as its owner */
 static void revoke_from_user_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -539,20 +429,20 @@ static void revoke_from_user_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1002, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_collection_permissions_revoke_from_user(fx->conn,
                                                         "00000000-0000-4000-8000-000000000001",
                                                         &(int32_t){1001}, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 0);
-    fx_check(fx, "SELECT count(*) = 1 FROM semantik.collection_permissions");
+    sc_fx_check(fx, "SELECT count(*) = 1 FROM semantik.collection_permissions");
 }
 
 /* revoke_from_api_key: removes the key's grant on the collection only */
 static void revoke_from_api_key_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-18', 'email-19', 'hashed_password-20')",
@@ -566,20 +456,20 @@ static void revoke_from_api_key_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_collection_permissions_revoke_from_api_key(fx->conn,
                                                            "00000000-0000-4000-8000-000000000001",
                                                            "id-2", &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT count(*) = 3 AND bool_and(id IN (1003, 1004, 1005)) FROM semantik.collection_permissions");
+    sc_fx_check(fx, "SELECT count(*) = 3 AND bool_and(id IN (1003, 1004, 1005)) FROM semantik.collection_permissions");
 }
 
 /* revoke_from_api_key: a key without a grant on the collection removes nothing */
 static void revoke_from_api_key_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-15', 'email-16', 'hashed_password-17')",
@@ -590,14 +480,14 @@ static void revoke_from_api_key_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_collection_permissions_revoke_from_api_key(fx->conn,
                                                            "00000000-0000-4000-8000-000000000001",
                                                            "id-2", &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 0);
-    fx_check(fx, "SELECT count(*) = 2 FROM semantik.collection_permissions");
+    sc_fx_check(fx, "SELECT count(*) = 2 FROM semantik.collection_permissions");
 }
 
 static int setup(void **state)

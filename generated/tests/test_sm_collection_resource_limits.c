@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_collection_resource_limits.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,13 +48,13 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-21', 'email-22', 'hashed_password-23')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-18', 1001, 'vector_store_name-19', 'embedding_model-20')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .max_documents = 2,
@@ -179,16 +69,16 @@ static void create_every_column(void **state)
         .has_max_operations_per_day = true,
         .max_concurrent_operations = 7,
         .has_max_concurrent_operations = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
     };
     sm_collection_resource_limit made, got;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collection_resource_limits_get(fx->conn, fx->arena, made.collection_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_true(got.has_max_documents);
@@ -202,66 +92,30 @@ static void create_every_column(void **state)
     assert_true(got.has_max_operations_per_day);
     assert_int_equal(got.max_operations_per_day, 6);
     assert_int_equal(got.max_concurrent_operations, 7);
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_collection_resource_limits_delete(fx->conn, made.collection_id, &fx->err), SC_OK);
     assert_int_equal(sm_collection_resource_limits_get(fx->conn, fx->arena, made.collection_id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * collection_resource_limits_collection_id_fkey. */
-static void foreign_key_collection_resource_limits_collection_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-21', 'email-22', 'hashed_password-23')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-18', 1001, 'vector_store_name-19', 'embedding_model-20')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_collection_resource_limit_new in = {
-        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        .max_documents = 2,
-        .has_max_documents = true,
-        .max_storage_bytes = 3,
-        .has_max_storage_bytes = true,
-        .max_file_size_bytes = 4,
-        .has_max_file_size_bytes = true,
-        .max_chunks = 5,
-        .has_max_chunks = true,
-        .max_operations_per_day = 6,
-        .has_max_operations_per_day = true,
-        .max_concurrent_operations = 7,
-        .has_max_concurrent_operations = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-    };
-    sm_collection_resource_limit made;
-    int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "collection_resource_limits_collection_id_fkey");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
     };
     sm_collection_resource_limit made, got;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collection_resource_limits_get(fx->conn, fx->arena, made.collection_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_false(got.has_max_documents);
@@ -273,17 +127,37 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_collection_resource_limits_get(fx->conn, fx->arena, made.collection_id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* a second row with the same collection_id is refused as SC_CONFLICT naming
- * collection_resource_limits_pkey. */
-static void unique_collection_resource_limits_pkey(void **state)
+/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * collection_resource_limits_collection_id_fkey. */
+static void foreign_key_collection_resource_limits_collection_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_collection_resource_limit_new in = {
+        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+    };
+    sm_collection_resource_limit made;
+    int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "collection_resource_limits_collection_id_fkey");
+}
+
+/* a second row with the same collection_id is refused as SC_CONFLICT naming
+ * collection_resource_limits_pkey. */
+static void unique_collection_resource_limits_pkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new first = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
     };
@@ -293,7 +167,7 @@ static void unique_collection_resource_limits_pkey(void **state)
     sm_collection_resource_limit made;
     assert_int_equal(sm_collection_resource_limits_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "collection_resource_limits_pkey");
 }
 
@@ -301,13 +175,13 @@ static void unique_collection_resource_limits_pkey(void **state)
  * collection_resource_limits_max_documents_check. */
 static void check_collection_resource_limits_max_documents_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .max_documents = -1,
@@ -315,7 +189,7 @@ static void check_collection_resource_limits_max_documents_check(void **state)
     };
     sm_collection_resource_limit made;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collection_resource_limits_max_documents_check");
 }
 
@@ -323,13 +197,13 @@ static void check_collection_resource_limits_max_documents_check(void **state)
  * collection_resource_limits_max_storage_bytes_check. */
 static void check_collection_resource_limits_max_storage_bytes_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .max_storage_bytes = -1,
@@ -337,7 +211,7 @@ static void check_collection_resource_limits_max_storage_bytes_check(void **stat
     };
     sm_collection_resource_limit made;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collection_resource_limits_max_storage_bytes_check");
 }
 
@@ -345,13 +219,13 @@ static void check_collection_resource_limits_max_storage_bytes_check(void **stat
  * collection_resource_limits_max_file_size_bytes_check. */
 static void check_collection_resource_limits_max_file_size_bytes_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .max_file_size_bytes = 0,
@@ -359,7 +233,7 @@ static void check_collection_resource_limits_max_file_size_bytes_check(void **st
     };
     sm_collection_resource_limit made;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collection_resource_limits_max_file_size_bytes_check");
 }
 
@@ -367,13 +241,13 @@ static void check_collection_resource_limits_max_file_size_bytes_check(void **st
  * collection_resource_limits_max_chunks_check. */
 static void check_collection_resource_limits_max_chunks_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .max_chunks = -1,
@@ -381,7 +255,7 @@ static void check_collection_resource_limits_max_chunks_check(void **state)
     };
     sm_collection_resource_limit made;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collection_resource_limits_max_chunks_check");
 }
 
@@ -389,13 +263,13 @@ static void check_collection_resource_limits_max_chunks_check(void **state)
  * collection_resource_limits_max_operations_per_day_check. */
 static void check_collection_resource_limits_max_operations_per_day_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .max_operations_per_day = -1,
@@ -403,7 +277,7 @@ static void check_collection_resource_limits_max_operations_per_day_check(void *
     };
     sm_collection_resource_limit made;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collection_resource_limits_max_operations_per_day_check");
 }
 
@@ -411,13 +285,13 @@ static void check_collection_resource_limits_max_operations_per_day_check(void *
  * naming collection_resource_limits_max_concurrent_operations_check. */
 static void check_collection_resource_limits_max_concurrent_operations_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .max_concurrent_operations = 0,
@@ -425,32 +299,32 @@ static void check_collection_resource_limits_max_concurrent_operations_check(voi
     };
     sm_collection_resource_limit made;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collection_resource_limits_max_concurrent_operations_check");
 }
 
 /* collection_id is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_collection_id(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit_new in = {
         .collection_id = NULL,
     };
     sm_collection_resource_limit made;
     int rc = sm_collection_resource_limits_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* upsert: inserts the limits of a collection without touching another's */
 static void upsert_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -458,14 +332,14 @@ static void upsert_1(void **state)
         "INSERT INTO semantik.collection_resource_limits (collection_id, max_documents) VALUES ('00000000-0000-4000-8000-000000000005', 5)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit got;
     int rc = sm_collection_resource_limits_upsert(fx->conn, fx->arena,
                                                   "00000000-0000-4000-8000-000000000001",
                                                   &(int32_t){100}, &(int64_t){1000000},
                                                   &(int64_t){5000}, &(int64_t){10000},
                                                   &(int32_t){20}, 2, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_true(got.has_max_documents);
@@ -479,7 +353,7 @@ static void upsert_1(void **state)
     assert_true(got.has_max_operations_per_day);
     assert_int_equal(got.max_operations_per_day, 20);
     assert_int_equal(got.max_concurrent_operations, 2);
-    fx_check(fx, "SELECT count(*) = 2\n"
+    sc_fx_check(fx, "SELECT count(*) = 2\n"
              "   AND bool_and(collection_id = '00000000-0000-4000-8000-000000000001' OR (max_documents = 5 AND max_concurrent_operations = 1))\n"
              "FROM semantik.collection_resource_limits\n");
 }
@@ -488,7 +362,7 @@ static void upsert_1(void **state)
  * another's */
 static void upsert_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -497,13 +371,13 @@ static void upsert_2(void **state)
         "INSERT INTO semantik.collection_resource_limits (collection_id, max_documents, max_chunks) VALUES ('00000000-0000-4000-8000-000000000005', 5, 7)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit got;
     int rc = sm_collection_resource_limits_upsert(fx->conn, fx->arena,
                                                   "00000000-0000-4000-8000-000000000001", NULL,
                                                   &(int64_t){2000}, NULL, NULL, NULL, 3, &got,
                                                   &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_false(got.has_max_documents);
@@ -513,7 +387,7 @@ static void upsert_2(void **state)
     assert_false(got.has_max_chunks);
     assert_false(got.has_max_operations_per_day);
     assert_int_equal(got.max_concurrent_operations, 3);
-    fx_check(fx, "SELECT count(*) = 2\n"
+    sc_fx_check(fx, "SELECT count(*) = 2\n"
              "   AND bool_and(collection_id = '00000000-0000-4000-8000-000000000001' OR (max_documents = 5 AND max_chunks = 7\n"
              "                                        AND max_concurrent_operations = 1))\n"
              "FROM semantik.collection_resource_limits\n");
@@ -522,21 +396,21 @@ static void upsert_2(void **state)
 /* upsert: zero concurrent operations is refused and the existing limits stay */
 static void upsert_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         "INSERT INTO semantik.collection_resource_limits (collection_id, max_documents) VALUES ('00000000-0000-4000-8000-000000000001', 5)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_resource_limit got;
     int rc = sm_collection_resource_limits_upsert(fx->conn, fx->arena,
                                                   "00000000-0000-4000-8000-000000000001",
                                                   &(int32_t){10}, NULL, NULL, NULL, NULL, 0,
                                                   &got, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT max_documents = 5 AND max_concurrent_operations = 1 FROM semantik.collection_resource_limits WHERE collection_id = '00000000-0000-4000-8000-000000000001'\n");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT max_documents = 5 AND max_concurrent_operations = 1 FROM semantik.collection_resource_limits WHERE collection_id = '00000000-0000-4000-8000-000000000001'\n");
 }
 
 static int setup(void **state)
@@ -574,8 +448,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(foreign_key_collection_resource_limits_collection_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_collection_resource_limits_collection_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_collection_resource_limits_pkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(check_collection_resource_limits_max_documents_check, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(check_collection_resource_limits_max_storage_bytes_check, query_test_begin, query_test_rollback),

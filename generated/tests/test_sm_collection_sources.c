@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_collection_sources.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,97 +48,63 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-23', 'email-24', 'hashed_password-25')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-20', 1003, 'vector_store_name-21', 'embedding_model-22')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .source_path = "source_path-2",
         .source_type = "source_type-3",
-        .source_config = fx_json(fx, "{\"source_config\": 4}"),
+        .source_config = sc_fx_json(fx, "{\"source_config\": 4}"),
         .document_count = 5,
         .has_document_count = true,
         .size_bytes = 6,
         .has_size_bytes = true,
-        .last_indexed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .last_indexed_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_last_indexed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 10}"),
+        .meta = sc_fx_json(fx, "{\"meta\": 10}"),
     };
     sm_collection_source made, got;
     int rc = sm_collection_sources_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collection_sources_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.source_path);
     assert_string_equal(got.source_path, "source_path-2");
     assert_non_null(got.source_type);
     assert_string_equal(got.source_type, "source_type-3");
-    fx_assert_json(got.source_config, "{\"source_config\": 4}");
+    sc_fx_assert_json(got.source_config, "{\"source_config\": 4}");
     assert_int_equal(got.document_count, 5);
     assert_int_equal(got.size_bytes, 6);
     assert_true(got.has_last_indexed_at);
-    assert_true(got.last_indexed_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    fx_assert_json(got.meta, "{\"meta\": 10}");
+    assert_true(got.last_indexed_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    sc_fx_assert_json(got.meta, "{\"meta\": 10}");
     assert_int_equal(sm_collection_sources_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_collection_sources_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * collection_sources_collection_id_fkey. */
-static void foreign_key_collection_sources_collection_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-23', 'email-24', 'hashed_password-25')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-20', 1003, 'vector_store_name-21', 'embedding_model-22')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_collection_source_new in = {
-        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        .source_path = "source_path-2",
-        .source_type = "source_type-3",
-        .source_config = fx_json(fx, "{\"source_config\": 4}"),
-        .document_count = 5,
-        .has_document_count = true,
-        .size_bytes = 6,
-        .has_size_bytes = true,
-        .last_indexed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_last_indexed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 10}"),
-    };
-    sm_collection_source made;
-    int rc = sm_collection_sources_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "collection_sources_collection_id_fkey");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source_new in = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .source_path = "source_path-2",
@@ -256,9 +112,9 @@ static void create_required_columns(void **state)
     };
     sm_collection_source made, got;
     int rc = sm_collection_sources_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collection_sources_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.source_path);
@@ -272,17 +128,39 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_collection_sources_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* a second row with the same collection_id, source_path is refused as SC_CONFLICT naming
- * uq_collection_source_path. */
-static void unique_uq_collection_source_path(void **state)
+/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * collection_sources_collection_id_fkey. */
+static void foreign_key_collection_sources_collection_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_collection_source_new in = {
+        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .source_path = "source_path-2",
+        .source_type = "source_type-3",
+    };
+    sm_collection_source made;
+    int rc = sm_collection_sources_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "collection_sources_collection_id_fkey");
+}
+
+/* a second row with the same collection_id, source_path is refused as SC_CONFLICT naming
+ * uq_collection_source_path. */
+static void unique_uq_collection_source_path(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_collection_source_new first = {
         .collection_id = "00000000-0000-4000-8000-000000000001",
         .source_path = "source_path-2",
@@ -296,20 +174,20 @@ static void unique_uq_collection_source_path(void **state)
     sm_collection_source made;
     assert_int_equal(sm_collection_sources_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_collection_sources_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "uq_collection_source_path");
 }
 
 /* collection_id is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_collection_id(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source_new in = {
         .collection_id = NULL,
         .source_path = "source_path-2",
@@ -317,13 +195,13 @@ static void not_null_collection_id(void **state)
     };
     sm_collection_source made;
     int rc = sm_collection_sources_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_path: finds the path in that collection, not the same path elsewhere nor another path */
 static void get_by_path_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-12', 'email-13', 'hashed_password-14')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1004, 'vector_store_name-3', 'embedding_model-4')",
@@ -333,19 +211,19 @@ static void get_by_path_1(void **state)
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1003, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source got;
     int rc = sm_collection_sources_get_by_path(fx->conn, fx->arena,
                                                "00000000-0000-4000-8000-000000000001",
                                                "/data/a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
 }
 
 /* get_by_path: a path registered only in another collection is not found */
 static void get_by_path_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1003, 'vector_store_name-3', 'embedding_model-4')",
@@ -354,19 +232,19 @@ static void get_by_path_2(void **state)
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-10')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source got;
     int rc = sm_collection_sources_get_by_path(fx->conn, fx->arena,
                                                "00000000-0000-4000-8000-000000000001",
                                                "/data/a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_by_collection: the sources of that collection in id order, not those of another
  * collection */
 static void list_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-12', 'email-13', 'hashed_password-14')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1004, 'vector_store_name-3', 'embedding_model-4')",
@@ -376,14 +254,14 @@ static void list_by_collection_1(void **state)
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1003, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source *rows = NULL;
     size_t n = 0;
     int rc = sm_collection_sources_list_by_collection(fx->conn, fx->arena,
                                                       "00000000-0000-4000-8000-000000000001",
                                                       &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(rows[0].id, 1001);
     assert_int_equal(rows[1].id, 1003);
 }
@@ -392,7 +270,7 @@ static void list_by_collection_1(void **state)
  * conflict) */
 static void upsert_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
@@ -401,29 +279,29 @@ static void upsert_1(void **state)
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000002', '/data/b', 'file')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source got;
     int rc = sm_collection_sources_upsert(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001", "/data/b",
-                                          "directory", fx_json(fx, "{\"recursive\":true}"),
+                                          "directory", sc_fx_json(fx, "{\"recursive\":true}"),
                                           NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.collection_id);
     assert_string_equal(got.collection_id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.source_path);
     assert_string_equal(got.source_path, "/data/b");
     assert_non_null(got.source_type);
     assert_string_equal(got.source_type, "directory");
-    fx_assert_json(got.source_config, "{\"recursive\":true}");
+    sc_fx_assert_json(got.source_config, "{\"recursive\":true}");
     assert_null(got.meta);
     assert_int_equal(got.document_count, 0);
-    fx_check(fx, "SELECT (SELECT count(*) = 3 FROM semantik.collection_sources WHERE collection_id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002')) AND (SELECT source_type = 'file' FROM semantik.collection_sources WHERE id = 1002)");
+    sc_fx_check(fx, "SELECT (SELECT count(*) = 3 FROM semantik.collection_sources WHERE collection_id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002')) AND (SELECT source_type = 'file' FROM semantik.collection_sources WHERE id = 1002)");
 }
 
 /* upsert: a registered path updates type, config and meta of that row only; no row is added */
 static void upsert_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
@@ -432,26 +310,26 @@ static void upsert_2(void **state)
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000002', '/data/a', 'file')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_source got;
     int rc = sm_collection_sources_upsert(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001", "/data/a",
-                                          "directory", fx_json(fx, "{\"recursive\":true}"),
+                                          "directory", sc_fx_json(fx, "{\"recursive\":true}"),
                                           NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
     assert_non_null(got.source_type);
     assert_string_equal(got.source_type, "directory");
-    fx_assert_json(got.source_config, "{\"recursive\":true}");
+    sc_fx_assert_json(got.source_config, "{\"recursive\":true}");
     assert_null(got.meta);
     assert_int_equal(got.document_count, 4);
-    fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.collection_sources WHERE collection_id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002')) AND (SELECT source_type = 'file' FROM semantik.collection_sources WHERE id = 1002)");
+    sc_fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.collection_sources WHERE collection_id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002')) AND (SELECT source_type = 'file' FROM semantik.collection_sources WHERE id = 1002)");
 }
 
 /* update_stats: records count, size and indexing time of that source only */
 static void update_stats_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-7', 'email-8', 'hashed_password-9')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1003, 'vector_store_name-3', 'embedding_model-4')",
@@ -459,12 +337,12 @@ static void update_stats_1(void **state)
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-6')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_collection_sources_update_stats(fx->conn, 1001, 10, 2048, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT (SELECT document_count = 10 AND size_bytes = 2048 AND last_indexed_at IS NOT NULL FROM semantik.collection_sources WHERE id = 1001) AND (SELECT document_count = 0 AND size_bytes = 0 AND last_indexed_at IS NULL FROM semantik.collection_sources WHERE id = 1002)");
+    sc_fx_check(fx, "SELECT (SELECT document_count = 10 AND size_bytes = 2048 AND last_indexed_at IS NOT NULL FROM semantik.collection_sources WHERE id = 1001) AND (SELECT document_count = 0 AND size_bytes = 0 AND last_indexed_at IS NULL FROM semantik.collection_sources WHERE id = 1002)");
 }
 
 static int setup(void **state)
@@ -502,8 +380,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(foreign_key_collection_sources_collection_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_collection_sources_collection_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_uq_collection_source_path, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_collection_id, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(get_by_path_1, query_test_begin, query_test_rollback),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_collections.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,14 +48,14 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-53', 'email-54', 'hashed_password-55')",
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1003, 'name-58')",
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1003, 'config_hash-56', '{\"config_data\": 57}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new in = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -181,7 +71,7 @@ static void create_every_column(void **state)
         .chunk_overlap = 9,
         .has_chunk_overlap = true,
         .chunking_strategy = "chunking_strategy-10",
-        .chunking_config = fx_json(fx, "{\"chunking_config\": 11}"),
+        .chunking_config = sc_fx_json(fx, "{\"chunking_config\": 11}"),
         .sync_mode = "one_time",
         .sync_interval_minutes = 13,
         .has_sync_interval_minutes = true,
@@ -190,8 +80,8 @@ static void create_every_column(void **state)
         .status = SM_COLLECTION_STATUS_PENDING,
         .has_status = true,
         .status_message = "status_message-16",
-        .qdrant_collections = fx_json(fx, "{\"qdrant_collections\": 17}"),
-        .qdrant_staging = fx_json(fx, "{\"qdrant_staging\": 18}"),
+        .qdrant_collections = sc_fx_json(fx, "{\"qdrant_collections\": 17}"),
+        .qdrant_staging = sc_fx_json(fx, "{\"qdrant_staging\": 18}"),
         .document_count = 19,
         .has_document_count = true,
         .vector_count = 20,
@@ -202,19 +92,19 @@ static void create_every_column(void **state)
         .has_default_chunking_config_id = true,
         .chunks_total_count = 22,
         .has_chunks_total_count = true,
-        .chunking_completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .chunking_completed_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_chunking_completed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 26}"),
+        .meta = sc_fx_json(fx, "{\"meta\": 26}"),
     };
     sm_collection made, got;
     int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collections_get(fx->conn, fx->arena, made.id, made.owner_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.name);
@@ -234,7 +124,7 @@ static void create_every_column(void **state)
     assert_int_equal(got.chunk_overlap, 9);
     assert_non_null(got.chunking_strategy);
     assert_string_equal(got.chunking_strategy, "chunking_strategy-10");
-    fx_assert_json(got.chunking_config, "{\"chunking_config\": 11}");
+    sc_fx_assert_json(got.chunking_config, "{\"chunking_config\": 11}");
     assert_non_null(got.sync_mode);
     assert_string_equal(got.sync_mode, "one_time");
     assert_true(got.has_sync_interval_minutes);
@@ -243,8 +133,8 @@ static void create_every_column(void **state)
     assert_int_equal(got.status, SM_COLLECTION_STATUS_PENDING);
     assert_non_null(got.status_message);
     assert_string_equal(got.status_message, "status_message-16");
-    fx_assert_json(got.qdrant_collections, "{\"qdrant_collections\": 17}");
-    fx_assert_json(got.qdrant_staging, "{\"qdrant_staging\": 18}");
+    sc_fx_assert_json(got.qdrant_collections, "{\"qdrant_collections\": 17}");
+    sc_fx_assert_json(got.qdrant_staging, "{\"qdrant_staging\": 18}");
     assert_int_equal(got.document_count, 19);
     assert_int_equal(got.vector_count, 20);
     assert_int_equal(got.total_size_bytes, 21);
@@ -253,147 +143,23 @@ static void create_every_column(void **state)
     assert_true(got.has_chunks_total_count);
     assert_int_equal(got.chunks_total_count, 22);
     assert_true(got.has_chunking_completed_at);
-    assert_true(got.chunking_completed_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    fx_assert_json(got.meta, "{\"meta\": 26}");
+    assert_true(got.chunking_completed_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    sc_fx_assert_json(got.meta, "{\"meta\": 26}");
     assert_int_equal(sm_collections_delete(fx->conn, made.id, made.owner_id, &fx->err), SC_OK);
     assert_int_equal(sm_collections_get(fx->conn, fx->arena, made.id, made.owner_id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* owner_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * collections_owner_id_fkey. */
-static void foreign_key_collections_owner_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-53', 'email-54', 'hashed_password-55')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1003, 'name-58')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1003, 'config_hash-56', '{\"config_data\": 57}')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_collection_new in = {
-        .id = "00000000-0000-4000-8000-000000000001",
-        .name = "name-2",
-        .description = "description-3",
-        .owner_id = 999999,
-        .vector_store_name = "vector_store_name-4",
-        .embedding_model = "embedding_model-5",
-        .embedding_dimension = 6,
-        .has_embedding_dimension = true,
-        .quantization = "quantization-7",
-        .chunk_size = 8,
-        .has_chunk_size = true,
-        .chunk_overlap = 9,
-        .has_chunk_overlap = true,
-        .chunking_strategy = "chunking_strategy-10",
-        .chunking_config = fx_json(fx, "{\"chunking_config\": 11}"),
-        .sync_mode = "one_time",
-        .sync_interval_minutes = 13,
-        .has_sync_interval_minutes = true,
-        .is_public = false,
-        .has_is_public = true,
-        .status = SM_COLLECTION_STATUS_PENDING,
-        .has_status = true,
-        .status_message = "status_message-16",
-        .qdrant_collections = fx_json(fx, "{\"qdrant_collections\": 17}"),
-        .qdrant_staging = fx_json(fx, "{\"qdrant_staging\": 18}"),
-        .document_count = 19,
-        .has_document_count = true,
-        .vector_count = 20,
-        .has_vector_count = true,
-        .total_size_bytes = 21,
-        .has_total_size_bytes = true,
-        .default_chunking_config_id = 1002,
-        .has_default_chunking_config_id = true,
-        .chunks_total_count = 22,
-        .has_chunks_total_count = true,
-        .chunking_completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_completed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 26}"),
-    };
-    sm_collection made;
-    int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "collections_owner_id_fkey");
-}
-
-/* default_chunking_config_id naming a row that does not exist is refused as SC_FOREIGN_KEY
- * naming collections_default_chunking_config_id_fkey. */
-static void foreign_key_collections_default_chunking_config_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-53', 'email-54', 'hashed_password-55')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1003, 'name-58')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1003, 'config_hash-56', '{\"config_data\": 57}')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_collection_new in = {
-        .id = "00000000-0000-4000-8000-000000000001",
-        .name = "name-2",
-        .description = "description-3",
-        .owner_id = 1001,
-        .vector_store_name = "vector_store_name-4",
-        .embedding_model = "embedding_model-5",
-        .embedding_dimension = 6,
-        .has_embedding_dimension = true,
-        .quantization = "quantization-7",
-        .chunk_size = 8,
-        .has_chunk_size = true,
-        .chunk_overlap = 9,
-        .has_chunk_overlap = true,
-        .chunking_strategy = "chunking_strategy-10",
-        .chunking_config = fx_json(fx, "{\"chunking_config\": 11}"),
-        .sync_mode = "one_time",
-        .sync_interval_minutes = 13,
-        .has_sync_interval_minutes = true,
-        .is_public = false,
-        .has_is_public = true,
-        .status = SM_COLLECTION_STATUS_PENDING,
-        .has_status = true,
-        .status_message = "status_message-16",
-        .qdrant_collections = fx_json(fx, "{\"qdrant_collections\": 17}"),
-        .qdrant_staging = fx_json(fx, "{\"qdrant_staging\": 18}"),
-        .document_count = 19,
-        .has_document_count = true,
-        .vector_count = 20,
-        .has_vector_count = true,
-        .total_size_bytes = 21,
-        .has_total_size_bytes = true,
-        .default_chunking_config_id = 999999,
-        .has_default_chunking_config_id = true,
-        .chunks_total_count = 22,
-        .has_chunks_total_count = true,
-        .chunking_completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_completed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 26}"),
-    };
-    sm_collection made;
-    int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "collections_default_chunking_config_id_fkey");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new in = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -403,9 +169,9 @@ static void create_required_columns(void **state)
     };
     sm_collection made, got;
     int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_collections_get(fx->conn, fx->arena, made.id, made.owner_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.name);
@@ -430,15 +196,63 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_collections_get(fx->conn, fx->arena, made.id, made.owner_id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* a second row with the same id is refused as SC_CONFLICT naming collections_pkey. */
-static void unique_collections_pkey(void **state)
+/* owner_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * collections_owner_id_fkey. */
+static void foreign_key_collections_owner_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_collection_new in = {
+        .id = "00000000-0000-4000-8000-000000000001",
+        .name = "name-2",
+        .owner_id = 999999,
+        .vector_store_name = "vector_store_name-3",
+        .embedding_model = "embedding_model-4",
+    };
+    sm_collection made;
+    int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "collections_owner_id_fkey");
+}
+
+/* default_chunking_config_id naming a row that does not exist is refused as SC_FOREIGN_KEY
+ * naming collections_default_chunking_config_id_fkey. */
+static void foreign_key_collections_default_chunking_config_id_fkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_collection_new in = {
+        .id = "00000000-0000-4000-8000-000000000001",
+        .name = "name-2",
+        .owner_id = 1001,
+        .vector_store_name = "vector_store_name-3",
+        .embedding_model = "embedding_model-4",
+        .default_chunking_config_id = 999999,
+        .has_default_chunking_config_id = true,
+    };
+    sm_collection made;
+    int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "collections_default_chunking_config_id_fkey");
+}
+
+/* a second row with the same id is refused as SC_CONFLICT naming collections_pkey. */
+static void unique_collections_pkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_collection_new first = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -456,19 +270,19 @@ static void unique_collections_pkey(void **state)
     sm_collection made;
     assert_int_equal(sm_collections_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_collections_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "collections_pkey");
 }
 
 /* a second row with the same name is refused as SC_CONFLICT naming collections_name_key. */
 static void unique_collections_name_key(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new first = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -486,7 +300,7 @@ static void unique_collections_name_key(void **state)
     sm_collection made;
     assert_int_equal(sm_collections_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_collections_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "collections_name_key");
 }
 
@@ -494,12 +308,12 @@ static void unique_collections_name_key(void **state)
  * collections_vector_store_name_key. */
 static void unique_collections_vector_store_name_key(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new first = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -517,7 +331,7 @@ static void unique_collections_vector_store_name_key(void **state)
     sm_collection made;
     assert_int_equal(sm_collections_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_collections_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "collections_vector_store_name_key");
 }
 
@@ -525,12 +339,12 @@ static void unique_collections_vector_store_name_key(void **state)
  * collections_embedding_dimension_check. */
 static void check_collections_embedding_dimension_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new in = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -542,7 +356,7 @@ static void check_collections_embedding_dimension_check(void **state)
     };
     sm_collection made;
     int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collections_embedding_dimension_check");
 }
 
@@ -550,12 +364,12 @@ static void check_collections_embedding_dimension_check(void **state)
  * SC_CHECK naming collections_sync_mode_check. */
 static void check_collections_sync_mode_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new in = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -566,7 +380,7 @@ static void check_collections_sync_mode_check(void **state)
     };
     sm_collection made;
     int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collections_sync_mode_check");
 }
 
@@ -574,12 +388,12 @@ static void check_collections_sync_mode_check(void **state)
  * collections_sync_interval_minutes_check. */
 static void check_collections_sync_interval_minutes_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new in = {
         .id = "00000000-0000-4000-8000-000000000001",
         .name = "name-2",
@@ -591,19 +405,19 @@ static void check_collections_sync_interval_minutes_check(void **state)
     };
     sm_collection made;
     int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "collections_sync_interval_minutes_check");
 }
 
 /* id is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_id(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection_new in = {
         .id = NULL,
         .name = "name-2",
@@ -613,24 +427,24 @@ static void not_null_id(void **state)
     };
     sm_collection made;
     int rc = sm_collections_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_uuid: finds the collection by id, not another one */
 static void get_by_uuid_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_uuid(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                         &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -638,23 +452,23 @@ static void get_by_uuid_1(void **state)
 /* get_by_uuid: an unknown id finds nothing */
 static void get_by_uuid_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_uuid(fx->conn, fx->arena, "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                         &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_name: finds the collection by name, whoever owns it, not another one */
 static void get_by_name_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -662,10 +476,10 @@ static void get_by_name_1(void **state)
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000010', 'beta', 1001, 'vector_store_name-11', 'embedding_model-12')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_name(fx->conn, fx->arena, "alpha", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -673,33 +487,33 @@ static void get_by_name_1(void **state)
 /* get_by_name: an unknown name finds nothing */
 static void get_by_name_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', 1001, 'vector_store_name-2', 'embedding_model-3')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_name(fx->conn, fx->arena, "gamma", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_vector_store_name: finds the collection by its Qdrant collection name, not another one */
 static void get_by_vector_store_name_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'qd_alpha', 'embedding_model-3')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000004', 'name-5', 1001, 'qd_beta', 'embedding_model-6')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_vector_store_name(fx->conn, fx->arena, "qd_alpha", &got,
                                                      &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -707,23 +521,23 @@ static void get_by_vector_store_name_1(void **state)
 /* get_by_vector_store_name: an unknown vector store name finds nothing */
 static void get_by_vector_store_name_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'qd_alpha', 'embedding_model-3')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_vector_store_name(fx->conn, fx->arena, "qd_orphan", &got,
                                                      &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_uuid_with_permission_check: the owner reads a private collection */
 static void get_by_uuid_with_permission_check_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -731,12 +545,12 @@ static void get_by_uuid_with_permission_check_1(void **state)
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1002, 'vector_store_name-13', 'embedding_model-14')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_uuid_with_permission_check(fx->conn, fx->arena,
                                                               "00000000-0000-4000-8000-000000000001",
                                                               1001, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -744,7 +558,7 @@ static void get_by_uuid_with_permission_check_1(void **state)
 /* get_by_uuid_with_permission_check: anyone reads a public collection of another user */
 static void get_by_uuid_with_permission_check_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -752,12 +566,12 @@ static void get_by_uuid_with_permission_check_2(void **state)
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, is_public) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1002, 'vector_store_name-13', 'embedding_model-14', true)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_uuid_with_permission_check(fx->conn, fx->arena,
                                                               "00000000-0000-4000-8000-000000000001",
                                                               1001, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -765,7 +579,7 @@ static void get_by_uuid_with_permission_check_2(void **state)
 /* get_by_uuid_with_permission_check: a user reads a private collection shared with them */
 static void get_by_uuid_with_permission_check_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -774,12 +588,12 @@ static void get_by_uuid_with_permission_check_3(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_uuid_with_permission_check(fx->conn, fx->arena,
                                                               "00000000-0000-4000-8000-000000000001",
                                                               1001, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -788,7 +602,7 @@ static void get_by_uuid_with_permission_check_3(void **state)
  * else is not found */
 static void get_by_uuid_with_permission_check_4(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -798,19 +612,19 @@ static void get_by_uuid_with_permission_check_4(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 1003, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_get_by_uuid_with_permission_check(fx->conn, fx->arena,
                                                               "00000000-0000-4000-8000-000000000001",
                                                               1001, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_for_user: owned, public and shared collections, most recently updated first; others'
  * private ones are left out */
 static void list_for_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
@@ -824,14 +638,14 @@ static void list_for_user_1(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000026', 1002, 'write')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_collections_list_for_user(fx->conn, fx->arena, 1001, NULL, NULL, &rows, &n, &total,
                                           &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000001");
@@ -844,7 +658,7 @@ static void list_for_user_1(void **state)
 /* list_for_user: the status filter keeps only accessible collections in that status */
 static void list_for_user_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
@@ -856,15 +670,15 @@ static void list_for_user_2(void **state)
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000002', 1001, 'read')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_collections_list_for_user(fx->conn, fx->arena, 1001,
                                           &(sm_collection_status){SM_COLLECTION_STATUS_READY},
                                           NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000001");
@@ -876,83 +690,83 @@ static void list_for_user_2(void **state)
  * collection only */
 static void update_status_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 'pending')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 'pending')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_update_status(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001",
                                           SM_COLLECTION_STATUS_PROCESSING, "indexing", &got,
                                           &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_int_equal(got.status, SM_COLLECTION_STATUS_PROCESSING);
     assert_non_null(got.status_message);
     assert_string_equal(got.status_message, "indexing");
-    fx_check(fx, "SELECT status = 'pending' AND status_message IS NULL FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
+    sc_fx_check(fx, "SELECT status = 'pending' AND status_message IS NULL FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
 }
 
 /* update_status: a forbidden transition (ready to pending) is refused and leaves the row as it
  * was */
 static void update_status_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, status_message) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4', 'ready', 'done')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_update_status(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001",
                                           SM_COLLECTION_STATUS_PENDING, "again", &got,
                                           &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT status = 'ready' AND status_message = 'done' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT status = 'ready' AND status_message = 'done' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* update_status: an unknown id finds nothing */
 static void update_status_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4', 'pending')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_update_status(fx->conn, fx->arena,
                                           "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                           SM_COLLECTION_STATUS_PROCESSING, NULL, &got,
                                           &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
-    fx_check(fx, "SELECT status = 'pending' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_check(fx, "SELECT status = 'pending' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* update_stats: without counters only updated_at moves, and only on that collection */
 static void update_stats_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 5, 50, 1000, 60, '2000-01-01 00:00:00+00')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count, updated_at) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 5, 50, 1000, 60, '2000-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_update_stats(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001", NULL, NULL,
                                          NULL, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_int_equal(got.document_count, 5);
@@ -960,25 +774,25 @@ static void update_stats_1(void **state)
     assert_int_equal(got.total_size_bytes, 1000);
     assert_true(got.has_chunks_total_count);
     assert_int_equal(got.chunks_total_count, 60);
-    fx_check(fx, "SELECT (SELECT updated_at > '2000-01-01 00:00:00+00' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001') AND (SELECT updated_at = '2000-01-01 00:00:00+00' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002')");
+    sc_fx_check(fx, "SELECT (SELECT updated_at > '2000-01-01 00:00:00+00' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001') AND (SELECT updated_at = '2000-01-01 00:00:00+00' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002')");
 }
 
 /* update_stats: only the counters given change */
 static void update_stats_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 5, 50, 1000, 60)",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 5, 50, 1000, 60)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_update_stats(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001", &(int32_t){6},
                                          &(int32_t){70}, NULL, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_int_equal(got.document_count, 6);
@@ -986,26 +800,26 @@ static void update_stats_2(void **state)
     assert_int_equal(got.total_size_bytes, 1000);
     assert_true(got.has_chunks_total_count);
     assert_int_equal(got.chunks_total_count, 60);
-    fx_check(fx, "SELECT document_count = 5 AND vector_count = 50 FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
+    sc_fx_check(fx, "SELECT document_count = 5 AND vector_count = 50 FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
 }
 
 /* update_stats: every counter given changes, on that collection only */
 static void update_stats_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 5, 50, 1000, 60)",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 5, 50, 1000, 60)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_update_stats(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001", &(int32_t){7},
                                          &(int32_t){80}, &(int32_t){4096}, &(int32_t){90}, &got,
                                          &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_int_equal(got.document_count, 7);
@@ -1013,55 +827,55 @@ static void update_stats_3(void **state)
     assert_int_equal(got.total_size_bytes, 4096);
     assert_true(got.has_chunks_total_count);
     assert_int_equal(got.chunks_total_count, 90);
-    fx_check(fx, "SELECT document_count = 5 AND vector_count = 50 AND total_size_bytes = 1000 AND chunks_total_count = 60 FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
+    sc_fx_check(fx, "SELECT document_count = 5 AND vector_count = 50 AND total_size_bytes = 1000 AND chunks_total_count = 60 FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
 }
 
 /* rename: the owner renames their collection; another collection keeps its name */
 static void rename_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', 1001, 'vector_store_name-6', 'embedding_model-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'beta', 1001, 'vector_store_name-8', 'embedding_model-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_rename(fx->conn, fx->arena, "gamma",
                                    "00000000-0000-4000-8000-000000000001", 1001, &got,
                                    &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.name);
     assert_string_equal(got.name, "gamma");
-    fx_check(fx, "SELECT name = 'beta' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
+    sc_fx_check(fx, "SELECT name = 'beta' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
 }
 
 /* rename: another user cannot rename it */
 static void rename_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', 1002, 'vector_store_name-8', 'embedding_model-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_rename(fx->conn, fx->arena, "gamma",
                                    "00000000-0000-4000-8000-000000000001", 1001, &got,
                                    &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
-    fx_check(fx, "SELECT name = 'alpha' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_check(fx, "SELECT name = 'alpha' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* rename: a name already taken (by any owner) is a conflict */
 static void rename_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -1069,102 +883,102 @@ static void rename_3(void **state)
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000010', 'beta', 1002, 'vector_store_name-11', 'embedding_model-12')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_rename(fx->conn, fx->arena, "beta",
                                    "00000000-0000-4000-8000-000000000001", 1001, &got,
                                    &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
-    fx_check(fx, "SELECT name = 'alpha' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_check(fx, "SELECT name = 'alpha' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* set_staging: records the staging collections of that collection only */
 static void set_staging_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_collections_set_staging(fx->conn, "00000000-0000-4000-8000-000000000001",
-                                        fx_json(fx, "{\"staging\":\"qd_b\"}"), &affected,
+                                        sc_fx_json(fx, "{\"staging\":\"qd_b\"}"), &affected,
                                         &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT (SELECT qdrant_staging->>'staging' = 'qd_b' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001') AND (SELECT qdrant_staging IS NULL FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002')");
+    sc_fx_check(fx, "SELECT (SELECT qdrant_staging->>'staging' = 'qd_b' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001') AND (SELECT qdrant_staging IS NULL FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002')");
 }
 
 /* set_staging: null clears the staging of that collection only */
 static void set_staging_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', '{\"staging\":\"qd_b\"}')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', '{\"staging\":\"qd_d\"}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_collections_set_staging(fx->conn, "00000000-0000-4000-8000-000000000001", NULL,
                                         &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT (SELECT qdrant_staging IS NULL FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001') AND (SELECT qdrant_staging->>'staging' = 'qd_d' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002')");
+    sc_fx_check(fx, "SELECT (SELECT qdrant_staging IS NULL FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001') AND (SELECT qdrant_staging->>'staging' = 'qd_d' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002')");
 }
 
 /* swap_staging: staging becomes production on that collection only */
 static void swap_staging_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_collections, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'qd_a', 'embedding_model-4', '{\"collections\":[\"qd_a\"]}', '{\"staging\":\"qd_b\"}')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_collections, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1001, 'qd_c', 'embedding_model-6', '{\"collections\":[\"qd_c\"]}', '{\"staging\":\"qd_d\"}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_swap_staging(fx->conn, fx->arena, "qd_b",
-                                         "00000000-0000-4000-8000-000000000001", fx_json(fx,
+                                         "00000000-0000-4000-8000-000000000001", sc_fx_json(fx,
                                          "{\"collections\":[\"qd_b\"]}"), &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.vector_store_name);
     assert_string_equal(got.vector_store_name, "qd_b");
-    fx_assert_json(got.qdrant_collections, "{\"collections\":[\"qd_b\"]}");
+    sc_fx_assert_json(got.qdrant_collections, "{\"collections\":[\"qd_b\"]}");
     assert_null(got.qdrant_staging);
-    fx_check(fx, "SELECT vector_store_name = 'qd_c' AND qdrant_staging->>'staging' = 'qd_d' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
+    sc_fx_check(fx, "SELECT vector_store_name = 'qd_c' AND qdrant_staging->>'staging' = 'qd_d' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
 }
 
 /* swap_staging: a vector store name used by another collection is a conflict */
 static void swap_staging_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'qd_a', 'embedding_model-3', '{\"staging\":\"qd_b\"}')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000004', 'name-5', 1001, 'qd_b', 'embedding_model-6')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection got;
     int rc = sm_collections_swap_staging(fx->conn, fx->arena, "qd_b",
-                                         "00000000-0000-4000-8000-000000000001", fx_json(fx,
+                                         "00000000-0000-4000-8000-000000000001", sc_fx_json(fx,
                                          "{\"collections\":[\"qd_b\"]}"), &got, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
-    fx_check(fx, "SELECT vector_store_name = 'qd_a' AND qdrant_staging->>'staging' = 'qd_b' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_check(fx, "SELECT vector_store_name = 'qd_a' AND qdrant_staging->>'staging' = 'qd_b' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* list_by_status: collections of every owner in that status, oldest update first */
 static void list_by_status_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
@@ -1174,14 +988,14 @@ static void list_by_status_1(void **state)
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000019', 'name-20', 1002, 'vector_store_name-21', 'embedding_model-22', 'pending', '2026-01-02 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_collection *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_collections_list_by_status(fx->conn, fx->arena, SM_COLLECTION_STATUS_PROCESSING,
                                            NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000001");
@@ -1224,9 +1038,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_collections_owner_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_collections_default_chunking_config_id_fkey, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_collections_pkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_collections_name_key, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_collections_vector_store_name_key, query_test_begin, query_test_rollback),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_connector_secrets.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,29 +48,29 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-14', 1004, 'vector_store_name-15', 'embedding_model-16')",
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000011', 'source_path-12', 'source_type-13')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret_new in = {
         .collection_source_id = 1002,
         .secret_type = "secret_type-1",
         .ciphertext = {(const unsigned char *)"\x00", 1},
         .key_id = "key_id-3",
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
     };
     sm_connector_secret made, got;
     int rc = sm_connector_secrets_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_connector_secrets_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.collection_source_id, 1002);
     assert_non_null(got.secret_type);
     assert_string_equal(got.secret_type, "secret_type-1");
@@ -188,8 +78,41 @@ static void create_every_column(void **state)
     assert_memory_equal(got.ciphertext.data, "\x00", 1);
     assert_non_null(got.key_id);
     assert_string_equal(got.key_id, "key_id-3");
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_int_equal(sm_connector_secrets_delete(fx->conn, made.id, &fx->err), SC_OK);
+    assert_int_equal(sm_connector_secrets_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
+}
+
+/* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
+static void create_required_columns(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-13', 'email-14', 'hashed_password-15')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-10', 1004, 'vector_store_name-11', 'embedding_model-12')",
+        "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000007', 'source_path-8', 'source_type-9')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_connector_secret_new in = {
+        .collection_source_id = 1002,
+        .secret_type = "secret_type-1",
+        .ciphertext = {(const unsigned char *)"\x00", 1},
+        .key_id = "key_id-3",
+    };
+    sm_connector_secret made, got;
+    int rc = sm_connector_secrets_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    rc = sm_connector_secrets_get(fx->conn, fx->arena, made.id, &got, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    assert_int_equal(got.collection_source_id, 1002);
+    assert_non_null(got.secret_type);
+    assert_string_equal(got.secret_type, "secret_type-1");
+    assert_int_equal(got.ciphertext.len, 1);
+    assert_memory_equal(got.ciphertext.data, "\x00", 1);
+    assert_non_null(got.key_id);
+    assert_string_equal(got.key_id, "key_id-3");
     assert_int_equal(sm_connector_secrets_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_connector_secrets_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -198,75 +121,38 @@ static void create_every_column(void **state)
  * connector_secrets_collection_source_id_fkey. */
 static void foreign_key_connector_secrets_collection_source_id_fkey(void **state)
 {
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-17', 'email-18', 'hashed_password-19')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-14', 1004, 'vector_store_name-15', 'embedding_model-16')",
-        "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000011', 'source_path-12', 'source_type-13')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_connector_secret_new in = {
-        .collection_source_id = 999999,
-        .secret_type = "secret_type-1",
-        .ciphertext = {(const unsigned char *)"\x00", 1},
-        .key_id = "key_id-3",
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-    };
-    sm_connector_secret made;
-    int rc = sm_connector_secrets_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "connector_secrets_collection_source_id_fkey");
-}
-
-/* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
-static void create_required_columns(void **state)
-{
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-10', 1004, 'vector_store_name-11', 'embedding_model-12')",
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000007', 'source_path-8', 'source_type-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret_new in = {
-        .collection_source_id = 1002,
+        .collection_source_id = 999999,
         .secret_type = "secret_type-1",
         .ciphertext = {(const unsigned char *)"\x00", 1},
         .key_id = "key_id-3",
     };
-    sm_connector_secret made, got;
+    sm_connector_secret made;
     int rc = sm_connector_secrets_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    rc = sm_connector_secrets_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    assert_int_equal(got.collection_source_id, 1002);
-    assert_non_null(got.secret_type);
-    assert_string_equal(got.secret_type, "secret_type-1");
-    assert_int_equal(got.ciphertext.len, 1);
-    assert_memory_equal(got.ciphertext.data, "\x00", 1);
-    assert_non_null(got.key_id);
-    assert_string_equal(got.key_id, "key_id-3");
-    assert_int_equal(sm_connector_secrets_delete(fx->conn, made.id, &fx->err), SC_OK);
-    assert_int_equal(sm_connector_secrets_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "connector_secrets_collection_source_id_fkey");
 }
 
 /* a second row with the same collection_source_id, secret_type is refused as SC_CONFLICT naming
  * uq_source_secret_type. */
 static void unique_uq_source_secret_type(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-10', 1004, 'vector_store_name-11', 'embedding_model-12')",
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000007', 'source_path-8', 'source_type-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret_new first = {
         .collection_source_id = 1002,
         .secret_type = "secret_type-1",
@@ -282,21 +168,21 @@ static void unique_uq_source_secret_type(void **state)
     sm_connector_secret made;
     assert_int_equal(sm_connector_secrets_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_connector_secrets_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "uq_source_secret_type");
 }
 
 /* secret_type is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_secret_type(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-10', 1004, 'vector_store_name-11', 'embedding_model-12')",
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000007', 'source_path-8', 'source_type-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret_new in = {
         .collection_source_id = 1002,
         .secret_type = NULL,
@@ -305,13 +191,13 @@ static void not_null_secret_type(void **state)
     };
     sm_connector_secret made;
     int rc = sm_connector_secrets_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_for_source: finds the secret of the source and type, not another type or source */
 static void get_for_source_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-14', 'email-15', 'hashed_password-16')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-11', 1006, 'vector_store_name-12', 'embedding_model-13')",
@@ -322,11 +208,11 @@ static void get_for_source_1(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x00', 'key_id-10')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret got;
     int rc = sm_connector_secrets_get_for_source(fx->conn, fx->arena, 1001, "token", &got,
                                                  &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1003);
     assert_int_equal(got.collection_source_id, 1001);
     assert_non_null(got.secret_type);
@@ -338,7 +224,7 @@ static void get_for_source_1(void **state)
 /* get_for_source: a type the source does not have is not found, even if another source has it */
 static void get_for_source_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1005, 'vector_store_name-11', 'embedding_model-12')",
@@ -348,17 +234,17 @@ static void get_for_source_2(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1002, 'ssh_key', '\\x00', 'key_id-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret got;
     int rc = sm_connector_secrets_get_for_source(fx->conn, fx->arena, 1001, "ssh_key", &got,
                                                  &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_types_for_source: lists the source's secret types by name, not those of another source */
 static void list_types_for_source_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-14', 1007, 'vector_store_name-15', 'embedding_model-16')",
@@ -370,13 +256,13 @@ static void list_types_for_source_1(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1006, 1001, 'ssh_key', '\\x00', 'key_id-13')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secrets_list_types_for_source_row *rows = NULL;
     size_t n = 0;
     int rc = sm_connector_secrets_list_types_for_source(fx->conn, fx->arena, 1001, &rows, &n,
                                                         &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_non_null(rows[0].secret_type);
     assert_string_equal(rows[0].secret_type, "password");
     assert_non_null(rows[1].secret_type);
@@ -388,7 +274,7 @@ static void list_types_for_source_1(void **state)
 /* list_types_for_source: a source without secrets lists nothing */
 static void list_types_for_source_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1004, 'vector_store_name-9', 'embedding_model-10')",
@@ -397,19 +283,19 @@ static void list_types_for_source_2(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1002, 'token', '\\x00', 'key_id-7')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secrets_list_types_for_source_row *rows = NULL;
     size_t n = 0;
     int rc = sm_connector_secrets_list_types_for_source(fx->conn, fx->arena, 1001, &rows, &n,
                                                         &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 0);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 0);
 }
 
 /* upsert: inserts a new type next to the source's other secrets */
 static void upsert_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1005, 'vector_store_name-7', 'embedding_model-8')",
@@ -419,18 +305,18 @@ static void upsert_1(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1002, 'token', '\\x01', 'k1')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret got;
     int rc = sm_connector_secrets_upsert(fx->conn, fx->arena, 1001, "token",
                                          &(sc_bytes){(const unsigned char *)"\x0a\x0b", 2},
                                          "k2", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.collection_source_id, 1001);
     assert_non_null(got.secret_type);
     assert_string_equal(got.secret_type, "token");
     assert_non_null(got.key_id);
     assert_string_equal(got.key_id, "k2");
-    fx_check(fx, "SELECT count(*) = 3\n"
+    sc_fx_check(fx, "SELECT count(*) = 3\n"
              "   AND bool_and(CASE WHEN collection_source_id = 1001 AND secret_type = 'token'\n"
              "                     THEN ciphertext = decode('0a0b', 'hex') AND key_id = 'k2'\n"
              "                     ELSE ciphertext = decode('01', 'hex') AND key_id = 'k1' END)\n"
@@ -440,7 +326,7 @@ static void upsert_1(void **state)
 /* upsert: replaces the ciphertext and key of the same source and type only */
 static void upsert_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1006, 'vector_store_name-7', 'embedding_model-8')",
@@ -451,19 +337,19 @@ static void upsert_2(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x01', 'k1')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret got;
     int rc = sm_connector_secrets_upsert(fx->conn, fx->arena, 1001, "token",
                                          &(sc_bytes){(const unsigned char *)"\x02\x02", 2},
                                          "k2", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1003);
     assert_int_equal(got.collection_source_id, 1001);
     assert_non_null(got.secret_type);
     assert_string_equal(got.secret_type, "token");
     assert_non_null(got.key_id);
     assert_string_equal(got.key_id, "k2");
-    fx_check(fx, "SELECT count(*) = 3\n"
+    sc_fx_check(fx, "SELECT count(*) = 3\n"
              "   AND bool_and(CASE WHEN id = 1003\n"
              "                     THEN ciphertext = decode('0202', 'hex') AND key_id = 'k2'\n"
              "                     ELSE ciphertext = decode('01', 'hex') AND key_id = 'k1' END)\n"
@@ -473,7 +359,7 @@ static void upsert_2(void **state)
 /* delete_for_source: deletes the secret of the source and type only */
 static void delete_for_source_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1006, 'vector_store_name-13', 'embedding_model-14')",
@@ -484,18 +370,18 @@ static void delete_for_source_1(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x00', 'key_id-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_connector_secrets_delete_for_source(fx->conn, 1001, "token", &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT count(*) = 2 AND bool_and(id IN (1004, 1005)) FROM semantik.connector_secrets");
+    sc_fx_check(fx, "SELECT count(*) = 2 AND bool_and(id IN (1004, 1005)) FROM semantik.connector_secrets");
 }
 
 /* delete_for_source: a type the source does not have deletes nothing */
 static void delete_for_source_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1005, 'vector_store_name-11', 'embedding_model-12')",
@@ -505,18 +391,18 @@ static void delete_for_source_2(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1002, 'token', '\\x00', 'key_id-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_connector_secrets_delete_for_source(fx->conn, 1001, "token", &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 0);
-    fx_check(fx, "SELECT count(*) = 2 FROM semantik.connector_secrets");
+    sc_fx_check(fx, "SELECT count(*) = 2 FROM semantik.connector_secrets");
 }
 
 /* list_by_key_id: lists the secrets of one key in id order, not those of another key */
 static void list_by_key_id_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1007, 'vector_store_name-11', 'embedding_model-12')",
@@ -528,13 +414,13 @@ static void list_by_key_id_1(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1006, 1002, 'password', '\\x00', 'k1')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret *rows = NULL;
     size_t n = 0;
     int rc = sm_connector_secrets_list_by_key_id(fx->conn, fx->arena, "k1", NULL, NULL, &rows, &n,
                                                  &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].id, 1003);
     assert_int_equal(rows[1].id, 1005);
     assert_int_equal(rows[2].id, 1006);
@@ -543,7 +429,7 @@ static void list_by_key_id_1(void **state)
 /* list_by_key_id: after_id skips the rows up to and including the cursor */
 static void list_by_key_id_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1007, 'vector_store_name-11', 'embedding_model-12')",
@@ -555,13 +441,13 @@ static void list_by_key_id_2(void **state)
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1006, 1002, 'password', '\\x00', 'k1')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_connector_secret *rows = NULL;
     size_t n = 0;
     int rc = sm_connector_secrets_list_by_key_id(fx->conn, fx->arena, "k1", &(int32_t){1003}, NULL,
                                                  &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(rows[0].id, 1005);
     assert_int_equal(rows[1].id, 1006);
 }
@@ -601,8 +487,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(foreign_key_connector_secrets_collection_source_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_connector_secrets_collection_source_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_uq_source_secret_type, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_secret_type, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(get_for_source_1, query_test_begin, query_test_rollback),

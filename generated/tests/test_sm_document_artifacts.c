@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_document_artifacts.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,7 +48,7 @@ static void statements_match_the_server(void **state)
 /* get_for_document: finds the document's artifact of that kind only */
 static void get_for_document_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-24', 'email-25', 'hashed_password-26')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1004, 'vector_store_name-4', 'embedding_model-5')",
@@ -169,19 +59,19 @@ static void get_for_document_1(void **state)
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1003, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-21', 'other', 'content_hash-22', 23)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_artifact got;
     int rc = sm_document_artifacts_get_for_document(fx->conn, fx->arena,
                                                     "00000000-0000-4000-8000-000000000001",
                                                     "primary", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
 }
 
 /* get_for_document: a kind only another document has is not found */
 static void get_for_document_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-21', 'email-22', 'hashed_password-23')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
@@ -191,19 +81,19 @@ static void get_for_document_2(void **state)
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1002, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'thumbnail', 'mime_type-18', 'thumb', 'content_hash-19', 20)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_artifact got;
     int rc = sm_document_artifacts_get_for_document(fx->conn, fx->arena,
                                                     "00000000-0000-4000-8000-000000000001",
                                                     "thumbnail", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_kinds_for_document: lists the document's artifact kinds in name order, not another
  * document's */
 static void list_kinds_for_document_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-19', 'email-20', 'hashed_password-21')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1005, 'vector_store_name-4', 'embedding_model-5')",
@@ -215,14 +105,14 @@ static void list_kinds_for_document_1(void **state)
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1004, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'primary', 'text/plain', 'other', 'content_hash-18', 5)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_artifacts_list_kinds_for_document_row *rows = NULL;
     size_t n = 0;
     int rc = sm_document_artifacts_list_kinds_for_document(fx->conn, fx->arena,
                                                            "00000000-0000-4000-8000-000000000001",
                                                            &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_non_null(rows[0].artifact_kind);
     assert_string_equal(rows[0].artifact_kind, "preview");
     assert_non_null(rows[0].mime_type);
@@ -246,7 +136,7 @@ static void list_kinds_for_document_1(void **state)
 /* upsert: stores a new kind next to the document's other artifacts */
 static void upsert_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1002, 'vector_store_name-4', 'embedding_model-5')",
@@ -254,14 +144,14 @@ static void upsert_1(void **state)
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-10', 'primary text', 'content_hash-11', 12)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_artifact got;
     int rc = sm_document_artifacts_upsert(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001",
                                           "00000000-0000-4000-8000-000000000002", "preview",
                                           "text/html", "utf-8", "<p>preview</p>", NULL,
                                           "sha-preview", 14, true, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.document_id);
     assert_string_equal(got.document_id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.collection_id);
@@ -278,14 +168,14 @@ static void upsert_1(void **state)
     assert_string_equal(got.content_hash, "sha-preview");
     assert_int_equal(got.size_bytes, 14);
     assert_true(got.is_truncated);
-    fx_check(fx, "SELECT count(*) = 2 AND bool_and(id <> 1001 OR (content_text = 'primary text' AND artifact_kind = 'primary'))\n"
+    sc_fx_check(fx, "SELECT count(*) = 2 AND bool_and(id <> 1001 OR (content_text = 'primary text' AND artifact_kind = 'primary'))\n"
              "FROM semantik.document_artifacts\n");
 }
 
 /* upsert: the same document and kind replaces that artifact in place, not another document's */
 static void upsert_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-22', 'email-23', 'hashed_password-24')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1004, 'vector_store_name-4', 'embedding_model-5')",
@@ -296,14 +186,14 @@ static void upsert_2(void **state)
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1003, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-19', 'other text', 'content_hash-20', 21)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_artifact got;
     int rc = sm_document_artifacts_upsert(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001",
                                           "00000000-0000-4000-8000-000000000002", "primary",
                                           "text/markdown", NULL, "new text", NULL, "sha-new", 8,
                                           false, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
     assert_non_null(got.document_id);
     assert_string_equal(got.document_id, "00000000-0000-4000-8000-000000000001");
@@ -318,7 +208,7 @@ static void upsert_2(void **state)
     assert_string_equal(got.content_hash, "sha-new");
     assert_int_equal(got.size_bytes, 8);
     assert_false(got.is_truncated);
-    fx_check(fx, "SELECT count(*) = 3\n"
+    sc_fx_check(fx, "SELECT count(*) = 3\n"
              "   AND bool_and(id <> 1002 OR content_text = 'preview text')\n"
              "   AND bool_and(id <> 1003 OR content_text = 'other text')\n"
              "FROM semantik.document_artifacts\n");
@@ -327,28 +217,28 @@ static void upsert_2(void **state)
 /* upsert: an artifact with neither text nor bytes is refused */
 static void upsert_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-10', 'email-11', 'hashed_password-12')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_artifact got;
     int rc = sm_document_artifacts_upsert(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001",
                                           "00000000-0000-4000-8000-000000000002", "primary",
                                           "text/plain", NULL, NULL, NULL, "sha-empty", 0, false,
                                           &got, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT count(*) = 0 FROM semantik.document_artifacts");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT count(*) = 0 FROM semantik.document_artifacts");
 }
 
 /* delete_for_document: deletes every artifact of that document only */
 static void delete_for_document_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-24', 'email-25', 'hashed_password-26')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1004, 'vector_store_name-4', 'embedding_model-5')",
@@ -359,14 +249,14 @@ static void delete_for_document_1(void **state)
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1003, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-21', 'other', 'content_hash-22', 23)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_document_artifacts_delete_for_document(fx->conn,
                                                        "00000000-0000-4000-8000-000000000001",
                                                        &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 2);
-    fx_check(fx, "SELECT count(*) = 1 AND bool_and(id = 1003) FROM semantik.document_artifacts");
+    sc_fx_check(fx, "SELECT count(*) = 1 AND bool_and(id = 1003) FROM semantik.document_artifacts");
 }
 
 static int setup(void **state)

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_documents.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,7 +48,7 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-45', 'email-46', 'hashed_password-47')",
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1004, 'name-48')",
@@ -167,7 +57,7 @@ static void create_every_column(void **state)
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000002', 'source_path-41', 'source_type-42')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_new in = {
         .id = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
@@ -188,23 +78,23 @@ static void create_every_column(void **state)
         .has_chunking_config_id = true,
         .chunks_count = 12,
         .has_chunks_count = true,
-        .chunking_started_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .chunking_started_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_chunking_started_at = true,
-        .chunking_completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .chunking_completed_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_chunking_completed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 17}"),
+        .meta = sc_fx_json(fx, "{\"meta\": 17}"),
         .uri = "uri-18",
-        .source_metadata = fx_json(fx, "{\"source_metadata\": 19}"),
+        .source_metadata = sc_fx_json(fx, "{\"source_metadata\": 19}"),
     };
     sm_document made, got;
     int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_documents_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.collection_id);
@@ -231,185 +121,29 @@ static void create_every_column(void **state)
     assert_true(got.has_chunks_count);
     assert_int_equal(got.chunks_count, 12);
     assert_true(got.has_chunking_started_at);
-    assert_true(got.chunking_started_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.chunking_started_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_chunking_completed_at);
-    assert_true(got.chunking_completed_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    fx_assert_json(got.meta, "{\"meta\": 17}");
+    assert_true(got.chunking_completed_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    sc_fx_assert_json(got.meta, "{\"meta\": 17}");
     assert_non_null(got.uri);
     assert_string_equal(got.uri, "uri-18");
-    fx_assert_json(got.source_metadata, "{\"source_metadata\": 19}");
+    sc_fx_assert_json(got.source_metadata, "{\"source_metadata\": 19}");
     assert_int_equal(sm_documents_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_documents_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* source_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * documents_source_id_fkey. */
-static void foreign_key_documents_source_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-45', 'email-46', 'hashed_password-47')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1004, 'name-48')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1004, 'config_hash-43', '{\"config_data\": 44}')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-38', 1003, 'vector_store_name-39', 'embedding_model-40')",
-        "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000002', 'source_path-41', 'source_type-42')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_document_new in = {
-        .id = "00000000-0000-4000-8000-000000000001",
-        .collection_id = "00000000-0000-4000-8000-000000000002",
-        .source_id = 999999,
-        .has_source_id = true,
-        .file_path = "file_path-3",
-        .file_name = "file_name-4",
-        .file_size = 5,
-        .mime_type = "mime_type-6",
-        .content_hash = "content_hash-7",
-        .source_path = "source_path-8",
-        .status = SM_DOCUMENT_STATUS_PENDING,
-        .has_status = true,
-        .error_message = "error_message-10",
-        .chunk_count = 11,
-        .has_chunk_count = true,
-        .chunking_config_id = 1002,
-        .has_chunking_config_id = true,
-        .chunks_count = 12,
-        .has_chunks_count = true,
-        .chunking_started_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_started_at = true,
-        .chunking_completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_completed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 17}"),
-        .uri = "uri-18",
-        .source_metadata = fx_json(fx, "{\"source_metadata\": 19}"),
-    };
-    sm_document made;
-    int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "documents_source_id_fkey");
-}
-
-/* chunking_config_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * documents_chunking_config_id_fkey. */
-static void foreign_key_documents_chunking_config_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-45', 'email-46', 'hashed_password-47')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1004, 'name-48')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1004, 'config_hash-43', '{\"config_data\": 44}')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-38', 1003, 'vector_store_name-39', 'embedding_model-40')",
-        "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000002', 'source_path-41', 'source_type-42')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_document_new in = {
-        .id = "00000000-0000-4000-8000-000000000001",
-        .collection_id = "00000000-0000-4000-8000-000000000002",
-        .source_id = 1001,
-        .has_source_id = true,
-        .file_path = "file_path-3",
-        .file_name = "file_name-4",
-        .file_size = 5,
-        .mime_type = "mime_type-6",
-        .content_hash = "content_hash-7",
-        .source_path = "source_path-8",
-        .status = SM_DOCUMENT_STATUS_PENDING,
-        .has_status = true,
-        .error_message = "error_message-10",
-        .chunk_count = 11,
-        .has_chunk_count = true,
-        .chunking_config_id = 999999,
-        .has_chunking_config_id = true,
-        .chunks_count = 12,
-        .has_chunks_count = true,
-        .chunking_started_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_started_at = true,
-        .chunking_completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_completed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 17}"),
-        .uri = "uri-18",
-        .source_metadata = fx_json(fx, "{\"source_metadata\": 19}"),
-    };
-    sm_document made;
-    int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "documents_chunking_config_id_fkey");
-}
-
-/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * fk_documents_collection. */
-static void foreign_key_fk_documents_collection(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-45', 'email-46', 'hashed_password-47')",
-        "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1004, 'name-48')",
-        "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1004, 'config_hash-43', '{\"config_data\": 44}')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-38', 1003, 'vector_store_name-39', 'embedding_model-40')",
-        "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000002', 'source_path-41', 'source_type-42')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_document_new in = {
-        .id = "00000000-0000-4000-8000-000000000001",
-        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        .source_id = 1001,
-        .has_source_id = true,
-        .file_path = "file_path-3",
-        .file_name = "file_name-4",
-        .file_size = 5,
-        .mime_type = "mime_type-6",
-        .content_hash = "content_hash-7",
-        .source_path = "source_path-8",
-        .status = SM_DOCUMENT_STATUS_PENDING,
-        .has_status = true,
-        .error_message = "error_message-10",
-        .chunk_count = 11,
-        .has_chunk_count = true,
-        .chunking_config_id = 1002,
-        .has_chunking_config_id = true,
-        .chunks_count = 12,
-        .has_chunks_count = true,
-        .chunking_started_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_started_at = true,
-        .chunking_completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_chunking_completed_at = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_updated_at = true,
-        .meta = fx_json(fx, "{\"meta\": 17}"),
-        .uri = "uri-18",
-        .source_metadata = fx_json(fx, "{\"source_metadata\": 19}"),
-    };
-    sm_document made;
-    int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "fk_documents_collection");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_new in = {
         .id = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
@@ -420,9 +154,9 @@ static void create_required_columns(void **state)
     };
     sm_document made, got;
     int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_documents_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.collection_id);
@@ -448,16 +182,95 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_documents_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* a second row with the same id is refused as SC_CONFLICT naming documents_pkey. */
-static void unique_documents_pkey(void **state)
+/* source_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * documents_source_id_fkey. */
+static void foreign_key_documents_source_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_document_new in = {
+        .id = "00000000-0000-4000-8000-000000000001",
+        .collection_id = "00000000-0000-4000-8000-000000000002",
+        .source_id = 999999,
+        .has_source_id = true,
+        .file_path = "file_path-3",
+        .file_name = "file_name-4",
+        .file_size = 5,
+        .content_hash = "content_hash-6",
+    };
+    sm_document made;
+    int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "documents_source_id_fkey");
+}
+
+/* chunking_config_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * documents_chunking_config_id_fkey. */
+static void foreign_key_documents_chunking_config_id_fkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_document_new in = {
+        .id = "00000000-0000-4000-8000-000000000001",
+        .collection_id = "00000000-0000-4000-8000-000000000002",
+        .file_path = "file_path-3",
+        .file_name = "file_name-4",
+        .file_size = 5,
+        .content_hash = "content_hash-6",
+        .chunking_config_id = 999999,
+        .has_chunking_config_id = true,
+    };
+    sm_document made;
+    int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "documents_chunking_config_id_fkey");
+}
+
+/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * fk_documents_collection. */
+static void foreign_key_fk_documents_collection(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_document_new in = {
+        .id = "00000000-0000-4000-8000-000000000001",
+        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .file_path = "file_path-3",
+        .file_name = "file_name-4",
+        .file_size = 5,
+        .content_hash = "content_hash-6",
+    };
+    sm_document made;
+    int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "fk_documents_collection");
+}
+
+/* a second row with the same id is refused as SC_CONFLICT naming documents_pkey. */
+static void unique_documents_pkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_document_new first = {
         .id = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
@@ -477,7 +290,7 @@ static void unique_documents_pkey(void **state)
     sm_document made;
     assert_int_equal(sm_documents_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_documents_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "documents_pkey");
 }
 
@@ -485,13 +298,13 @@ static void unique_documents_pkey(void **state)
  * idx_documents_collection_content_hash. */
 static void unique_idx_documents_collection_content_hash(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_new first = {
         .id = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
@@ -511,20 +324,20 @@ static void unique_idx_documents_collection_content_hash(void **state)
     sm_document made;
     assert_int_equal(sm_documents_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_documents_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "idx_documents_collection_content_hash");
 }
 
 /* id is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_id(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document_new in = {
         .id = NULL,
         .collection_id = "00000000-0000-4000-8000-000000000002",
@@ -535,13 +348,13 @@ static void not_null_id(void **state)
     };
     sm_document made;
     int rc = sm_documents_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_content_hash: finds the document by content hash within its collection only */
 static void get_by_content_hash_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-21', 'email-22', 'hashed_password-23')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
@@ -551,12 +364,12 @@ static void get_by_content_hash_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000006', 'file_path-18', 'file_name-19', 20, 'sha-a')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_get_by_content_hash(fx->conn, fx->arena,
                                               "00000000-0000-4000-8000-000000000001", "sha-a",
                                               &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000002");
 }
@@ -564,7 +377,7 @@ static void get_by_content_hash_1(void **state)
 /* get_by_content_hash: a hash only another collection has is not found */
 static void get_by_content_hash_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -573,18 +386,18 @@ static void get_by_content_hash_2(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000013', '00000000-0000-4000-8000-000000000005', 'file_path-14', 'file_name-15', 16, 'sha-a')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_get_by_content_hash(fx->conn, fx->arena,
                                               "00000000-0000-4000-8000-000000000001", "sha-a",
                                               &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_uri: finds the document by uri within its collection only */
 static void get_by_uri_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-29', 'email-30', 'hashed_password-31')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
@@ -595,11 +408,11 @@ static void get_by_uri_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000006', 'file_path-25', 'file_name-26', 27, 'content_hash-28', 'doc://a')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_get_by_uri(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                      "doc://a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000002");
 }
@@ -607,7 +420,7 @@ static void get_by_uri_1(void **state)
 /* get_by_uri: a uri only another collection has is not found */
 static void get_by_uri_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-19', 'email-20', 'hashed_password-21')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -616,17 +429,17 @@ static void get_by_uri_2(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000005', 'file_path-15', 'file_name-16', 17, 'content_hash-18', 'doc://a')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_get_by_uri(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                      "doc://a", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* create_if_absent: inserts a document whose hash only another collection has */
 static void create_if_absent_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
@@ -635,16 +448,16 @@ static void create_if_absent_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000013', '00000000-0000-4000-8000-000000000001', 'file_path-14', 'file_name-15', 16, 'sha-old', 'doc://b')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_create_if_absent(fx->conn, fx->arena,
                                            "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                            "00000000-0000-4000-8000-000000000001", NULL,
                                            "/repo/a.md", "a.md", 120, "text/markdown",
-                                           "sha-new", NULL, "doc://a", fx_json(fx,
+                                           "sha-new", NULL, "doc://a", sc_fx_json(fx,
                                            "{\"connector\":\"git\",\"ref\":\"main\"}"), NULL,
                                            &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11");
     assert_non_null(got.collection_id);
@@ -658,31 +471,31 @@ static void create_if_absent_1(void **state)
     assert_string_equal(got.uri, "doc://a");
     assert_int_equal(got.status, SM_DOCUMENT_STATUS_PENDING);
     assert_int_equal(got.chunk_count, 0);
-    fx_assert_json(got.source_metadata, "{\"connector\":\"git\",\"ref\":\"main\"}");
+    sc_fx_assert_json(got.source_metadata, "{\"connector\":\"git\",\"ref\":\"main\"}");
     assert_null(got.meta);
-    fx_check(fx, "SELECT (SELECT count(*) FROM semantik.documents WHERE collection_id = '00000000-0000-4000-8000-000000000001') = 2\n"
+    sc_fx_check(fx, "SELECT (SELECT count(*) FROM semantik.documents WHERE collection_id = '00000000-0000-4000-8000-000000000001') = 2\n"
              "   AND (SELECT collection_id = '00000000-0000-4000-8000-000000000002' FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000003')\n");
 }
 
 /* create_if_absent: a duplicate content hash in the collection inserts nothing */
 static void create_if_absent_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-6', 'old.md', 7, 'sha-dup')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_create_if_absent(fx->conn, fx->arena,
                                            "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                            "00000000-0000-4000-8000-000000000001", NULL,
                                            "/repo/new.md", "new.md", 99, NULL, "sha-dup", NULL,
                                            NULL, NULL, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
-    fx_check(fx, "SELECT count(*) = 1 AND bool_and(id = '00000000-0000-4000-8000-000000000002' AND file_name = 'old.md')\n"
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_check(fx, "SELECT count(*) = 1 AND bool_and(id = '00000000-0000-4000-8000-000000000002' AND file_name = 'old.md')\n"
              "FROM semantik.documents\n");
 }
 
@@ -690,29 +503,29 @@ static void create_if_absent_2(void **state)
  * duplicate */
 static void create_if_absent_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-6', 'file_name-7', 8, 'sha-v1', 'doc://a')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_create_if_absent(fx->conn, fx->arena,
                                            "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                            "00000000-0000-4000-8000-000000000001", NULL,
                                            "/repo/a.md", "a.md", 130, NULL, "sha-v2", NULL,
                                            "doc://a", NULL, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
-    fx_check(fx, "SELECT count(*) = 1 AND bool_and(id = '00000000-0000-4000-8000-000000000002' AND content_hash = 'sha-v1')\n"
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_check(fx, "SELECT count(*) = 1 AND bool_and(id = '00000000-0000-4000-8000-000000000002' AND content_hash = 'sha-v1')\n"
              "FROM semantik.documents\n");
 }
 
 /* list_by_collection: lists live documents of the collection, newest first */
 static void list_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-34', 'email-35', 'hashed_password-36')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1001, 'vector_store_name-6', 'embedding_model-7')",
@@ -724,15 +537,15 @@ static void list_by_collection_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000008', 'file_path-30', 'file_name-31', 32, 'content_hash-33', '2026-01-05 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_documents_list_by_collection(fx->conn, fx->arena,
                                              "00000000-0000-4000-8000-000000000001", NULL, NULL,
                                              NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
@@ -745,7 +558,7 @@ static void list_by_collection_1(void **state)
 /* list_by_collection: the status filter keeps only documents in that status */
 static void list_by_collection_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-34', 'email-35', 'hashed_password-36')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
@@ -757,7 +570,7 @@ static void list_by_collection_2(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000007', 'file_path-30', 'file_name-31', 32, 'content_hash-33', 'failed', '2026-01-05 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
@@ -765,8 +578,8 @@ static void list_by_collection_2(void **state)
                                              "00000000-0000-4000-8000-000000000001",
                                              &(sm_document_status){SM_DOCUMENT_STATUS_FAILED},
                                              NULL, NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
@@ -777,7 +590,7 @@ static void list_by_collection_2(void **state)
 /* list_by_collection: the source filter keeps only documents of that source */
 static void list_by_collection_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-32', 'email-33', 'hashed_password-34')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1003, 'vector_store_name-5', 'embedding_model-6')",
@@ -790,7 +603,7 @@ static void list_by_collection_3(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000027', '00000000-0000-4000-8000-000000000001', 'file_path-28', 'file_name-29', 30, 'content_hash-31', '2026-01-05 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
@@ -798,8 +611,8 @@ static void list_by_collection_3(void **state)
                                              "00000000-0000-4000-8000-000000000001", NULL,
                                              &(int32_t){1001}, NULL, &rows, &n, &total,
                                              &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
@@ -810,7 +623,7 @@ static void list_by_collection_3(void **state)
 /* list_by_collection: status and source filters together keep only rows matching both */
 static void list_by_collection_4(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-22', 'email-23', 'hashed_password-24')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
@@ -821,7 +634,7 @@ static void list_by_collection_4(void **state)
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000001', 1002, 'file_path-18', 'file_name-19', 20, 'content_hash-21', 'processing')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
@@ -830,8 +643,8 @@ static void list_by_collection_4(void **state)
                                              &(sm_document_status){SM_DOCUMENT_STATUS_PROCESSING},
                                              &(int32_t){1001}, NULL, &rows, &n, &total,
                                              &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 1);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 1);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
@@ -840,7 +653,7 @@ static void list_by_collection_4(void **state)
 /* list_deleted: lists soft-deleted documents of the collection, last deleted first */
 static void list_deleted_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-29', 'email-30', 'hashed_password-31')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
@@ -851,14 +664,14 @@ static void list_deleted_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000007', 'file_path-25', 'file_name-26', 27, 'content_hash-28', 'deleted', '2026-01-05 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_documents_list_deleted(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                        NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
@@ -869,7 +682,7 @@ static void list_deleted_1(void **state)
 /* list_unchunked: lists live documents whose chunking has not completed, oldest first */
 static void list_unchunked_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-34', 'email-35', 'hashed_password-36')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
@@ -881,14 +694,14 @@ static void list_unchunked_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000007', 'file_path-30', 'file_name-31', 32, 'content_hash-33', '2025-12-30 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int rc = sm_documents_list_unchunked(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001", 10, &rows, &n,
                                          &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
     assert_non_null(rows[1].id);
@@ -898,7 +711,7 @@ static void list_unchunked_1(void **state)
 /* list_unchunked: max_rows caps the list at the oldest documents */
 static void list_unchunked_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-20', 'email-21', 'hashed_password-22')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
@@ -907,14 +720,14 @@ static void list_unchunked_2(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 'file_path-16', 'file_name-17', 18, 'content_hash-19', '2026-01-03 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int rc = sm_documents_list_unchunked(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001", 2, &rows, &n,
                                          &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
     assert_non_null(rows[1].id);
@@ -925,7 +738,7 @@ static void list_unchunked_2(void **state)
  * only */
 static void update_status_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000003', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
@@ -933,60 +746,60 @@ static void update_status_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', 'file_path-8', 'file_name-9', 10, 'content_hash-11', 'processing')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_update_status(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                         SM_DOCUMENT_STATUS_FAILED, "parser crashed", &got,
                                         &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_int_equal(got.status, SM_DOCUMENT_STATUS_FAILED);
     assert_non_null(got.error_message);
     assert_string_equal(got.error_message, "parser crashed");
-    fx_check(fx, "SELECT status = 'processing' AND error_message IS NULL FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000002'");
+    sc_fx_check(fx, "SELECT status = 'processing' AND error_message IS NULL FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000002'");
 }
 
 /* update_status: a forbidden move (completed to pending) is refused and changes nothing */
 static void update_status_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-10', 'email-11', 'hashed_password-12')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-7', 1001, 'vector_store_name-8', 'embedding_model-9')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-3', 'file_name-4', 5, 'content_hash-6', 'completed')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_update_status(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                         SM_DOCUMENT_STATUS_PENDING, "retry", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT status = 'completed' AND error_message IS NULL FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT status = 'completed' AND error_message IS NULL FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* update_status: an unknown id is not found */
 static void update_status_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-10', 'email-11', 'hashed_password-12')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-7', 1001, 'vector_store_name-8', 'embedding_model-9')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-3', 'file_name-4', 5, 'content_hash-6', 'pending')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document got;
     int rc = sm_documents_update_status(fx->conn, fx->arena, "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                         SM_DOCUMENT_STATUS_PROCESSING, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
-    fx_check(fx, "SELECT status = 'pending' FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_check(fx, "SELECT status = 'pending' FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* mark_chunking_started: restarts chunking of that document only, clearing its completion */
 static void mark_chunking_started_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-14')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-18', 'email-19', 'hashed_password-20')",
@@ -996,13 +809,13 @@ static void mark_chunking_started_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, chunking_completed_at) VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-000000000004', 'file_path-10', 'file_name-11', 12, 'content_hash-13', '2026-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_documents_mark_chunking_started(fx->conn, "00000000-0000-4000-8000-000000000001",
                                                 &(int32_t){1001}, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT bool_and(CASE WHEN id = '00000000-0000-4000-8000-000000000001'\n"
+    sc_fx_check(fx, "SELECT bool_and(CASE WHEN id = '00000000-0000-4000-8000-000000000001'\n"
              "         THEN chunking_started_at IS NOT NULL AND chunking_completed_at IS NULL\n"
              "              AND chunking_config_id = 1001\n"
              "         ELSE chunking_started_at IS NULL AND chunking_completed_at IS NOT NULL\n"
@@ -1013,7 +826,7 @@ static void mark_chunking_started_1(void **state)
 /* mark_chunking_started: an unknown id changes nothing */
 static void mark_chunking_started_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-9')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-13', 'email-14', 'hashed_password-15')",
@@ -1022,19 +835,19 @@ static void mark_chunking_started_2(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000004', 'file_path-5', 'file_name-6', 7, 'content_hash-8')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_documents_mark_chunking_started(fx->conn, "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                                 &(int32_t){1001}, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 0);
-    fx_check(fx, "SELECT chunking_started_at IS NULL AND chunking_config_id IS NULL FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000001'");
+    sc_fx_check(fx, "SELECT chunking_started_at IS NULL AND chunking_config_id IS NULL FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
 
 /* mark_chunking_completed: records completion and both chunk counts on that document only */
 static void mark_chunking_completed_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
@@ -1042,13 +855,13 @@ static void mark_chunking_completed_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, chunking_started_at) VALUES ('00000000-0000-4000-8000-000000000007', '00000000-0000-4000-8000-000000000002', 'file_path-8', 'file_name-9', 10, 'content_hash-11', '2026-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_documents_mark_chunking_completed(fx->conn, "00000000-0000-4000-8000-000000000001",
                                                   7, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT bool_and(CASE WHEN id = '00000000-0000-4000-8000-000000000001'\n"
+    sc_fx_check(fx, "SELECT bool_and(CASE WHEN id = '00000000-0000-4000-8000-000000000001'\n"
              "         THEN chunking_completed_at IS NOT NULL AND chunk_count = 7 AND chunks_count = 7\n"
              "         ELSE chunking_completed_at IS NULL AND chunk_count = 0 AND chunks_count = 0 END)\n"
              "FROM semantik.documents\n");
@@ -1057,7 +870,7 @@ static void mark_chunking_completed_1(void **state)
 /* soft_delete_by_source: soft-deletes the live documents of the source in the collection only */
 static void soft_delete_by_source_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-41', 'email-42', 'hashed_password-43')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1003, 'vector_store_name-6', 'embedding_model-7')",
@@ -1072,13 +885,13 @@ static void soft_delete_by_source_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000036', '00000000-0000-4000-8000-000000000008', 1001, 'file_path-37', 'file_name-38', 39, 'content_hash-40', 'completed')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_documents_soft_delete_by_source(fx->conn, "00000000-0000-4000-8000-000000000001",
                                                 &(int32_t){1001}, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 2);
-    fx_check(fx, "SELECT bool_and((status = 'deleted') = (id IN ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004')))\n"
+    sc_fx_check(fx, "SELECT bool_and((status = 'deleted') = (id IN ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004')))\n"
              "   AND bool_and(id <> '00000000-0000-4000-8000-000000000004' OR updated_at = '2026-01-01 00:00:00+00')\n"
              "FROM semantik.documents\n");
 }
@@ -1086,7 +899,7 @@ static void soft_delete_by_source_1(void **state)
 /* count_by_status: counts the collection's documents per status, in enum order, deleted included */
 static void count_by_status_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-39', 'email-40', 'hashed_password-41')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -1099,14 +912,14 @@ static void count_by_status_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000034', '00000000-0000-4000-8000-000000000005', 'file_path-35', 'file_name-36', 37, 'content_hash-38', 'pending')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_documents_count_by_status_row *rows = NULL;
     size_t n = 0;
     int rc = sm_documents_count_by_status(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001", &rows, &n,
                                           &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].status, SM_DOCUMENT_STATUS_PENDING);
     assert_int_equal(rows[0].document_count, 2);
     assert_int_equal(rows[1].status, SM_DOCUMENT_STATUS_COMPLETED);
@@ -1118,7 +931,7 @@ static void count_by_status_1(void **state)
 /* count_by_status: an empty collection has no rows */
 static void count_by_status_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-14', 'email-15', 'hashed_password-16')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
@@ -1126,21 +939,21 @@ static void count_by_status_2(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-000000000005', 'file_path-10', 'file_name-11', 12, 'content_hash-13', 'pending')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_documents_count_by_status_row *rows = NULL;
     size_t n = 0;
     int rc = sm_documents_count_by_status(fx->conn, fx->arena,
                                           "00000000-0000-4000-8000-000000000001", &rows, &n,
                                           &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 0);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 0);
 }
 
 /* search_by_file_name: matches the LIKE pattern among live documents of the collection, by file
  * name */
 static void search_by_file_name_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-33', 'email-34', 'hashed_password-35')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
@@ -1153,15 +966,15 @@ static void search_by_file_name_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000007', 'file_path-30', 'report-2020.pdf', 31, 'content_hash-32')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_documents_search_by_file_name(fx->conn, fx->arena,
                                               "00000000-0000-4000-8000-000000000001", "report%",
                                               NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
@@ -1172,7 +985,7 @@ static void search_by_file_name_1(void **state)
 /* search: finds live documents of the collection by file name, uri or path, best match first */
 static void search_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-27', 'email-28', 'hashed_password-29')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1001, 'vector_store_name-6', 'embedding_model-7')",
@@ -1185,13 +998,13 @@ static void search_1(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000008', '/archive/d.pdf', 'invoice-may.pdf', 25, 'content_hash-26')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int rc = sm_documents_search(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                  "invoice", 10, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
     assert_non_null(rows[1].id);
@@ -1203,7 +1016,7 @@ static void search_1(void **state)
 /* search: every word of the query must match */
 static void search_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-14', 'email-15', 'hashed_password-16')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
@@ -1212,13 +1025,13 @@ static void search_2(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000001', '/archive/b.pdf', 'invoice-april.pdf', 12, 'content_hash-13')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int rc = sm_documents_search(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                  "invoice march", 10, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
     assert_non_null(rows[1].id);
@@ -1228,7 +1041,7 @@ static void search_2(void **state)
 /* search: max_rows keeps the best matches only */
 static void search_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
@@ -1236,13 +1049,13 @@ static void search_3(void **state)
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', '/archive/a.pdf', 'invoice.pdf', 9, 'content_hash-10')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_document *rows = NULL;
     size_t n = 0;
     int rc = sm_documents_search(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                  "invoice", 1, &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 1);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 1);
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
 }
@@ -1282,10 +1095,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_documents_source_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_documents_chunking_config_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_fk_documents_collection, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_documents_pkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_idx_documents_collection_content_hash, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_id, query_test_begin, query_test_rollback),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_operation_metrics.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,77 +48,50 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-18', 'email-19', 'hashed_password-20')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000012', 'name-15', 1004, 'vector_store_name-16', 'embedding_model-17')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000012', 1004, 'index', '{\"config\": 14}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_metric_new in = {
         .operation_id = 1002,
         .metric_name = "metric_name-1",
         .metric_value = 2,
         .unit = "unit-3",
-        .labels = fx_json(fx, "{\"labels\": 4}"),
-        .recorded_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .labels = sc_fx_json(fx, "{\"labels\": 4}"),
+        .recorded_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_recorded_at = true,
     };
     sm_operation_metric made, got;
     int rc = sm_operation_metrics_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_operation_metrics_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.operation_id, 1002);
     assert_non_null(got.metric_name);
     assert_string_equal(got.metric_name, "metric_name-1");
     assert_non_null(got.unit);
     assert_string_equal(got.unit, "unit-3");
-    fx_assert_json(got.labels, "{\"labels\": 4}");
-    assert_true(got.recorded_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    sc_fx_assert_json(got.labels, "{\"labels\": 4}");
+    assert_true(got.recorded_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_operation_metrics_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_operation_metrics_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* operation_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * operation_metrics_operation_id_fkey. */
-static void foreign_key_operation_metrics_operation_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-18', 'email-19', 'hashed_password-20')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000012', 'name-15', 1004, 'vector_store_name-16', 'embedding_model-17')",
-        "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000012', 1004, 'index', '{\"config\": 14}')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_operation_metric_new in = {
-        .operation_id = 999999,
-        .metric_name = "metric_name-1",
-        .metric_value = 2,
-        .unit = "unit-3",
-        .labels = fx_json(fx, "{\"labels\": 4}"),
-        .recorded_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_recorded_at = true,
-    };
-    sm_operation_metric made;
-    int rc = sm_operation_metrics_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "operation_metrics_operation_id_fkey");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-12', 'email-13', 'hashed_password-14')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000006', 'name-9', 1004, 'vector_store_name-10', 'embedding_model-11')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000006', 1004, 'index', '{\"config\": 8}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_metric_new in = {
         .operation_id = 1002,
         .metric_name = "metric_name-1",
@@ -236,9 +99,9 @@ static void create_required_columns(void **state)
     };
     sm_operation_metric made, got;
     int rc = sm_operation_metrics_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_operation_metrics_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.operation_id, 1002);
     assert_non_null(got.metric_name);
     assert_string_equal(got.metric_name, "metric_name-1");
@@ -248,17 +111,40 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_operation_metrics_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* metric_name is NOT NULL: leaving it NULL is refused before the round trip. */
-static void not_null_metric_name(void **state)
+/* operation_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * operation_metrics_operation_id_fkey. */
+static void foreign_key_operation_metrics_operation_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-12', 'email-13', 'hashed_password-14')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000006', 'name-9', 1004, 'vector_store_name-10', 'embedding_model-11')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000006', 1004, 'index', '{\"config\": 8}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_operation_metric_new in = {
+        .operation_id = 999999,
+        .metric_name = "metric_name-1",
+        .metric_value = 2,
+    };
+    sm_operation_metric made;
+    int rc = sm_operation_metrics_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "operation_metrics_operation_id_fkey");
+}
+
+/* metric_name is NOT NULL: leaving it NULL is refused before the round trip. */
+static void not_null_metric_name(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-12', 'email-13', 'hashed_password-14')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000006', 'name-9', 1004, 'vector_store_name-10', 'embedding_model-11')",
+        "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000006', 1004, 'index', '{\"config\": 8}')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_operation_metric_new in = {
         .operation_id = 1002,
         .metric_name = NULL,
@@ -266,14 +152,14 @@ static void not_null_metric_name(void **state)
     };
     sm_operation_metric made;
     int rc = sm_operation_metrics_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* list_for_operation: lists the operation's metrics in recording order (ties by id), not another
  * operation's */
 static void list_for_operation_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1008, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1008, 'vector_store_name-9', 'embedding_model-10')",
@@ -286,13 +172,13 @@ static void list_for_operation_1(void **state)
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value, recorded_at) VALUES (1007, 1002, 'chunks_created', '9', '2026-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_metric *rows = NULL;
     size_t n = 0;
     int rc = sm_operation_metrics_list_for_operation(fx->conn, fx->arena, 1001, &rows, &n,
                                                      &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 4);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 4);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1005);
     assert_int_equal(rows[2].id, 1006);
@@ -302,7 +188,7 @@ static void list_for_operation_1(void **state)
 /* list_for_operation: an operation without metrics lists nothing */
 static void list_for_operation_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1004, 'vector_store_name-9', 'embedding_model-10')",
@@ -311,13 +197,13 @@ static void list_for_operation_2(void **state)
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value) VALUES (1003, 1002, 'chunks_created', '1')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_metric *rows = NULL;
     size_t n = 0;
     int rc = sm_operation_metrics_list_for_operation(fx->conn, fx->arena, 1001, &rows, &n,
                                                      &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 0);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 0);
 }
 
 static int setup(void **state)
@@ -355,8 +241,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(foreign_key_operation_metrics_operation_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_operation_metrics_operation_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_metric_name, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(list_for_operation_1, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(list_for_operation_2, query_test_begin, query_test_rollback),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_operations.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,13 +48,13 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-27', 'email-28', 'hashed_password-29')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-24', 1002, 'vector_store_name-25', 'embedding_model-26')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_new in = {
         .uuid = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
@@ -173,23 +63,23 @@ static void create_every_column(void **state)
         .status = SM_OPERATION_STATUS_PENDING,
         .has_status = true,
         .task_id = "task_id-5",
-        .config = fx_json(fx, "{\"config\": 6}"),
+        .config = sc_fx_json(fx, "{\"config\": 6}"),
         .error_message = "error_message-7",
         .progress = 0,
         .has_progress = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .started_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .started_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_started_at = true,
-        .completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .completed_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_completed_at = true,
-        .meta = fx_json(fx, "{\"meta\": 12}"),
+        .meta = sc_fx_json(fx, "{\"meta\": 12}"),
     };
     sm_operation made, got;
     int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_operations_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.uuid);
     assert_string_equal(got.uuid, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.collection_id);
@@ -199,116 +89,42 @@ static void create_every_column(void **state)
     assert_int_equal(got.status, SM_OPERATION_STATUS_PENDING);
     assert_non_null(got.task_id);
     assert_string_equal(got.task_id, "task_id-5");
-    fx_assert_json(got.config, "{\"config\": 6}");
+    sc_fx_assert_json(got.config, "{\"config\": 6}");
     assert_non_null(got.error_message);
     assert_string_equal(got.error_message, "error_message-7");
     assert_int_equal(got.progress, 0);
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_started_at);
-    assert_true(got.started_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.started_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_completed_at);
-    assert_true(got.completed_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    fx_assert_json(got.meta, "{\"meta\": 12}");
+    assert_true(got.completed_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    sc_fx_assert_json(got.meta, "{\"meta\": 12}");
     assert_int_equal(sm_operations_delete(fx->conn, made.id, made.user_id, &fx->err), SC_OK);
     assert_int_equal(sm_operations_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err), SC_NOT_FOUND);
-}
-
-/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * operations_collection_id_fkey. */
-static void foreign_key_operations_collection_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-27', 'email-28', 'hashed_password-29')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-24', 1002, 'vector_store_name-25', 'embedding_model-26')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_operation_new in = {
-        .uuid = "00000000-0000-4000-8000-000000000001",
-        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        .user_id = 1002,
-        .type = SM_OPERATION_TYPE_INDEX,
-        .status = SM_OPERATION_STATUS_PENDING,
-        .has_status = true,
-        .task_id = "task_id-5",
-        .config = fx_json(fx, "{\"config\": 6}"),
-        .error_message = "error_message-7",
-        .progress = 0,
-        .has_progress = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .started_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_started_at = true,
-        .completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_completed_at = true,
-        .meta = fx_json(fx, "{\"meta\": 12}"),
-    };
-    sm_operation made;
-    int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "operations_collection_id_fkey");
-}
-
-/* user_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
- * operations_user_id_fkey. */
-static void foreign_key_operations_user_id_fkey(void **state)
-{
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-27', 'email-28', 'hashed_password-29')",
-        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-24', 1002, 'vector_store_name-25', 'embedding_model-26')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_operation_new in = {
-        .uuid = "00000000-0000-4000-8000-000000000001",
-        .collection_id = "00000000-0000-4000-8000-000000000002",
-        .user_id = 999999,
-        .type = SM_OPERATION_TYPE_INDEX,
-        .status = SM_OPERATION_STATUS_PENDING,
-        .has_status = true,
-        .task_id = "task_id-5",
-        .config = fx_json(fx, "{\"config\": 6}"),
-        .error_message = "error_message-7",
-        .progress = 0,
-        .has_progress = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .started_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_started_at = true,
-        .completed_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_completed_at = true,
-        .meta = fx_json(fx, "{\"meta\": 12}"),
-    };
-    sm_operation made;
-    int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "operations_user_id_fkey");
 }
 
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1002, 'vector_store_name-9', 'embedding_model-10')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_new in = {
         .uuid = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
         .user_id = 1002,
         .type = SM_OPERATION_TYPE_INDEX,
-        .config = fx_json(fx, "{\"config\": 4}"),
+        .config = sc_fx_json(fx, "{\"config\": 4}"),
     };
     sm_operation made, got;
     int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_operations_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.uuid);
     assert_string_equal(got.uuid, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.collection_id);
@@ -316,7 +132,7 @@ static void create_required_columns(void **state)
     assert_int_equal(got.user_id, 1002);
     assert_int_equal(got.type, SM_OPERATION_TYPE_INDEX);
     assert_null(got.task_id);
-    fx_assert_json(got.config, "{\"config\": 4}");
+    sc_fx_assert_json(got.config, "{\"config\": 4}");
     assert_null(got.error_message);
     assert_false(got.has_started_at);
     assert_false(got.has_completed_at);
@@ -325,34 +141,82 @@ static void create_required_columns(void **state)
     assert_int_equal(sm_operations_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err), SC_NOT_FOUND);
 }
 
-/* a second row with the same uuid is refused as SC_CONFLICT naming operations_uuid_key. */
-static void unique_operations_uuid_key(void **state)
+/* collection_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * operations_collection_id_fkey. */
+static void foreign_key_operations_collection_id_fkey(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1002, 'vector_store_name-9', 'embedding_model-10')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
+    sm_operation_new in = {
+        .uuid = "00000000-0000-4000-8000-000000000001",
+        .collection_id = "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        .user_id = 1002,
+        .type = SM_OPERATION_TYPE_INDEX,
+        .config = sc_fx_json(fx, "{\"config\": 4}"),
+    };
+    sm_operation made;
+    int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "operations_collection_id_fkey");
+}
+
+/* user_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
+ * operations_user_id_fkey. */
+static void foreign_key_operations_user_id_fkey(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-11', 'email-12', 'hashed_password-13')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1002, 'vector_store_name-9', 'embedding_model-10')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_operation_new in = {
+        .uuid = "00000000-0000-4000-8000-000000000001",
+        .collection_id = "00000000-0000-4000-8000-000000000002",
+        .user_id = 999999,
+        .type = SM_OPERATION_TYPE_INDEX,
+        .config = sc_fx_json(fx, "{\"config\": 4}"),
+    };
+    sm_operation made;
+    int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "operations_user_id_fkey");
+}
+
+/* a second row with the same uuid is refused as SC_CONFLICT naming operations_uuid_key. */
+static void unique_operations_uuid_key(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-11', 'email-12', 'hashed_password-13')",
+        "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1002, 'vector_store_name-9', 'embedding_model-10')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
     sm_operation_new first = {
         .uuid = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
         .user_id = 1002,
         .type = SM_OPERATION_TYPE_INDEX,
-        .config = fx_json(fx, "{\"config\": 4}"),
+        .config = sc_fx_json(fx, "{\"config\": 4}"),
     };
     sm_operation_new second = {
         .uuid = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
         .user_id = 1002,
         .type = SM_OPERATION_TYPE_INDEX,
-        .config = fx_json(fx, "{\"config\": 7}"),
+        .config = sc_fx_json(fx, "{\"config\": 7}"),
     };
     sm_operation made;
     assert_int_equal(sm_operations_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_operations_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "operations_uuid_key");
 }
 
@@ -360,54 +224,54 @@ static void unique_operations_uuid_key(void **state)
  * operations_progress_check. */
 static void check_operations_progress_check(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1002, 'vector_store_name-9', 'embedding_model-10')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_new in = {
         .uuid = "00000000-0000-4000-8000-000000000001",
         .collection_id = "00000000-0000-4000-8000-000000000002",
         .user_id = 1002,
         .type = SM_OPERATION_TYPE_INDEX,
-        .config = fx_json(fx, "{\"config\": 4}"),
+        .config = sc_fx_json(fx, "{\"config\": 4}"),
         .progress = 101,
         .has_progress = true,
     };
     sm_operation made;
     int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_expect_status(fx, rc, SC_CHECK);
     assert_string_equal(fx->err.constraint, "operations_progress_check");
 }
 
 /* uuid is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_uuid(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1002, 'vector_store_name-9', 'embedding_model-10')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation_new in = {
         .uuid = NULL,
         .collection_id = "00000000-0000-4000-8000-000000000002",
         .user_id = 1002,
         .type = SM_OPERATION_TYPE_INDEX,
-        .config = fx_json(fx, "{\"config\": 4}"),
+        .config = sc_fx_json(fx, "{\"config\": 4}"),
     };
     sm_operation made;
     int rc = sm_operations_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_uuid: finds the user's operation by uuid, not another one */
 static void get_by_uuid_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -418,18 +282,18 @@ static void get_by_uuid_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1005, '00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000008', 1002, 'index', '{\"config\": 16}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_get_by_uuid(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                        1001, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1003);
 }
 
 /* get_by_uuid: another user's operation is not found */
 static void get_by_uuid_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -439,17 +303,17 @@ static void get_by_uuid_2(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1004, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000009', 1002, 'index', '{\"config\": 13}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_get_by_uuid(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                        1001, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_uuid_for_worker: finds the operation by uuid whoever owns it */
 static void get_by_uuid_for_worker_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -459,38 +323,38 @@ static void get_by_uuid_for_worker_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1004, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000009', 1002, 'index', '{\"config\": 13}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_get_by_uuid_for_worker(fx->conn, fx->arena,
                                                   "00000000-0000-4000-8000-000000000001", &got,
                                                   &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1004);
 }
 
 /* get_by_uuid_for_worker: an unknown uuid is not found */
 static void get_by_uuid_for_worker_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', '{\"config\": 4}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_get_by_uuid_for_worker(fx->conn, fx->arena,
                                                   "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11", &got,
                                                   &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* list_for_user: lists the user's operations newest first (ties by id descending), not another
  * user's */
 static void list_for_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
@@ -504,14 +368,14 @@ static void list_for_user_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000025', '00000000-0000-4000-8000-000000000007', 1002, 'index', '{\"config\": 27}', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_operations_list_for_user(fx->conn, fx->arena, 1001, NULL, NULL, NULL, NULL, &rows,
                                          &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 4);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 4);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1006);
@@ -522,7 +386,7 @@ static void list_for_user_1(void **state)
 /* list_for_user: the status filter drops the user's operations in other statuses */
 static void list_for_user_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
@@ -534,15 +398,15 @@ static void list_for_user_2(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'pending', '{\"config\": 19}', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_operations_list_for_user(fx->conn, fx->arena, 1001,
                                          &(sm_operation_status){SM_OPERATION_STATUS_PENDING},
                                          NULL, NULL, NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1005);
     assert_int_equal(rows[1].id, 1003);
@@ -551,7 +415,7 @@ static void list_for_user_2(void **state)
 /* list_for_user: the type filter drops the user's operations of other types */
 static void list_for_user_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
@@ -563,15 +427,15 @@ static void list_for_user_3(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000008', 1002, 'reindex', '{\"config\": 15}', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_operations_list_for_user(fx->conn, fx->arena, 1001, NULL,
                                          &(sm_operation_type){SM_OPERATION_TYPE_REINDEX}, NULL,
                                          NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1005);
     assert_int_equal(rows[1].id, 1003);
@@ -580,7 +444,7 @@ static void list_for_user_3(void **state)
 /* list_for_user: the collection filter drops the user's operations on other collections */
 static void list_for_user_4(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -592,15 +456,15 @@ static void list_for_user_4(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', 1002, 'index', '{\"config\": 23}', '2026-01-03 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_operations_list_for_user(fx->conn, fx->arena, 1001, NULL, NULL,
                                          "00000000-0000-4000-8000-000000000001", NULL, &rows,
                                          &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 1);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 1);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1003);
 }
@@ -608,7 +472,7 @@ static void list_for_user_4(void **state)
 /* list_for_user: all three filters together keep only the rows matching every one */
 static void list_for_user_5(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -623,7 +487,7 @@ static void list_for_user_5(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1008, '00000000-0000-4000-8000-000000000025', '00000000-0000-4000-8000-000000000001', 1002, 'index', 'pending', '{\"config\": 26}', '2026-01-03 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
@@ -632,8 +496,8 @@ static void list_for_user_5(void **state)
                                          &(sm_operation_type){SM_OPERATION_TYPE_INDEX},
                                          "00000000-0000-4000-8000-000000000001", NULL, &rows,
                                          &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1003);
@@ -643,7 +507,7 @@ static void list_for_user_5(void **state)
  * collection's */
 static void list_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -657,15 +521,15 @@ static void list_by_collection_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000027', '00000000-0000-4000-8000-000000000011', 1001, 'index', '{\"config\": 29}', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_operations_list_by_collection(fx->conn, fx->arena,
                                               "00000000-0000-4000-8000-000000000001", NULL,
                                               NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 4);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 4);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1006);
@@ -676,7 +540,7 @@ static void list_by_collection_1(void **state)
 /* list_by_collection: the status filter drops the collection's operations in other statuses */
 static void list_by_collection_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -689,7 +553,7 @@ static void list_by_collection_2(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000011', 1001, 'index', 'failed', '{\"config\": 26}', '2026-01-04 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
@@ -697,8 +561,8 @@ static void list_by_collection_2(void **state)
                                               "00000000-0000-4000-8000-000000000001",
                                               &(sm_operation_status){SM_OPERATION_STATUS_FAILED},
                                               NULL, &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 2);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1003);
@@ -708,7 +572,7 @@ static void list_by_collection_2(void **state)
  * first (ties by id), not finished ones or another collection's */
 static void list_active_by_collection_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -724,14 +588,14 @@ static void list_active_by_collection_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1009, '00000000-0000-4000-8000-000000000033', '00000000-0000-4000-8000-000000000011', 1010, 'index', 'pending', '{\"config\": 35}', '2026-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int rc = sm_operations_list_active_by_collection(fx->conn, fx->arena,
                                                      "00000000-0000-4000-8000-000000000001",
                                                      &rows, &n, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 3);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 3);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1003);
     assert_int_equal(rows[2].id, 1005);
@@ -741,7 +605,7 @@ static void list_active_by_collection_1(void **state)
  * other statuses */
 static void list_by_status_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
@@ -755,14 +619,14 @@ static void list_by_status_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1008, '00000000-0000-4000-8000-000000000023', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'completed', '{\"config\": 25}', '2026-01-02 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation *rows = NULL;
     size_t n = 0;
     int64_t total = -1;
     int rc = sm_operations_list_by_status(fx->conn, fx->arena, SM_OPERATION_STATUS_PENDING, NULL,
                                           &rows, &n, &total, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_expect_rows(n, 4);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_rows(n, 4);
     assert_int_equal(total, (int64_t)n);
     assert_int_equal(rows[0].id, 1004);
     assert_int_equal(rows[1].id, 1006);
@@ -773,7 +637,7 @@ static void list_by_status_1(void **state)
 /* set_task_id: records the task id of the operation with the uuid only */
 static void set_task_id_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
@@ -781,38 +645,38 @@ static void set_task_id_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, task_id, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'old', '{\"config\": 7}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_operations_set_task_id(fx->conn, "00000000-0000-4000-8000-000000000001", "celery-1",
                                        &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT bool_and(task_id = CASE WHEN id = 1001 THEN 'celery-1' ELSE 'old' END) FROM semantik.operations\n");
+    sc_fx_check(fx, "SELECT bool_and(task_id = CASE WHEN id = 1001 THEN 'celery-1' ELSE 'old' END) FROM semantik.operations\n");
 }
 
 /* set_task_id: an unknown uuid changes nothing */
 static void set_task_id_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, task_id, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'old', '{\"config\": 4}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_operations_set_task_id(fx->conn, "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11", "celery-1",
                                        &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 0);
-    fx_check(fx, "SELECT bool_and(task_id = 'old') FROM semantik.operations");
+    sc_fx_check(fx, "SELECT bool_and(task_id = 'old') FROM semantik.operations");
 }
 
 /* update_status: pending to processing is allowed and sets started_at, on that operation only */
 static void update_status_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
@@ -820,16 +684,16 @@ static void update_status_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'pending', '{\"config\": 7}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_update_status(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001",
                                          SM_OPERATION_STATUS_PROCESSING, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
     assert_int_equal(got.status, SM_OPERATION_STATUS_PROCESSING);
     assert_null(got.error_message);
-    fx_check(fx, "SELECT bool_and(CASE WHEN id = 1001 THEN started_at IS NOT NULL AND completed_at IS NULL\n"
+    sc_fx_check(fx, "SELECT bool_and(CASE WHEN id = 1001 THEN started_at IS NOT NULL AND completed_at IS NULL\n"
              "                     ELSE status = 'pending' AND started_at IS NULL END)\n"
              "FROM semantik.operations\n");
 }
@@ -837,7 +701,7 @@ static void update_status_1(void **state)
 /* update_status: processing to failed is allowed, keeps the message and sets completed_at */
 static void update_status_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
@@ -845,17 +709,17 @@ static void update_status_2(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'processing', '{\"config\": 7}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_update_status(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001",
                                          SM_OPERATION_STATUS_FAILED, "boom", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
     assert_int_equal(got.status, SM_OPERATION_STATUS_FAILED);
     assert_non_null(got.error_message);
     assert_string_equal(got.error_message, "boom");
-    fx_check(fx, "SELECT bool_and(CASE WHEN id = 1001 THEN completed_at IS NOT NULL\n"
+    sc_fx_check(fx, "SELECT bool_and(CASE WHEN id = 1001 THEN completed_at IS NOT NULL\n"
              "                     ELSE status = 'processing' AND error_message IS NULL AND completed_at IS NULL END)\n"
              "FROM semantik.operations\n");
 }
@@ -864,65 +728,65 @@ static void update_status_2(void **state)
  * unchanged */
 static void update_status_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'completed', '{\"config\": 4}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_update_status(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001",
                                          SM_OPERATION_STATUS_PROCESSING, "retry", &got,
                                          &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT status = 'completed' AND error_message IS NULL AND started_at IS NULL FROM semantik.operations WHERE id = 1001\n");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT status = 'completed' AND error_message IS NULL AND started_at IS NULL FROM semantik.operations WHERE id = 1001\n");
 }
 
 /* update_status: pending cannot jump to completed */
 static void update_status_4(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'pending', '{\"config\": 4}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_update_status(fx->conn, fx->arena,
                                          "00000000-0000-4000-8000-000000000001",
                                          SM_OPERATION_STATUS_COMPLETED, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT status = 'pending' AND completed_at IS NULL FROM semantik.operations WHERE id = 1001");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT status = 'pending' AND completed_at IS NULL FROM semantik.operations WHERE id = 1001");
 }
 
 /* update_status: an unknown uuid is not found */
 static void update_status_5(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'pending', '{\"config\": 4}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_update_status(fx->conn, fx->arena,
                                          "7b0e7d1c-3c1f-4c8e-9a53-2f7f1b0e5a11",
                                          SM_OPERATION_STATUS_PROCESSING, NULL, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
-    fx_check(fx, "SELECT status = 'pending' FROM semantik.operations WHERE id = 1001");
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_check(fx, "SELECT status = 'pending' FROM semantik.operations WHERE id = 1001");
 }
 
 /* update_progress: records the progress of the operation with the uuid only */
 static void update_progress_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
@@ -930,37 +794,37 @@ static void update_progress_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, progress) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', '{\"config\": 7}', 10)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_operations_update_progress(fx->conn, "00000000-0000-4000-8000-000000000001", 50,
                                            &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT bool_and(progress = CASE WHEN id = 1001 THEN 50 ELSE 10 END) FROM semantik.operations\n");
+    sc_fx_check(fx, "SELECT bool_and(progress = CASE WHEN id = 1001 THEN 50 ELSE 10 END) FROM semantik.operations\n");
 }
 
 /* update_progress: progress above 100 is refused */
 static void update_progress_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, progress) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', '{\"config\": 4}', 10)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_operations_update_progress(fx->conn, "00000000-0000-4000-8000-000000000001", 101,
                                            &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_CHECK);
-    fx_check(fx, "SELECT progress = 10 FROM semantik.operations WHERE id = 1001");
+    sc_fx_expect_status(fx, rc, SC_CHECK);
+    sc_fx_check(fx, "SELECT progress = 10 FROM semantik.operations WHERE id = 1001");
 }
 
 /* cancel: cancels the user's pending operation and sets completed_at, nothing else */
 static void cancel_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-14', 'email-15', 'hashed_password-16')",
@@ -969,14 +833,14 @@ static void cancel_1(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1003, '00000000-0000-4000-8000-000000000008', '00000000-0000-4000-8000-000000000005', 1001, 'index', 'pending', '{\"config\": 10}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_cancel(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001", 1001,
                                   &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1002);
     assert_int_equal(got.status, SM_OPERATION_STATUS_CANCELLED);
-    fx_check(fx, "SELECT bool_and(CASE WHEN id = 1002 THEN completed_at IS NOT NULL\n"
+    sc_fx_check(fx, "SELECT bool_and(CASE WHEN id = 1002 THEN completed_at IS NOT NULL\n"
              "                     ELSE status = 'pending' AND completed_at IS NULL END)\n"
              "FROM semantik.operations\n");
 }
@@ -984,7 +848,7 @@ static void cancel_1(void **state)
 /* cancel: cancels a processing operation */
 static void cancel_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
@@ -992,11 +856,11 @@ static void cancel_2(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000005', 1001, 'index', 'processing', '{\"config\": 7}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_cancel(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001", 1001,
                                   &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1002);
     assert_int_equal(got.status, SM_OPERATION_STATUS_CANCELLED);
 }
@@ -1004,7 +868,7 @@ static void cancel_2(void **state)
 /* cancel: another user's operation is not cancelled */
 static void cancel_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
@@ -1013,18 +877,18 @@ static void cancel_3(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1003, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'pending', '{\"config\": 10}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_cancel(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001", 1001,
                                   &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
-    fx_check(fx, "SELECT status = 'pending' FROM semantik.operations WHERE id = 1003");
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_check(fx, "SELECT status = 'pending' FROM semantik.operations WHERE id = 1003");
 }
 
 /* cancel: a finished operation is not cancelled */
 static void cancel_4(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
@@ -1032,12 +896,12 @@ static void cancel_4(void **state)
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000005', 1001, 'index', 'completed', '{\"config\": 7}')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_operation got;
     int rc = sm_operations_cancel(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001", 1001,
                                   &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
-    fx_check(fx, "SELECT status = 'completed' AND completed_at IS NULL FROM semantik.operations WHERE id = 1002");
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_check(fx, "SELECT status = 'completed' AND completed_at IS NULL FROM semantik.operations WHERE id = 1002");
 }
 
 static int setup(void **state)
@@ -1075,9 +939,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_operations_collection_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(foreign_key_operations_user_id_fkey, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_operations_uuid_key, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(check_operations_progress_check, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_uuid, query_test_begin, query_test_rollback),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_refresh_tokens.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,33 +48,60 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-9', 'email-10', 'hashed_password-11')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token_new in = {
         .user_id = 1002,
         .token_hash = "token_hash-1",
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .expires_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
         .is_revoked = false,
         .has_is_revoked = true,
     };
     sm_refresh_token made, got;
     int rc = sm_refresh_tokens_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_refresh_tokens_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.user_id, 1002);
     assert_non_null(got.token_hash);
     assert_string_equal(got.token_hash, "token_hash-1");
-    assert_true(got.expires_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.expires_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_is_revoked);
     assert_false(got.is_revoked);
+    assert_int_equal(sm_refresh_tokens_delete(fx->conn, made.id, made.user_id, &fx->err), SC_OK);
+    assert_int_equal(sm_refresh_tokens_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err), SC_NOT_FOUND);
+}
+
+/* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
+static void create_required_columns(void **state)
+{
+    sc_fx *fx = *state;
+    static const char *const given[] = {
+        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        NULL,
+    };
+    sc_fx_insert(fx, given);
+    sm_refresh_token_new in = {
+        .user_id = 1002,
+        .token_hash = "token_hash-1",
+        .expires_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
+    };
+    sm_refresh_token made, got;
+    int rc = sm_refresh_tokens_create(fx->conn, fx->arena, &in, &made, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    rc = sm_refresh_tokens_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err);
+    sc_fx_expect_status(fx, rc, SC_OK);
+    assert_int_equal(got.user_id, 1002);
+    assert_non_null(got.token_hash);
+    assert_string_equal(got.token_hash, "token_hash-1");
+    assert_true(got.expires_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_refresh_tokens_delete(fx->conn, made.id, made.user_id, &fx->err), SC_OK);
     assert_int_equal(sm_refresh_tokens_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -193,204 +110,173 @@ static void create_every_column(void **state)
  * refresh_tokens_user_id_fkey. */
 static void foreign_key_refresh_tokens_user_id_fkey(void **state)
 {
-    fixture *fx = *state;
-    static const char *const given[] = {
-        "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-9', 'email-10', 'hashed_password-11')",
-        NULL,
-    };
-    fx_insert(fx, given);
-    sm_refresh_token_new in = {
-        .user_id = 999999,
-        .token_hash = "token_hash-1",
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
-        .has_created_at = true,
-        .is_revoked = false,
-        .has_is_revoked = true,
-    };
-    sm_refresh_token made;
-    int rc = sm_refresh_tokens_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_FOREIGN_KEY);
-    assert_string_equal(fx->err.constraint, "refresh_tokens_user_id_fkey");
-}
-
-/* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
-static void create_required_columns(void **state)
-{
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token_new in = {
-        .user_id = 1002,
+        .user_id = 999999,
         .token_hash = "token_hash-1",
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .expires_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
     };
-    sm_refresh_token made, got;
+    sm_refresh_token made;
     int rc = sm_refresh_tokens_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    rc = sm_refresh_tokens_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    assert_int_equal(got.user_id, 1002);
-    assert_non_null(got.token_hash);
-    assert_string_equal(got.token_hash, "token_hash-1");
-    assert_true(got.expires_at == fx_time(fx, "2026-01-01 00:00:00+00"));
-    assert_int_equal(sm_refresh_tokens_delete(fx->conn, made.id, made.user_id, &fx->err), SC_OK);
-    assert_int_equal(sm_refresh_tokens_get(fx->conn, fx->arena, made.id, made.user_id, &got, &fx->err), SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_FOREIGN_KEY);
+    assert_string_equal(fx->err.constraint, "refresh_tokens_user_id_fkey");
 }
 
 /* a second row with the same token_hash is refused as SC_CONFLICT naming
  * refresh_tokens_token_hash_key. */
 static void unique_refresh_tokens_token_hash_key(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token_new first = {
         .user_id = 1002,
         .token_hash = "token_hash-1",
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .expires_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
     };
     sm_refresh_token_new second = {
         .user_id = 1002,
         .token_hash = "token_hash-1",
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .expires_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
     };
     sm_refresh_token made;
     assert_int_equal(sm_refresh_tokens_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_refresh_tokens_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "refresh_tokens_token_hash_key");
 }
 
 /* token_hash is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_token_hash(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token_new in = {
         .user_id = 1002,
         .token_hash = NULL,
-        .expires_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .expires_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
     };
     sm_refresh_token made;
     int rc = sm_refresh_tokens_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_valid_by_hash: finds an unrevoked, unexpired token by its hash only */
 static void get_valid_by_hash_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1001, 1003, 'h1', '2100-01-01 00:00:00+00')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1002, 1003, 'h2', '2100-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token got;
     int rc = sm_refresh_tokens_get_valid_by_hash(fx->conn, fx->arena, "h1", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
 }
 
 /* get_valid_by_hash: a NULL is_revoked counts as not revoked */
 static void get_valid_by_hash_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1001, 1002, 'h1', '2100-01-01 00:00:00+00', NULL)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token got;
     int rc = sm_refresh_tokens_get_valid_by_hash(fx->conn, fx->arena, "h1", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
 }
 
 /* get_valid_by_hash: a revoked token is not found */
 static void get_valid_by_hash_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1001, 1003, 'h1', '2100-01-01 00:00:00+00', true)",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1002, 1003, 'h2', '2100-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token got;
     int rc = sm_refresh_tokens_get_valid_by_hash(fx->conn, fx->arena, "h1", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_valid_by_hash: an expired token is not found */
 static void get_valid_by_hash_4(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1001, 1003, 'h1', '2000-01-01 00:00:00+00')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1002, 1003, 'h2', '2100-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_refresh_token got;
     int rc = sm_refresh_tokens_get_valid_by_hash(fx->conn, fx->arena, "h1", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* revoke: revokes the token with the hash only */
 static void revoke_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1001, 1003, 'h1', '2026-01-01 00:00:00+00')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1002, 1003, 'h2', '2026-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_refresh_tokens_revoke(fx->conn, "h1", &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT bool_and(CASE WHEN id = 1001 THEN is_revoked ELSE is_revoked IS FALSE END) FROM semantik.refresh_tokens\n");
+    sc_fx_check(fx, "SELECT bool_and(CASE WHEN id = 1001 THEN is_revoked ELSE is_revoked IS FALSE END) FROM semantik.refresh_tokens\n");
 }
 
 /* revoke: an unknown hash revokes nothing */
 static void revoke_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1001, 1002, 'h1', '2026-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_refresh_tokens_revoke(fx->conn, "h9", &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 0);
-    fx_check(fx, "SELECT bool_and(is_revoked IS FALSE) FROM semantik.refresh_tokens");
+    sc_fx_check(fx, "SELECT bool_and(is_revoked IS FALSE) FROM semantik.refresh_tokens");
 }
 
 /* revoke_all_for_user: revokes the user's unrevoked tokens (false or NULL), not another user's */
 static void revoke_all_for_user_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
@@ -400,18 +286,18 @@ static void revoke_all_for_user_1(void **state)
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1006, 1002, 'token_hash-13', '2026-01-01 00:00:00+00', false)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_refresh_tokens_revoke_all_for_user(fx->conn, 1001, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 2);
-    fx_check(fx, "SELECT bool_and(CASE WHEN user_id = 1001 THEN is_revoked ELSE is_revoked IS FALSE END) FROM semantik.refresh_tokens\n");
+    sc_fx_check(fx, "SELECT bool_and(CASE WHEN user_id = 1001 THEN is_revoked ELSE is_revoked IS FALSE END) FROM semantik.refresh_tokens\n");
 }
 
 /* delete_expired: deletes tokens of every user that expired strictly before the cut-off */
 static void delete_expired_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
@@ -421,13 +307,13 @@ static void delete_expired_1(void **state)
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1006, 1002, 'token_hash-10', '2100-01-01 00:00:00+00')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
-    int rc = sm_refresh_tokens_delete_expired(fx->conn, fx_time(fx, "2020-01-01 00:00:00+00"),
+    int rc = sm_refresh_tokens_delete_expired(fx->conn, sc_fx_time(fx, "2020-01-01 00:00:00+00"),
                                               &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 2);
-    fx_check(fx, "SELECT count(*) = 2 AND bool_and(id IN (1005, 1006)) FROM semantik.refresh_tokens");
+    sc_fx_check(fx, "SELECT count(*) = 2 AND bool_and(id IN (1005, 1006)) FROM semantik.refresh_tokens");
 }
 
 static int setup(void **state)
@@ -465,8 +351,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statements_match_the_server),
         cmocka_unit_test_setup_teardown(create_every_column, query_test_begin, query_test_rollback),
-        cmocka_unit_test_setup_teardown(foreign_key_refresh_tokens_user_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(create_required_columns, query_test_begin, query_test_rollback),
+        cmocka_unit_test_setup_teardown(foreign_key_refresh_tokens_user_id_fkey, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(unique_refresh_tokens_token_hash_key, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(not_null_token_hash, query_test_begin, query_test_rollback),
         cmocka_unit_test_setup_teardown(get_valid_by_hash_1, query_test_begin, query_test_rollback),

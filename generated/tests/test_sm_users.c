@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sc_testfx.h"
 #include "sc_testkit.h"
 #include "sm_users.h"
 
@@ -23,125 +24,14 @@ static char database[64];
 static char conninfo[512];
 static sc_pool *query_pool;
 
-/* Not every repository's tests need every helper below. */
-#define FX_MAYBE_UNUSED __attribute__((unused))
-/* Failures name the line of the test, not of the helper. */
-#define FX_FAIL(...) (print_error(__VA_ARGS__), _fail(file, line))
-#define fx_expect_status(fx, rc, want) fx_expect_status_at(fx, rc, want, __FILE__, __LINE__)
-#define fx_expect_rows(n, want) fx_expect_rows_at(n, want, __FILE__, __LINE__)
-#define fx_check(fx, sql) fx_check_at(fx, sql, __FILE__, __LINE__)
-#define fx_assert_json(got, want) fx_assert_json_at(got, want, __FILE__, __LINE__)
-
-/* The state of one query test: a connection inside a transaction that the
- * teardown rolls back, so no test sees another's rows. */
-typedef struct fixture {
-    sc_conn *conn;
-    sc_arena *arena;
-    sc_error err;
-    json_t *json[16];
-    size_t njson;
-} fixture;
-
-static void fx_exec(fixture *fx, const char *sql)
-{
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, NULL, &err) != SC_OK)
-        fail_msg("%s\n  in: %s", err.message, sql);
-}
-
-static void fx_insert(fixture *fx, const char *const *rows)
-{
-    for (size_t i = 0; rows[i]; i++)
-        fx_exec(fx, rows[i]);
-    fx_exec(fx, "SAVEPOINT query_test_call");
-}
-
-/* A failed call must leave the transaction usable for the check. */
-static void fx_expect_status_at(fixture *fx, int rc, int want, const char *file, int line)
-{
-    if (rc != want)
-        FX_FAIL("ERROR: returned %s, expected %s: %s\n", sc_status_name(rc), sc_status_name(want),
-                fx->err.message);
-    if (rc != SC_OK)
-        fx_exec(fx, "ROLLBACK TO SAVEPOINT query_test_call");
-}
-
-FX_MAYBE_UNUSED static void fx_expect_rows_at(size_t n, size_t want, const char *file, int line)
-{
-    if (n != want)
-        FX_FAIL("ERROR: %zu rows came back, expected %zu\n", n, want);
-}
-
-FX_MAYBE_UNUSED static void fx_check_at(fixture *fx, const char *sql, const char *file, int line)
-{
-    PGresult *res = NULL;
-    sc_error err = {0};
-    if (sc_exec_sql(fx->conn, sql, &res, &err) != SC_OK)
-        FX_FAIL("ERROR: check failed to run: %s\n  in: %s\n", err.message, sql);
-    bool ok = PQntuples(res) == 1 && PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!ok)
-        FX_FAIL("ERROR: check is not true: %s\n", sql);
-}
-
-FX_MAYBE_UNUSED static json_t *fx_json(fixture *fx, const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    assert_non_null(j);
-    assert_true(fx->njson < sizeof fx->json / sizeof *fx->json);
-    return fx->json[fx->njson++] = j;
-}
-
-FX_MAYBE_UNUSED static void fx_assert_json_at(const json_t *got, const char *want, const char *file,
-                                              int line)
-{
-    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
-    bool same = got && w && json_equal(got, w);
-    char *text = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(w);
-    if (!same) {
-        print_error("ERROR: JSON %s, expected %s\n", text ? text : "NULL", want);
-        free(text);
-        _fail(file, line);
-    }
-    free(text);
-}
-
-/* The server reads the time, so every PostgreSQL spelling works. */
-FX_MAYBE_UNUSED static sc_time fx_time(fixture *fx, const char *text)
-{
-    const char *values[1] = {text};
-    PGresult *res = PQexecParams(sc_conn_pg(fx->conn),
-                                 "SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint",
-                                 1, NULL, values, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    sc_time t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return t;
-}
-
 static int query_test_begin(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || sc_pool_acquire(query_pool, &fx->conn, &fx->err) != SC_OK ||
-        sc_tx_begin(fx->conn, NULL, &fx->err) != SC_OK)
-        return -1;
-    fx->arena = sc_arena_new(0);
-    *state = fx;
-    return 0;
+    return sc_fx_begin(query_pool, state);
 }
 
 static int query_test_rollback(void **state)
 {
-    fixture *fx = *state;
-    sc_error err = {0};
-    int rc = sc_tx_rollback(fx->conn, &err);
-    sc_pool_release(query_pool, fx->conn);
-    sc_arena_free(fx->arena);
-    for (size_t i = 0; i < fx->njson; i++)
-        json_decref(fx->json[i]);
-    free(fx);
-    return rc == SC_OK ? 0 : -1;
+    return sc_fx_rollback(query_pool, state);
 }
 
 static void statements_match_the_server(void **state)
@@ -158,8 +48,8 @@ static void statements_match_the_server(void **state)
 /* create and get with every column given; then delete. */
 static void create_every_column(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_user_new in = {
         .username = "username-1",
         .email = "email-2",
@@ -169,19 +59,19 @@ static void create_every_column(void **state)
         .has_is_active = true,
         .is_superuser = false,
         .has_is_superuser = true,
-        .created_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .created_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_created_at = true,
-        .updated_at = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .updated_at = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_updated_at = true,
-        .last_login = fx_time(fx, "2026-01-01 00:00:00+00"),
+        .last_login = sc_fx_time(fx, "2026-01-01 00:00:00+00"),
         .has_last_login = true,
-        .preferences = fx_json(fx, "{\"preferences\": 10}"),
+        .preferences = sc_fx_json(fx, "{\"preferences\": 10}"),
     };
     sm_user made, got;
     int rc = sm_users_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_users_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.username);
     assert_string_equal(got.username, "username-1");
     assert_non_null(got.email);
@@ -194,12 +84,12 @@ static void create_every_column(void **state)
     assert_false(got.is_active);
     assert_true(got.has_is_superuser);
     assert_false(got.is_superuser);
-    assert_true(got.created_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_updated_at);
-    assert_true(got.updated_at == fx_time(fx, "2026-01-01 00:00:00+00"));
+    assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_last_login);
-    assert_true(got.last_login == fx_time(fx, "2026-01-01 00:00:00+00"));
-    fx_assert_json(got.preferences, "{\"preferences\": 10}");
+    assert_true(got.last_login == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
+    sc_fx_assert_json(got.preferences, "{\"preferences\": 10}");
     assert_int_equal(sm_users_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_users_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -207,8 +97,8 @@ static void create_every_column(void **state)
 /* create and get with only the required columns given (the rest NULL or DEFAULT); then delete. */
 static void create_required_columns(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_user_new in = {
         .username = "username-1",
         .email = "email-2",
@@ -216,9 +106,9 @@ static void create_required_columns(void **state)
     };
     sm_user made, got;
     int rc = sm_users_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     rc = sm_users_get(fx->conn, fx->arena, made.id, &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.username);
     assert_string_equal(got.username, "username-1");
     assert_non_null(got.email);
@@ -235,8 +125,8 @@ static void create_required_columns(void **state)
 /* a second row with the same username is refused as SC_CONFLICT naming users_username_key. */
 static void unique_users_username_key(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_user_new first = {
         .username = "username-1",
         .email = "email-2",
@@ -250,15 +140,15 @@ static void unique_users_username_key(void **state)
     sm_user made;
     assert_int_equal(sm_users_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_users_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "users_username_key");
 }
 
 /* a second row with the same email is refused as SC_CONFLICT naming users_email_key. */
 static void unique_users_email_key(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_user_new first = {
         .username = "username-1",
         .email = "email-2",
@@ -272,15 +162,15 @@ static void unique_users_email_key(void **state)
     sm_user made;
     assert_int_equal(sm_users_create(fx->conn, fx->arena, &first, &made, &fx->err), SC_OK);
     int rc = sm_users_create(fx->conn, fx->arena, &second, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_CONFLICT);
+    sc_fx_expect_status(fx, rc, SC_CONFLICT);
     assert_string_equal(fx->err.constraint, "users_email_key");
 }
 
 /* username is NOT NULL: leaving it NULL is refused before the round trip. */
 static void not_null_username(void **state)
 {
-    fixture *fx = *state;
-    fx_exec(fx, "SAVEPOINT query_test_call");
+    sc_fx *fx = *state;
+    sc_fx_insert(fx, NULL);
     sm_user_new in = {
         .username = NULL,
         .email = "email-2",
@@ -288,180 +178,180 @@ static void not_null_username(void **state)
     };
     sm_user made;
     int rc = sm_users_create(fx->conn, fx->arena, &in, &made, &fx->err);
-    fx_expect_status(fx, rc, SC_INVALID_INPUT);
+    sc_fx_expect_status(fx, rc, SC_INVALID_INPUT);
 }
 
 /* get_by_username: finds the user by username, not another user */
 static void get_by_username_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'email-1', 'hashed_password-2')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'bob', 'email-3', 'hashed_password-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_user got;
     int rc = sm_users_get_by_username(fx->conn, fx->arena, "ann", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
 }
 
 /* get_by_username: an unknown username finds nothing */
 static void get_by_username_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'email-1', 'hashed_password-2')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_user got;
     int rc = sm_users_get_by_username(fx->conn, fx->arena, "carol", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_email: finds the user by email, not another user */
 static void get_by_email_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'ann@example.com', 'hashed_password-2')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-3', 'bob@example.com', 'hashed_password-4')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_user got;
     int rc = sm_users_get_by_email(fx->conn, fx->arena, "bob@example.com", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1002);
 }
 
 /* get_by_email: an unknown email finds nothing */
 static void get_by_email_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'ann@example.com', 'hashed_password-2')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_user got;
     int rc = sm_users_get_by_email(fx->conn, fx->arena, "carol@example.com", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* get_by_username_or_email: a login equal to a username finds that user */
 static void get_by_username_or_email_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'ann@example.com', 'hashed_password-1')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'bob', 'bob@example.com', 'hashed_password-2')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_user got;
     int rc = sm_users_get_by_username_or_email(fx->conn, fx->arena, "ann", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1001);
 }
 
 /* get_by_username_or_email: a login equal to an email finds that user */
 static void get_by_username_or_email_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'ann@example.com', 'hashed_password-1')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'bob', 'bob@example.com', 'hashed_password-2')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_user got;
     int rc = sm_users_get_by_username_or_email(fx->conn, fx->arena, "bob@example.com", &got,
                                                &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(got.id, 1002);
 }
 
 /* get_by_username_or_email: a login matching neither username nor email finds nothing */
 static void get_by_username_or_email_3(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'ann@example.com', 'hashed_password-1')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     sm_user got;
     int rc = sm_users_get_by_username_or_email(fx->conn, fx->arena, "carol", &got, &fx->err);
-    fx_expect_status(fx, rc, SC_NOT_FOUND);
+    sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
 }
 
 /* update_last_login: sets last_login of that user only */
 static void update_last_login_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int rc = sm_users_update_last_login(fx->conn, 1001, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
-    fx_check(fx, "SELECT (SELECT last_login IS NOT NULL FROM semantik.users WHERE id = 1001) AND (SELECT last_login IS NULL FROM semantik.users WHERE id = 1002)");
+    sc_fx_expect_status(fx, rc, SC_OK);
+    sc_fx_check(fx, "SELECT (SELECT last_login IS NOT NULL FROM semantik.users WHERE id = 1001) AND (SELECT last_login IS NULL FROM semantik.users WHERE id = 1002)");
 }
 
 /* update_password: replaces the hash of that user only */
 static void update_password_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'old-ann')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-3', 'email-4', 'old-bob')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_users_update_password(fx->conn, 1001, "new-ann", &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT (SELECT hashed_password = 'new-ann' FROM semantik.users WHERE id = 1001) AND (SELECT hashed_password = 'old-bob' FROM semantik.users WHERE id = 1002)");
+    sc_fx_check(fx, "SELECT (SELECT hashed_password = 'new-ann' FROM semantik.users WHERE id = 1001) AND (SELECT hashed_password = 'old-bob' FROM semantik.users WHERE id = 1002)");
 }
 
 /* set_active: disables that account only */
 static void set_active_1(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_users_set_active(fx->conn, 1001, &(bool){false}, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT (SELECT is_active = false FROM semantik.users WHERE id = 1001) AND (SELECT is_active = true FROM semantik.users WHERE id = 1002)");
+    sc_fx_check(fx, "SELECT (SELECT is_active = false FROM semantik.users WHERE id = 1001) AND (SELECT is_active = true FROM semantik.users WHERE id = 1002)");
 }
 
 /* set_active: enables that account only */
 static void set_active_2(void **state)
 {
-    fixture *fx = *state;
+    sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password, is_active) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3', false)",
         "INSERT INTO semantik.users (id, username, email, hashed_password, is_active) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6', false)",
         NULL,
     };
-    fx_insert(fx, given);
+    sc_fx_insert(fx, given);
     int64_t affected = -1;
     int rc = sm_users_set_active(fx->conn, 1001, &(bool){true}, &affected, &fx->err);
-    fx_expect_status(fx, rc, SC_OK);
+    sc_fx_expect_status(fx, rc, SC_OK);
     assert_int_equal(affected, 1);
-    fx_check(fx, "SELECT (SELECT is_active = true FROM semantik.users WHERE id = 1001) AND (SELECT is_active = false FROM semantik.users WHERE id = 1002)");
+    sc_fx_check(fx, "SELECT (SELECT is_active = true FROM semantik.users WHERE id = 1001) AND (SELECT is_active = false FROM semantik.users WHERE id = 1002)");
 }
 
 static int setup(void **state)
