@@ -693,6 +693,7 @@ static void expect_label(tctx *tc, const ynode *n, qt_expect_row *row)
         return;
     }
     const m_table *t = q->table;
+    row->label = r->label;
     row->fields = gen_alloc(c->a, t->primary_key.n * sizeof *row->fields);
     for (size_t i = 0; i < t->primary_key.n; i++) {
         const m_column *col = m_find_column(t, t->primary_key.items[i]);

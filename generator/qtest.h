@@ -31,6 +31,7 @@ typedef struct qt_field {
 } qt_field;
 
 typedef struct qt_expect_row {
+    const char *label;       /* the row it names, or NULL for a mapping */
     size_t n;
     qt_field *fields;
 } qt_expect_row;

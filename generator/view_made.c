@@ -92,7 +92,8 @@ static json_t *entry(const made_ctx *m, const char *fn, const char *comment, jso
 {
     json_t *rows = json_array();
     for (size_t i = 0; i < m->made->nparents; i++)
-        vq_add(rows, "sql", vu_c_string(m->a, m->made->parents[i], "        "));
+        json_array_append_new(rows, json_pack("{s:s, s:b}", "sql", vu_c_string(m->a, m->made->parents[i], "        "),
+                                              "label", 0));
     json_t *v = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:b}", "fn", fn, "comment",
                           vu_comment(m->a, comment, "", 100), "status", status, "has_rows",
                           m->made->nparents > 0, "rows", rows, "decls", decls, "asserts", asserts,

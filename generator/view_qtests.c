@@ -192,6 +192,8 @@ static void assertions(gen_arena *a, const m_schema *s, const m_qtest *qt, json_
     }
     for (size_t i = 0; i < qt->nexpect; i++) {
         const char *row = q->returns == RET_MANY ? gen_printf(a, "rows[%zu]", i) : "got";
+        if (qt->expect[i].label)
+            vq_add(asserts, "assert", gen_printf(a, "/* %s: %s */", row, qt->expect[i].label));
         for (size_t k = 0; k < qt->expect[i].n; k++)
             vq_assert_field(a, s, row, &qt->expect[i].fields[k], asserts);
     }
@@ -230,8 +232,12 @@ json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t)
         for (size_t k = 0; k < q->ntests; k++) {
             const m_qtest *qt = &q->tests[k];
             json_t *rows = json_array(), *decls = json_array(), *asserts = json_array();
-            for (size_t r = 0; r < qt->nrows; r++)
-                vq_add(rows, "sql", vu_c_string(a, qt->rows[r].sql, "        "));
+            for (size_t r = 0; r < qt->nrows; r++) {
+                const char *label = qt->rows[r].label;
+                json_t *row = json_pack("{s:s}", "sql", vu_c_string(a, qt->rows[r].sql, "        "));
+                json_object_set_new(row, "label", label && label[0] != '_' ? json_string(label) : json_false());
+                json_array_append_new(rows, row);
+            }
             const char *about = qt->name ? qt->name : "";
             json_t *v = json_pack("{s:s, s:s, s:s, s:b, s:o}", "fn", identifier_of(a, qt, k),
                                   "comment", vu_comment(a, gen_printf(a, "%s: %s", q->name, about), "", 100),

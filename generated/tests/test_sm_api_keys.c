@@ -228,7 +228,9 @@ static void get_by_key_hash_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
+        /* wanted */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1001, 'name-2', 'hash-a')",
+        /* other */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1001, 'name-4', 'hash-b')",
         NULL,
     };
@@ -236,6 +238,7 @@ static void get_by_key_hash_1(void **state)
     sm_api_key got;
     int rc = sm_api_keys_get_by_key_hash(fx->conn, fx->arena, "hash-a", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: wanted */
     assert_non_null(got.id);
     assert_string_equal(got.id, "id-1");
 }
@@ -246,7 +249,9 @@ static void get_by_key_hash_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
+        /* wanted */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, expires_at) VALUES ('id-1', 1001, 'name-2', 'hash-a', '2999-01-01 00:00:00+00')",
+        /* other */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1001, 'name-4', 'hash-b')",
         NULL,
     };
@@ -254,6 +259,7 @@ static void get_by_key_hash_2(void **state)
     sm_api_key got;
     int rc = sm_api_keys_get_by_key_hash(fx->conn, fx->arena, "hash-a", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: wanted */
     assert_non_null(got.id);
     assert_string_equal(got.id, "id-1");
 }
@@ -312,11 +318,17 @@ static void list_for_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
+        /* old */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, created_at) VALUES ('id-3', 1001, 'name-10', 'key_hash-11', '2026-01-01 00:00:00+00')",
+        /* new */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, created_at) VALUES ('id-1', 1001, 'name-12', 'key_hash-13', '2026-01-03 00:00:00+00')",
+        /* revoked */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, is_active, created_at) VALUES ('id-2', 1001, 'name-14', 'key_hash-15', false, '2026-01-02 00:00:00+00')",
+        /* bobs */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash, created_at) VALUES ('id-16', 1002, 'name-17', 'key_hash-18', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -326,10 +338,13 @@ static void list_for_user_1(void **state)
     int rc = sm_api_keys_list_for_user(fx->conn, fx->arena, 1001, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: new */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "id-1");
+    /* rows[1]: revoked */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "id-2");
+    /* rows[2]: old */
     assert_non_null(rows[2].id);
     assert_string_equal(rows[2].id, "id-3");
 }
@@ -339,10 +354,15 @@ static void touch_last_used_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1001, 'name-10', 'key_hash-11')",
+        /* k2 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-12', 'key_hash-13')",
+        /* kb */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1002, 'name-14', 'key_hash-15')",
         NULL,
     };
@@ -357,9 +377,13 @@ static void touch_last_used_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-9', 'key_hash-10')",
+        /* kb */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1002, 'name-11', 'key_hash-12')",
         NULL,
     };
@@ -374,10 +398,15 @@ static void deactivate_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1001, 'name-10', 'key_hash-11')",
+        /* k2 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-12', 'key_hash-13')",
+        /* kb */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-3', 1002, 'name-14', 'key_hash-15')",
         NULL,
     };
@@ -394,9 +423,13 @@ static void deactivate_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-9', 'key_hash-10')",
+        /* kb */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-1', 1002, 'name-11', 'key_hash-12')",
         NULL,
     };

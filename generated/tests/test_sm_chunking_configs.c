@@ -200,7 +200,9 @@ static void get_by_hash_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1003, 'name-3')",
+        /* wanted */
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1001, 1003, 'aaa111', '{\"config_data\": 1}')",
+        /* other */
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1003, 'bbb222', '{\"config_data\": 2}')",
         NULL,
     };
@@ -208,6 +210,7 @@ static void get_by_hash_1(void **state)
     sm_chunking_config got;
     int rc = sm_chunking_configs_get_by_hash(fx->conn, fx->arena, "aaa111", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: wanted */
     assert_int_equal(got.id, 1001);
 }
 
@@ -231,7 +234,9 @@ static void get_or_create_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* rec */
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'recursive')",
+        /* other */
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1002, 1001, 'other-hash', '{\"config_data\": 1}')",
         NULL,
     };
@@ -254,8 +259,11 @@ static void get_or_create_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* rec */
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'recursive')",
+        /* existing */
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data, use_count, last_used_at) VALUES (1002, 1001, 'same-hash', '{\"chunk_size\":500}', 3, '2000-01-01 00:00:00+00')",
+        /* other */
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data, use_count) VALUES (1003, 1001, 'other-hash', '{\"config_data\": 1}', 1)",
         NULL,
     };

@@ -148,7 +148,9 @@ static void get_by_name_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* rec */
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'recursive')",
+        /* md */
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'markdown')",
         NULL,
     };
@@ -156,6 +158,7 @@ static void get_by_name_1(void **state)
     sm_chunking_strategy got;
     int rc = sm_chunking_strategies_get_by_name(fx->conn, fx->arena, "markdown", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: md */
     assert_int_equal(got.id, 1002);
 }
 
@@ -178,9 +181,13 @@ static void list_active_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* sem */
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1001, 'semantic')",
+        /* rec */
         "INSERT INTO semantik.chunking_strategies (id, name, is_active) VALUES (1002, 'recursive', false)",
+        /* md */
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1003, 'markdown')",
+        /* chr */
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1004, 'character')",
         NULL,
     };
@@ -190,8 +197,11 @@ static void list_active_1(void **state)
     int rc = sm_chunking_strategies_list_active(fx->conn, fx->arena, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: chr */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: md */
     assert_int_equal(rows[1].id, 1003);
+    /* rows[2]: sem */
     assert_int_equal(rows[2].id, 1001);
 }
 

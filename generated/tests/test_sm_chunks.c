@@ -265,10 +265,15 @@ static void upsert_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-18', 'email-19', 'hashed_password-20')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-5', 1001, 'vector_store_name-6', 'embedding_model-7')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* elsewhere */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (500, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 17, 'other collection')",
         NULL,
     };
@@ -305,12 +310,19 @@ static void upsert_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-17', 'email-18', 'hashed_password-19')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-5', 1001, 'vector_store_name-6', 'embedding_model-7')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* target */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, embedding_vector_id) VALUES (500, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000001', 0, 'old text', 'vec-old')",
+        /* sibling */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (501, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000001', 1, 'sibling text')",
+        /* elsewhere */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, embedding_vector_id) VALUES (500, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 0, 'other collection', 'vec-c2')",
         NULL,
     };
@@ -342,16 +354,27 @@ static void get_chunks_by_document_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-28', 'email-29', 'hashed_password-30')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1007, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-5', 1007, 'vector_store_name-6', 'embedding_model-7')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000017', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-18', 'file_name-19', 20, 'content_hash-21')",
+        /* k2 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1001, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000001', 2, 'content-22')",
+        /* k0 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1002, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000001', 0, 'content-23')",
+        /* k1 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1003, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000001', 1, 'content-24')",
+        /* other_document */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1004, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 0, 'content-25')",
+        /* no_document */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, chunk_index, content) VALUES (1005, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), 0, 'content-26')",
+        /* other_collection */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1006, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000017', 0, 'content-27')",
         NULL,
     };
@@ -364,12 +387,15 @@ static void get_chunks_by_document_1(void **state)
                                               &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: k0 */
     assert_int_equal(rows[0].id, 1002);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
+    /* rows[1]: k1 */
     assert_int_equal(rows[1].id, 1003);
     assert_non_null(rows[1].collection_id);
     assert_string_equal(rows[1].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
+    /* rows[2]: k2 */
     assert_int_equal(rows[2].id, 1001);
     assert_non_null(rows[2].collection_id);
     assert_string_equal(rows[2].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -381,12 +407,19 @@ static void get_chunks_by_document_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-19', 'email-20', 'hashed_password-21')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1005, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000001', 'file_path-11', 'file_name-12', 13, 'content_hash-14')",
+        /* k2 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1001, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000002', 2, 'content-15')",
+        /* k0 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1002, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000002', 0, 'content-16')",
+        /* k1 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1003, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000002', 1, 'content-17')",
+        /* other_document */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1004, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000010', 0, 'content-18')",
         NULL,
     };
@@ -399,9 +432,11 @@ static void get_chunks_by_document_2(void **state)
                                               &(int64_t){2}, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: k0 */
     assert_int_equal(rows[0].id, 1002);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "00000000-0000-4000-8000-000000000001");
+    /* rows[1]: k1 */
     assert_int_equal(rows[1].id, 1003);
     assert_non_null(rows[1].collection_id);
     assert_string_equal(rows[1].collection_id, "00000000-0000-4000-8000-000000000001");
@@ -413,13 +448,21 @@ static void get_chunks_by_collection_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* k30 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (30, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 17, 'content-18')",
+        /* k10 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (10, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 19, 'content-20')",
+        /* k20 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, chunk_index, content) VALUES (20, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), 21, 'content-22')",
+        /* other_collection */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (15, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
@@ -431,12 +474,15 @@ static void get_chunks_by_collection_1(void **state)
                                                 NULL, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: k10 */
     assert_int_equal(rows[0].id, 10);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
+    /* rows[1]: k20 */
     assert_int_equal(rows[1].id, 20);
     assert_non_null(rows[1].collection_id);
     assert_string_equal(rows[1].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
+    /* rows[2]: k30 */
     assert_int_equal(rows[2].id, 30);
     assert_non_null(rows[2].collection_id);
     assert_string_equal(rows[2].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -448,13 +494,21 @@ static void get_chunks_by_collection_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* k30 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (30, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 17, 'content-18')",
+        /* k10 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (10, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 19, 'content-20')",
+        /* k20 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (20, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 21, 'content-22')",
+        /* other_collection */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (15, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
@@ -466,9 +520,11 @@ static void get_chunks_by_collection_2(void **state)
                                                 &(int64_t){10}, NULL, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: k20 */
     assert_int_equal(rows[0].id, 20);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
+    /* rows[1]: k30 */
     assert_int_equal(rows[1].id, 30);
     assert_non_null(rows[1].collection_id);
     assert_string_equal(rows[1].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -480,13 +536,21 @@ static void get_chunks_without_embeddings_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* k3 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (3, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 17, 'content-18')",
+        /* k1 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 19, 'content-20')",
+        /* embedded */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, embedding_vector_id) VALUES (2, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 21, 'content-22', 'vec-2')",
+        /* other_collection */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (4, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
@@ -498,9 +562,11 @@ static void get_chunks_without_embeddings_1(void **state)
                                                      &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: k1 */
     assert_int_equal(rows[0].id, 1);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
+    /* rows[1]: k3 */
     assert_int_equal(rows[1].id, 3);
     assert_non_null(rows[1].collection_id);
     assert_string_equal(rows[1].collection_id, "7e84c4c8-d49b-467c-9d8e-d1395b644850");
@@ -512,9 +578,13 @@ static void get_chunks_without_embeddings_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-14', 'email-15', 'hashed_password-16')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000001', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* k3 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (3, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000005', 10, 'content-11')",
+        /* k1 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1, '00000000-0000-4000-8000-000000000001', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '00000000-0000-4000-8000-000000000001'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000005', 12, 'content-13')",
         NULL,
     };
@@ -526,6 +596,7 @@ static void get_chunks_without_embeddings_2(void **state)
                                                      &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 1);
+    /* rows[0]: k1 */
     assert_int_equal(rows[0].id, 1);
     assert_non_null(rows[0].collection_id);
     assert_string_equal(rows[0].collection_id, "00000000-0000-4000-8000-000000000001");
@@ -538,13 +609,21 @@ static void update_chunk_embeddings_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-25', 'email-26', 'hashed_password-27')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1001, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* k1 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 17, 'content-18')",
+        /* k2 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (2, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 19, 'content-20')",
+        /* k3 */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (3, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 21, 'content-22')",
+        /* same_id_elsewhere */
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000012', 23, 'content-24')",
         NULL,
     };
@@ -568,10 +647,15 @@ static void delete_chunks_by_document_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-27', 'email-28', 'hashed_password-29')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-2', 1006, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-5', 1006, 'vector_store_name-6', 'embedding_model-7')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000017', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-18', 'file_name-19', 20, 'content_hash-21')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1001, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000001', 0, 'content-22')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1002, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000001', 1, 'content-23')",
@@ -597,9 +681,13 @@ static void delete_chunks_by_collection_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-21', 'email-22', 'hashed_password-23')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1005, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1005, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1001, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 0, 'content-17')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1002, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 1, 'content-18')",
@@ -622,9 +710,13 @@ static void count_by_collection_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-22', 'email-23', 'hashed_password-24')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1006, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1006, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1001, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 0, 'content-17')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1002, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 1, 'content-18')",
@@ -647,10 +739,15 @@ static void get_chunk_statistics_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-27', 'email-28', 'hashed_password-29')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1006, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1006, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000017', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-18', 'file_name-19', 20, 'content_hash-21')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, token_count, embedding_vector_id) VALUES (1001, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 0, 'content-22', 10, 'vec-1')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, token_count) VALUES (1002, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 1, 'content-23', 20)",
@@ -678,8 +775,11 @@ static void get_chunk_statistics_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-13', 'email-14', 'hashed_password-15')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1002, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1002, 'vector_store_name-5', 'embedding_model-6')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content, token_count) VALUES (1001, '933e0a63-044a-4c69-8e69-00f5ad5fb717', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '933e0a63-044a-4c69-8e69-00f5ad5fb717'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 4, 'content-12', 100)",
         NULL,
@@ -703,9 +803,13 @@ static void count_partition_key_mismatches_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-20', 'email-21', 'hashed_password-22')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('7e84c4c8-d49b-467c-9d8e-d1395b644850', 'name-1', 1004, 'vector_store_name-2', 'embedding_model-3')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('933e0a63-044a-4c69-8e69-00f5ad5fb717', 'name-4', 1004, 'vector_store_name-5', 'embedding_model-6')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000007', '7e84c4c8-d49b-467c-9d8e-d1395b644850', 'file_path-8', 'file_name-9', 10, 'content_hash-11')",
+        /* d3 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000012', '933e0a63-044a-4c69-8e69-00f5ad5fb717', 'file_path-13', 'file_name-14', 15, 'content_hash-16')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, document_id, chunk_index, content) VALUES (1001, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), '00000000-0000-4000-8000-000000000007', 0, 'content-17')",
         "INSERT INTO semantik.chunks (id, collection_id, partition_key, chunk_index, content) VALUES (1002, '7e84c4c8-d49b-467c-9d8e-d1395b644850', (SELECT abs(hashtext(collection_id)::bigint) % 100 FROM (SELECT '7e84c4c8-d49b-467c-9d8e-d1395b644850'::varchar AS collection_id) AS k), 1, 'content-18')",

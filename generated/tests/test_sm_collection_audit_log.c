@@ -216,12 +216,19 @@ static void list_by_collection_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1006, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1006, 'vector_store_name-7', 'embedding_model-8')",
+        /* e1 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'create', '2026-01-01 00:00:00+00')",
+        /* e2 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'update', '2026-01-03 00:00:00+00')",
+        /* e3 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000001', 'delete', '2026-01-02 00:00:00+00')",
+        /* e3b */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000001', 'update', '2026-01-02 00:00:00+00')",
+        /* elsewhere */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000005', 'update', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -234,9 +241,13 @@ static void list_by_collection_1(void **state)
                                                         &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 4);
+    /* rows[0]: e2 */
     assert_int_equal(rows[0].id, 1002);
+    /* rows[1]: e3b */
     assert_int_equal(rows[1].id, 1004);
+    /* rows[2]: e3 */
     assert_int_equal(rows[2].id, 1003);
+    /* rows[3]: e1 */
     assert_int_equal(rows[3].id, 1001);
 }
 
@@ -246,11 +257,17 @@ static void list_by_collection_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1005, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1005, 'vector_store_name-7', 'embedding_model-8')",
+        /* u1 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'update', '2026-01-01 00:00:00+00')",
+        /* other_action */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'create', '2026-01-02 00:00:00+00')",
+        /* u2 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000001', 'update', '2026-01-03 00:00:00+00')",
+        /* elsewhere */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000005', 'update', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -263,7 +280,9 @@ static void list_by_collection_2(void **state)
                                                         &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: u2 */
     assert_int_equal(rows[0].id, 1003);
+    /* rows[1]: u1 */
     assert_int_equal(rows[1].id, 1001);
 }
 
@@ -274,14 +293,23 @@ static void list_by_collection_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1008, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1008, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1008, 'vector_store_name-7', 'embedding_model-8')",
+        /* e1 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'a', '2026-01-01 00:00:00+00')",
+        /* e2 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'a', '2026-01-02 00:00:00+00')",
+        /* same_time_lower_id */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000001', 'a', '2026-01-03 00:00:00+00')",
+        /* cursor */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000001', 'a', '2026-01-03 00:00:00+00')",
+        /* same_time_higher_id */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000001', 'a', '2026-01-03 00:00:00+00')",
+        /* newer */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000001', 'a', '2026-01-04 00:00:00+00')",
+        /* elsewhere */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000005', 'a', '2026-01-02 00:00:00+00')",
         NULL,
     };
@@ -296,8 +324,11 @@ static void list_by_collection_3(void **state)
                                                         &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: same_time_lower_id */
     assert_int_equal(rows[0].id, 1003);
+    /* rows[1]: e2 */
     assert_int_equal(rows[1].id, 1002);
+    /* rows[2]: e1 */
     assert_int_equal(rows[2].id, 1001);
 }
 
@@ -309,13 +340,21 @@ static void list_by_operation_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1009, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1009, 'vector_store_name-9', 'embedding_model-10')",
+        /* op1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1009, 'index', '{\"config\": 4}')",
+        /* op2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1009, 'index', '{\"config\": 7}')",
+        /* late */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, operation_id, action, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000002', 1001, 'finish', '2026-01-03 00:00:00+00')",
+        /* early */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, operation_id, action, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000002', 1001, 'start', '2026-01-01 00:00:00+00')",
+        /* mid_a */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, operation_id, action, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000002', 1001, 'step', '2026-01-02 00:00:00+00')",
+        /* mid_b */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, operation_id, action, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000002', 1001, 'step', '2026-01-02 00:00:00+00')",
+        /* other_op */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, operation_id, action, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000002', 1002, 'start', '2026-01-01 00:00:00+00')",
+        /* unlinked */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, operation_id, action, created_at) VALUES (1008, '00000000-0000-4000-8000-000000000002', NULL, 'start', '2026-01-01 00:00:00+00')",
         NULL,
     };
@@ -326,9 +365,13 @@ static void list_by_operation_1(void **state)
                                                        &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 4);
+    /* rows[0]: early */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: mid_a */
     assert_int_equal(rows[1].id, 1005);
+    /* rows[2]: mid_b */
     assert_int_equal(rows[2].id, 1006);
+    /* rows[3]: late */
     assert_int_equal(rows[3].id, 1003);
 }
 
@@ -338,11 +381,17 @@ static void delete_older_than_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1005, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1005, 'vector_store_name-7', 'embedding_model-8')",
+        /* old1 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'a', '2000-01-01 00:00:00+00')",
+        /* old2 */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1002, '00000000-0000-4000-8000-000000000005', 'a', '2019-12-31 23:59:59+00')",
+        /* at_cutoff */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000001', 'a', '2020-01-01 00:00:00+00')",
+        /* recent */
         "INSERT INTO semantik.collection_audit_log (id, collection_id, action, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000005', 'a', '2100-01-01 00:00:00+00')",
         NULL,
     };

@@ -51,14 +51,23 @@ static void get_for_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1002, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1002, 'vector_store_name-13', 'embedding_model-14')",
+        /* other_user */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1002, 'admin')",
+        /* key_grant */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 'id-15', 'write')",
+        /* hit */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
+        /* other_coll */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1006, '00000000-0000-4000-8000-000000000011', 1001, 'admin')",
         NULL,
     };
@@ -83,8 +92,11 @@ static void get_for_user_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1001, 'vector_store_name-9', 'embedding_model-10')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1002, 'read')",
         NULL,
@@ -103,15 +115,24 @@ static void get_for_api_key_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-18', 'email-19', 'hashed_password-20')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-13', 'key_hash-14')",
+        /* k2 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1006, 'vector_store_name-7', 'embedding_model-8')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-10', 1006, 'vector_store_name-11', 'embedding_model-12')",
+        /* other_key */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'id-15', 'admin')",
+        /* user_grant */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'admin')",
+        /* hit */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 'id-2', 'write')",
+        /* other_coll */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000009', 'id-2', 'admin')",
         NULL,
     };
@@ -135,10 +156,14 @@ static void get_for_api_key_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-15', 'email-16', 'hashed_password-17')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-13', 'key_hash-14')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1004, 'vector_store_name-7', 'embedding_model-8')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-10', 1004, 'vector_store_name-11', 'embedding_model-12')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000001', 1001, 'admin')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000009', 'id-2', 'read')",
@@ -158,15 +183,24 @@ static void list_for_collection_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-18', 'email-19', 'hashed_password-20')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1007, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1007, 'vector_store_name-13', 'embedding_model-14')",
+        /* p1 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
+        /* elsewhere */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000011', 1001, 'read')",
+        /* p2 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000001', 'id-15', 'write')",
+        /* p3 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1006, '00000000-0000-4000-8000-000000000001', 1002, 'admin')",
         NULL,
     };
@@ -178,8 +212,11 @@ static void list_for_collection_1(void **state)
                                                            &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: p1 */
     assert_int_equal(rows[0].id, 1003);
+    /* rows[1]: p2 */
     assert_int_equal(rows[1].id, 1005);
+    /* rows[2]: p3 */
     assert_int_equal(rows[2].id, 1006);
 }
 
@@ -188,9 +225,12 @@ static void list_for_collection_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-12', 'email-13', 'hashed_password-14')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1003, 'vector_store_name-6', 'embedding_model-7')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-9', 1003, 'vector_store_name-10', 'embedding_model-11')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000008', 1001, 'read')",
         NULL,
@@ -211,16 +251,27 @@ static void list_for_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-19', 1001, 'name-20', 'key_hash-21')",
+        /* cb */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('22222222-2222-4222-8222-222222222222', 'name-7', 1002, 'vector_store_name-8', 'embedding_model-9')",
+        /* ca */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('11111111-1111-4111-8111-111111111111', 'name-10', 1002, 'vector_store_name-11', 'embedding_model-12')",
+        /* cc */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('33333333-3333-4333-8333-333333333333', 'name-13', 1002, 'vector_store_name-14', 'embedding_model-15')",
+        /* own */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('44444444-4444-4444-8444-444444444444', 'name-16', 1001, 'vector_store_name-17', 'embedding_model-18')",
+        /* on_b */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '22222222-2222-4222-8222-222222222222', 1001, 'read')",
+        /* on_a */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '11111111-1111-4111-8111-111111111111', 1001, 'write')",
+        /* bobs */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '11111111-1111-4111-8111-111111111111', 1002, 'admin')",
+        /* keys */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1006, '33333333-3333-4333-8333-333333333333', 'id-19', 'read')",
         NULL,
     };
@@ -231,7 +282,9 @@ static void list_for_user_1(void **state)
                                                      &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: on_a */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: on_b */
     assert_int_equal(rows[1].id, 1003);
 }
 
@@ -240,14 +293,22 @@ static void grant_to_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-18', 'email-19', 'hashed_password-20')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1006, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1006, 'vector_store_name-13', 'embedding_model-14')",
+        /* bobs */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1002, 'read')",
+        /* ann_c2 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000011', 1001, 'read')",
+        /* keys */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000001', 'id-15', 'read')",
         NULL,
     };
@@ -275,13 +336,20 @@ static void grant_to_user_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-15', 'email-16', 'hashed_password-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1006, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1006, 'vector_store_name-13', 'embedding_model-14')",
+        /* old */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
+        /* bobs */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 1002, 'read')",
+        /* ann_c2 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000011', 1001, 'read')",
         NULL,
     };
@@ -308,8 +376,10 @@ static void grant_to_user_3(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
         NULL,
     };
@@ -327,14 +397,22 @@ static void grant_to_api_key_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-18', 'email-19', 'hashed_password-20')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-13', 'key_hash-14')",
+        /* k2 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1005, 'vector_store_name-7', 'embedding_model-8')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-10', 1005, 'vector_store_name-11', 'embedding_model-12')",
+        /* k2_c1 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'id-15', 'read')",
+        /* k1_c2 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000009', 'id-2', 'read')",
+        /* ann_c1 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
         NULL,
     };
@@ -362,14 +440,22 @@ static void grant_to_api_key_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-18', 'email-19', 'hashed_password-20')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-13', 'key_hash-14')",
+        /* k2 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1005, 'vector_store_name-7', 'embedding_model-8')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-10', 1005, 'vector_store_name-11', 'embedding_model-12')",
+        /* old */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'id-2', 'read')",
+        /* k2_c1 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 'id-15', 'read')",
+        /* k1_c2 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000009', 'id-2', 'read')",
         NULL,
     };
@@ -396,15 +482,24 @@ static void revoke_from_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-18', 'email-19', 'hashed_password-20')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1007, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1007, 'vector_store_name-13', 'embedding_model-14')",
+        /* target */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
+        /* bobs */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 1002, 'read')",
+        /* ann_c2 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000011', 1001, 'read')",
+        /* keys */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1006, '00000000-0000-4000-8000-000000000001', 'id-15', 'read')",
         NULL,
     };
@@ -423,8 +518,11 @@ static void revoke_from_user_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1001, 'vector_store_name-9', 'embedding_model-10')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1002, 'read')",
         NULL,
@@ -444,15 +542,24 @@ static void revoke_from_api_key_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-18', 'email-19', 'hashed_password-20')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-13', 'key_hash-14')",
+        /* k2 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-15', 1001, 'name-16', 'key_hash-17')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1006, 'vector_store_name-7', 'embedding_model-8')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-10', 1006, 'vector_store_name-11', 'embedding_model-12')",
+        /* target */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'id-2', 'read')",
+        /* k2_c1 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 'id-15', 'read')",
+        /* k1_c2 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000009', 'id-2', 'read')",
+        /* ann_c1 */
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
         NULL,
     };
@@ -471,10 +578,14 @@ static void revoke_from_api_key_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-15', 'email-16', 'hashed_password-17')",
+        /* k1 */
         "INSERT INTO semantik.api_keys (id, user_id, name, key_hash) VALUES ('id-2', 1001, 'name-13', 'key_hash-14')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1004, 'vector_store_name-7', 'embedding_model-8')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-10', 1004, 'vector_store_name-11', 'embedding_model-12')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, api_key_id, permission) VALUES (1002, '00000000-0000-4000-8000-000000000009', 'id-2', 'read')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'read')",

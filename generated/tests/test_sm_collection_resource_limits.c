@@ -327,8 +327,11 @@ static void upsert_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
+        /* l2 */
         "INSERT INTO semantik.collection_resource_limits (collection_id, max_documents) VALUES ('00000000-0000-4000-8000-000000000005', 5)",
         NULL,
     };
@@ -365,9 +368,13 @@ static void upsert_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
+        /* l1 */
         "INSERT INTO semantik.collection_resource_limits (collection_id, max_documents, max_chunks, max_operations_per_day) VALUES ('00000000-0000-4000-8000-000000000001', 5, 7, 3)",
+        /* l2 */
         "INSERT INTO semantik.collection_resource_limits (collection_id, max_documents, max_chunks) VALUES ('00000000-0000-4000-8000-000000000005', 5, 7)",
         NULL,
     };
@@ -399,7 +406,9 @@ static void upsert_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* l1 */
         "INSERT INTO semantik.collection_resource_limits (collection_id, max_documents) VALUES ('00000000-0000-4000-8000-000000000001', 5)",
         NULL,
     };

@@ -204,10 +204,15 @@ static void get_by_path_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-12', 'email-13', 'hashed_password-14')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1004, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1004, 'vector_store_name-7', 'embedding_model-8')",
+        /* wanted */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/data/a', 'source_type-9')",
+        /* same_path_c2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000005', '/data/a', 'source_type-10')",
+        /* other_path_c1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1003, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-11')",
         NULL,
     };
@@ -217,6 +222,7 @@ static void get_by_path_1(void **state)
                                                "00000000-0000-4000-8000-000000000001",
                                                "/data/a", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: wanted */
     assert_int_equal(got.id, 1001);
 }
 
@@ -226,7 +232,9 @@ static void get_by_path_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1003, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000005', '/data/a', 'source_type-9')",
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-10')",
@@ -247,10 +255,15 @@ static void list_by_collection_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-12', 'email-13', 'hashed_password-14')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1004, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1004, 'vector_store_name-7', 'embedding_model-8')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/data/a', 'source_type-9')",
+        /* s_other */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000005', '/data/a', 'source_type-10')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1003, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-11')",
         NULL,
     };
@@ -262,7 +275,9 @@ static void list_by_collection_1(void **state)
                                                       &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: s1 */
     assert_int_equal(rows[0].id, 1001);
+    /* rows[1]: s2 */
     assert_int_equal(rows[1].id, 1003);
 }
 
@@ -273,9 +288,13 @@ static void upsert_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        /* a1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/data/a', 'directory')",
+        /* b2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000002', '/data/b', 'file')",
         NULL,
     };
@@ -304,9 +323,13 @@ static void upsert_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1003, 'vector_store_name-7', 'embedding_model-8')",
+        /* existing */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type, source_config, document_count, meta) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/data/a', 'file', '{\"old\":true}', 4, '{\"m\":1}')",
+        /* other */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000002', '/data/a', 'file')",
         NULL,
     };
@@ -332,8 +355,11 @@ static void update_stats_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-7', 'email-8', 'hashed_password-9')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1003, 'vector_store_name-3', 'embedding_model-4')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/data/a', 'source_type-5')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', '/data/b', 'source_type-6')",
         NULL,
     };

@@ -436,7 +436,9 @@ static void get_by_uuid_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* wanted */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* other */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
@@ -445,6 +447,7 @@ static void get_by_uuid_1(void **state)
     int rc = sm_collections_get_by_uuid(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                         &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: wanted */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -455,6 +458,7 @@ static void get_by_uuid_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
+        /* other */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
         NULL,
     };
@@ -470,9 +474,13 @@ static void get_by_name_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* wanted */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', 1002, 'vector_store_name-8', 'embedding_model-9')",
+        /* other */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000010', 'beta', 1001, 'vector_store_name-11', 'embedding_model-12')",
         NULL,
     };
@@ -480,6 +488,7 @@ static void get_by_name_1(void **state)
     sm_collection got;
     int rc = sm_collections_get_by_name(fx->conn, fx->arena, "alpha", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: wanted */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -505,7 +514,9 @@ static void get_by_vector_store_name_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
+        /* wanted */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'qd_alpha', 'embedding_model-3')",
+        /* other */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000004', 'name-5', 1001, 'qd_beta', 'embedding_model-6')",
         NULL,
     };
@@ -514,6 +525,7 @@ static void get_by_vector_store_name_1(void **state)
     int rc = sm_collections_get_by_vector_store_name(fx->conn, fx->arena, "qd_alpha", &got,
                                                      &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: wanted */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -539,9 +551,13 @@ static void get_by_uuid_with_permission_check_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* own */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1001, 'vector_store_name-9', 'embedding_model-10')",
+        /* other */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1002, 'vector_store_name-13', 'embedding_model-14')",
         NULL,
     };
@@ -551,6 +567,7 @@ static void get_by_uuid_with_permission_check_1(void **state)
                                                               "00000000-0000-4000-8000-000000000001",
                                                               1001, &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: own */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -560,9 +577,13 @@ static void get_by_uuid_with_permission_check_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* own */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-9', 1001, 'vector_store_name-10', 'embedding_model-11')",
+        /* pub */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, is_public) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1002, 'vector_store_name-13', 'embedding_model-14', true)",
         NULL,
     };
@@ -572,6 +593,7 @@ static void get_by_uuid_with_permission_check_2(void **state)
                                                               "00000000-0000-4000-8000-000000000001",
                                                               1001, &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: pub */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -581,9 +603,13 @@ static void get_by_uuid_with_permission_check_3(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* own */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-9', 1001, 'vector_store_name-10', 'embedding_model-11')",
+        /* shared */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1002, 'vector_store_name-13', 'embedding_model-14')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000001', 1001, 'read')",
         NULL,
@@ -594,6 +620,7 @@ static void get_by_uuid_with_permission_check_3(void **state)
                                                               "00000000-0000-4000-8000-000000000001",
                                                               1001, &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: shared */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
 }
@@ -604,10 +631,15 @@ static void get_by_uuid_with_permission_check_4(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* carol */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-8', 'email-9', 'hashed_password-10')",
+        /* own */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
+        /* private */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-15', 1002, 'vector_store_name-16', 'embedding_model-17')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000001', 1003, 'read')",
         NULL,
@@ -626,13 +658,21 @@ static void list_for_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-4', 'email-5', 'hashed_password-6')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-7', 'email-8', 'hashed_password-9')",
+        /* carol */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-10', 'email-11', 'hashed_password-12')",
+        /* shared */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, updated_at) VALUES ('00000000-0000-4000-8000-000000000003', 'name-13', 1002, 'vector_store_name-14', 'embedding_model-15', '2026-01-01 00:00:00+00')",
+        /* own */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'name-16', 1001, 'vector_store_name-17', 'embedding_model-18', '2026-01-03 00:00:00+00')",
+        /* pub */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, is_public, updated_at) VALUES ('00000000-0000-4000-8000-000000000002', 'name-19', 1002, 'vector_store_name-20', 'embedding_model-21', true, '2026-01-02 00:00:00+00')",
+        /* hidden */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, updated_at) VALUES ('00000000-0000-4000-8000-000000000022', 'name-23', 1002, 'vector_store_name-24', 'embedding_model-25', '2026-01-04 00:00:00+00')",
+        /* other_shared */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, updated_at) VALUES ('00000000-0000-4000-8000-000000000026', 'name-27', 1003, 'vector_store_name-28', 'embedding_model-29', '2026-01-05 00:00:00+00')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1004, '00000000-0000-4000-8000-000000000003', 1001, 'read')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1005, '00000000-0000-4000-8000-000000000026', 1002, 'write')",
@@ -647,10 +687,13 @@ static void list_for_user_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: own */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000001");
+    /* rows[1]: pub */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[2]: shared */
     assert_non_null(rows[2].id);
     assert_string_equal(rows[2].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -660,12 +703,19 @@ static void list_for_user_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
+        /* own_ready */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'name-9', 1001, 'vector_store_name-10', 'embedding_model-11', 'ready', '2026-01-03 00:00:00+00')",
+        /* own_pending */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000012', 'name-13', 1001, 'vector_store_name-14', 'embedding_model-15', 'pending', '2026-01-05 00:00:00+00')",
+        /* pub_processing */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, is_public, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000016', 'name-17', 1002, 'vector_store_name-18', 'embedding_model-19', true, 'processing', '2026-01-04 00:00:00+00')",
+        /* shared_ready */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000002', 'name-20', 1002, 'vector_store_name-21', 'embedding_model-22', 'ready', '2026-01-02 00:00:00+00')",
+        /* hidden_ready */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000023', 'name-24', 1002, 'vector_store_name-25', 'embedding_model-26', 'ready', '2026-01-06 00:00:00+00')",
         "INSERT INTO semantik.collection_permissions (id, collection_id, user_id, permission) VALUES (1003, '00000000-0000-4000-8000-000000000002', 1001, 'read')",
         NULL,
@@ -680,8 +730,10 @@ static void list_for_user_2(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: own_ready */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000001");
+    /* rows[1]: shared_ready */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000002");
 }
@@ -693,7 +745,9 @@ static void update_status_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 'pending')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 'pending')",
         NULL,
     };
@@ -719,6 +773,7 @@ static void update_status_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, status_message) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4', 'ready', 'done')",
         NULL,
     };
@@ -738,6 +793,7 @@ static void update_status_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-5', 'email-6', 'hashed_password-7')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4', 'pending')",
         NULL,
     };
@@ -757,7 +813,9 @@ static void update_stats_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 5, 50, 1000, 60, '2000-01-01 00:00:00+00')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count, updated_at) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 5, 50, 1000, 60, '2000-01-01 00:00:00+00')",
         NULL,
     };
@@ -783,7 +841,9 @@ static void update_stats_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 5, 50, 1000, 60)",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 5, 50, 1000, 60)",
         NULL,
     };
@@ -809,7 +869,9 @@ static void update_stats_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', 5, 50, 1000, 60)",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, document_count, vector_count, total_size_bytes, chunks_total_count) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', 5, 50, 1000, 60)",
         NULL,
     };
@@ -835,8 +897,11 @@ static void rename_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
+        /* mine */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', 1001, 'vector_store_name-6', 'embedding_model-7')",
+        /* other */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'beta', 1001, 'vector_store_name-8', 'embedding_model-9')",
         NULL,
     };
@@ -858,8 +923,11 @@ static void rename_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* bobs */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', 1002, 'vector_store_name-8', 'embedding_model-9')",
         NULL,
     };
@@ -877,9 +945,13 @@ static void rename_3(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
+        /* mine */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', 1001, 'vector_store_name-8', 'embedding_model-9')",
+        /* bobs */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000010', 'beta', 1002, 'vector_store_name-11', 'embedding_model-12')",
         NULL,
     };
@@ -898,7 +970,9 @@ static void set_staging_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         NULL,
     };
@@ -918,7 +992,9 @@ static void set_staging_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5', '{\"staging\":\"qd_b\"}')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000002', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8', '{\"staging\":\"qd_d\"}')",
         NULL,
     };
@@ -937,7 +1013,9 @@ static void swap_staging_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_collections, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'qd_a', 'embedding_model-4', '{\"collections\":[\"qd_a\"]}', '{\"staging\":\"qd_b\"}')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_collections, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1001, 'qd_c', 'embedding_model-6', '{\"collections\":[\"qd_c\"]}', '{\"staging\":\"qd_d\"}')",
         NULL,
     };
@@ -962,7 +1040,9 @@ static void swap_staging_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-7', 'email-8', 'hashed_password-9')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, qdrant_staging) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'qd_a', 'embedding_model-3', '{\"staging\":\"qd_b\"}')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000004', 'name-5', 1001, 'qd_b', 'embedding_model-6')",
         NULL,
     };
@@ -980,11 +1060,17 @@ static void list_by_status_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-3', 'email-4', 'hashed_password-5')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-6', 'email-7', 'hashed_password-8')",
+        /* late */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000002', 'name-9', 1001, 'vector_store_name-10', 'embedding_model-11', 'processing', '2026-01-03 00:00:00+00')",
+        /* early */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1002, 'vector_store_name-13', 'embedding_model-14', 'processing', '2026-01-01 00:00:00+00')",
+        /* ready_one */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000015', 'name-16', 1001, 'vector_store_name-17', 'embedding_model-18', 'ready', '2026-01-02 00:00:00+00')",
+        /* pending_one */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000019', 'name-20', 1002, 'vector_store_name-21', 'embedding_model-22', 'pending', '2026-01-02 00:00:00+00')",
         NULL,
     };
@@ -997,8 +1083,10 @@ static void list_by_status_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: early */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000001");
+    /* rows[1]: late */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000002");
 }

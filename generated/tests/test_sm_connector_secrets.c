@@ -201,10 +201,15 @@ static void get_for_source_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-14', 'email-15', 'hashed_password-16')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-11', 1006, 'vector_store_name-12', 'embedding_model-13')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
+        /* hit */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'token', '\\x00', 'k1')",
+        /* other_type */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1001, 'password', '\\x00', 'key_id-8')",
+        /* other_source */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x00', 'key_id-10')",
         NULL,
     };
@@ -228,7 +233,9 @@ static void get_for_source_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1005, 'vector_store_name-11', 'embedding_model-12')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'password', '\\x00', 'key_id-7')",
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1002, 'ssh_key', '\\x00', 'key_id-9')",
@@ -248,7 +255,9 @@ static void list_types_for_source_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-14', 1007, 'vector_store_name-15', 'embedding_model-16')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'token', '\\x00', 'key_id-7')",
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1001, 'password', '\\x00', 'key_id-9')",
@@ -278,7 +287,9 @@ static void list_types_for_source_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1004, 'vector_store_name-9', 'embedding_model-10')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1002, 'token', '\\x00', 'key_id-7')",
         NULL,
@@ -299,9 +310,13 @@ static void upsert_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1005, 'vector_store_name-7', 'embedding_model-8')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
+        /* pw */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'password', '\\x01', 'k1')",
+        /* other */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1002, 'token', '\\x01', 'k1')",
         NULL,
     };
@@ -330,10 +345,15 @@ static void upsert_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-9', 'email-10', 'hashed_password-11')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-6', 1006, 'vector_store_name-7', 'embedding_model-8')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
+        /* old */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'token', '\\x01', 'k1')",
+        /* pw */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1001, 'password', '\\x01', 'k1')",
+        /* other */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x01', 'k1')",
         NULL,
     };
@@ -363,10 +383,15 @@ static void delete_for_source_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-12', 1006, 'vector_store_name-13', 'embedding_model-14')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
+        /* target */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'token', '\\x00', 'key_id-7')",
+        /* pw */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1001, 'password', '\\x00', 'key_id-9')",
+        /* other */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x00', 'key_id-11')",
         NULL,
     };
@@ -385,7 +410,9 @@ static void delete_for_source_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1005, 'vector_store_name-11', 'embedding_model-12')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'password', '\\x00', 'key_id-7')",
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1002, 'token', '\\x00', 'key_id-9')",
@@ -406,11 +433,17 @@ static void list_by_key_id_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1007, 'vector_store_name-11', 'embedding_model-12')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
+        /* a */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'token', '\\x00', 'k1')",
+        /* b */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1001, 'password', '\\x00', 'k2')",
+        /* c */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x00', 'k1')",
+        /* d */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1006, 1002, 'password', '\\x00', 'k1')",
         NULL,
     };
@@ -421,8 +454,11 @@ static void list_by_key_id_1(void **state)
                                                  &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: a */
     assert_int_equal(rows[0].id, 1003);
+    /* rows[1]: c */
     assert_int_equal(rows[1].id, 1005);
+    /* rows[2]: d */
     assert_int_equal(rows[2].id, 1006);
 }
 
@@ -433,11 +469,17 @@ static void list_by_key_id_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-13', 'email-14', 'hashed_password-15')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-10', 1007, 'vector_store_name-11', 'embedding_model-12')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', 'source_path-2', 'source_type-3')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', 'source_path-4', 'source_type-5')",
+        /* a */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1003, 1001, 'token', '\\x00', 'k1')",
+        /* b */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1004, 1001, 'password', '\\x00', 'k2')",
+        /* c */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1005, 1002, 'token', '\\x00', 'k1')",
+        /* d */
         "INSERT INTO semantik.connector_secrets (id, collection_source_id, secret_type, ciphertext, key_id) VALUES (1006, 1002, 'password', '\\x00', 'k1')",
         NULL,
     };
@@ -448,7 +490,9 @@ static void list_by_key_id_2(void **state)
                                                  &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: c */
     assert_int_equal(rows[0].id, 1005);
+    /* rows[1]: d */
     assert_int_equal(rows[1].id, 1006);
 }
 

@@ -51,11 +51,17 @@ static void get_for_document_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-24', 'email-25', 'hashed_password-26')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1004, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'file_path-11', 'file_name-12', 13, 'content_hash-14')",
+        /* hit */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-15', 'body', 'content_hash-16', 17)",
+        /* other_kind */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'preview', 'mime_type-18', 'preview', 'content_hash-19', 20)",
+        /* other_document */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1003, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-21', 'other', 'content_hash-22', 23)",
         NULL,
     };
@@ -65,6 +71,7 @@ static void get_for_document_1(void **state)
                                                     "00000000-0000-4000-8000-000000000001",
                                                     "primary", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: hit */
     assert_int_equal(got.id, 1001);
 }
 
@@ -74,8 +81,11 @@ static void get_for_document_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-21', 'email-22', 'hashed_password-23')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'file_path-11', 'file_name-12', 13, 'content_hash-14')",
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-15', 'body', 'content_hash-16', 17)",
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1002, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'thumbnail', 'mime_type-18', 'thumb', 'content_hash-19', 20)",
@@ -96,8 +106,11 @@ static void list_kinds_for_document_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-19', 'email-20', 'hashed_password-21')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1005, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'file_path-11', 'file_name-12', 13, 'content_hash-14')",
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_bytes, content_hash, size_bytes) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'thumbnail', 'image/png', '\\x89504e47', 'content_hash-15', 4)",
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes, is_truncated) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'primary', 'text/plain', 'body', 'content_hash-16', 4000, true)",
@@ -139,8 +152,11 @@ static void upsert_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-13', 'email-14', 'hashed_password-15')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1002, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* prim */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-10', 'primary text', 'content_hash-11', 12)",
         NULL,
     };
@@ -178,11 +194,17 @@ static void upsert_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-22', 'email-23', 'hashed_password-24')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1004, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'file_path-11', 'file_name-12', 13, 'content_hash-14')",
+        /* old */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'primary', 'text/plain', 'old text', 'content_hash-15', 8)",
+        /* other_kind */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'preview', 'mime_type-16', 'preview text', 'content_hash-17', 18)",
+        /* other_document */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1003, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-19', 'other text', 'content_hash-20', 21)",
         NULL,
     };
@@ -220,7 +242,9 @@ static void upsert_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-10', 'email-11', 'hashed_password-12')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
         NULL,
     };
@@ -241,11 +265,15 @@ static void delete_for_document_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-24', 'email-25', 'hashed_password-26')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-3', 1004, 'vector_store_name-4', 'embedding_model-5')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-6', 'file_name-7', 8, 'content_hash-9')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'file_path-11', 'file_name-12', 13, 'content_hash-14')",
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-15', 'body', 'content_hash-16', 17)",
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'preview', 'mime_type-18', 'preview', 'content_hash-19', 20)",
+        /* kept */
         "INSERT INTO semantik.document_artifacts (id, document_id, collection_id, artifact_kind, mime_type, content_text, content_hash, size_bytes) VALUES (1003, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000002', 'primary', 'mime_type-21', 'other', 'content_hash-22', 23)",
         NULL,
     };

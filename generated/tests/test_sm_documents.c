@@ -357,10 +357,15 @@ static void get_by_content_hash_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-21', 'email-22', 'hashed_password-23')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000006', 'name-7', 1001, 'vector_store_name-8', 'embedding_model-9')",
+        /* hit */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-10', 'file_name-11', 12, 'sha-a')",
+        /* other_hash */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000013', '00000000-0000-4000-8000-000000000001', 'file_path-14', 'file_name-15', 16, 'sha-b')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000006', 'file_path-18', 'file_name-19', 20, 'sha-a')",
         NULL,
     };
@@ -370,6 +375,7 @@ static void get_by_content_hash_1(void **state)
                                               "00000000-0000-4000-8000-000000000001", "sha-a",
                                               &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: hit */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000002");
 }
@@ -380,7 +386,9 @@ static void get_by_content_hash_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-17', 'email-18', 'hashed_password-19')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-000000000001', 'file_path-10', 'file_name-11', 12, 'sha-b')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000013', '00000000-0000-4000-8000-000000000005', 'file_path-14', 'file_name-15', 16, 'sha-a')",
@@ -400,11 +408,17 @@ static void get_by_uri_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-29', 'email-30', 'hashed_password-31')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000006', 'name-7', 1001, 'vector_store_name-8', 'embedding_model-9')",
+        /* hit */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-10', 'file_name-11', 12, 'content_hash-13', 'doc://a')",
+        /* other_uri */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000001', 'file_path-15', 'file_name-16', 17, 'content_hash-18', 'doc://b')",
+        /* no_uri */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000019', '00000000-0000-4000-8000-000000000001', 'file_path-20', 'file_name-21', 22, 'content_hash-23')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000006', 'file_path-25', 'file_name-26', 27, 'content_hash-28', 'doc://a')",
         NULL,
     };
@@ -413,6 +427,7 @@ static void get_by_uri_1(void **state)
     int rc = sm_documents_get_by_uri(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                      "doc://a", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: hit */
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000002");
 }
@@ -423,7 +438,9 @@ static void get_by_uri_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-19', 'email-20', 'hashed_password-21')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-000000000001', 'file_path-10', 'file_name-11', 12, 'content_hash-13', 'doc://b')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000005', 'file_path-15', 'file_name-16', 17, 'content_hash-18', 'doc://a')",
@@ -442,9 +459,13 @@ static void create_if_absent_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-17', 'email-18', 'hashed_password-19')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-7', 1001, 'vector_store_name-8', 'embedding_model-9')",
+        /* elsewhere */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000002', 'file_path-10', 'file_name-11', 12, 'sha-new', 'doc://a')",
+        /* sibling */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000013', '00000000-0000-4000-8000-000000000001', 'file_path-14', 'file_name-15', 16, 'sha-old', 'doc://b')",
         NULL,
     };
@@ -483,7 +504,9 @@ static void create_if_absent_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-8', 'email-9', 'hashed_password-10')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
+        /* existing */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-6', 'old.md', 7, 'sha-dup')",
         NULL,
     };
@@ -506,7 +529,9 @@ static void create_if_absent_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-9', 'email-10', 'hashed_password-11')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
+        /* existing */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-6', 'file_name-7', 8, 'sha-v1', 'doc://a')",
         NULL,
     };
@@ -528,12 +553,19 @@ static void list_by_collection_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-34', 'email-35', 'hashed_password-36')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1001, 'vector_store_name-6', 'embedding_model-7')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-9', 1001, 'vector_store_name-10', 'embedding_model-11')",
+        /* old */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000001', 'file_path-12', 'file_name-13', 14, 'content_hash-15', '2026-01-01 00:00:00+00')",
+        /* mid */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 'file_path-16', 'file_name-17', 18, 'content_hash-19', 'failed', '2026-01-02 00:00:00+00')",
+        /* new */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-20', 'file_name-21', 22, 'content_hash-23', 'completed', '2026-01-03 00:00:00+00')",
+        /* gone */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000001', 'file_path-25', 'file_name-26', 27, 'content_hash-28', 'deleted', '2026-01-04 00:00:00+00')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000008', 'file_path-30', 'file_name-31', 32, 'content_hash-33', '2026-01-05 00:00:00+00')",
         NULL,
     };
@@ -547,10 +579,13 @@ static void list_by_collection_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: new */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: mid */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
+    /* rows[2]: old */
     assert_non_null(rows[2].id);
     assert_string_equal(rows[2].id, "00000000-0000-4000-8000-000000000004");
 }
@@ -561,12 +596,19 @@ static void list_by_collection_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-34', 'email-35', 'hashed_password-36')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-8', 1001, 'vector_store_name-9', 'embedding_model-10')",
+        /* f_old */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 'file_path-11', 'file_name-12', 13, 'content_hash-14', 'failed', '2026-01-01 00:00:00+00')",
+        /* f_new */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-15', 'file_name-16', 17, 'content_hash-18', 'failed', '2026-01-02 00:00:00+00')",
+        /* pending */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000019', '00000000-0000-4000-8000-000000000001', 'file_path-20', 'file_name-21', 22, 'content_hash-23', '2026-01-03 00:00:00+00')",
+        /* gone */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000001', 'file_path-25', 'file_name-26', 27, 'content_hash-28', 'deleted', '2026-01-04 00:00:00+00')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000007', 'file_path-30', 'file_name-31', 32, 'content_hash-33', 'failed', '2026-01-05 00:00:00+00')",
         NULL,
     };
@@ -581,8 +623,10 @@ static void list_by_collection_2(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: f_new */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: f_old */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -593,13 +637,21 @@ static void list_by_collection_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-32', 'email-33', 'hashed_password-34')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1003, 'vector_store_name-5', 'embedding_model-6')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/repo/one', 'source_type-7')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', '/repo/two', 'source_type-8')",
+        /* a_old */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-9', 'file_name-10', 11, 'content_hash-12', '2026-01-01 00:00:00+00')",
+        /* a_new */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-13', 'file_name-14', 15, 'content_hash-16', '2026-01-02 00:00:00+00')",
+        /* a_gone */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-18', 'file_name-19', 20, 'content_hash-21', 'deleted', '2026-01-03 00:00:00+00')",
+        /* other_source */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000022', '00000000-0000-4000-8000-000000000001', 1002, 'file_path-23', 'file_name-24', 25, 'content_hash-26', '2026-01-04 00:00:00+00')",
+        /* no_source */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000027', '00000000-0000-4000-8000-000000000001', 'file_path-28', 'file_name-29', 30, 'content_hash-31', '2026-01-05 00:00:00+00')",
         NULL,
     };
@@ -614,8 +666,10 @@ static void list_by_collection_3(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: a_new */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: a_old */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -626,11 +680,17 @@ static void list_by_collection_4(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-22', 'email-23', 'hashed_password-24')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1003, 'vector_store_name-4', 'embedding_model-5')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/repo/one', 'source_type-6')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', '/repo/two', 'source_type-7')",
+        /* hit */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-8', 'file_name-9', 10, 'content_hash-11', 'processing')",
+        /* wrong_status */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-13', 'file_name-14', 15, 'content_hash-16', 'pending')",
+        /* wrong_source */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000001', 1002, 'file_path-18', 'file_name-19', 20, 'content_hash-21', 'processing')",
         NULL,
     };
@@ -646,6 +706,7 @@ static void list_by_collection_4(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 1);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: hit */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
 }
@@ -656,11 +717,17 @@ static void list_deleted_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-29', 'email-30', 'hashed_password-31')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-8', 1001, 'vector_store_name-9', 'embedding_model-10')",
+        /* older */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 'file_path-11', 'file_name-12', 13, 'content_hash-14', 'deleted', '2026-01-01 00:00:00+00')",
+        /* newer */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-15', 'file_name-16', 17, 'content_hash-18', 'deleted', '2026-01-03 00:00:00+00')",
+        /* live */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000019', '00000000-0000-4000-8000-000000000001', 'file_path-20', 'file_name-21', 22, 'content_hash-23', 'completed', '2026-01-04 00:00:00+00')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000007', 'file_path-25', 'file_name-26', 27, 'content_hash-28', 'deleted', '2026-01-05 00:00:00+00')",
         NULL,
     };
@@ -673,8 +740,10 @@ static void list_deleted_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: newer */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: older */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -685,12 +754,19 @@ static void list_unchunked_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-34', 'email-35', 'hashed_password-36')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-8', 1001, 'vector_store_name-9', 'embedding_model-10')",
+        /* u_new */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 'file_path-11', 'file_name-12', 13, 'content_hash-14', '2026-01-03 00:00:00+00')",
+        /* u_old */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, chunking_started_at, created_at) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-15', 'file_name-16', 17, 'content_hash-18', 'processing', '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00')",
+        /* chunked */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, chunking_completed_at, created_at) VALUES ('00000000-0000-4000-8000-000000000019', '00000000-0000-4000-8000-000000000001', 'file_path-20', 'file_name-21', 22, 'content_hash-23', '2026-01-02 12:00:00+00', '2026-01-02 00:00:00+00')",
+        /* gone */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status, created_at) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000001', 'file_path-25', 'file_name-26', 27, 'content_hash-28', 'deleted', '2025-12-31 00:00:00+00')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000007', 'file_path-30', 'file_name-31', 32, 'content_hash-33', '2025-12-30 00:00:00+00')",
         NULL,
     };
@@ -702,8 +778,10 @@ static void list_unchunked_1(void **state)
                                          &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: u_old */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: u_new */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -714,9 +792,13 @@ static void list_unchunked_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-20', 'email-21', 'hashed_password-22')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* first */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-7', 'file_name-8', 9, 'content_hash-10', '2026-01-01 00:00:00+00')",
+        /* second */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 'file_path-11', 'file_name-12', 13, 'content_hash-14', '2026-01-02 00:00:00+00')",
+        /* third */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, created_at) VALUES ('00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 'file_path-16', 'file_name-17', 18, 'content_hash-19', '2026-01-03 00:00:00+00')",
         NULL,
     };
@@ -728,8 +810,10 @@ static void list_unchunked_2(void **state)
                                          &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: first */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: second */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -742,7 +826,9 @@ static void update_status_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000003', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000003', 'file_path-4', 'file_name-5', 6, 'content_hash-7', 'processing')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', 'file_path-8', 'file_name-9', 10, 'content_hash-11', 'processing')",
         NULL,
     };
@@ -767,6 +853,7 @@ static void update_status_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-10', 'email-11', 'hashed_password-12')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-7', 1001, 'vector_store_name-8', 'embedding_model-9')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-3', 'file_name-4', 5, 'content_hash-6', 'completed')",
         NULL,
     };
@@ -785,6 +872,7 @@ static void update_status_3(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-10', 'email-11', 'hashed_password-12')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-7', 1001, 'vector_store_name-8', 'embedding_model-9')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-3', 'file_name-4', 5, 'content_hash-6', 'pending')",
         NULL,
     };
@@ -803,9 +891,12 @@ static void mark_chunking_started_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-14')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-18', 'email-19', 'hashed_password-20')",
+        /* cfg */
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1001, 1002, 'config_hash-2', '{\"config_data\": 3}')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000004', 'name-15', 1003, 'vector_store_name-16', 'embedding_model-17')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, chunking_completed_at) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000004', 'file_path-5', 'file_name-6', 7, 'content_hash-8', '2026-01-01 00:00:00+00')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, chunking_completed_at) VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-000000000004', 'file_path-10', 'file_name-11', 12, 'content_hash-13', '2026-01-01 00:00:00+00')",
         NULL,
     };
@@ -830,8 +921,10 @@ static void mark_chunking_started_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.chunking_strategies (id, name) VALUES (1002, 'name-9')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-13', 'email-14', 'hashed_password-15')",
+        /* cfg */
         "INSERT INTO semantik.chunking_configs (id, strategy_id, config_hash, config_data) VALUES (1001, 1002, 'config_hash-2', '{\"config_data\": 3}')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000004', 'name-10', 1003, 'vector_store_name-11', 'embedding_model-12')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000004', 'file_path-5', 'file_name-6', 7, 'content_hash-8')",
         NULL,
     };
@@ -851,7 +944,9 @@ static void mark_chunking_completed_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-15', 'email-16', 'hashed_password-17')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-12', 1001, 'vector_store_name-13', 'embedding_model-14')",
+        /* d1 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, chunking_started_at) VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'file_path-3', 'file_name-4', 5, 'content_hash-6', '2026-01-01 00:00:00+00')",
+        /* d2 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, chunking_started_at) VALUES ('00000000-0000-4000-8000-000000000007', '00000000-0000-4000-8000-000000000002', 'file_path-8', 'file_name-9', 10, 'content_hash-11', '2026-01-01 00:00:00+00')",
         NULL,
     };
@@ -873,15 +968,25 @@ static void soft_delete_by_source_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-41', 'email-42', 'hashed_password-43')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1003, 'vector_store_name-6', 'embedding_model-7')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-9', 1003, 'vector_store_name-10', 'embedding_model-11')",
+        /* s1 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1001, '00000000-0000-4000-8000-000000000001', '/repo/one', 'source_type-12')",
+        /* s2 */
         "INSERT INTO semantik.collection_sources (id, collection_id, source_path, source_type) VALUES (1002, '00000000-0000-4000-8000-000000000001', '/repo/two', 'source_type-13')",
+        /* a */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-14', 'file_name-15', 16, 'content_hash-17', 'pending')",
+        /* b */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-18', 'file_name-19', 20, 'content_hash-21', 'completed')",
+        /* already */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status, updated_at) VALUES ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000001', 1001, 'file_path-22', 'file_name-23', 24, 'content_hash-25', 'deleted', '2026-01-01 00:00:00+00')",
+        /* other_source */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000026', '00000000-0000-4000-8000-000000000001', 1002, 'file_path-27', 'file_name-28', 29, 'content_hash-30', 'completed')",
+        /* no_source */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000031', '00000000-0000-4000-8000-000000000001', 'file_path-32', 'file_name-33', 34, 'content_hash-35', 'completed')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, source_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000036', '00000000-0000-4000-8000-000000000008', 1001, 'file_path-37', 'file_name-38', 39, 'content_hash-40', 'completed')",
         NULL,
     };
@@ -902,7 +1007,9 @@ static void count_by_status_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-39', 'email-40', 'hashed_password-41')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-000000000001', 'file_path-10', 'file_name-11', 12, 'content_hash-13', 'pending')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000001', 'file_path-15', 'file_name-16', 17, 'content_hash-18', 'pending')",
@@ -934,7 +1041,9 @@ static void count_by_status_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-14', 'email-15', 'hashed_password-16')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-2', 1001, 'vector_store_name-3', 'embedding_model-4')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-6', 1001, 'vector_store_name-7', 'embedding_model-8')",
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-000000000005', 'file_path-10', 'file_name-11', 12, 'content_hash-13', 'pending')",
         NULL,
@@ -956,13 +1065,21 @@ static void search_by_file_name_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-33', 'email-34', 'hashed_password-35')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-8', 1001, 'vector_store_name-9', 'embedding_model-10')",
+        /* r2024 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', 'file_path-11', 'report-2024.pdf', 12, 'content_hash-13')",
+        /* r2023 */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'file_path-14', 'report-2023.pdf', 15, 'content_hash-16')",
+        /* notes */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000001', 'file_path-18', 'notes-report.txt', 19, 'content_hash-20')",
+        /* upper */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', 'file_path-22', 'Report-2022.pdf', 23, 'content_hash-24')",
+        /* gone */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000025', '00000000-0000-4000-8000-000000000001', 'file_path-26', 'report-2021.pdf', 27, 'content_hash-28', 'deleted')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000029', '00000000-0000-4000-8000-000000000007', 'file_path-30', 'report-2020.pdf', 31, 'content_hash-32')",
         NULL,
     };
@@ -976,8 +1093,10 @@ static void search_by_file_name_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: r2023 */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: r2024 */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -988,13 +1107,21 @@ static void search_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-27', 'email-28', 'hashed_password-29')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-5', 1001, 'vector_store_name-6', 'embedding_model-7')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-9', 1001, 'vector_store_name-10', 'embedding_model-11')",
+        /* by_path */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000001', '/archive/invoice/scan-0001.pdf', 'scan-0001.pdf', 12, 'content_hash-13')",
+        /* by_name */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', '/archive/a.pdf', 'invoice-march.pdf', 14, 'content_hash-15')",
+        /* by_uri */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, uri) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', '/mail/b.eml', 'mail.eml', 16, 'content_hash-17', 'imap://inbox/invoice')",
+        /* miss */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000018', '00000000-0000-4000-8000-000000000001', '/archive/receipt.pdf', 'receipt-march.pdf', 19, 'content_hash-20')",
+        /* gone */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash, status) VALUES ('00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', '/archive/c.pdf', 'invoice-april.pdf', 22, 'content_hash-23', 'deleted')",
+        /* other_collection */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000008', '/archive/d.pdf', 'invoice-may.pdf', 25, 'content_hash-26')",
         NULL,
     };
@@ -1005,10 +1132,13 @@ static void search_1(void **state)
                                  "invoice", 10, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: by_name */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: by_uri */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
+    /* rows[2]: by_path */
     assert_non_null(rows[2].id);
     assert_string_equal(rows[2].id, "00000000-0000-4000-8000-000000000004");
 }
@@ -1019,9 +1149,13 @@ static void search_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-14', 'email-15', 'hashed_password-16')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-4', 1001, 'vector_store_name-5', 'embedding_model-6')",
+        /* both_name */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', '/archive/a.pdf', 'invoice-march.pdf', 7, 'content_hash-8')",
+        /* both_path */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', '/invoice/march/scan.pdf', 'scan.pdf', 9, 'content_hash-10')",
+        /* one_word */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000001', '/archive/b.pdf', 'invoice-april.pdf', 12, 'content_hash-13')",
         NULL,
     };
@@ -1032,8 +1166,10 @@ static void search_2(void **state)
                                  "invoice march", 10, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
+    /* rows[0]: both_name */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
+    /* rows[1]: both_path */
     assert_non_null(rows[1].id);
     assert_string_equal(rows[1].id, "00000000-0000-4000-8000-000000000003");
 }
@@ -1044,8 +1180,11 @@ static void search_3(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-11', 'email-12', 'hashed_password-13')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-3', 1001, 'vector_store_name-4', 'embedding_model-5')",
+        /* by_path */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000006', '00000000-0000-4000-8000-000000000001', '/invoice/scan.pdf', 'scan.pdf', 7, 'content_hash-8')",
+        /* by_name */
         "INSERT INTO semantik.documents (id, collection_id, file_path, file_name, file_size, content_hash) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', '/archive/a.pdf', 'invoice.pdf', 9, 'content_hash-10')",
         NULL,
     };
@@ -1056,6 +1195,7 @@ static void search_3(void **state)
                                  "invoice", 1, &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 1);
+    /* rows[0]: by_name */
     assert_non_null(rows[0].id);
     assert_string_equal(rows[0].id, "00000000-0000-4000-8000-000000000002");
 }

@@ -163,12 +163,19 @@ static void list_for_operation_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1008, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1008, 'vector_store_name-9', 'embedding_model-10')",
+        /* op1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1008, 'index', '{\"config\": 4}')",
+        /* op2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1008, 'index', '{\"config\": 7}')",
+        /* m_late */
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value, recorded_at) VALUES (1003, 1001, 'chunks_created', '3', '2026-01-03 00:00:00+00')",
+        /* m_first */
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value, recorded_at) VALUES (1004, 1001, 'documents_processed', '1', '2026-01-01 00:00:00+00')",
+        /* m_mid_a */
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value, unit, recorded_at) VALUES (1005, 1001, 'embedding_seconds', '2.5', 's', '2026-01-02 00:00:00+00')",
+        /* m_mid_b */
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value, recorded_at) VALUES (1006, 1001, 'chunks_created', '2', '2026-01-02 00:00:00+00')",
+        /* other_op */
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value, recorded_at) VALUES (1007, 1002, 'chunks_created', '9', '2026-01-01 00:00:00+00')",
         NULL,
     };
@@ -179,9 +186,13 @@ static void list_for_operation_1(void **state)
                                                      &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 4);
+    /* rows[0]: m_first */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: m_mid_a */
     assert_int_equal(rows[1].id, 1005);
+    /* rows[2]: m_mid_b */
     assert_int_equal(rows[2].id, 1006);
+    /* rows[3]: m_late */
     assert_int_equal(rows[3].id, 1003);
 }
 
@@ -192,7 +203,9 @@ static void list_for_operation_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1004, 'vector_store_name-9', 'embedding_model-10')",
+        /* op1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1004, 'index', '{\"config\": 4}')",
+        /* op2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1004, 'index', '{\"config\": 7}')",
         "INSERT INTO semantik.operation_metrics (id, operation_id, metric_name, metric_value) VALUES (1003, 1002, 'chunks_created', '1')",
         NULL,

@@ -273,12 +273,17 @@ static void get_by_uuid_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-20', 'email-21', 'hashed_password-22')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-17', 1006, 'vector_store_name-18', 'embedding_model-19')",
+        /* mine */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1003, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000008', 1001, 'index', '{\"config\": 10}')",
+        /* other */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1004, '00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000008', 1001, 'index', '{\"config\": 13}')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1005, '00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000008', 1002, 'index', '{\"config\": 16}')",
         NULL,
     };
@@ -287,6 +292,7 @@ static void get_by_uuid_1(void **state)
     int rc = sm_operations_get_by_uuid(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
                                        1001, &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: mine */
     assert_int_equal(got.id, 1003);
 }
 
@@ -295,11 +301,15 @@ static void get_by_uuid_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-14', 1005, 'vector_store_name-15', 'embedding_model-16')",
+        /* mine */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1003, '00000000-0000-4000-8000-000000000008', '00000000-0000-4000-8000-000000000009', 1001, 'index', '{\"config\": 11}')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1004, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000009', 1002, 'index', '{\"config\": 13}')",
         NULL,
     };
@@ -315,11 +325,15 @@ static void get_by_uuid_for_worker_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1005, 'username-17', 'email-18', 'hashed_password-19')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000009', 'name-14', 1005, 'vector_store_name-15', 'embedding_model-16')",
+        /* anns */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1003, '00000000-0000-4000-8000-000000000008', '00000000-0000-4000-8000-000000000009', 1001, 'index', '{\"config\": 11}')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1004, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000009', 1002, 'index', '{\"config\": 13}')",
         NULL,
     };
@@ -329,6 +343,7 @@ static void get_by_uuid_for_worker_1(void **state)
                                                   "00000000-0000-4000-8000-000000000001", &got,
                                                   &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: bobs */
     assert_int_equal(got.id, 1004);
 }
 
@@ -339,6 +354,7 @@ static void get_by_uuid_for_worker_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', '{\"config\": 4}')",
         NULL,
     };
@@ -356,15 +372,24 @@ static void list_for_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1008, 'username-28', 'email-29', 'hashed_password-30')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000007', 'name-8', 1008, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1008, 'vector_store_name-13', 'embedding_model-14')",
+        /* o1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000007', 1001, 'index', '{\"config\": 17}', '2026-01-01 00:00:00+00')",
+        /* o2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000018', '00000000-0000-4000-8000-000000000011', 1001, 'append', 'completed', '{\"config\": 19}', '2026-01-03 00:00:00+00')",
+        /* o3 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000020', '00000000-0000-4000-8000-000000000007', 1001, 'reindex', 'processing', '{\"config\": 21}', '2026-01-02 00:00:00+00')",
+        /* o4 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000022', '00000000-0000-4000-8000-000000000007', 1001, 'index', '{\"config\": 24}', '2026-01-02 00:00:00+00')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000025', '00000000-0000-4000-8000-000000000007', 1002, 'index', '{\"config\": 27}', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -377,9 +402,13 @@ static void list_for_user_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 4);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: o2 */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: o4 */
     assert_int_equal(rows[1].id, 1006);
+    /* rows[2]: o3 */
     assert_int_equal(rows[2].id, 1005);
+    /* rows[3]: o1 */
     assert_int_equal(rows[3].id, 1003);
 }
 
@@ -388,13 +417,19 @@ static void list_for_user_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-23', 'email-24', 'hashed_password-25')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-20', 1007, 'vector_store_name-21', 'embedding_model-22')",
+        /* p1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000007', '00000000-0000-4000-8000-000000000008', 1001, 'index', 'pending', '{\"config\": 10}', '2026-01-01 00:00:00+00')",
+        /* done */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000008', 1001, 'index', 'completed', '{\"config\": 13}', '2026-01-02 00:00:00+00')",
+        /* p2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000008', 1001, 'index', 'pending', '{\"config\": 16}', '2026-01-03 00:00:00+00')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'pending', '{\"config\": 19}', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -408,7 +443,9 @@ static void list_for_user_2(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: p2 */
     assert_int_equal(rows[0].id, 1005);
+    /* rows[1]: p1 */
     assert_int_equal(rows[1].id, 1003);
 }
 
@@ -417,13 +454,19 @@ static void list_for_user_3(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-19', 'email-20', 'hashed_password-21')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-16', 1007, 'vector_store_name-17', 'embedding_model-18')",
+        /* r1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000007', '00000000-0000-4000-8000-000000000008', 1001, 'reindex', '{\"config\": 9}', '2026-01-01 00:00:00+00')",
+        /* ix */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000008', 1001, 'index', '{\"config\": 11}', '2026-01-02 00:00:00+00')",
+        /* r2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-000000000008', 1001, 'reindex', '{\"config\": 13}', '2026-01-03 00:00:00+00')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000008', 1002, 'reindex', '{\"config\": 15}', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -437,7 +480,9 @@ static void list_for_user_3(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: r2 */
     assert_int_equal(rows[0].id, 1005);
+    /* rows[1]: r1 */
     assert_int_equal(rows[1].id, 1003);
 }
 
@@ -446,13 +491,20 @@ static void list_for_user_4(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1006, 'username-24', 'email-25', 'hashed_password-26')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1006, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1006, 'vector_store_name-13', 'embedding_model-14')",
+        /* on_c1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1001, 'index', '{\"config\": 17}', '2026-01-01 00:00:00+00')",
+        /* on_c2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000018', '00000000-0000-4000-8000-000000000011', 1001, 'index', '{\"config\": 20}', '2026-01-02 00:00:00+00')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', 1002, 'index', '{\"config\": 23}', '2026-01-03 00:00:00+00')",
         NULL,
     };
@@ -466,6 +518,7 @@ static void list_for_user_4(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 1);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: on_c1 */
     assert_int_equal(rows[0].id, 1003);
 }
 
@@ -474,16 +527,26 @@ static void list_for_user_5(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1009, 'username-27', 'email-28', 'hashed_password-29')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1009, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1009, 'vector_store_name-13', 'embedding_model-14')",
+        /* hit1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1001, 'index', 'pending', '{\"config\": 16}', '2026-01-01 00:00:00+00')",
+        /* hit2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000001', 1001, 'index', 'pending', '{\"config\": 18}', '2026-01-02 00:00:00+00')",
+        /* wrong_status */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000019', '00000000-0000-4000-8000-000000000001', 1001, 'index', 'failed', '{\"config\": 20}', '2026-01-03 00:00:00+00')",
+        /* wrong_type */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', 1001, 'append', 'pending', '{\"config\": 22}', '2026-01-03 00:00:00+00')",
+        /* wrong_coll */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000023', '00000000-0000-4000-8000-000000000011', 1001, 'index', 'pending', '{\"config\": 24}', '2026-01-03 00:00:00+00')",
+        /* bobs */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1008, '00000000-0000-4000-8000-000000000025', '00000000-0000-4000-8000-000000000001', 1002, 'index', 'pending', '{\"config\": 26}', '2026-01-03 00:00:00+00')",
         NULL,
     };
@@ -499,7 +562,9 @@ static void list_for_user_5(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: hit2 */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: hit1 */
     assert_int_equal(rows[1].id, 1003);
 }
 
@@ -509,15 +574,24 @@ static void list_by_collection_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1008, 'username-30', 'email-31', 'hashed_password-32')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1008, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1008, 'vector_store_name-13', 'embedding_model-14')",
+        /* a1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1001, 'index', '{\"config\": 17}', '2026-01-01 00:00:00+00')",
+        /* b1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000018', '00000000-0000-4000-8000-000000000001', 1002, 'index', 'completed', '{\"config\": 20}', '2026-01-03 00:00:00+00')",
+        /* a2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', 1001, 'index', 'failed', '{\"config\": 23}', '2026-01-02 00:00:00+00')",
+        /* b2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000001', 1002, 'index', '{\"config\": 26}', '2026-01-02 00:00:00+00')",
+        /* elsewhere */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000027', '00000000-0000-4000-8000-000000000011', 1001, 'index', '{\"config\": 29}', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -531,9 +605,13 @@ static void list_by_collection_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 4);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: b1 */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: b2 */
     assert_int_equal(rows[1].id, 1006);
+    /* rows[2]: a2 */
     assert_int_equal(rows[2].id, 1005);
+    /* rows[3]: a1 */
     assert_int_equal(rows[3].id, 1003);
 }
 
@@ -542,14 +620,22 @@ static void list_by_collection_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1007, 'username-27', 'email-28', 'hashed_password-29')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1007, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1007, 'vector_store_name-13', 'embedding_model-14')",
+        /* a1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1001, 'index', 'failed', '{\"config\": 17}', '2026-01-01 00:00:00+00')",
+        /* b1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000018', '00000000-0000-4000-8000-000000000001', 1002, 'index', 'failed', '{\"config\": 20}', '2026-01-02 00:00:00+00')",
+        /* ok */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', 1001, 'index', 'completed', '{\"config\": 23}', '2026-01-03 00:00:00+00')",
+        /* elsewhere */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000011', 1001, 'index', 'failed', '{\"config\": 26}', '2026-01-04 00:00:00+00')",
         NULL,
     };
@@ -564,7 +650,9 @@ static void list_by_collection_2(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 2);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: b1 */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: a1 */
     assert_int_equal(rows[1].id, 1003);
 }
 
@@ -574,17 +662,28 @@ static void list_active_by_collection_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1010, 'username-36', 'email-37', 'hashed_password-38')",
+        /* c1 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000001', 'name-8', 1010, 'vector_store_name-9', 'embedding_model-10')",
+        /* c2 */
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000011', 'name-12', 1010, 'vector_store_name-13', 'embedding_model-14')",
+        /* pend */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000015', '00000000-0000-4000-8000-000000000001', 1001, 'index', 'pending', '{\"config\": 17}', '2026-01-03 00:00:00+00')",
+        /* proc */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000018', '00000000-0000-4000-8000-000000000001', 1002, 'index', 'processing', '{\"config\": 20}', '2026-01-02 00:00:00+00')",
+        /* pend2 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000001', 1002, 'index', 'pending', '{\"config\": 23}', '2026-01-03 00:00:00+00')",
+        /* done */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000024', '00000000-0000-4000-8000-000000000001', 1010, 'index', 'completed', '{\"config\": 26}', '2026-01-01 00:00:00+00')",
+        /* failed */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000027', '00000000-0000-4000-8000-000000000001', 1010, 'index', 'failed', '{\"config\": 29}', '2026-01-01 00:00:00+00')",
+        /* cancelled */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1008, '00000000-0000-4000-8000-000000000030', '00000000-0000-4000-8000-000000000001', 1010, 'index', 'cancelled', '{\"config\": 32}', '2026-01-01 00:00:00+00')",
+        /* elsewhere */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1009, '00000000-0000-4000-8000-000000000033', '00000000-0000-4000-8000-000000000011', 1010, 'index', 'pending', '{\"config\": 35}', '2026-01-01 00:00:00+00')",
         NULL,
     };
@@ -596,8 +695,11 @@ static void list_active_by_collection_1(void **state)
                                                      &rows, &n, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 3);
+    /* rows[0]: proc */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: pend */
     assert_int_equal(rows[1].id, 1003);
+    /* rows[2]: pend2 */
     assert_int_equal(rows[2].id, 1005);
 }
 
@@ -607,15 +709,23 @@ static void list_by_status_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1009, 'username-29', 'email-30', 'hashed_password-31')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-26', 1009, 'vector_store_name-27', 'embedding_model-28')",
+        /* p3 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1003, '00000000-0000-4000-8000-000000000007', '00000000-0000-4000-8000-000000000008', 1001, 'index', 'pending', '{\"config\": 10}', '2026-01-03 00:00:00+00')",
+        /* p1 */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1004, '00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'pending', '{\"config\": 13}', '2026-01-01 00:00:00+00')",
+        /* proc */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1005, '00000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000008', 1001, 'index', 'processing', '{\"config\": 16}', '2026-01-01 00:00:00+00')",
+        /* p2a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1006, '00000000-0000-4000-8000-000000000017', '00000000-0000-4000-8000-000000000008', 1001, 'index', 'pending', '{\"config\": 19}', '2026-01-02 00:00:00+00')",
+        /* p2b */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1007, '00000000-0000-4000-8000-000000000020', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'pending', '{\"config\": 22}', '2026-01-02 00:00:00+00')",
+        /* done */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config, created_at) VALUES (1008, '00000000-0000-4000-8000-000000000023', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'completed', '{\"config\": 25}', '2026-01-02 00:00:00+00')",
         NULL,
     };
@@ -628,9 +738,13 @@ static void list_by_status_1(void **state)
     sc_fx_expect_status(fx, rc, SC_OK);
     sc_fx_expect_rows(n, 4);
     assert_int_equal(total, (int64_t)n);
+    /* rows[0]: p1 */
     assert_int_equal(rows[0].id, 1004);
+    /* rows[1]: p2a */
     assert_int_equal(rows[1].id, 1006);
+    /* rows[2]: p2b */
     assert_int_equal(rows[2].id, 1007);
+    /* rows[3]: p3 */
     assert_int_equal(rows[3].id, 1003);
 }
 
@@ -641,7 +755,9 @@ static void set_task_id_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1003, 'index', '{\"config\": 4}')",
+        /* b */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, task_id, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'old', '{\"config\": 7}')",
         NULL,
     };
@@ -661,6 +777,7 @@ static void set_task_id_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, task_id, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'old', '{\"config\": 4}')",
         NULL,
     };
@@ -680,7 +797,9 @@ static void update_status_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'pending', '{\"config\": 4}')",
+        /* b */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'pending', '{\"config\": 7}')",
         NULL,
     };
@@ -705,7 +824,9 @@ static void update_status_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'processing', '{\"config\": 4}')",
+        /* b */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', 'processing', '{\"config\": 7}')",
         NULL,
     };
@@ -732,6 +853,7 @@ static void update_status_3(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'completed', '{\"config\": 4}')",
         NULL,
     };
@@ -752,6 +874,7 @@ static void update_status_4(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'pending', '{\"config\": 4}')",
         NULL,
     };
@@ -771,6 +894,7 @@ static void update_status_5(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', 'pending', '{\"config\": 4}')",
         NULL,
     };
@@ -790,7 +914,9 @@ static void update_progress_1(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, progress) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1003, 'index', '{\"config\": 4}', 10)",
+        /* b */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, progress) VALUES (1002, '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000002', 1003, 'index', '{\"config\": 7}', 10)",
         NULL,
     };
@@ -810,6 +936,7 @@ static void update_progress_2(void **state)
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-8', 'email-9', 'hashed_password-10')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000002', 'name-5', 1002, 'vector_store_name-6', 'embedding_model-7')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, config, progress) VALUES (1001, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 1002, 'index', '{\"config\": 4}', 10)",
         NULL,
     };
@@ -826,10 +953,13 @@ static void cancel_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-14', 'email-15', 'hashed_password-16')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-11', 1004, 'vector_store_name-12', 'embedding_model-13')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000005', 1001, 'index', 'pending', '{\"config\": 7}')",
+        /* b */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1003, '00000000-0000-4000-8000-000000000008', '00000000-0000-4000-8000-000000000005', 1001, 'index', 'pending', '{\"config\": 10}')",
         NULL,
     };
@@ -850,9 +980,11 @@ static void cancel_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000005', 1001, 'index', 'processing', '{\"config\": 7}')",
         NULL,
     };
@@ -870,10 +1002,13 @@ static void cancel_3(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-5', 'email-6', 'hashed_password-7')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1004, 'username-14', 'email-15', 'hashed_password-16')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000008', 'name-11', 1004, 'vector_store_name-12', 'embedding_model-13')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1003, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000008', 1002, 'index', 'pending', '{\"config\": 10}')",
         NULL,
     };
@@ -890,9 +1025,11 @@ static void cancel_4(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-2', 'email-3', 'hashed_password-4')",
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-11', 'email-12', 'hashed_password-13')",
         "INSERT INTO semantik.collections (id, name, owner_id, vector_store_name, embedding_model) VALUES ('00000000-0000-4000-8000-000000000005', 'name-8', 1003, 'vector_store_name-9', 'embedding_model-10')",
+        /* a */
         "INSERT INTO semantik.operations (id, uuid, collection_id, user_id, type, status, config) VALUES (1002, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000005', 1001, 'index', 'completed', '{\"config\": 7}')",
         NULL,
     };

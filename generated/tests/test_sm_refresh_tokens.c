@@ -179,7 +179,9 @@ static void get_valid_by_hash_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-1', 'email-2', 'hashed_password-3')",
+        /* hit */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1001, 1003, 'h1', '2100-01-01 00:00:00+00')",
+        /* other */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1002, 1003, 'h2', '2100-01-01 00:00:00+00')",
         NULL,
     };
@@ -187,6 +189,7 @@ static void get_valid_by_hash_1(void **state)
     sm_refresh_token got;
     int rc = sm_refresh_tokens_get_valid_by_hash(fx->conn, fx->arena, "h1", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: hit */
     assert_int_equal(got.id, 1001);
 }
 
@@ -196,6 +199,7 @@ static void get_valid_by_hash_2(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-1', 'email-2', 'hashed_password-3')",
+        /* hit */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1001, 1002, 'h1', '2100-01-01 00:00:00+00', NULL)",
         NULL,
     };
@@ -203,6 +207,7 @@ static void get_valid_by_hash_2(void **state)
     sm_refresh_token got;
     int rc = sm_refresh_tokens_get_valid_by_hash(fx->conn, fx->arena, "h1", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: hit */
     assert_int_equal(got.id, 1001);
 }
 
@@ -244,7 +249,9 @@ static void revoke_1(void **state)
     sc_fx *fx = *state;
     static const char *const given[] = {
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1003, 'username-3', 'email-4', 'hashed_password-5')",
+        /* t1 */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1001, 1003, 'h1', '2026-01-01 00:00:00+00')",
+        /* t2 */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1002, 1003, 'h2', '2026-01-01 00:00:00+00')",
         NULL,
     };
@@ -278,11 +285,17 @@ static void revoke_all_for_user_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
+        /* a1 */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1003, 1001, 'token_hash-7', '2026-01-01 00:00:00+00', false)",
+        /* a2 */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1004, 1001, 'token_hash-9', '2026-01-01 00:00:00+00', NULL)",
+        /* a3 */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1005, 1001, 'token_hash-11', '2026-01-01 00:00:00+00', true)",
+        /* b1 */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at, is_revoked) VALUES (1006, 1002, 'token_hash-13', '2026-01-01 00:00:00+00', false)",
         NULL,
     };
@@ -299,11 +312,17 @@ static void delete_expired_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
+        /* old_ann */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1003, 1001, 'token_hash-7', '2000-01-01 00:00:00+00')",
+        /* old_bob */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1004, 1002, 'token_hash-8', '2019-12-31 23:59:59+00')",
+        /* at_cutoff */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1005, 1001, 'token_hash-9', '2020-01-01 00:00:00+00')",
+        /* future */
         "INSERT INTO semantik.refresh_tokens (id, user_id, token_hash, expires_at) VALUES (1006, 1002, 'token_hash-10', '2100-01-01 00:00:00+00')",
         NULL,
     };

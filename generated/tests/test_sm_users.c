@@ -186,7 +186,9 @@ static void get_by_username_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'email-1', 'hashed_password-2')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'bob', 'email-3', 'hashed_password-4')",
         NULL,
     };
@@ -194,6 +196,7 @@ static void get_by_username_1(void **state)
     sm_user got;
     int rc = sm_users_get_by_username(fx->conn, fx->arena, "ann", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: ann */
     assert_int_equal(got.id, 1001);
 }
 
@@ -216,7 +219,9 @@ static void get_by_email_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'ann@example.com', 'hashed_password-2')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-3', 'bob@example.com', 'hashed_password-4')",
         NULL,
     };
@@ -224,6 +229,7 @@ static void get_by_email_1(void **state)
     sm_user got;
     int rc = sm_users_get_by_email(fx->conn, fx->arena, "bob@example.com", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: bob */
     assert_int_equal(got.id, 1002);
 }
 
@@ -246,7 +252,9 @@ static void get_by_username_or_email_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'ann@example.com', 'hashed_password-1')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'bob', 'bob@example.com', 'hashed_password-2')",
         NULL,
     };
@@ -254,6 +262,7 @@ static void get_by_username_or_email_1(void **state)
     sm_user got;
     int rc = sm_users_get_by_username_or_email(fx->conn, fx->arena, "ann", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: ann */
     assert_int_equal(got.id, 1001);
 }
 
@@ -262,7 +271,9 @@ static void get_by_username_or_email_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'ann', 'ann@example.com', 'hashed_password-1')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'bob', 'bob@example.com', 'hashed_password-2')",
         NULL,
     };
@@ -271,6 +282,7 @@ static void get_by_username_or_email_2(void **state)
     int rc = sm_users_get_by_username_or_email(fx->conn, fx->arena, "bob@example.com", &got,
                                                &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
+    /* got: bob */
     assert_int_equal(got.id, 1002);
 }
 
@@ -293,7 +305,9 @@ static void update_last_login_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         NULL,
     };
@@ -308,7 +322,9 @@ static void update_password_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'old-ann')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-3', 'email-4', 'old-bob')",
         NULL,
     };
@@ -325,7 +341,9 @@ static void set_active_1(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3')",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6')",
         NULL,
     };
@@ -342,7 +360,9 @@ static void set_active_2(void **state)
 {
     sc_fx *fx = *state;
     static const char *const given[] = {
+        /* ann */
         "INSERT INTO semantik.users (id, username, email, hashed_password, is_active) VALUES (1001, 'username-1', 'email-2', 'hashed_password-3', false)",
+        /* bob */
         "INSERT INTO semantik.users (id, username, email, hashed_password, is_active) VALUES (1002, 'username-4', 'email-5', 'hashed_password-6', false)",
         NULL,
     };
