@@ -31,7 +31,7 @@ static const void *field_ptr(const void *base, const sc_field *f)
     return (const char *)base + f->offset;
 }
 
-static bool field_present(const void *base, const sc_field *f)
+bool sc_field_present(const void *base, const sc_field *f)
 {
     if (f->has_offset != SC_NO_FLAG)
         return *(const bool *)((const char *)base + f->has_offset);
@@ -182,7 +182,7 @@ int sc_field_text(const sc_field *f, const void *base, char scratch[SC_FIELD_SCR
 {
     *owned = NULL;
     *text = NULL;
-    if (!field_present(base, f)) {
+    if (!sc_field_present(base, f)) {
         if (f->flags & SC_F_NULLABLE)
             return SC_OK;
         return sc_error_set(err, SC_INVALID_INPUT, "parameter '%s' is NULL but may not be",
@@ -211,7 +211,7 @@ static int encode_one(encoded *e, int i, const sc_field *f, const void *args, sc
 {
     e->lengths[i] = 0;
     e->formats[i] = 0;
-    if (f->kind == SC_K_BYTES && !f->array && field_present(args, f)) {
+    if (f->kind == SC_K_BYTES && !f->array && sc_field_present(args, f)) {
         const sc_bytes *b = field_ptr(args, f);
         e->values[i] = (const char *)b->data;
         e->lengths[i] = (int)b->len;
@@ -297,7 +297,7 @@ char *sc_array_literal(const sc_field *f, const void *array, sc_error *err)
         encoded e = {1, &value, &length, &format, scratch, owned, 0};
         if (i)
             sc_textbuf_put(&b, ",", 1);
-        if (!field_present(item, &elem)) {
+        if (!sc_field_present(item, &elem)) {
             sc_textbuf_put(&b, "NULL", 4);
         } else if ((value = encode_scalar(&e, 0, &elem, item, err)) != NULL) {
             tb_put_quoted(&b, value);

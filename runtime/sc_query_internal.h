@@ -18,6 +18,10 @@ int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error 
 int sc_field_text(const sc_field *f, const void *base, char scratch[SC_FIELD_SCRATCH],
                   char **owned, const char **text, sc_error *err);
 
+/* False when field f of the struct at base holds SQL NULL (NULL pointer or
+ * presence flag false). */
+bool sc_field_present(const void *base, const sc_field *f);
+
 /* The text literal of an array parameter ('{...}'), malloc'd. */
 char *sc_array_literal(const sc_field *f, const void *array, sc_error *err);
 
@@ -38,5 +42,13 @@ int sc_date_format(int32_t days, char *buf, size_t n);
 
 /* Runs fn(ptr) when the arena is reset or freed (JSON references). */
 int sc_arena_defer(sc_arena *a, void (*fn)(void *), void *ptr);
+
+/* COPY in binary format (copy_binary.c): whether every column has a binary
+ * form that needs nothing from the server (no type OIDs: arrays, numeric
+ * and tsvector go as text), and one row in that format. */
+bool sc_copy_binary_ok(const sc_copy *cp);
+void sc_copy_binary_header(sc_textbuf *b);
+void sc_copy_binary_trailer(sc_textbuf *b);
+int sc_copy_binary_row(sc_textbuf *b, const sc_copy *cp, const void *row, sc_error *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "sc_query.h"
+#include "sc_query_internal.h"
 
 static const char *const mood_labels[] = {"sad", "ok", "happy"};
 static const sc_enum_desc mood = {"qt_mood", 3, mood_labels};
@@ -105,6 +106,7 @@ static int setup(void **state)
 {
     PGconn *pg = rt_raw();
     rt_raw_exec(pg, "SET client_min_messages = warning; DROP TABLE IF EXISTS qt_all; DROP TABLE IF EXISTS qt_parts; "
+                    "DROP TABLE IF EXISTS qt_copy_bin; DROP TABLE IF EXISTS qt_copy_txt; "
                     "DROP TYPE IF EXISTS qt_mood; "
                     "CREATE TYPE qt_mood AS ENUM ('sad', 'ok', 'happy');"
                     "CREATE TABLE qt_all (id serial PRIMARY KEY, i16 smallint, i32 integer, "
@@ -112,6 +114,7 @@ static int setup(void **state)
                     "txt text, vc varchar(5), u uuid, ts timestamptz, d date, iv interval, "
                     "js json, jb jsonb, by bytea, tv tsvector, mood qt_mood, tags text[], "
                     "nums int4[]);"
+                    "CREATE TABLE qt_copy_bin (LIKE qt_all INCLUDING DEFAULTS); CREATE TABLE qt_copy_txt (LIKE qt_all INCLUDING DEFAULTS);"
                     "CREATE TABLE qt_parts (bucket text NOT NULL, pkey integer NOT NULL, "
                     "CHECK (pkey = abs(hashtext(bucket)::bigint) % 4)) PARTITION BY LIST (pkey);"
                     "CREATE TABLE qt_parts_0 PARTITION OF qt_parts FOR VALUES IN (0);"
@@ -336,6 +339,108 @@ static void computed_partition_key_routes_rows(void **state)
     PQfinish(pg);
 }
 
+/* COPY writes binary when every column allows it and text otherwise; both
+ * must store the same values. qt_copy_bin gets the columns with a client-side
+ * binary form, qt_copy_txt the same plus numeric, which keeps it in text. */
+#define COPY_COLS "i16, i32, i64, b, f4, f8, txt, vc, ts, d, iv, js, jb, by, mood"
+static const sc_field copy_fields[] = {
+    F(i16, SC_K_INT16, HAS(i16)), F(i32, SC_K_INT32, HAS(i32)), F(i64, SC_K_INT64, HAS(i64)),
+    F(b, SC_K_BOOL, HAS(b)), F(f4, SC_K_FLOAT4, HAS(f4)), F(f8, SC_K_FLOAT8, HAS(f8)),
+    F(txt, SC_K_TEXT, SC_NO_FLAG),
+    {"vc", SC_K_TEXT, false, SC_F_NULLABLE, offsetof(qt_row, vc), SC_NO_FLAG, 5, NULL},
+    F(ts, SC_K_TIME, HAS(ts)), F(d, SC_K_DATE, HAS(d)), F(iv, SC_K_INTERVAL, HAS(iv)),
+    F(js, SC_K_JSON, SC_NO_FLAG), F(jb, SC_K_JSONB, SC_NO_FLAG), F(by, SC_K_BYTES, SC_NO_FLAG),
+    {"mood", SC_K_ENUM, false, SC_F_NULLABLE, offsetof(qt_row, mood), HAS(mood), 0, &mood},
+    F(num, SC_K_NUMERIC, SC_NO_FLAG),
+};
+static const sc_copy copy_bin = {"qt_copy_bin", "COPY qt_copy_bin (" COPY_COLS ") FROM STDIN",
+                                 15, copy_fields, sizeof(qt_row), 2, {0, 0, 0}};
+static const sc_copy copy_txt = {"qt_copy_txt", "COPY qt_copy_txt (" COPY_COLS ", num) FROM STDIN",
+                                 16, copy_fields, sizeof(qt_row), 2, {0, 0, 0}};
+
+static int64_t rows_differing(void)
+{
+    PGconn *pg = rt_raw();
+    PGresult *r = PQexec(pg, "SELECT count(*) FROM ("
+                             "(SELECT i16, i32, i64, b, f4, f8, txt, vc, ts, d, iv, js::text, jb, by, mood FROM qt_copy_bin"
+                             " EXCEPT ALL SELECT i16, i32, i64, b, f4, f8, txt, vc, ts, d, iv, js::text, jb, by, mood FROM qt_copy_txt)"
+                             " UNION ALL "
+                             "(SELECT i16, i32, i64, b, f4, f8, txt, vc, ts, d, iv, js::text, jb, by, mood FROM qt_copy_txt"
+                             " EXCEPT ALL SELECT i16, i32, i64, b, f4, f8, txt, vc, ts, d, iv, js::text, jb, by, mood FROM qt_copy_bin)) AS d");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int64_t n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(pg);
+    return n;
+}
+
+static int64_t count_of(const char *table)
+{
+    PGconn *pg = rt_raw();
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    PGresult *r = PQexec(pg, sql);
+    int64_t n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(pg);
+    return n;
+}
+
+static void copy_binary_and_text_store_the_same(void **state)
+{
+    fixture *f = *state;
+    assert_true(sc_copy_binary_ok(&copy_bin));
+    assert_false(sc_copy_binary_ok(&copy_txt));
+    json_t *js = json_pack("{s:i, s:[s, n]}", "a", 1, "b", "x");
+    json_t *jb = json_pack("{s:s}", "tab", "a\tb\\c");
+    qt_row rows[5];
+    full_row(&rows[0], js, jb);
+    memset(&rows[1], 0, sizeof rows[1]); /* every column NULL */
+    full_row(&rows[2], js, jb);
+    rows[2].txt = "tab\there, newline\nhere, back\\slash, \\N, empty next";
+    rows[2].vc = "";
+    rows[2].d = -20000; /* 1915, before both epochs */
+    rows[2].ts = 0;
+    rows[2].i64 = INT64_MAX;
+    rows[2].f8 = 1e308;
+    rows[2].mood = 0;
+    rows[2].by = (sc_bytes){(const unsigned char *)"", 0};
+    full_row(&rows[3], js, jb);
+    rows[3].ts = 946684800000000LL - 1; /* a microsecond before 2000 */
+    full_row(&rows[4], js, jb);
+    rows[4].iv = (sc_interval){-1, 0, -1};
+    for (int i = 0; i < 5; i++)
+        rows[i].num = i == 1 ? NULL : "1.5";
+    sc_error e = {0};
+    int64_t n = 0;
+    int rc = sc_copy_rows(f->conn, &copy_bin, rows, 5, &n, &e);
+    if (rc != SC_OK)
+        fail_msg("%s", e.message);
+    assert_int_equal(n, 5);
+    assert_int_equal(sc_copy_rows(f->conn, &copy_txt, rows, 5, &n, &e), SC_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(rows_differing(), 0);
+
+    /* and the values are the ones sent, not just the same mistake twice */
+    PGconn *pg = rt_raw();
+    PGresult *r = PQexec(pg, "SELECT count(*) FROM qt_copy_bin WHERE i16 = -32768 AND i64 = -9223372036854775808"
+                             " AND f4 = 1.5 AND ts = '1930-11-18 00:28:29.876544+00' AND d = '2024-10-04'"
+                             " AND iv = interval '14 months -4 days 01:02:03.000001' AND mood = 'happy'"
+                             " AND by = '\\x000102ff00'::bytea AND vc = 'fünf!' AND jb = '{\"tab\": \"a\\tb\\\\c\"}'");
+    assert_string_equal(PQgetvalue(r, 0, 0), "1"); /* rows[0]; 3 and 4 differ in ts, iv */
+    PQclear(r);
+    PQfinish(pg);
+
+    /* a refused value aborts its whole COPY: nothing of it is stored */
+    rows[3].vc = "too long";
+    int64_t before = count_of("qt_copy_bin");
+    assert_int_equal(sc_copy_rows(f->conn, &copy_bin, rows, 5, &n, &e), SC_INVALID_INPUT);
+    assert_int_equal(n, 0);
+    assert_int_equal(count_of("qt_copy_bin"), before);
+    json_decref(js);
+    json_decref(jb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +450,7 @@ int main(void)
         cmocka_unit_test(not_null_parameter_refuses_null),
         cmocka_unit_test(many_count_and_exec),
         cmocka_unit_test(computed_partition_key_routes_rows),
+        cmocka_unit_test(copy_binary_and_text_store_the_same),
     };
     return cmocka_run_group_tests_name("runtime/query", tests, setup, teardown);
 }
