@@ -148,15 +148,16 @@ $(BUILD)/tests/generated/%: $(BUILD)/obj/tests/generated/%.o $(GENERATED_OBJS) $
 # The YAML front end under libFuzzer (clang), for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_DIR      = build/fuzz
-# The whole generator library is linked (the target reaches only the front
-# end, but generate.c and the views need their symbols resolved).
+# The whole generator library is linked, and the runtime (the target reaches
+# only the front end, but generate.c, the views and the migration lint need
+# their symbols resolved).
 fuzz: $(BUILTIN_C)
 	@sh mk/deps.sh clang libclang-rt-14-dev
 	@mkdir -p $(FUZZ_DIR)/corpus
 	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
 	    -D_POSIX_C_SOURCE=200809L -Igenerator -Iruntime $(PKG_CFLAGS) -o $(FUZZ_DIR)/fuzz_schema \
-	    tests/fuzz/fuzz_schema.c $(GEN_LIB_SRCS) $(BUILTIN_C) \
-	    $$(pkg-config --libs yaml-0.1 jansson libpq)
+	    tests/fuzz/fuzz_schema.c $(GEN_LIB_SRCS) $(RT_SRCS) $(BUILTIN_C) \
+	    $$(pkg-config --libs yaml-0.1 jansson libpq) -lpthread
 	@for f in tests/invalid/*/schema.yaml; do \
 	    cp "$$f" "$(FUZZ_DIR)/corpus/$$(basename $$(dirname $$f)).yaml"; done
 	@cp $(SCHEMA) $(FUZZ_DIR)/corpus/schema.yaml
