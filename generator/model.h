@@ -261,6 +261,8 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
 
 m_table *m_find_table(const m_schema *s, const char *name);
 m_column *m_find_column(const m_table *t, const char *name);
+/* The partition key of a LIST table computed from its source (never given). */
+bool m_is_computed_key(const m_table *t, const m_column *c);
 m_enum *m_find_enum(const m_schema *s, const char *name);
 m_function *m_find_function(const m_schema *s, const char *name);
 m_view *m_find_view(const m_schema *s, const char *name);

@@ -10,6 +10,7 @@
 #include "qtest.h"
 
 #define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define LABEL_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
 
 enum { FIRST_SERIAL = 1001 };
 
@@ -46,17 +47,11 @@ static const char *const statuses[][2] = {
     {"foreign_key", "SC_FOREIGN_KEY"}, {"check", "SC_CHECK"}, {"not_null", "SC_NOT_NULL"},
     {"invalid_input", "SC_INVALID_INPUT"}, {"access_denied", "SC_ACCESS_DENIED"}};
 
-static const char *hint_of(const char *word, const char *const *names, size_t n)
-{
-    const char *h = closest_name(word, names, n);
-    return h ? h : NULL;
-}
-
 /* "<owner> has no <what> 'word'" (or "unknown <what>"), with a hint. */
 static void unknown(pctx *c, gen_loc loc, const char *owner, const char *what, const char *word,
                     const char *const *names, size_t n)
 {
-    const char *h = hint_of(word, names, n);
+    const char *h = closest_name(word, names, n);
     const char *hint = h ? gen_printf(c->a, " (did you mean '%s'?)", h) : "";
     if (owner)
         gen_error(c->d, loc, "%s has no %s '%s'%s", owner, what, word, hint);
@@ -121,12 +116,6 @@ static bool foreign_key_of(const m_schema *s, const m_table *t, const m_column *
                 return *col != NULL;
             }
     return false;
-}
-
-static bool is_computed_key(const m_table *t, const m_column *c)
-{
-    const m_partition *p = t->partition;
-    return p && p->by == PART_LIST && p->expression && p->key_col == c;
 }
 
 static bool is_int(const m_type *t)
@@ -206,8 +195,8 @@ static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
     }
 }
 
-static void resolve_node(tctx *tc, const ynode *n, const m_type *type, bool uuid_text,
-                         const m_column *ctx_col, const m_table *ctx_table, qt_value *out);
+static void resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_column *ctx_col,
+                         const m_table *ctx_table, qt_value *out);
 static tcol *row_value(tctx *tc, trow *r, const m_column *c, gen_loc use);
 
 /* Numbers and booleans unquoted (they read better), the rest quoted. */
@@ -255,7 +244,7 @@ static void fill_column(tctx *tc, trow *r, const m_column *c, tcol *v)
     bool in_pk = false;
     for (size_t i = 0; i < r->t->primary_key.n; i++)
         in_pk |= strcmp(r->t->primary_key.items[i], c->name) == 0;
-    if (is_computed_key(r->t, c))
+    if (m_is_computed_key(r->t, c))
         computed_key(tc, r, c, v);
     else if (serial || (in_pk && c->default_sql))
         set_value(v, tc->c->a, &c->type, filled_value(tc, r, c));
@@ -284,7 +273,7 @@ static tcol *row_value(tctx *tc, trow *r, const m_column *c, gen_loc use)
     const ynode *given = r->given ? ymap_get(r->given, c->name) : NULL;
     if (given) {
         qt_value q;
-        resolve_node(tc, given, &c->type, c->uuid_text, c, r->t, &q);
+        resolve_node(tc, given, &c->type, c, r->t, &q);
         set_value(v, tc->c->a, &c->type, q.text);
     } else {
         fill_column(tc, r, c, v);
@@ -412,13 +401,12 @@ static void check_scalar(tctx *tc, const ynode *n, const m_type *type)
     }
 }
 
-static void resolve_node(tctx *tc, const ynode *n, const m_type *type, bool uuid_text,
-                         const m_column *ctx_col, const m_table *ctx_table, qt_value *out)
+static void resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_column *ctx_col,
+                         const m_table *ctx_table, qt_value *out)
 {
     pctx *c = tc->c;
     memset(out, 0, sizeof *out);
     out->loc = n->loc;
-    (void)uuid_text;
     if (n->kind != Y_SCALAR) {
         if (type->array && n->kind == Y_SEQ) {
             out->text = array_literal(tc, n, out);
@@ -484,7 +472,7 @@ static void declare_rows(tctx *tc, const ynode *given)
                         gen_error(c->d, row->vals[j]->loc, "'as' must be a label");
                     else if (find_row(tc, label))
                         gen_error(c->d, row->vals[j]->loc, "label '%s' is used twice in this test", label);
-                    else if (strspn(label, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(label) ||
+                    else if (strspn(label, LABEL_CHARS) != strlen(label) ||
                              (label[0] >= '0' && label[0] <= '9'))
                         gen_error(c->d, row->vals[j]->loc,
                                   "row label '%s' must be [a-z_][a-z0-9_]* (it is written \"@%s\")",
@@ -529,6 +517,15 @@ static int depth(const m_schema *s, const m_table *t, int guard)
         }
     }
     return d;
+}
+
+/* The foreign-key depth of every table, by table index. */
+static const int *table_depths(gen_arena *a, const m_schema *s)
+{
+    int *depths = gen_alloc(a, (s->ntables + 1) * sizeof *depths);
+    for (size_t i = 0; i < s->ntables; i++)
+        depths[i] = depth(s, &s->tables[i], 0);
+    return depths;
 }
 
 static int by_depth(const void *x, const void *y)
@@ -628,7 +625,7 @@ static void load_args(tctx *tc, m_qtest *qt, const ynode *args)
         if (type.kind == T_ENUM && !type.en)
             type.en = m_find_enum(c->s, type.enum_name);
         const m_column *col = p->from_column;
-        resolve_node(tc, v, &type, false, col, col ? col->table : NULL, &a->value);
+        resolve_node(tc, v, &type, col, col ? col->table : NULL, &a->value);
     }
     for (size_t i = 0; args && i < args->n; i++) {
         bool found = false;
@@ -724,7 +721,7 @@ static void expect_mapping(tctx *tc, const ynode *m, qt_expect_row *row)
                       m_type_sql(c->a, &f->type));
             continue;
         }
-        resolve_node(tc, m->vals[i], &f->type, false, col, col ? tc->q->table : NULL, &f->value);
+        resolve_node(tc, m->vals[i], &f->type, col, col ? tc->q->table : NULL, &f->value);
         if (!f->value.text && !f->nullable) {
             gen_error(c->d, m->vals[i]->loc, "column '%s' is never NULL", f->name);
             continue;
@@ -822,14 +819,14 @@ static const char *load_check(tctx *tc, const ynode *n)
             p += 2;
             continue;
         }
-        size_t len = p[0] == '@' ? strspn(p + 1, "abcdefghijklmnopqrstuvwxyz0123456789_") : 0;
+        size_t len = p[0] == '@' ? strspn(p + 1, LABEL_CHARS) : 0;
         if (!len) {
             gen_buf_add(&b, p, 1);
             p++;
             continue;
         }
         if (p[1 + len] == '.')
-            len += 1 + strspn(p + 2 + len, "abcdefghijklmnopqrstuvwxyz0123456789_");
+            len += 1 + strspn(p + 2 + len, LABEL_CHARS);
         ynode ref = *n;
         ref.text = gen_strndup(c->a, p, len + 1);
         const char *sql = "NULL";
@@ -906,9 +903,7 @@ static void require_tests(pctx *c)
 void gen_load_tests(pctx *c, const ynode *tests)
 {
     if (tests && !ynode_is_null(tests) && expect_kind(c, tests, Y_MAP, "'tests'")) {
-        int *depths = gen_alloc(c->a, (c->s->ntables + 1) * sizeof *depths);
-        for (size_t i = 0; i < c->s->ntables; i++)
-            depths[i] = depth(c->s, &c->s->tables[i], 0);
+        const int *depths = table_depths(c->a, c->s);
         for (size_t i = 0; i < tests->n; i++) {
             m_table *t = m_find_table(c->s, tests->keys[i]->text);
             if (!t) {
@@ -947,9 +942,7 @@ bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_
     gen_diag d;
     gen_diag_init(&d, NULL, NULL);
     pctx c = {a, &d, (m_schema *)s};
-    int *depths = gen_alloc(a, (s->ntables + 1) * sizeof *depths);
-    for (size_t i = 0; i < s->ntables; i++)
-        depths[i] = depth(s, &s->tables[i], 0);
+    const int *depths = table_depths(a, s);
     tctx tc = {&c, NULL, t->loc, NULL, 0, 0, 0, 0, depths};
     trow *made[2];
     for (int k = 0; k < 2; k++) {

@@ -13,6 +13,12 @@ m_table *m_find_table(const m_schema *s, const char *name)
     return NULL;
 }
 
+bool m_is_computed_key(const m_table *t, const m_column *c)
+{
+    const m_partition *p = t->partition;
+    return p && p->by == PART_LIST && p->expression && p->key_col == c;
+}
+
 m_column *m_find_column(const m_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncolumns; i++)

@@ -24,7 +24,7 @@ typedef struct made_ctx {
 
 static bool in_new(const m_table *t, const m_column *c)
 {
-    return vr_insertable(t, c) && !vr_is_computed_key(t, c);
+    return vr_insertable(t, c) && !m_is_computed_key(t, c);
 }
 
 static bool has_flag(const m_column *c)
@@ -79,7 +79,7 @@ static const char *key_args(const made_ctx *m, const char *var)
     for (size_t i = 0; i < t->primary_key.n; i++) {
         const m_column *c = m_find_column(t, t->primary_key.items[i]);
         scope_in_pk |= c == t->scope_col;
-        if (!vr_is_computed_key(t, c))
+        if (!m_is_computed_key(t, c))
             gen_buf_printf(&b, ", %s.%s", var, c->name);
     }
     if (t->scope_col && !scope_in_pk)

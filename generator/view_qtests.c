@@ -88,12 +88,6 @@ static const qt_arg *find_arg(const m_qtest *qt, const char *name)
     return NULL;
 }
 
-static const char *row_type(gen_arena *a, const m_schema *s, const m_query *q)
-{
-    return q->ncolumns ? gen_printf(a, "%s_%s_%s_row", s->prefix, q->table->name, q->name)
-                       : gen_printf(a, "%s_%s", s->prefix, vu_singular(a, q->table->name));
-}
-
 void vq_add(json_t *list, const char *key, const char *text)
 {
     json_array_append_new(list, json_pack("{s:s}", key, text));
@@ -102,7 +96,7 @@ void vq_add(json_t *list, const char *key, const char *text)
 /* Declarations, and the call's output arguments. */
 static const char *outputs(gen_arena *a, const m_schema *s, const m_query *q, json_t *decls)
 {
-    const char *row = row_type(a, s, q);
+    const char *row = vq_row_type(a, s, q);
     switch (q->returns) {
     case RET_ONE:
         vq_add(decls, "decl", gen_printf(a, "%s got;", row));

@@ -271,11 +271,17 @@ void vq_add_params(vfunc *f, const m_query *q)
     }
 }
 
+const char *vq_row_type(gen_arena *a, const m_schema *s, const m_query *q)
+{
+    return q->ncolumns ? gen_printf(a, "%s_%s_%s_row", s->prefix, q->table->name, q->name)
+                       : gen_printf(a, "%s_%s", s->prefix, vu_singular(a, q->table->name));
+}
+
 /* Row struct and descriptor for a query that declares its columns. */
 static const char *declared_row(gen_arena *a, const m_schema *s, const m_query *q, json_t *types,
                                 json_t *row_descs)
 {
-    const char *name = gen_printf(a, "%s_%s_%s_row", s->prefix, q->table->name, q->name);
+    const char *name = vq_row_type(a, s, q);
     json_t *fields = json_array(), *inits = json_array();
     for (size_t i = 0; i < q->ncolumns; i++) {
         const m_result_col *c = &q->columns[i];
@@ -483,7 +489,7 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
             row = declared_row(a, s, q, types, row_descs);
             row_desc = gen_printf(a, "%s_desc", row);
         } else {
-            row = gen_printf(a, "%s_%s", s->prefix, vu_singular(a, q->table->name));
+            row = vq_row_type(a, s, q);
             row_desc = gen_printf(a, "%s_row", row);
         }
     }

@@ -254,19 +254,13 @@ const char *vr_qualified(gen_arena *a, const m_schema *s, const m_table *t)
     return gen_printf(a, "%s.%s", s->name, t->name);
 }
 
-bool vr_is_computed_key(const m_table *t, const m_column *c)
-{
-    const m_partition *p = t->partition;
-    return p && p->by == PART_LIST && p->expression && p->key_col == c;
-}
-
 static void vr_where_add(vfunc *f, where *w, const m_column *c)
 {
     for (size_t i = 0; i < w->n; i++)
         if (strcmp(w->order[i], c->name) == 0)
             return;
     vparam *p = vr_add_column_param(f, c);
-    p->computed = vr_is_computed_key(f->t, c);
+    p->computed = m_is_computed_key(f->t, c);
     gen_grow(f->a, (void **)&w->order, &w->cap, w->n + 1, sizeof *w->order);
     w->order[w->n++] = c->name;
     gen_buf_printf(&w->sql, "%s%s = $%zu", w->n > 1 ? " AND " : "", c->name, w->n);
@@ -386,7 +380,7 @@ static json_t *new_struct(gen_arena *a, const m_schema *s, const m_table *t, con
     json_t *fields = json_array();
     for (size_t i = 0; i < t->ncolumns; i++) {
         const m_column *c = &t->columns[i];
-        if (!vr_insertable(t, c) || vr_is_computed_key(t, c))
+        if (!vr_insertable(t, c) || m_is_computed_key(t, c))
             continue;
         bool optional = c->nullable || c->default_sql;
         const char *note = c->default_sql ? gen_printf(a, "/* unset: DEFAULT %s */", c->default_sql)
@@ -417,7 +411,7 @@ static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, cons
         if (!vr_insertable(t, c))
             continue;
         vparam *p = vr_add_column_param(&f, c);
-        p->computed = vr_is_computed_key(t, c);
+        p->computed = m_is_computed_key(t, c);
         p->nullable = c->nullable || c->default_sql;
         order[n++] = c->name;
         const char *cast = gen_printf(a, "$%zu::%s", n, vu_sql_type(a, s, &c->type));

@@ -61,7 +61,6 @@ const char *vr_prototype(const vfunc *f, const char *outputs, bool arena);
 json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool declare_args);
 const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias);
 const char *vr_qualified(gen_arena *a, const m_schema *s, const m_table *t);
-bool vr_is_computed_key(const m_table *t, const m_column *c);
 void vr_where_key(vfunc *f, where *w, bool pk);
 bool vr_insertable(const m_table *t, const m_column *c);
 
@@ -69,6 +68,10 @@ bool vr_insertable(const m_table *t, const m_column *c);
 json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t);
 /* Round trips and constraint tests made up from the schema (view_made.c). */
 json_t *view_made_tests(gen_arena *a, const m_schema *s, const m_table *t);
+
+/* The C type of a row a one/many query returns: its declared columns
+ * struct, or the table's row. */
+const char *vq_row_type(gen_arena *a, const m_schema *s, const m_query *q);
 
 /* The C parameters of a named query, in prototype order. */
 void vq_add_params(vfunc *f, const m_query *q);

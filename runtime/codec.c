@@ -7,8 +7,6 @@
 #include "sc_query_internal.h"
 
 /* PostgreSQL's epoch (2000-01-01) relative to Unix's. */
-#define PG_EPOCH_DAYS 10957
-#define PG_EPOCH_USEC (10957LL * 86400 * 1000000)
 
 static uint32_t be32(const char *p)
 {

@@ -73,22 +73,12 @@ static int copy_failed(sc_conn *c, const sc_copy *cp, PGresult *res, sc_error *e
     return rc ? rc : SC_DATABASE;
 }
 
-/* One COPY of rows [from, to). */
-static int copy_batch(sc_conn *c, const sc_copy *cp, const char *rows, size_t from, size_t to,
-                      int64_t *inserted, sc_error *err)
+/* One COPY of rows [from, to); sql says which format (binary or not). */
+static int copy_batch(sc_conn *c, const sc_copy *cp, const char *sql, bool binary,
+                      const char *rows, size_t from, size_t to, int64_t *inserted, sc_error *err)
 {
     PGconn *pg = sc_conn_pg(c);
-    bool binary = sc_copy_binary_ok(cp);
-    sc_textbuf sql = {0};
-    sc_textbuf_put(&sql, cp->sql, strlen(cp->sql));
-    if (binary)
-        sc_textbuf_put(&sql, " (FORMAT binary)", 16);
-    if (sql.failed) {
-        free(sql.data);
-        return sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name);
-    }
-    PGresult *res = PQexec(pg, sql.data);
-    free(sql.data);
+    PGresult *res = PQexec(pg, sql);
     if (PQresultStatus(res) != PGRES_COPY_IN)
         return copy_failed(c, cp, res, err);
     PQclear(res);
@@ -133,10 +123,21 @@ int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int6
 {
     int64_t count = 0;
     size_t batch = cp->batch ? cp->batch : DEFAULT_BATCH;
+    bool binary = sc_copy_binary_ok(cp);
+    sc_textbuf sql = {0};
+    sc_textbuf_put(&sql, cp->sql, strlen(cp->sql));
+    if (binary)
+        sc_textbuf_put(&sql, " (FORMAT binary)", 16);
+    if (sql.failed) {
+        free(sql.data);
+        return sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name);
+    }
     bool own_tx = sc_tx_depth(c) == 0 && n > batch;
     int rc = own_tx ? sc_tx_begin(c, NULL, err) : SC_OK;
     for (size_t from = 0; rc == SC_OK && from < n; from += batch)
-        rc = copy_batch(c, cp, rows, from, from + batch < n ? from + batch : n, &count, err);
+        rc = copy_batch(c, cp, sql.data, binary, rows, from, from + batch < n ? from + batch : n,
+                        &count, err);
+    free(sql.data);
     if (own_tx)
         rc = rc == SC_OK ? sc_tx_commit(c, err) : (sc_tx_rollback(c, NULL), rc);
     if (inserted)

@@ -15,10 +15,6 @@
 #include "sc_query.h"
 #include "sc_query_internal.h"
 
-/* PostgreSQL's epoch (2000-01-01) from the Unix one, in days and usec. */
-#define PG_EPOCH_DAYS 10957
-#define PG_EPOCH_USEC (10957LL * 86400 * 1000000)
-
 static bool binary_kind(const sc_field *f)
 {
     if (f->array)

@@ -4,6 +4,11 @@
 
 #include "sc_query.h"
 
+/* PostgreSQL's epoch (2000-01-01) from the Unix one, in days and usec: the
+ * binary forms of date and timestamp count from it. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_USEC (10957LL * 86400 * 1000000)
+
 /* Decodes row `row` of a binary result into out per desc; values are copied
  * into the arena. */
 int sc_decode_row(const PGresult *res, int row, const sc_row_desc *desc, sc_arena *a, void *out,
