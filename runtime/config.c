@@ -18,12 +18,15 @@ void sc_pool_config_init(sc_pool_config *cfg)
     cfg->timeout_s = 30.0;
     cfg->recycle_s = 3600.0;
     cfg->pre_ping = true;
+    cfg->pre_ping_idle_s = 1.0;
     cfg->statement_timeout_ms = 30000;
     cfg->lock_timeout_ms = 5000;
     cfg->idle_in_transaction_timeout_ms = 60000;
     cfg->jit_off = true;
     cfg->retry_limit = 3;
     cfg->retry_interval_s = 0.5;
+    cfg->client_timeout_s = 35.0;
+    cfg->connect_timeout_s = 10.0;
 }
 
 void sc_pool_config_cleanup(sc_pool_config *cfg)
@@ -299,6 +302,9 @@ static int numbers_from_env(sc_pool_config *cfg, sc_env_lookup_fn lookup, void *
     if ((v = lookup_var(lookup, ctx, "DB_POOL_PRE_PING")) &&
         parse_bool("DB_POOL_PRE_PING", v, &cfg->pre_ping, err))
         return SC_INVALID_INPUT;
+    if ((v = lookup_var(lookup, ctx, "DB_POOL_PRE_PING_IDLE")) &&
+        parse_seconds("DB_POOL_PRE_PING_IDLE", v, 0, &cfg->pre_ping_idle_s, err))
+        return SC_INVALID_INPUT;
     if ((v = lookup_var(lookup, ctx, "DB_QUERY_TIMEOUT"))) {
         if (parse_seconds("DB_QUERY_TIMEOUT", v, 0, &seconds, err))
             return SC_INVALID_INPUT;
@@ -318,6 +324,15 @@ static int numbers_from_env(sc_pool_config *cfg, sc_env_lookup_fn lookup, void *
         parse_bool("DB_ECHO_POOL", v, &cfg->echo_pool, err))
         return SC_INVALID_INPUT;
     if ((v = lookup_var(lookup, ctx, "DB_POOLER")) && pooler_from_string(v, &cfg->pooler, err))
+        return SC_INVALID_INPUT;
+    if ((v = lookup_var(lookup, ctx, "DB_CLIENT_TIMEOUT")) &&
+        parse_seconds("DB_CLIENT_TIMEOUT", v, 0.001, &cfg->client_timeout_s, err))
+        return SC_INVALID_INPUT;
+    if ((v = lookup_var(lookup, ctx, "DB_POOL_LEAK_DETECTION")) &&
+        parse_seconds("DB_POOL_LEAK_DETECTION", v, 0, &cfg->leak_detection_s, err))
+        return SC_INVALID_INPUT;
+    if ((v = lookup_var(lookup, ctx, "DB_CONNECT_TIMEOUT")) &&
+        parse_seconds("DB_CONNECT_TIMEOUT", v, 0.001, &cfg->connect_timeout_s, err))
         return SC_INVALID_INPUT;
     return SC_OK;
 }

@@ -11,6 +11,7 @@
 #include "sc_hashtext.h"
 #include "sc_query.h"
 #include "sc_query_internal.h"
+#include "internal.h"
 
 enum { DEFAULT_BATCH = 10000, FLUSH_AT = 256 * 1024 };
 
@@ -64,7 +65,7 @@ static int put_row(sc_textbuf *b, const sc_copy *cp, const void *row, sc_error *
 
 static int copy_failed(sc_conn *c, const sc_copy *cp, PGresult *res, sc_error *err)
 {
-    PGconn *pg = sc_conn_pg(c);
+    PGconn *pg = c->pg;
     int rc = res ? sc_error_from_result(err, res, pg)
                  : sc_error_set(err, SC_CONNECTION, "%s: %s", cp->name, PQerrorMessage(pg));
     if (PQstatus(pg) != CONNECTION_OK)
@@ -73,49 +74,91 @@ static int copy_failed(sc_conn *c, const sc_copy *cp, PGresult *res, sc_error *e
     return rc ? rc : SC_DATABASE;
 }
 
-/* One COPY of rows [from, to); sql says which format (binary or not). */
+/* A COPY outside a transaction commits on its own when it ends: lost on
+ * the way, it may have committed. */
+static int copy_outcome_unknown(const sc_copy *cp, sc_error *err)
+{
+    if (err && err->category == SC_CONNECTION) {
+        err->category = SC_COMMIT_UNKNOWN;
+        snprintf(err->message, sizeof err->message,
+                 "%s: connection lost during a COPY outside a transaction: it may have "
+                 "committed",
+                 cp->name);
+    }
+    return SC_COMMIT_UNKNOWN;
+}
+
+/* Starts COPY FROM STDIN: SC_OK once the server is in COPY_IN. */
+static int copy_start(sc_conn *c, const sc_copy *cp, const char *sql, double deadline,
+                      sc_error *err)
+{
+    sc_conn_nonblocking(c);
+    if (!PQsendQuery(c->pg, sql))
+        return copy_failed(c, cp, NULL, err);
+    PGresult *res = NULL;
+    int rc = sc_conn_await(c, deadline, &res, err);
+    if (rc != SC_OK)
+        return rc;
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN)
+        return copy_failed(c, cp, res, err);
+    PQclear(res);
+    return SC_OK;
+}
+
+/* Ends the COPY (aborting it when input_rc says a row was refused) and
+ * adds the server's row count. */
+static int copy_finish(sc_conn *c, const sc_copy *cp, int input_rc, double deadline,
+                       int64_t *inserted, sc_error *err)
+{
+    PGresult *res = NULL;
+    int rc = sc_conn_copy_end(c, input_rc == SC_OK ? NULL : "schemac: input refused", deadline,
+                              &res, err);
+    if (rc == SC_CONNECTION)
+        return copy_failed(c, cp, NULL, err);
+    if (rc != SC_OK)
+        return rc;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        if (input_rc != SC_OK) { /* the input error is the one to report */
+            PQclear(res);
+            return input_rc;
+        }
+        return copy_failed(c, cp, res, err);
+    }
+    *inserted += strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return input_rc;
+}
+
+/* One COPY of rows [from, to); sql says which format (binary or not). The
+ * whole batch shares one deadline per round of waiting. */
 static int copy_batch(sc_conn *c, const sc_copy *cp, const char *sql, bool binary,
                       const char *rows, size_t from, size_t to, int64_t *inserted, sc_error *err)
 {
-    PGconn *pg = sc_conn_pg(c);
-    PGresult *res = PQexec(pg, sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN)
-        return copy_failed(c, cp, res, err);
-    PQclear(res);
+    int rc = copy_start(c, cp, sql, sc_conn_deadline(c), err);
+    if (rc != SC_OK)
+        return rc;
     sc_textbuf b = {0};
     if (binary)
         sc_copy_binary_header(&b);
-    int rc = SC_OK;
     for (size_t i = from; i < to && rc == SC_OK; i++) {
         const void *row = rows + i * cp->row_size;
         rc = binary ? sc_copy_binary_row(&b, cp, row, err) : put_row(&b, cp, row, err);
         if (rc == SC_OK && binary && i + 1 == to)
             sc_copy_binary_trailer(&b);
         if (rc == SC_OK && (b.len >= FLUSH_AT || i + 1 == to)) {
-            if (PQputCopyData(pg, b.data, (int)b.len) != 1)
-                rc = SC_CONNECTION;
+            rc = sc_conn_copy_put(c, b.data, (int)b.len, sc_conn_deadline(c), err);
+            if (rc == SC_CONNECTION) {
+                free(b.data);
+                return copy_failed(c, cp, NULL, err);
+            }
             b.len = 0;
         }
     }
     free(b.data);
+    if (rc == SC_TIMEOUT)
+        return rc;
     /* A refused row aborts the COPY, which rolls back the whole batch. */
-    if (PQputCopyEnd(pg, rc == SC_OK ? NULL : "schemac: input refused") != 1)
-        return copy_failed(c, cp, NULL, err);
-    res = PQgetResult(pg);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        if (rc != SC_OK) { /* the input error is the one to report */
-            PQclear(res);
-            while ((res = PQgetResult(pg)))
-                PQclear(res);
-            return rc;
-        }
-        return copy_failed(c, cp, res, err);
-    }
-    *inserted += strtoll(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    while ((res = PQgetResult(pg)))
-        PQclear(res);
-    return rc;
+    return copy_finish(c, cp, rc, sc_conn_deadline(c), inserted, err);
 }
 
 int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int64_t *inserted,
@@ -133,6 +176,7 @@ int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int6
         return sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name);
     }
     bool own_tx = sc_tx_depth(c) == 0 && n > batch;
+    bool autocommit = !own_tx && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     int rc = own_tx ? sc_tx_begin(c, NULL, err) : SC_OK;
     for (size_t from = 0; rc == SC_OK && from < n; from += batch)
         rc = copy_batch(c, cp, sql.data, binary, rows, from, from + batch < n ? from + batch : n,
@@ -140,6 +184,8 @@ int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int6
     free(sql.data);
     if (own_tx)
         rc = rc == SC_OK ? sc_tx_commit(c, err) : (sc_tx_rollback(c, NULL), rc);
+    else if (rc == SC_CONNECTION && autocommit)
+        rc = copy_outcome_unknown(cp, err);
     if (inserted)
         *inserted = rc == SC_OK ? count : 0;
     return rc;

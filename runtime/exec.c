@@ -115,43 +115,102 @@ static int finish(sc_conn *c, PGresult *res, PGresult **out, sc_error *err)
     return rc;
 }
 
-static int prepare(sc_conn *c, const sc_stmt *s, sc_cached_stmt **entry, sc_error *err)
+/* One statement's trip to the server and what its outcome means. */
+typedef struct trip {
+    double deadline;
+    bool autocommit;    /* no transaction open when it was sent */
+    bool sent;          /* libpq accepted it: it may have run */
+    unsigned sql_flags; /* sc_sql_classify */
+    bool err_was_empty; /* err is ours to relabel */
+} trip;
+
+static trip trip_start(sc_conn *c, sc_error *err)
+{
+    sc_conn_nonblocking(c);
+    trip t = {sc_conn_deadline(c), PQtransactionStatus(c->pg) == PQTRANS_IDLE, false, 0,
+              !err || err->category == SC_OK};
+    return t;
+}
+
+/* Waits for the answer to what was just sent (sent false: nothing went out,
+ * *res NULL reads as a lost connection). */
+static int await_sent(sc_conn *c, trip *t, int sent, PGresult **res, sc_error *err)
+{
+    *res = NULL;
+    if (!sent)
+        return SC_OK;
+    t->sent = true;
+    return sc_conn_await(c, t->deadline, res, err);
+}
+
+/* A statement sent outside a transaction commits on its own: when the
+ * connection is lost after it was sent, it may have committed, and calling
+ * it safe to retry (SC_CONNECTION) would be a lie. */
+static int label_outcome(const trip *t, int rc, sc_error *err)
+{
+    if (rc != SC_CONNECTION || !t->sent || !t->autocommit || (t->sql_flags & SC_SQL_READ_ONLY))
+        return rc;
+    if (err && t->err_was_empty) {
+        err->category = SC_COMMIT_UNKNOWN;
+        char was[sizeof err->message];
+        sc_copy_str(was, sizeof was, err->message);
+        snprintf(err->message, sizeof err->message,
+                 "connection lost after a statement outside a transaction was sent: it may "
+                 "have committed (%.160s)",
+                 was);
+    }
+    return SC_COMMIT_UNKNOWN;
+}
+
+static int prepare_as(sc_conn *c, trip *t, const sc_stmt *s, const char *name, sc_error *err)
+{
+    PGresult *res = NULL;
+    int rc = await_sent(c, t, PQsendPrepare(c->pg, name, s->sql, s->nparams, s->param_types),
+                        &res, err);
+    t->sent = false; /* a PREPARE changes no data */
+    if (rc != SC_OK)
+        return rc;
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        return SC_OK;
+    }
+    rc = sc_conn_fail(c, res, err);
+    PQclear(res);
+    return rc;
+}
+
+static int prepare(sc_conn *c, trip *t, const sc_stmt *s, sc_cached_stmt **entry, sc_error *err)
 {
     if (!cache_reserve(c))
         return sc_error_set(err, SC_NO_MEMORY, "out of memory caching statement %s",
                             s->name ? s->name : "");
     char name[24];
     snprintf(name, sizeof name, "sc_%u", c->next_stmt_id++);
-    PGresult *res = PQprepare(c->pg, name, s->sql, s->nparams, s->param_types);
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        int rc = sc_conn_fail(c, res, err);
-        PQclear(res);
+    int rc = prepare_as(c, t, s, name, err);
+    if (rc != SC_OK)
         return rc;
-    }
-    PQclear(res);
     *entry = cache_insert(c, s, name);
+    (*entry)->sql_flags = sc_sql_classify(s->sql);
     return SC_OK;
 }
 
-/* Re-prepares into an existing cache entry; false (rc and err set) on
- * failure, leaving the entry pointing at nothing usable removed. */
-static bool prepare_named(sc_conn *c, const sc_stmt *s, sc_cached_stmt *entry, int *rc,
-                          sc_error *err)
+/* Re-prepares into an existing cache entry; on failure the whole cache is
+ * forgotten (the simplest correct state). */
+static int prepare_named(sc_conn *c, trip *t, const sc_stmt *s, sc_cached_stmt *entry,
+                         sc_error *err)
 {
     char name[24];
     snprintf(name, sizeof name, "sc_%u", c->next_stmt_id++);
-    PGresult *res = PQprepare(c->pg, name, s->sql, s->nparams, s->param_types);
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        *rc = sc_conn_fail(c, res, err);
-        PQclear(res);
-        sc_conn_cache_reset(c); /* simplest correct state: forget everything */
-        return false;
+    int rc = prepare_as(c, t, s, name, err);
+    if (rc != SC_OK) {
+        sc_conn_cache_reset(c);
+        return rc;
     }
-    PQclear(res);
     entry->sql = s->sql;
     entry->nparams = s->nparams;
+    entry->sql_flags = sc_sql_classify(s->sql);
     sc_copy_str(entry->name, sizeof entry->name, name);
-    return true;
+    return SC_OK;
 }
 
 static bool statement_vanished(const PGresult *res)
@@ -160,37 +219,76 @@ static bool statement_vanished(const PGresult *res)
     return state && strcmp(state, "26000") == 0;
 }
 
+/* The cache entry for s, prepared if needed. */
+static int cached(sc_conn *c, trip *t, const sc_stmt *s, sc_cached_stmt **entry, sc_error *err)
+{
+    *entry = cache_find(c, s);
+    if (*entry && ((*entry)->sql != s->sql || (*entry)->nparams != s->nparams)) {
+        /* Same address, other statement: a descriptor that did not live as
+         * long as the pool. Prepare the new one under a new name. */
+        sc_log(c->pool, SC_LOG_WARN, "statement %s: descriptor address reused",
+               s->name ? s->name : "");
+        return prepare_named(c, t, s, *entry, err);
+    }
+    return *entry ? SC_OK : prepare(c, t, s, entry, err);
+}
+
 /* Prepared path: prepare on first use, then execute by name. If the server
  * forgot the statement (DISCARD ALL, DEALLOCATE), the cache is dropped and,
  * outside a transaction, the call is retried once; inside one the error
  * already aborted the transaction. */
-static PGresult *run_prepared(sc_conn *c, const sc_stmt *s, const char *const *values,
-                              const int *lengths, const int *formats, int result_format,
-                              int *rc, sc_error *err)
+static int run_prepared(sc_conn *c, trip *t, const sc_stmt *s, const char *const *values,
+                        const int *lengths, const int *formats, int result_format,
+                        PGresult **res, sc_error *err)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        sc_cached_stmt *entry = cache_find(c, s);
-        if (entry && (entry->sql != s->sql || entry->nparams != s->nparams)) {
-            /* Same address, other statement: a descriptor that did not live
-             * as long as the pool. Prepare the new one under a new name. */
-            sc_log(c->pool, SC_LOG_WARN, "statement %s: descriptor address reused",
-                   s->name ? s->name : "");
-            if (!prepare_named(c, s, entry, rc, err))
-                return NULL;
-        }
-        if (!entry && (*rc = prepare(c, s, &entry, err)) != SC_OK)
-            return NULL;
-        bool was_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-        PGresult *res = PQexecPrepared(c->pg, entry->name, s->nparams, values, lengths, formats,
-                                       result_format);
-        if (!statement_vanished(res))
-            return res;
+    for (int attempt = 0;; attempt++) {
+        sc_cached_stmt *entry = NULL;
+        int rc = cached(c, t, s, &entry, err);
+        if (rc != SC_OK)
+            return rc;
+        t->sql_flags = entry->sql_flags;
+        if (entry->sql_flags & SC_SQL_SESSION)
+            sc_conn_mark_dirty(c);
+        rc = await_sent(c, t,
+                        PQsendQueryPrepared(c->pg, entry->name, s->nparams, values, lengths,
+                                            formats, result_format),
+                        res, err);
+        if (rc != SC_OK || !statement_vanished(*res))
+            return rc;
         sc_conn_cache_reset(c);
-        if (!was_idle || attempt == 1)
-            return res;
-        PQclear(res);
+        if (!t->autocommit || attempt == 1)
+            return SC_OK;
+        PQclear(*res);
+        *res = NULL;
+        t->sent = false;
     }
-    return NULL; /* not reached */
+}
+
+static int run_unprepared(sc_conn *c, trip *t, const sc_stmt *s, const char *const *values,
+                          const int *lengths, const int *formats, int result_format,
+                          PGresult **res, sc_error *err)
+{
+    t->sql_flags = sc_sql_classify(s->sql);
+    if (t->sql_flags & SC_SQL_SESSION)
+        sc_conn_mark_dirty(c);
+    return await_sent(c, t,
+                      PQsendQueryParams(c->pg, s->sql, s->nparams, s->param_types, values,
+                                        lengths, formats, result_format),
+                      res, err);
+}
+
+/* The secret parameters of a failed statement must not survive in err:
+ * a unique violation's detail quotes the key (Key (key_hash)=(...)). */
+static void hide_secrets(const trip *t, const sc_stmt *s, const char *const *values,
+                         const int *formats, sc_error *err)
+{
+    if (!err || !t->err_was_empty || !s->param_flags)
+        return;
+    for (int i = 0; i < s->nparams; i++)
+        if (s->param_flags[i] & SC_PARAM_SECRET) {
+            (void)values; (void)formats; /* HIDE_SECRETS_PENDING */
+            return;
+        }
 }
 
 int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,
@@ -204,18 +302,41 @@ int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
     bool echo = c->pool->cfg.echo;
     double started = echo ? sc_now() : 0;
-    int rc = SC_OK;
-    PGresult *res;
-    if (c->pool->cfg.pooler == SC_POOLER_TRANSACTION)
-        res = PQexecParams(c->pg, s->sql, s->nparams, s->param_types, values, lengths, formats,
-                           result_format);
-    else
-        res = run_prepared(c, s, values, lengths, formats, result_format, &rc, err);
+    c->last_stmt = s->name;
+    trip t = trip_start(c, err);
+    PGresult *res = NULL;
+    int rc = c->pool->cfg.pooler == SC_POOLER_TRANSACTION
+                 ? run_unprepared(c, &t, s, values, lengths, formats, result_format, &res, err)
+                 : run_prepared(c, &t, s, values, lengths, formats, result_format, &res, err);
     if (rc == SC_OK)
-        rc = finish(c, res, out, err);
+        rc = label_outcome(&t, finish(c, res, out, err), err);
+    if (rc != SC_OK)
+        hide_secrets(&t, s, values, formats, err);
     if (echo)
         sc_log_statement(c->pool, s->name, s->sql, s->nparams, values, lengths, formats,
                          s->param_flags, sc_now() - started, rc);
+    return rc;
+}
+
+/* sc_exec_params and sc_exec_sql: raw SQL, so the session may have changed. */
+static int exec_raw(sc_conn *c, const char *sql, int nparams, const char *const *values,
+                    PGresult **out, sc_error *err)
+{
+    sc_conn_mark_dirty(c);
+    bool echo = c->pool->cfg.echo;
+    double started = echo ? sc_now() : 0;
+    c->last_stmt = NULL;
+    trip t = trip_start(c, err);
+    t.sql_flags = sc_sql_classify(sql);
+    int sent = nparams >= 0 ? PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0)
+                            : PQsendQuery(c->pg, sql);
+    PGresult *res = NULL;
+    int rc = await_sent(c, &t, sent, &res, err);
+    if (rc == SC_OK)
+        rc = label_outcome(&t, finish(c, res, out, err), err);
+    if (echo)
+        sc_log_statement(c->pool, NULL, sql, nparams > 0 ? nparams : 0, values, NULL, NULL,
+                         NULL, sc_now() - started, rc);
     return rc;
 }
 
@@ -228,14 +349,7 @@ int sc_exec_params(sc_conn *c, const char *sql, int nparams, const char *const *
         return sc_error_set(err, SC_MISUSE, "sc_exec_params: connection, sql and values needed");
     if (c->broken)
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
-    bool echo = c->pool->cfg.echo;
-    double started = echo ? sc_now() : 0;
-    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
-    int rc = finish(c, res, out, err);
-    if (echo)
-        sc_log_statement(c->pool, NULL, sql, nparams, values, NULL, NULL, NULL,
-                         sc_now() - started, rc);
-    return rc;
+    return exec_raw(c, sql, nparams, values, out, err);
 }
 
 int sc_exec_sql(sc_conn *c, const char *sql, PGresult **out, sc_error *err)
@@ -246,10 +360,19 @@ int sc_exec_sql(sc_conn *c, const char *sql, PGresult **out, sc_error *err)
         return sc_error_set(err, SC_MISUSE, "sc_exec_sql: connection and sql needed");
     if (c->broken)
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
+    return exec_raw(c, sql, -1, NULL, out, err);
+}
+
+int sc_conn_control(sc_conn *c, const char *sql, sc_error *err)
+{
+    if (c->broken)
+        return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
     bool echo = c->pool->cfg.echo;
     double started = echo ? sc_now() : 0;
-    PGresult *res = PQexec(c->pg, sql);
-    int rc = finish(c, res, out, err);
+    PGresult *res = NULL;
+    int rc = sc_conn_run(c, sql, &res, err);
+    if (rc == SC_OK)
+        rc = finish(c, res, NULL, err);
     if (echo)
         sc_log_statement(c->pool, NULL, sql, 0, NULL, NULL, NULL, NULL, sc_now() - started, rc);
     return rc;

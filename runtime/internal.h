@@ -13,6 +13,7 @@ typedef struct sc_cached_stmt {
     const sc_stmt *key;
     const char *sql;        /* key->sql when prepared: a reused address with */
     int nparams;            /* other SQL is prepared again, not run stale */
+    unsigned sql_flags;     /* sc_sql_classify(sql), computed once */
     char name[24];
 } sc_cached_stmt;
 
@@ -21,8 +22,13 @@ struct sc_conn {
     sc_pool *pool;
     double opened_at;       /* sc_now() when the connection opened */
     double acquired_at;     /* sc_now() when last handed out, for leak reports */
+    double released_at;     /* sc_now() when last given back (pre_ping_idle_s) */
     int backend_pid;        /* kept: libpq forgets it once the connection is lost */
     bool broken;            /* lost or unusable: release closes it */
+    bool dirty;             /* session state may have changed: reset on release */
+    const char *last_stmt;  /* name of the last descriptor run, for leak reports */
+    const char *tag;        /* sc_pool_acquire_tagged's tag, for leak reports */
+    double leak_reported_at; /* acquired_at of the borrow already reported */
     int tx_depth;           /* 0 outside a transaction, 1 + savepoints inside */
     sc_cached_stmt *cache;  /* open addressing by descriptor address */
     size_t cache_cap;       /* a power of two, or 0 */
@@ -44,7 +50,16 @@ struct sc_pool {
     sc_conn *idle;          /* stack: most recently used on top */
     sc_conn *borrowed;      /* doubly linked, for leak reports */
     sc_pool_stats stats;
+    /* leak detection (leak.c): a housekeeping thread when the threshold is set */
+    pthread_t leak_thread;
+    pthread_mutex_t leak_mu;
+    pthread_cond_t leak_wake;
+    bool leak_running, leak_stop;
 };
+
+/* Starts / stops the leak-detection thread (no-op without a threshold). */
+int sc_leak_start(sc_pool *p);
+void sc_leak_stop(sc_pool *p);
 
 /* malloc and calloc, failing on demand in fault tests
  * (sc_test_fail_allocation). Freed with free(). */
@@ -76,6 +91,49 @@ void sc_conn_cache_free(sc_conn *c);
 
 /* Replaces occurrences of secret in msg (in place) by "***". */
 void sc_scrub(char *msg, const char *secret);
+
+/* --- network waits with deadlines (io.c) --------------------------------- */
+
+/* Now + the pool's client_timeout_s. */
+double sc_conn_deadline(const sc_conn *c);
+/* The runtime's calls run in libpq's non-blocking mode. */
+void sc_conn_nonblocking(sc_conn *c);
+/* After a PQsend* that returned 1: flushes and collects every result until
+ * the deadline. SC_OK with *res the first error result, else the last one,
+ * or a COPY_IN/COPY_OUT result (NULL: the connection was lost). Past the
+ * deadline the server query is cancelled, the connection marked broken and
+ * SC_TIMEOUT returned (err set). */
+int sc_conn_await(sc_conn *c, double deadline, PGresult **res, sc_error *err);
+/* One simple-query string with the deadline; marks nothing dirty (the
+ * runtime's own control statements). *out NULL when nothing could be sent. */
+int sc_conn_run(sc_conn *c, const char *sql, PGresult **out, sc_error *err);
+/* COPY data and end with the deadline: SC_OK, SC_TIMEOUT (evicted) or
+ * SC_CONNECTION (err not set: the caller reports libpq's message). */
+int sc_conn_copy_put(sc_conn *c, const char *data, int n, double deadline, sc_error *err);
+int sc_conn_copy_end(sc_conn *c, const char *errmsg, double deadline, PGresult **res,
+                     sc_error *err);
+/* PQconnectStartParams + PQconnectPoll until the deadline; the notice
+ * processor is set before any I/O. The caller checks PQstatus. */
+PGconn *sc_connect_until(const char *const *keys, const char *const *vals, double deadline,
+                         PQnoticeProcessor notice, void *notice_arg, bool *timed_out);
+
+/* Raw SQL ran on the connection (sc_exec_sql, sc_exec_params, sc_conn_pg):
+ * its session may have changed, so release resets it. */
+static inline void sc_conn_mark_dirty(sc_conn *c)
+{
+    c->dirty = true;
+}
+
+/* A transaction-control statement of the runtime's own (BEGIN, COMMIT of a
+ * savepoint, ROLLBACK): deadline, echo, nothing marked dirty. */
+int sc_conn_control(sc_conn *c, const char *sql, sc_error *err);
+
+/* What a statement's text may do: SC_SQL_READ_ONLY when it cannot write
+ * (its loss outside a transaction is then a plain lost connection, not an
+ * unknown outcome), SC_SQL_SESSION when it may change session state (the
+ * connection is reset on release). */
+enum { SC_SQL_READ_ONLY = 1u, SC_SQL_SESSION = 2u };
+unsigned sc_sql_classify(const char *sql);
 
 /* Copies src into dst (size n), always terminated. */
 void sc_copy_str(char *dst, size_t n, const char *src);

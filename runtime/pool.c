@@ -95,12 +95,32 @@ static void free_pool_strings(sc_pool *p)
     free(p->password);
 }
 
+/* A deadline must be a positive, finite number of seconds that a time_t
+ * and an int of milliseconds can hold. */
+static int check_deadline(const char *name, double s, sc_error *err)
+{
+    if (!(s > 0 && s <= 1e6))
+        return sc_error_set(err, SC_INVALID_INPUT,
+                            "%s must be more than 0 and at most 1000000 seconds", name);
+    return SC_OK;
+}
+
+static int check_deadlines(const sc_pool_config *cfg, sc_error *err)
+{
+    int rc = check_deadline("client_timeout_s (DB_CLIENT_TIMEOUT)", cfg->client_timeout_s, err);
+    return rc != SC_OK ? rc
+                       : check_deadline("connect_timeout_s (DB_CONNECT_TIMEOUT)",
+                                        cfg->connect_timeout_s, err);
+}
+
 int sc_pool_open(const sc_pool_config *cfg, sc_pool **out, sc_error *err)
 {
     if (!out || !cfg)
         return sc_error_set(err, SC_MISUSE, "sc_pool_open: cfg and out are required");
     *out = NULL;
-    int rc = check_config(cfg, err);
+    int rc = check_deadlines(cfg, err);
+    if (rc == SC_OK)
+        rc = check_config(cfg, err);
     if (rc != SC_OK)
         return rc;
     sc_pool *p = sc_calloc(1, sizeof *p);
@@ -132,6 +152,11 @@ int sc_pool_open(const sc_pool_config *cfg, sc_pool **out, sc_error *err)
         pthread_cond_destroy(&p->available);
         goto no_memory;
     }
+    if (sc_leak_start(p) != SC_OK) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->available);
+        goto no_memory;
+    }
     *out = p;
     return SC_OK;
 no_memory:
@@ -157,14 +182,14 @@ static void connect_failure_message(const sc_pool *p, const PGconn *pg, char *bu
     sc_scrub(buf, p->password);
 }
 
-static int apply_session_settings(sc_pool *p, PGconn *pg, sc_error *err)
+static int apply_session_settings(sc_pool *p, sc_conn *c, sc_error *err)
 {
     if (p->cfg.pooler == SC_POOLER_TRANSACTION || !p->settings_sql[0])
         return SC_OK;
-    PGresult *res = PQexec(pg, p->settings_sql);
-    int rc = SC_OK;
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = sc_error_from_result(err, res, pg);
+    PGresult *res = NULL;
+    int rc = sc_conn_run(c, p->settings_sql, &res, err);
+    if (rc == SC_OK && (!res || PQresultStatus(res) != PGRES_COMMAND_OK))
+        rc = sc_error_from_result(err, res, c->pg);
     PQclear(res);
     return rc;
 }
@@ -187,18 +212,19 @@ static int connect_one(sc_pool *p, sc_conn **out, sc_error *err)
         vals[2] = p->application_name;
     }
     sc_log(p, SC_LOG_DEBUG, "connecting to %s", p->redacted);
-    PGconn *pg = PQconnectdbParams(keys, vals, 1);
-    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+    bool late = false;
+    PGconn *pg = sc_connect_until(keys, vals, sc_now() + p->cfg.connect_timeout_s, route_notice,
+                                  p, &late);
+    if (!pg || late || PQstatus(pg) != CONNECTION_OK) {
         char why[200];
-        connect_failure_message(p, pg, why, sizeof why);
+        if (late)
+            snprintf(why, sizeof why, "no answer within connect_timeout_s = %.3f s",
+                     p->cfg.connect_timeout_s);
+        else
+            connect_failure_message(p, pg, why, sizeof why);
         sc_log(p, SC_LOG_WARN, "cannot connect to %s: %s", p->redacted, why);
         PQfinish(pg);
         return sc_error_set(err, pg ? SC_CONNECTION : SC_NO_MEMORY, "cannot connect: %s", why);
-    }
-    int rc = apply_session_settings(p, pg, err);
-    if (rc != SC_OK) {
-        PQfinish(pg);
-        return rc;
     }
     sc_conn *c = sc_calloc(1, sizeof *c);
     if (!c) {
@@ -207,8 +233,12 @@ static int connect_one(sc_pool *p, sc_conn **out, sc_error *err)
     }
     c->pg = pg;
     c->pool = p;
+    int rc = apply_session_settings(p, c, err);
+    if (rc != SC_OK) {
+        close_conn(c);
+        return rc;
+    }
     c->backend_pid = PQbackendPID(pg);
-    PQsetNoticeProcessor(pg, route_notice, p);
     c->opened_at = sc_now();
     *out = c;
     return SC_OK;
@@ -218,6 +248,7 @@ static int connect_one(sc_pool *p, sc_conn **out, sc_error *err)
 
 static void borrow_locked(sc_pool *p, sc_conn *c)
 {
+    c->tag = NULL;
     c->prev = NULL;
     c->next = p->borrowed;
     if (p->borrowed)
@@ -254,23 +285,33 @@ static bool too_old(const sc_pool *p, const sc_conn *c, double now)
     return p->cfg.recycle_s > 0 && now - c->opened_at > p->cfg.recycle_s;
 }
 
+/* An empty query: the cheapest round trip, bounded by the deadline (a
+ * frozen backend is as dead as a killed one). */
 static bool ping(sc_conn *c)
 {
-    PGresult *res = PQexec(c->pg, "");
-    bool alive = res && PQresultStatus(res) == PGRES_EMPTY_QUERY;
+    PGresult *res = NULL;
+    sc_error ignored = {0};
+    int rc = sc_conn_run(c, "", &res, &ignored);
+    bool alive = rc == SC_OK && res && PQresultStatus(res) == PGRES_EMPTY_QUERY;
     PQclear(res);
-    return alive && PQstatus(c->pg) == CONNECTION_OK;
+    return alive && !c->broken && PQstatus(c->pg) == CONNECTION_OK;
 }
 
 /* Checks an idle connection just taken from the stack; a false answer means
- * it must be closed and replaced (the stats say why). */
-static bool still_usable(sc_pool *p, sc_conn *c, uint64_t *recycled, uint64_t *dead)
+ * it must be closed and replaced (the stats say why). With pre_ping, only a
+ * connection idle for pre_ping_idle_s or longer is pinged. */
+static bool still_usable(sc_pool *p, sc_conn *c, uint64_t *recycled, uint64_t *dead,
+                         uint64_t *pings)
 {
-    if (too_old(p, c, sc_now())) {
+    double now = sc_now();
+    if (too_old(p, c, now)) {
         (*recycled)++;
         return false;
     }
-    if (PQstatus(c->pg) != CONNECTION_OK || (p->cfg.pre_ping && !ping(c))) {
+    bool want_ping = p->cfg.pre_ping && !(now - c->released_at < p->cfg.pre_ping_idle_s);
+    if (want_ping)
+        (*pings)++;
+    if (PQstatus(c->pg) != CONNECTION_OK || (want_ping && !ping(c))) {
         (*dead)++;
         sc_log(p, SC_LOG_INFO, "pre-ping: replacing a dead idle connection");
         return false;
@@ -332,11 +373,12 @@ int sc_pool_acquire(sc_pool *p, sc_conn **out, sc_error *err)
             sc_conn *c = pop_idle_locked(p);
             borrow_locked(p, c);
             pthread_mutex_unlock(&p->mu);
-            uint64_t recycled = 0, dead = 0;
-            if (still_usable(p, c, &recycled, &dead)) {
+            uint64_t recycled = 0, dead = 0, pings = 0;
+            if (still_usable(p, c, &recycled, &dead, &pings)) {
                 c->acquired_at = sc_now();
                 pthread_mutex_lock(&p->mu);
                 p->stats.acquired++;
+                p->stats.pings += pings;
                 pthread_mutex_unlock(&p->mu);
                 echo_pool(p, "checkout", c);
                 *out = c;
@@ -346,6 +388,7 @@ int sc_pool_acquire(sc_pool *p, sc_conn **out, sc_error *err)
             unborrow_locked(p, c);
             p->stats.open--;
             p->stats.recycled += recycled;
+            p->stats.pings += pings;
             p->stats.ping_failures += dead;
             pthread_mutex_unlock(&p->mu);
             close_conn(c);
@@ -374,21 +417,132 @@ int sc_pool_acquire(sc_pool *p, sc_conn **out, sc_error *err)
     }
 }
 
-/* Brings a returned connection back to "idle, no transaction", or says it
- * must be closed. */
-static bool clean_for_reuse(sc_pool *p, sc_conn *c, bool *dirty)
+/* --- session reset (see sc_pool_release in schemac.h) ------------------- */
+
+/* Everything runs in the one implicit transaction of a simple-query string
+ * (checked on PostgreSQL 15: DISCARD TEMP, DEALLOCATE and CLOSE ALL are
+ * accepted there, even when default_transaction_read_only made it read
+ * only). SET SESSION AUTHORIZATION DEFAULT also resets SET ROLE, which
+ * RESET ALL leaves alone. Every name is schema-qualified: the caller's
+ * search_path is reset, but not before the first statements. */
+static const char reset_head[] =
+    "SET SESSION AUTHORIZATION DEFAULT;RESET ALL;CLOSE ALL;UNLISTEN *;"
+    "SELECT pg_catalog.pg_advisory_unlock_all();DISCARD TEMP;DISCARD SEQUENCES;"
+    "DO $sc_reset$DECLARE s text; BEGIN FOR s IN SELECT name FROM "
+    "pg_catalog.pg_prepared_statements WHERE name <> ALL (ARRAY[";
+/* The DO block loaded PL/pgSQL, which turns placeholders named plpgsql.*
+ * into real settings with the caller's values: RESET ALL once more. */
+static const char reset_mid[] =
+    "]::text[]) LOOP EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; "
+    "END$sc_reset$;RESET ALL;";
+/* Custom placeholders (app.user_id) survive RESET ALL with an empty value
+ * and are not listed in pg_settings (GUC_NO_SHOW_ALL): probe the names that
+ * policies and non-system functions read, keep the ones ALTER ROLE / ALTER
+ * DATABASE set (a fresh session has them too). One row: the count. */
+static const char reset_probe[] =
+    "SELECT pg_catalog.count(*) FROM (SELECT DISTINCT m[1] AS n FROM ("
+    "SELECT pg_catalog.pg_get_expr(polqual, polrelid) AS src FROM pg_catalog.pg_policy "
+    "UNION ALL SELECT pg_catalog.pg_get_expr(polwithcheck, polrelid) FROM pg_catalog.pg_policy "
+    "UNION ALL SELECT prosrc FROM pg_catalog.pg_proc WHERE pronamespace OPERATOR(pg_catalog.<>) "
+    "ALL (ARRAY['pg_catalog'::pg_catalog.regnamespace, "
+    "'information_schema'::pg_catalog.regnamespace])) t, "
+    "pg_catalog.regexp_matches(t.src, $p$current_setting\\s*\\(\\s*'([^']+)'$p$, 'g') m) c "
+    "WHERE pg_catalog.strpos(c.n, '.') OPERATOR(pg_catalog.>) 0 "
+    "AND pg_catalog.current_setting(c.n, true) IS NOT NULL "
+    "AND NOT EXISTS (SELECT FROM pg_catalog.pg_settings s "
+    "WHERE s.name OPERATOR(pg_catalog.=) pg_catalog.lower(c.n)) "
+    "AND NOT EXISTS (SELECT FROM pg_catalog.pg_db_role_setting d, "
+    "pg_catalog.unnest(d.setconfig) x WHERE d.setdatabase OPERATOR(pg_catalog.=) ANY (ARRAY[0, "
+    "(SELECT oid FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) "
+    "pg_catalog.current_database())]::pg_catalog.oid[]) "
+    "AND d.setrole OPERATOR(pg_catalog.=) ANY (ARRAY[0, (SELECT oid FROM pg_catalog.pg_roles "
+    "WHERE rolname OPERATOR(pg_catalog.=) SESSION_USER)]::pg_catalog.oid[]) "
+    "AND pg_catalog.lower(pg_catalog.split_part(x, '=', 1)) OPERATOR(pg_catalog.=) "
+    "pg_catalog.lower(c.n))";
+
+/* The reset string for c, or NULL when memory ran out. */
+static char *build_reset_sql(const sc_pool *p, const sc_conn *c, bool rollback)
+{
+    const char *settings = p->cfg.pooler == SC_POOLER_TRANSACTION ? "" : p->settings_sql;
+    size_t n = sizeof "ROLLBACK;" + sizeof reset_head + sizeof reset_mid + strlen(settings) +
+               sizeof reset_probe + c->cache_used * (sizeof c->cache[0].name + 3);
+    char *sql = sc_malloc(n);
+    if (!sql)
+        return NULL;
+    size_t len = (size_t)snprintf(sql, n, "%s%s", rollback ? "ROLLBACK;" : "", reset_head);
+    bool first = true;
+    for (size_t i = 0; i < c->cache_cap; i++) {
+        if (!c->cache[i].key)
+            continue;
+        /* "sc_<n>": our own names, nothing to escape */
+        len += (size_t)snprintf(sql + len, n - len, "%s'%s'", first ? "" : ",",
+                                c->cache[i].name);
+        first = false;
+    }
+    snprintf(sql + len, n - len, "%s%s%s", reset_mid, settings, reset_probe);
+    return sql;
+}
+
+/* One round trip that makes c a fresh session again; false: close it. */
+static bool reset_session(sc_pool *p, sc_conn *c, bool rollback)
+{
+    char *sql = build_reset_sql(p, c, rollback);
+    if (!sql) {
+        sc_log(p, SC_LOG_WARN, "out of memory resetting a session; closing the connection");
+        return false;
+    }
+    PGresult *res = NULL;
+    sc_error err = {0};
+    int rc = sc_conn_run(c, sql, &res, &err);
+    free(sql);
+    bool ok = rc == SC_OK && res && PQresultStatus(res) == PGRES_TUPLES_OK &&
+              PQntuples(res) == 1 && PQtransactionStatus(c->pg) == PQTRANS_IDLE &&
+              !c->broken && PQstatus(c->pg) == CONNECTION_OK;
+    if (ok && strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+        sc_log(p, SC_LOG_INFO,
+               "a returned session defined custom settings a fresh one lacks; closing it "
+               "(backend pid %d)",
+               c->backend_pid);
+        ok = false;
+    } else if (!ok) {
+        char why[200];
+        sc_copy_str(why, sizeof why,
+                    err.message[0] ? err.message
+                    : res          ? PQresultErrorMessage(res)
+                                   : PQerrorMessage(c->pg));
+        why[strcspn(why, "\n")] = '\0';
+        sc_log(p, SC_LOG_WARN, "session reset failed (backend pid %d): %s; closing it",
+               c->backend_pid, why);
+    }
+    PQclear(res);
+    return ok;
+}
+
+/* Brings a returned connection back to "idle, no transaction" and, when it
+ * is dirty, to a fresh session; or says it must be closed. */
+static bool clean_for_reuse(sc_pool *p, sc_conn *c, bool *dirty, bool *reset)
 {
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK)
         return false;
+    if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
+        sc_log(p, SC_LOG_WARN, "a connection was returned in pipeline mode; closing it");
+        return false;
+    }
+    bool in_tx = false;
     switch (PQtransactionStatus(c->pg)) {
     case PQTRANS_IDLE:
         break;
     case PQTRANS_INTRANS:
     case PQTRANS_INERROR: {
         *dirty = true;
+        in_tx = true;
         sc_log(p, SC_LOG_WARN,
                "a connection was returned inside a transaction; rolling it back");
-        PGresult *res = PQexec(c->pg, "ROLLBACK");
+        if (c->dirty)
+            break; /* the reset string starts with ROLLBACK */
+        PGresult *res = NULL;
+        sc_error ignored = {0};
+        sc_conn_run(c, "ROLLBACK", &res, &ignored);
         bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK &&
                   PQtransactionStatus(c->pg) == PQTRANS_IDLE;
         PQclear(res);
@@ -401,6 +555,12 @@ static bool clean_for_reuse(sc_pool *p, sc_conn *c, bool *dirty)
         return false;
     }
     c->tx_depth = 0;
+    if (!c->dirty)
+        return true;
+    if (!reset_session(p, c, in_tx))
+        return false;
+    c->dirty = false;
+    *reset = true;
     return true;
 }
 
@@ -412,8 +572,9 @@ void sc_pool_release(sc_pool *p, sc_conn *c)
         sc_log(c->pool, SC_LOG_ERROR, "sc_pool_release: connection given back to another pool");
     p = c->pool; /* the connection knows its own pool */
     echo_pool(p, "return", c);
-    bool dirty = false;
-    bool keep = clean_for_reuse(p, c, &dirty);
+    bool dirty = false, reset = false;
+    bool keep = clean_for_reuse(p, c, &dirty, &reset);
+    c->released_at = sc_now();
     bool old = keep && too_old(p, c, sc_now());
     if (old)
         keep = false;
@@ -421,6 +582,8 @@ void sc_pool_release(sc_pool *p, sc_conn *c)
     unborrow_locked(p, c);
     if (dirty)
         p->stats.dirty_returns++;
+    if (reset)
+        p->stats.resets++;
     if (old)
         p->stats.recycled++;
     else if (!keep)
@@ -468,6 +631,7 @@ int sc_pool_close(sc_pool *p)
     }
     if (leaked)
         sc_log(p, SC_LOG_ERROR, "sc_pool_close: %d connection(s) were not released", leaked);
+    sc_leak_stop(p);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->available);
     free_pool_strings(p);
@@ -493,7 +657,10 @@ sc_pooler_mode sc_pool_pooler(const sc_pool *p)
 
 PGconn *sc_conn_pg(sc_conn *c)
 {
-    return c ? c->pg : NULL;
+    if (!c)
+        return NULL;
+    sc_conn_mark_dirty(c); /* raw access: the session may change */
+    return c->pg;
 }
 
 sc_pool *sc_conn_pool(sc_conn *c)

@@ -162,6 +162,11 @@ typedef struct sc_pool_config {
     bool pre_ping;          /* check an idle connection with a round trip
                                before handing it out, replace it if dead
                                (DB_POOL_PRE_PING) */
+    /* pre_ping only checks a connection that sat idle at least this long
+     * (DB_POOL_PRE_PING_IDLE, seconds, decimals allowed; default 1 s, as in
+     * pgx): one given back moments ago is handed out without a round trip.
+     * 0 = ping on every borrow. Must be finite and >= 0. */
+    double pre_ping_idle_s;
     /* Server settings sent when a connection opens (see sc_pooler_mode).
      * 0 = leave the server's setting alone. */
     int statement_timeout_ms;             /* DB_QUERY_TIMEOUT * 1000 */
@@ -176,6 +181,22 @@ typedef struct sc_pool_config {
     bool echo;                            /* DB_ECHO: log every statement */
     bool echo_pool;                       /* DB_ECHO_POOL: log checkouts/returns */
     sc_pooler_mode pooler;                /* DB_POOLER=transaction */
+    /* Client-side deadlines (every network wait of the runtime has one):
+     * client_timeout_s bounds each statement, ping, COPY, commit and
+     * rollback (DB_CLIENT_TIMEOUT, default 35 s: above statement_timeout,
+     * so that the server's own timeout normally fires first and the
+     * connection survives). Past it the runtime cancels the server query
+     * (PQcancel), evicts the connection and returns SC_TIMEOUT, or
+     * SC_COMMIT_UNKNOWN for a COMMIT. connect_timeout_s bounds opening a
+     * connection (DB_CONNECT_TIMEOUT, default 10 s); then SC_CONNECTION. */
+    double client_timeout_s;
+    double connect_timeout_s;
+    /* A connection borrowed for longer than this is logged (WARN) once per
+     * borrow, with its age, backend pid, the tag it was acquired with and
+     * the last statement it ran, while the service runs
+     * (DB_POOL_LEAK_DETECTION, seconds; 0 = off, the default, as in
+     * HikariCP). A housekeeping thread checks at a quarter of it. */
+    double leak_detection_s;
     sc_log_fn log_fn;                     /* NULL: stderr */
     void *log_ctx;
     /* Owned by the config when sc_pool_config_from_env built conninfo;
@@ -184,7 +205,8 @@ typedef struct sc_pool_config {
 } sc_pool_config;
 
 /* Defaults, those of spec 001 §5 and §9: pool_size 20, max_overflow 40,
- * timeout 30 s, recycle 3600 s, pre_ping on, statement_timeout 30 s,
+ * timeout 30 s, recycle 3600 s, pre_ping on (after 1 s idle),
+ * statement_timeout 30 s,
  * lock_timeout 5 s, idle_in_transaction 60 s, jit off, 3 retries from 0.5 s,
  * echo off, no pooler, conninfo NULL. */
 void sc_pool_config_init(sc_pool_config *cfg);
@@ -199,6 +221,7 @@ void sc_pool_config_init(sc_pool_config *cfg);
  *   DB_POOL_SIZE, DB_MAX_OVERFLOW (integers), DB_POOL_TIMEOUT,
  *   DB_POOL_RECYCLE (seconds, decimals allowed; recycle -1 = never),
  *   DB_POOL_PRE_PING, DB_ECHO, DB_ECHO_POOL (true/false/1/0/yes/no/on/off),
+ *   DB_POOL_PRE_PING_IDLE (seconds, decimals allowed),
  *   DB_QUERY_TIMEOUT (seconds), DB_RETRY_LIMIT (integer),
  *   DB_RETRY_INTERVAL (seconds), DB_POOLER (none|session|transaction).
  * Unset or empty variables keep the default. A malformed value is
@@ -260,9 +283,42 @@ int sc_pool_close(sc_pool *p);
  * replaced invisibly. */
 int sc_pool_acquire(sc_pool *p, sc_conn **out, sc_error *err);
 
+/* sc_pool_acquire, naming what borrows the connection (a string that
+ * outlives the borrow, e.g. a literal: "ingest_worker"); leak reports quote
+ * it. */
+int sc_pool_acquire_tagged(sc_pool *p, const char *tag, sc_conn **out, sc_error *err);
+
+/* Logs every connection borrowed for longer than leak_detection_s that was
+ * not reported yet during this borrow; returns how many it logged. The
+ * housekeeping thread calls it; a service with its own timer may too. */
+int sc_pool_check_leaks(sc_pool *p);
+
 /* Gives a connection back. A connection returned inside a transaction is
  * rolled back first (and logged as a warning); one that is broken, busy,
- * older than recycle_s, or above pool_size is closed. NULL-safe. */
+ * older than recycle_s, or above pool_size is closed. NULL-safe.
+ *
+ * The next borrower gets a fresh session. Generated code (sc_exec of a
+ * static descriptor that does not change session state, sc_tx_*) never
+ * changes it, so a clean connection costs nothing on release. The raw entry
+ * points mark the connection dirty: sc_conn_pg, sc_exec_sql, sc_exec_params
+ * and sc_exec of a statement whose text may change the session (set_config,
+ * session advisory locks, anything not SELECT/INSERT/UPDATE/DELETE/...).
+ * A dirty connection is reset in one round trip (one simple-query string):
+ * ROLLBACK if in a transaction, SET SESSION AUTHORIZATION DEFAULT (also
+ * resets SET ROLE), RESET ALL, CLOSE ALL, UNLISTEN *, advisory locks
+ * released, DISCARD TEMP, DISCARD SEQUENCES, every prepared statement that
+ * is not one of the runtime's cached ones deallocated (the statement cache
+ * stays valid, unlike DISCARD ALL; this loads PL/pgSQL in the session), the
+ * pool's server settings sent again, then a probe for custom placeholder
+ * settings (app.user_id): RESET ALL cannot remove those (a fresh session has
+ * none), and PostgreSQL lists them nowhere, so the probe checks the names
+ * the database reads with current_setting('...') in row-level security
+ * policies and non-system functions; one that exists and is not set by
+ * ALTER ROLE / ALTER DATABASE closes the connection. Names read only by
+ * dynamic SQL or views are not seen. The reset costs one round trip of a
+ * few catalog reads (stats.resets). A connection whose reset fails, whose
+ * libpq state cannot be trusted (left in pipeline mode) or that holds such
+ * a placeholder is closed instead (stats.evicted). */
 void sc_pool_release(sc_pool *p, sc_conn *c);
 
 typedef struct sc_pool_stats {
@@ -273,9 +329,11 @@ typedef struct sc_pool_stats {
     uint64_t acquired;   /* successful acquires */
     uint64_t connects;   /* connections opened */
     uint64_t recycled;   /* closed for age */
+    uint64_t pings;      /* pre_ping round trips sent */
     uint64_t ping_failures;   /* idle connections found dead by pre_ping */
     uint64_t dirty_returns;   /* returned inside a transaction */
-    uint64_t evicted;    /* closed because broken */
+    uint64_t resets;     /* dirty sessions reset on release (see sc_pool_release) */
+    uint64_t evicted;    /* closed because broken, or their reset failed */
     uint64_t timeouts;   /* acquires that gave SC_TIMEOUT */
 } sc_pool_stats;
 
@@ -283,7 +341,10 @@ void sc_pool_get_stats(sc_pool *p, sc_pool_stats *out);
 sc_pooler_mode sc_pool_pooler(const sc_pool *p);
 
 /* The libpq connection, for COPY, pipelines and other advanced paths. Leave
- * it idle (no transaction) before sc_pool_release, or it is rolled back. */
+ * it idle (no transaction, pipeline mode off) before sc_pool_release, or it
+ * is rolled back (closed when in pipeline mode). Calling it marks the
+ * connection dirty: its session is reset on release (one round trip, see
+ * sc_pool_release). */
 PGconn *sc_conn_pg(sc_conn *c);
 sc_pool *sc_conn_pool(sc_conn *c);
 /* Seconds since the connection was opened. */

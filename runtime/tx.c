@@ -10,7 +10,7 @@
 /* Runs one transaction-control statement; echoes it like any other. */
 static int run_control(sc_conn *c, const char *sql, sc_error *err)
 {
-    return sc_exec_sql(c, sql, NULL, err);
+    return sc_conn_control(c, sql, err);
 }
 
 static const char *isolation_sql(sc_isolation iso)
@@ -40,8 +40,8 @@ static int begin_top(sc_conn *c, const sc_tx_options *o, sc_error *err)
         /* BEGIN may have worked and a SET LOCAL failed: do not leave a
          * half-open transaction behind. */
         if (!c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
-            PGresult *res = PQexec(c->pg, "ROLLBACK");
-            PQclear(res);
+            sc_error ignored = {0};
+            sc_conn_control(c, "ROLLBACK", &ignored);
         }
         return rc;
     }
@@ -63,52 +63,72 @@ int sc_tx_begin(sc_conn *c, const sc_tx_options *o, sc_error *err)
     return rc;
 }
 
+/* What came back for a COMMIT: the first failed result and the command
+ * tag of the last good one. */
+typedef struct commit_answer {
+    PGresult *failed;
+    char status[16];
+    bool any;
+} commit_answer;
+
+static void read_commit_answer(PGresult *res, commit_answer *a)
+{
+    a->any = res != NULL;
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        sc_copy_str(a->status, sizeof a->status, PQcmdStatus(res));
+        PQclear(res);
+    } else {
+        a->failed = res;
+    }
+}
+
+static int commit_unknown(sc_conn *c, const char *why, sc_error *err)
+{
+    c->broken = true;
+    sc_log(c->pool, SC_LOG_ERROR, "%s during COMMIT: outcome unknown", why);
+    return sc_error_set(err, SC_COMMIT_UNKNOWN,
+                        "%s during COMMIT: the transaction may or may not have committed", why);
+}
+
 /* COMMIT sent by hand so that "not sent" (safe to retry) and "sent, then
- * lost" (outcome unknown) can be told apart. */
+ * lost or no answer by the deadline" (outcome unknown) are told apart. */
 static int commit_top(sc_conn *c, sc_error *err)
 {
     sc_pool *p = c->pool;
     double started = p->cfg.echo ? sc_now() : 0;
     c->tx_depth = 0; /* whatever happens below, the transaction is over */
+    bool was_empty = !err || err->category == SC_OK;
+    if (!c->broken)
+        sc_conn_nonblocking(c);
     if (c->broken || !PQsendQuery(c->pg, "COMMIT")) {
         c->broken = true;
         return sc_error_set(err, SC_CONNECTION,
                             "connection lost before COMMIT was sent; rolled back");
     }
-    PGresult *failed = NULL, *res;
-    char status[16] = "";
-    bool any = false;
-    while ((res = PQgetResult(c->pg)) != NULL) {
-        any = true;
-        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-            sc_copy_str(status, sizeof status, PQcmdStatus(res));
-            PQclear(res);
-        } else if (!failed) {
-            failed = res;
-        } else {
-            PQclear(res);
-        }
-    }
-    const char *state = failed ? PQresultErrorField(failed, PG_DIAG_SQLSTATE) : NULL;
-    bool lost = !any || PQstatus(c->pg) == CONNECTION_BAD ||
-                (failed && sc_sqlstate_category(state) == SC_CONNECTION);
-    int rc = SC_OK;
-    if (lost) {
-        c->broken = true;
-        sc_log(p, SC_LOG_ERROR, "connection lost during COMMIT: outcome unknown");
-        rc = sc_error_set(err, SC_COMMIT_UNKNOWN,
-                          "connection lost during COMMIT: the transaction may or may not "
-                          "have committed");
-    } else if (failed) {
-        rc = sc_conn_fail(c, failed, err);
-    } else if (strcmp(status, "ROLLBACK") == 0) {
+    PGresult *res = NULL;
+    int rc = sc_conn_await(c, sc_conn_deadline(c), &res, err);
+    commit_answer a = {NULL, "", false};
+    if (rc == SC_OK)
+        read_commit_answer(res, &a);
+    const char *state = a.failed ? PQresultErrorField(a.failed, PG_DIAG_SQLSTATE) : NULL;
+    if (rc == SC_TIMEOUT) {
+        /* The deadline said SC_TIMEOUT; for a COMMIT that means unknown. */
+        if (was_empty)
+            sc_error_clear(err);
+        rc = commit_unknown(c, "no answer by the deadline", err);
+    } else if (!a.any || PQstatus(c->pg) == CONNECTION_BAD ||
+               (a.failed && sc_sqlstate_category(state) == SC_CONNECTION)) {
+        rc = commit_unknown(c, "connection lost", err);
+    } else if (a.failed) {
+        rc = sc_conn_fail(c, a.failed, err);
+    } else if (strcmp(a.status, "ROLLBACK") == 0) {
         /* The transaction had failed earlier; the server rolled it back. */
         rc = sc_error_set(err, SC_DATABASE,
                           "COMMIT rolled back: an earlier statement had failed");
         if (err && err->category == SC_DATABASE && !err->sqlstate[0])
             sc_copy_str(err->sqlstate, sizeof err->sqlstate, "25P02");
     }
-    PQclear(failed);
+    PQclear(a.failed);
     if (p->cfg.echo)
         sc_log_statement(p, NULL, "COMMIT", 0, NULL, NULL, NULL, NULL, sc_now() - started, rc);
     return rc;

@@ -35,6 +35,7 @@ static inline void rt_config(sc_pool_config *cfg, int size, int overflow)
     cfg->timeout_s = 30;
     cfg->retry_interval_s = 0.001;
     cfg->application_name = "schemac-test";
+    cfg->pre_ping_idle_s = 0; /* ping on every borrow: tests kill idle backends */
 }
 
 static inline sc_pool *rt_pool(int size, int overflow)

@@ -145,7 +145,7 @@ static void access_denied_and_not_found(void **state)
     assert_int_equal(rt_int(conn, "SELECT 7"), 7);
 }
 
-static void lost_connection_has_no_sqlstate(void **state)
+static void lost_connection_is_a_connection_error(void **state)
 {
     (void)state;
     sc_conn *victim = NULL;
@@ -156,7 +156,11 @@ static void lost_connection_has_no_sqlstate(void **state)
     rt_terminate(admin, pid);
     PQfinish(admin);
     assert_int_equal(sc_exec_sql(victim, "SELECT 1", NULL, &e), SC_CONNECTION);
-    assert_string_equal(e.sqlstate, "");
+    /* libpq reports the server's parting FATAL (57P01) when it read it before
+     * the end of the stream, and nothing otherwise: the category does not
+     * depend on it. */
+    assert_true(strcmp(e.sqlstate, "") == 0 || strcmp(e.sqlstate, "57P01") == 0);
+    assert_int_equal(e.category, SC_CONNECTION);
     assert_true(e.message[0] != '\0');
     assert_true(sc_conn_is_broken(victim));
     /* Further calls say so without touching libpq. */
@@ -181,7 +185,7 @@ int main(void)
         cmocka_unit_test(unique_violation_names_constraint_table_and_detail),
         cmocka_unit_test(foreign_key_check_not_null_and_invalid_input),
         cmocka_unit_test(access_denied_and_not_found),
-        cmocka_unit_test(lost_connection_has_no_sqlstate),
+        cmocka_unit_test(lost_connection_is_a_connection_error),
     };
     return cmocka_run_group_tests_name("runtime errors", tests, setup, teardown);
 }
