@@ -196,6 +196,45 @@ static void bad_deadlines_are_refused(void **state)
     }
 }
 
+/* A connection held past leak_detection_s is reported by the housekeeping
+ * thread once, with its tag, pid and last statement, while still borrowed. */
+static void held_connection_is_reported_once(void **state)
+{
+    (void)state;
+    rt_log log;
+    rt_log_init(&log);
+    sc_pool_config cfg;
+    rt_config(&cfg, 1, 0);
+    cfg.leak_detection_s = 0.05;
+    cfg.log_fn = rt_log_fn;
+    cfg.log_ctx = &log;
+    sc_pool *p = NULL;
+    sc_error e = {0};
+    assert_int_equal(sc_pool_open(&cfg, &p, &e), SC_OK);
+    sc_conn *c = NULL;
+    assert_int_equal(sc_pool_acquire_tagged(p, "leak_test_worker", &c, &e), SC_OK);
+    int pid = backend_pid(c);
+    size_t seen = 0;
+    for (int i = 0; i < 60000 && seen == 0; i++) { /* wait for the event, bounded */
+        pthread_mutex_lock(&log.mu);
+        seen = rt_log_count(&log, "leak_test_worker");
+        pthread_mutex_unlock(&log.mu);
+        if (!seen)
+            rt_pause_ms(1);
+    }
+    assert_int_equal(seen, 1);
+    assert_int_equal(sc_pool_check_leaks(p), 0); /* once per borrow */
+    char pidtext[32];
+    snprintf(pidtext, sizeof pidtext, "backend pid %d", pid);
+    pthread_mutex_lock(&log.mu);
+    assert_int_equal(rt_log_count(&log, pidtext), 1);
+    assert_int_equal(rt_log_count(&log, "last statement test_select_pid"), 1);
+    pthread_mutex_unlock(&log.mu);
+    sc_pool_release(p, c);
+    assert_int_equal(sc_pool_close(p), 0);
+    rt_log_free(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +243,7 @@ int main(void)
         cmocka_unit_test(pre_ping_on_frozen_backend_replaces_it),
         cmocka_unit_test(autocommit_write_lost_after_send_is_unknown),
         cmocka_unit_test(bad_deadlines_are_refused),
+        cmocka_unit_test(held_connection_is_reported_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
