@@ -185,7 +185,9 @@ static int with_migrations(const migrate_args *a, bool db,
         }
         c = PQconnectdb(url);
         if (PQstatus(c) != CONNECTION_OK) {
-            fprintf(stderr, "schemac migrate: cannot connect: %s", PQerrorMessage(c));
+            char why[1024]; /* libpq's message can quote the password */
+            fprintf(stderr, "schemac migrate: cannot connect: %s\n",
+                    sc_migrate_connect_error(url, c, why, sizeof why));
             rc = 1;
         }
     }

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,15 +89,24 @@ void sc_arena_reset(sc_arena *a)
     a->head = keep;
 }
 
+/* No result set needs a single block of 512 GiB; above it malloc fails anyway,
+ * or a sanitizer aborts the process instead of returning NULL. */
+#define ARENA_MAX_BLOCK \
+    ((size_t)(UINT64_C(1) << 39 < SIZE_MAX / 2 ? UINT64_C(1) << 39 : SIZE_MAX / 2))
+
 void *sc_arena_alloc(sc_arena *a, size_t size)
 {
     const size_t align = _Alignof(max_align_t);
-    if (size > SIZE_MAX - align)
+    /* Rounding up and adding the block header must not wrap around: a
+     * wrapped size would be a small allocation handed out as a huge one. */
+    if (!a || size > SIZE_MAX - sizeof(sc_block) - align)
         return NULL;
     size = (size + align - 1) / align * align;
     sc_block *b = a->head;
     if (!b || b->size - b->used < size) {
         size_t cap = size > a->block_size ? size : a->block_size;
+        if (cap > ARENA_MAX_BLOCK - sizeof *b)
+            return NULL;
         b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;
@@ -112,6 +122,8 @@ void *sc_arena_alloc(sc_arena *a, size_t size)
 
 char *sc_arena_strndup(sc_arena *a, const char *s, size_t n)
 {
+    if (!s || n == SIZE_MAX) /* n + 1 would wrap to 0 */
+        return NULL;
     char *p = sc_arena_alloc(a, n + 1);
     if (p) {
         memcpy(p, s, n);

@@ -59,8 +59,15 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 int sc_time_format(sc_time t, char *buf, size_t n)
 {
-    int64_t days = floor_div(t, 86400LL * 1000000);
-    int64_t rest = t - days * 86400LL * 1000000;
+    /* The extremes are PostgreSQL's infinities (see decode_time). */
+    if (t == INT64_MAX || t == INT64_MIN)
+        return snprintf(buf, n, "%s", t == INT64_MAX ? "infinity" : "-infinity");
+    const int64_t day = 86400LL * 1000000;
+    int64_t days = floor_div(t, day);
+    /* Not t - days * day: near INT64_MIN that product overflows. */
+    int64_t rest = t % day;
+    if (rest < 0)
+        rest += day;
     int y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
@@ -69,8 +76,32 @@ int sc_time_format(sc_time t, char *buf, size_t n)
                     (int)(secs / 60 % 60), (int)(secs % 60), (int)(rest % 1000000));
 }
 
+/* PostgreSQL's 'infinity' / '-infinity' are INT64_MAX / INT64_MIN since
+ * 2000: kept as the extremes, and other values clamped rather than letting
+ * the epoch shift overflow (undefined behaviour). */
+static sc_time decode_time(int64_t pg)
+{
+    if (pg == INT64_MAX || pg > INT64_MAX - PG_EPOCH_USEC)
+        return INT64_MAX;
+    if (pg == INT64_MIN)
+        return INT64_MIN;
+    return pg + PG_EPOCH_USEC;
+}
+
+/* The same for dates (infinity is INT32_MAX / INT32_MIN days). */
+static int32_t decode_date(int32_t pg)
+{
+    if (pg == INT32_MAX || pg > INT32_MAX - PG_EPOCH_DAYS)
+        return INT32_MAX;
+    if (pg == INT32_MIN)
+        return INT32_MIN;
+    return pg + PG_EPOCH_DAYS;
+}
+
 int sc_date_format(int32_t days, char *buf, size_t n)
 {
+    if (days == INT32_MAX || days == INT32_MIN)
+        return snprintf(buf, n, "%s", days == INT32_MAX ? "infinity" : "-infinity");
     int y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
@@ -299,12 +330,12 @@ static int decode_scalar(const sc_field *f, const char *v, int len, sc_arena *a,
     case SC_K_TIME:
         if (len != 8)
             return bad_value(err, f, "not a timestamp");
-        *(sc_time *)dst = (int64_t)be64(v) + PG_EPOCH_USEC;
+        *(sc_time *)dst = decode_time((int64_t)be64(v));
         return SC_OK;
     case SC_K_DATE:
         if (len != 4)
             return bad_value(err, f, "not a date");
-        *(int32_t *)dst = (int32_t)be32(v) + PG_EPOCH_DAYS;
+        *(int32_t *)dst = decode_date((int32_t)be32(v));
         return SC_OK;
     case SC_K_INTERVAL: {
         if (len != 16)

@@ -12,6 +12,8 @@
 
 void sc_pool_config_init(sc_pool_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->pool_size = 20;
     cfg->max_overflow = 40;
@@ -69,9 +71,13 @@ static int parse_seconds(const char *name, const char *v, double min, double *ou
     double d = strtod(v, &end);
     while (isspace((unsigned char)*end))
         end++;
-    if (errno || end == v || *end || !(d >= min && d <= 1e9)) /* also NaN, inf */
+    /* The bound keeps every duration within a time_t and an int of
+     * milliseconds once converted (1e6 s, as sc_pool_open checks); the
+     * negated test also refuses NaN and infinities. */
+    if (errno || end == v || *end || !(d >= min && d <= 1e6))
         return sc_error_set(err, SC_INVALID_INPUT,
-                            "%s: expected a number of seconds >= %g, got '%.40s'", name, min, v);
+                            "%s: expected a number of seconds from %g to 1000000, got '%.40s'",
+                            name, min, v);
     *out = d;
     return SC_OK;
 }
@@ -123,6 +129,27 @@ static void scrub_url_password(char *msg, const char *url)
         sc_copy_str(secret, sizeof secret, pw + 9);
         secret[strcspn(secret, "& ")] = '\0';
         sc_scrub(msg, secret);
+    }
+}
+
+/* libpq's parse errors quote a fragment of the input ("invalid
+ * percent-encoded token: \"pw%zz\""), which may hold any part of the
+ * password, even one too long to scrub by value: every quoted span goes. */
+static void mask_quoted(char *msg)
+{
+    char *open;
+    while ((open = strchr(msg, '"')) != NULL) {
+        char *close = strchr(open + 1, '"');
+        char *rest = close ? close + 1 : open + strlen(open); /* unterminated: to the end */
+        size_t span = (size_t)(rest - open);
+        if (span < 5) { /* too short for the mask: blank it in place */
+            memset(open, '\'', span);
+            msg = rest;
+        } else {
+            memcpy(open, "'***'", 5);
+            memmove(open + 5, rest, strlen(rest) + 1);
+            msg = open + 5;
+        }
     }
 }
 
@@ -257,6 +284,7 @@ static int conninfo_from_env(sc_env_lookup_fn lookup, void *ctx, char **out, sc_
         char reason[200];
         sc_copy_str(reason, sizeof reason, why ? why : "out of memory");
         reason[strcspn(reason, "\n")] = '\0';
+        mask_quoted(reason);
         scrub_url_password(reason, url);
         scrub_url_password(reason, conninfo);
         PQfreemem(why);
@@ -340,6 +368,8 @@ static int numbers_from_env(sc_pool_config *cfg, sc_env_lookup_fn lookup, void *
 int sc_pool_config_from_lookup(sc_pool_config *cfg, sc_env_lookup_fn lookup, void *ctx,
                                sc_error *err)
 {
+    if (!cfg || !lookup)
+        return sc_error_set(err, SC_MISUSE, "sc_pool_config_from_lookup: cfg and lookup needed");
     sc_pool_config_init(cfg);
     int rc = numbers_from_env(cfg, lookup, ctx, err);
     if (rc != SC_OK)

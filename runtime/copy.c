@@ -63,6 +63,17 @@ static int put_row(sc_textbuf *b, const sc_copy *cp, const void *row, sc_error *
     return b->failed ? sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name) : SC_OK;
 }
 
+/* A failed COPY's detail quotes the offending row ("Key (k)=(...)"): with a
+ * secret column in it, no row value is kept. */
+static void hide_secret_columns(const sc_copy *cp, sc_error *err)
+{
+    for (size_t i = 0; i < cp->ncolumns; i++)
+        if (cp->columns[i].flags & SC_F_SECRET) {
+            sc_error_hide_values(err);
+            return;
+        }
+}
+
 static int copy_failed(sc_conn *c, const sc_copy *cp, PGresult *res, sc_error *err)
 {
     PGconn *pg = c->pg;
@@ -71,6 +82,7 @@ static int copy_failed(sc_conn *c, const sc_copy *cp, PGresult *res, sc_error *e
     if (PQstatus(pg) != CONNECTION_OK)
         sc_conn_invalidate(c);
     PQclear(res);
+    hide_secret_columns(cp, err);
     return rc ? rc : SC_DATABASE;
 }
 
@@ -164,6 +176,13 @@ static int copy_batch(sc_conn *c, const sc_copy *cp, const char *sql, bool binar
 int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int64_t *inserted,
                  sc_error *err)
 {
+    if (inserted)
+        *inserted = 0;
+    /* Checked before anything touches the connection or the rows. */
+    if (!c || !cp || !cp->sql || (!rows && n > 0))
+        return sc_error_set(err, SC_MISUSE, "sc_copy_rows: %s: NULL %s",
+                            cp && cp->name ? cp->name : "(unnamed copy)",
+                            !c ? "connection" : !cp || !cp->sql ? "descriptor" : "rows");
     int64_t count = 0;
     size_t batch = cp->batch ? cp->batch : DEFAULT_BATCH;
     bool binary = sc_copy_binary_ok(cp);

@@ -113,20 +113,128 @@ bool sc_status_is_retryable(int status)
     return status == SC_SERIALIZATION || status == SC_DEADLOCK || status == SC_CONNECTION;
 }
 
+/* ASCII only: the locale must not change what counts as a word. */
+static bool is_word_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* A short secret ("a", "pw") occurs inside ordinary words by chance; only a
+ * standalone occurrence is masked so that "database a" keeps "database". */
+static bool standalone(const char *msg, const char *hit, size_t slen)
+{
+    return (hit == msg || !is_word_char(hit[-1])) && !is_word_char(hit[slen]);
+}
+
+/* Masks the slen bytes at hit and returns where scanning resumes: past the
+ * replacement, so a secret like "*" cannot match its own mask again. The
+ * buffer's capacity is unknown, so the text never grows: a secret shorter
+ * than "***" becomes as many '*' as it has bytes. */
+static char *mask_at(char *hit, size_t slen)
+{
+    if (slen < 3) {
+        memset(hit, '*', slen);
+        return hit + slen;
+    }
+    memcpy(hit, "***", 3);
+    memmove(hit + 3, hit + slen, strlen(hit + slen) + 1);
+    return hit + 3;
+}
+
 void sc_scrub(char *msg, const char *secret)
 {
     if (!msg || !secret || !secret[0])
         return;
     size_t slen = strlen(secret);
-    char *hit;
-    while ((hit = strstr(msg, secret)) != NULL) {
-        /* "***" is never longer than what it replaces unless the secret is
-         * shorter than 3 characters; then mask in place with '*'. */
-        if (slen >= 3) {
-            memcpy(hit, "***", 3);
-            memmove(hit + 3, hit + slen, strlen(hit + slen) + 1);
-        } else {
-            memset(hit, '*', slen);
+    bool short_secret = slen < 6;
+    char *from = msg, *hit;
+    while ((hit = strstr(from, secret)) != NULL)
+        from = short_secret && !standalone(msg, hit, slen) ? hit + 1 : mask_at(hit, slen);
+}
+
+/* ---- hiding row values of failed statements with secret parameters ---- */
+
+static const char hidden_detail[] = "(detail hidden: the statement has secret parameters)";
+
+/* The last occurrence of needle in s, or NULL. The server's own words come
+ * last in a detail, so searching from the end skips values that imitate them. */
+static const char *last_strstr(const char *s, const char *needle)
+{
+    const char *last = NULL;
+    for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+        last = p;
+    return last;
+}
+
+/* "Key (cols)=(vals) <tail>" with the values masked, or false when the detail
+ * is not in a shape known to hold nothing else (truncated, other wording). */
+static bool mask_key_detail(const char *d, char *out, size_t n)
+{
+    static const char *const tails[] = {") already exists.", ") is not present in table \"",
+                                        ") is still referenced from table \""};
+    static const char conflicts[] = ") conflicts with existing key (";
+    if (strncmp(d, "Key (", 5) != 0)
+        return false;
+    const char *eq = strstr(d, ")=(");
+    if (!eq)
+        return false;
+    int cols = (int)(eq - d - 5);
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        const char *t = last_strstr(eq + 3, tails[i]);
+        if (!t)
+            continue;
+        /* A table name tail must end the detail: `"name".` */
+        if (i > 0 && (strlen(t) < 3 || strcmp(t + strlen(t) - 2, "\".") != 0))
+            return false;
+        snprintf(out, n, "Key (%.*s)=(***%s", cols, d + 5, t);
+        return true;
+    }
+    /* Exclusion constraints quote two rows: rebuild both from the columns. */
+    if (strstr(eq + 3, conflicts) && strlen(d) > 2 && strcmp(d + strlen(d) - 2, ").") == 0) {
+        snprintf(out, n, "Key (%.*s)=(***%s%.*s)=(***).", cols, d + 5, conflicts, cols, d + 5);
+        return true;
+    }
+    return false;
+}
+
+void sc_error_hide_values(sc_error *err)
+{
+    if (!err || !err->detail[0])
+        return;
+    char out[sizeof err->detail];
+    if (strncmp(err->detail, "Failing row contains (", 22) == 0)
+        sc_copy_str(out, sizeof out, "Failing row contains (***)");
+    else if (!mask_key_detail(err->detail, out, sizeof out))
+        sc_copy_str(out, sizeof out, hidden_detail);
+    sc_copy_str(err->detail, sizeof err->detail, out);
+}
+
+/* A field truncated to its size can end with the first bytes of a long
+ * value: mask such a tail too (at least 6 bytes, as for whole secrets). */
+static void scrub_cut_tail(char *field, const char *value)
+{
+    size_t flen = strlen(field), vlen = strlen(value);
+    for (size_t k = vlen - 1 < flen ? vlen - 1 : flen; k >= 6; k--) {
+        if (memcmp(field + flen - k, value, k) == 0) {
+            mask_at(field + flen - k, k);
+            return;
+        }
+    }
+}
+
+void sc_error_scrub_values(sc_error *err, int n, const char *const *values, const int *formats)
+{
+    if (!err || !values)
+        return;
+    for (int i = 0; i < n; i++) {
+        const char *v = values[i];
+        if (!v || !v[0] || (formats && formats[i] != 0))
+            continue; /* NULL, empty, or binary: binary bytes are not text */
+        sc_scrub(err->message, v);
+        sc_scrub(err->detail, v);
+        if (strlen(v) > 6) {
+            scrub_cut_tail(err->message, v);
+            scrub_cut_tail(err->detail, v);
         }
     }
 }

@@ -81,7 +81,7 @@ void sc_conn_cache_free(sc_conn *c)
 
 size_t sc_conn_cached_statements(const sc_conn *c)
 {
-    return c->cache_used;
+    return c ? c->cache_used : 0;
 }
 
 static bool result_ok(const PGresult *res)
@@ -278,17 +278,23 @@ static int run_unprepared(sc_conn *c, trip *t, const sc_stmt *s, const char *con
 }
 
 /* The secret parameters of a failed statement must not survive in err:
- * a unique violation's detail quotes the key (Key (key_hash)=(...)). */
+ * a unique violation's detail quotes the key (Key (key_hash)=(...)), and a
+ * data error's message can quote the value itself. Only an error this call
+ * wrote is touched: a caller's earlier error is theirs. */
 static void hide_secrets(const trip *t, const sc_stmt *s, const char *const *values,
                          const int *formats, sc_error *err)
 {
-    if (!err || !t->err_was_empty || !s->param_flags)
+    if (!err || !t->err_was_empty || !s->param_flags || !values)
         return;
-    for (int i = 0; i < s->nparams; i++)
-        if (s->param_flags[i] & SC_PARAM_SECRET) {
-            (void)values; (void)formats; /* HIDE_SECRETS_PENDING */
-            return;
-        }
+    bool any = false;
+    for (int i = 0; i < s->nparams; i++) {
+        if (!(s->param_flags[i] & SC_PARAM_SECRET))
+            continue;
+        any = true;
+        sc_error_scrub_values(err, 1, &values[i], formats ? &formats[i] : NULL);
+    }
+    if (any)
+        sc_error_hide_values(err);
 }
 
 int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,

@@ -349,6 +349,8 @@ size_t sc_partition_report_format(const sc_partition_report *r, char *buf, size_
     text_out t = {buf, buf ? n : 0, 0};
     if (t.n)
         buf[0] = '\0';
+    if (!r) /* nothing to report: an empty string, like snprintf of "" */
+        return 0;
     emit(&t, "Partition health report\n");
     emit(&t, "  implementation: %s\n", sc_partition_impl_name(r->impl));
     emit(&t, "  partitions: %d (%d in use)\n", r->partitions, r->partitions_used);
@@ -362,7 +364,7 @@ size_t sc_partition_report_format(const sc_partition_report *r, char *buf, size_
          (long long)r->rows, (long long)r->min_rows, r->avg_rows, (long long)r->max_rows,
          r->skew_ratio);
     emit(&t, "  partitions off average: %d hot, %d cold, %d empty\n", r->hot, r->cold, r->empty);
-    for (int i = 0; i < r->partitions; i++)
+    for (int i = 0; r->info && i < r->partitions; i++)
         if (r->info[i].status != SC_PARTITION_NORMAL)
             emit(&t, "    %s: %s, %lld rows (%.0f%% of average), %lld dead\n", r->info[i].name,
                  sc_partition_status_name(r->info[i].status), (long long)r->info[i].rows,

@@ -89,8 +89,18 @@ int sc_conn_fail(sc_conn *c, const PGresult *res, sc_error *err);
 void sc_conn_cache_reset(sc_conn *c);
 void sc_conn_cache_free(sc_conn *c);
 
-/* Replaces occurrences of secret in msg (in place) by "***". */
+/* Replaces occurrences of secret in msg (in place) by "***" (a secret of
+ * 1-2 bytes by as many '*': msg never grows). A secret shorter than 6 bytes
+ * is masked only where it is not part of a larger alphanumeric word. */
 void sc_scrub(char *msg, const char *secret);
+
+/* For a failed statement with SC_PARAM_SECRET parameters: rewrites
+ * err->detail so that no row value survives ("Key (k)=(***) already
+ * exists.", "Failing row contains (***)", anything else a fixed text). */
+void sc_error_hide_values(sc_error *err);
+/* sc_scrub's every non-empty text-format value (formats NULL or 0) out of
+ * err->message and err->detail. */
+void sc_error_scrub_values(sc_error *err, int n, const char *const *values, const int *formats);
 
 /* --- network waits with deadlines (io.c) --------------------------------- */
 

@@ -6,6 +6,7 @@
  *   "-- +up" line, statements, "-- +down" line, statements
  * The checksum is FNV-1a 64 of every byte from the "-- +up" line to the end. */
 #include "sc_migrate.h"
+#include "internal.h" /* sc_scrub, sc_copy_str */
 
 #include <ctype.h>
 #include <dirent.h>
@@ -667,8 +668,12 @@ static int begin_session(PGconn *c, const sc_migrations *m, const sc_migrate_opt
 {
     if (refuse_pooler(o, err))
         return -1;
-    if (PQstatus(c) != CONNECTION_OK)
-        return fail(err, "not connected: %s", PQerrorMessage(c));
+    if (PQstatus(c) != CONNECTION_OK) {
+        fail(err, "not connected: %s", PQerrorMessage(c));
+        if (err) /* libpq's message may quote the password */
+            sc_scrub(err->message, PQpass(c));
+        return -1;
+    }
     if (lock(c, o, err))
         return -1;
     if (ensure_version_table(c, err) || read_applied(c, a, err) || verify(m, a, err)) {
@@ -876,4 +881,28 @@ int sc_migrate_sql(const sc_migrations *m, const char *range, FILE *out, sc_migr
     for (size_t i = from; i > to; i--)
         print_one(&m->items[i - 1], false, out);
     return 0;
+}
+
+/* libpq's connection errors can quote the connection string, password
+ * included (`invalid percent-encoded token: "pw%zz"`): a string it cannot
+ * parse gets a fixed message, any other has its password scrubbed. */
+const char *sc_migrate_connect_error(const char *url, const PGconn *c, char *buf, size_t n)
+{
+    char *why = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url ? url : "", &why);
+    PQfreemem(why); /* quotes the input */
+    if (!opts) {
+        sc_copy_str(buf, n, "DATABASE_URL: libpq cannot parse the connection string");
+        return buf;
+    }
+    sc_copy_str(buf, n, c ? PQerrorMessage(c) : "out of memory");
+    size_t len = n ? strlen(buf) : 0;
+    if (len && buf[len - 1] == '\n') /* one shape for both cases: no newline */
+        buf[len - 1] = '\0';
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0)
+            sc_scrub(buf, o->val);
+    sc_scrub(buf, c ? PQpass(c) : NULL);
+    PQconninfoFree(opts);
+    return buf;
 }

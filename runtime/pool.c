@@ -66,16 +66,42 @@ static char *build_settings_sql(const sc_pool_config *cfg)
     return dup_or_null(buf);
 }
 
+/* A count within [min, max], named with its variable in the message. */
+static int check_count(const char *name, int v, int min, int max, sc_error *err)
+{
+    if (v < min || v > max)
+        return sc_error_set(err, SC_INVALID_INPUT, "%s must be from %d to %d, got %d", name, min,
+                            max, v);
+    return SC_OK;
+}
+
+/* Seconds from min to 1e6: a larger value (1e30) overflows the time_t of a
+ * wait's deadline and the wait busy-spins; !(<=) also refuses NaN. */
+static int check_seconds(const char *name, double v, double min, sc_error *err)
+{
+    if (!(v >= min && v <= 1e6))
+        return sc_error_set(err, SC_INVALID_INPUT, "%s must be from %g to 1000000 seconds", name,
+                            min);
+    return SC_OK;
+}
+
 static int check_config(const sc_pool_config *cfg, sc_error *err)
 {
-    if (cfg->pool_size < 1)
-        return sc_error_set(err, SC_INVALID_INPUT, "pool_size must be at least 1");
-    if (cfg->max_overflow < 0)
-        return sc_error_set(err, SC_INVALID_INPUT, "max_overflow must not be negative");
-    if (!(cfg->timeout_s >= 0))
-        return sc_error_set(err, SC_INVALID_INPUT, "timeout_s must not be negative");
-    if (cfg->retry_limit < 0 || !(cfg->retry_interval_s >= 0))
-        return sc_error_set(err, SC_INVALID_INPUT, "retry settings must not be negative");
+    int rc = check_count("pool_size (DB_POOL_SIZE)", cfg->pool_size, 1, 10000, err);
+    if (rc == SC_OK)
+        rc = check_count("max_overflow (DB_MAX_OVERFLOW)", cfg->max_overflow, 0, 10000, err);
+    if (rc == SC_OK)
+        rc = check_count("retry_limit (DB_RETRY_LIMIT)", cfg->retry_limit, 0, 1000, err);
+    if (rc == SC_OK)
+        rc = check_seconds("timeout_s (DB_POOL_TIMEOUT)", cfg->timeout_s, 0, err);
+    if (rc == SC_OK)
+        rc = check_seconds("retry_interval_s (DB_RETRY_INTERVAL)", cfg->retry_interval_s, 0, err);
+    /* recycle_s <= 0 means "never", but it must still be a number. */
+    if (rc == SC_OK && !(cfg->recycle_s <= 1e6))
+        rc = sc_error_set(err, SC_INVALID_INPUT,
+                          "recycle_s (DB_POOL_RECYCLE) must be at most 1000000 seconds");
+    if (rc != SC_OK)
+        return rc;
     if (cfg->statement_timeout_ms < 0 || cfg->lock_timeout_ms < 0 ||
         cfg->idle_in_transaction_timeout_ms < 0)
         return sc_error_set(err, SC_INVALID_INPUT, "server timeouts must not be negative");
@@ -641,6 +667,8 @@ int sc_pool_close(sc_pool *p)
 
 void sc_pool_get_stats(sc_pool *p, sc_pool_stats *out)
 {
+    if (!out)
+        return;
     if (!p) {
         memset(out, 0, sizeof *out);
         return;

@@ -340,7 +340,8 @@ static int encode_all(encoded *e, const sc_query *q, const void *args, sc_error 
 }
 
 /* Encodes, runs and hands back the result (binary rows); with c NULL it
- * only encodes, which is the argument check. */
+ * only encodes, which is the argument check (sc_query_check_args only:
+ * the executors refuse a NULL connection in check_call first). */
 static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, sc_error *err)
 {
     int n = q->stmt.nparams;
@@ -359,16 +360,61 @@ static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, 
     return rc;
 }
 
+static const char *query_name(const sc_query *q)
+{
+    return q && q->stmt.name ? q->stmt.name : "(unnamed query)";
+}
+
+/* Arguments every path needs: a descriptor, and an argument struct when
+ * there are parameters to read from it. */
+static int check_query(const char *fn, const sc_query *q, const void *args, sc_error *err)
+{
+    if (!q)
+        return sc_error_set(err, SC_MISUSE, "%s: the query descriptor is NULL", fn);
+    if (!args && q->stmt.nparams > 0)
+        return sc_error_set(err, SC_MISUSE, "%s: %s: args is NULL but the query has %d parameters",
+                            fn, query_name(q), q->stmt.nparams);
+    return SC_OK;
+}
+
+/* A NULL connection once silently meant "check the arguments only", so a
+ * write with c == NULL returned SC_OK without running: refuse it. */
+static int check_call(const char *fn, sc_conn *c, const sc_query *q, const void *args,
+                      sc_error *err)
+{
+    int rc = check_query(fn, q, args, err);
+    if (rc == SC_OK && !c)
+        rc = sc_error_set(err, SC_MISUSE, "%s: %s: the connection is NULL", fn, query_name(q));
+    return rc;
+}
+
+/* one/many also need somewhere to put rows, and a row descriptor. */
+static int check_rows_call(const char *fn, sc_conn *c, const sc_query *q, const void *args,
+                           const sc_arena *a, const void *out, sc_error *err)
+{
+    int rc = check_call(fn, c, q, args, err);
+    if (rc == SC_OK && (!a || !out))
+        rc = sc_error_set(err, SC_MISUSE, "%s: %s: the arena and the output are required", fn,
+                          query_name(q));
+    if (rc == SC_OK && !q->row)
+        rc = sc_error_set(err, SC_MISUSE, "%s: %s returns no rows", fn, query_name(q));
+    return rc;
+}
+
 int sc_query_check_args(const sc_query *q, const void *args, sc_error *err)
 {
-    return run(NULL, q, args, NULL, err);
+    int rc = check_query("sc_query_check_args", q, args, err);
+    return rc != SC_OK ? rc : run(NULL, q, args, NULL, err);
 }
 
 int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void *row,
                  sc_error *err)
 {
+    int rc = check_rows_call("sc_query_one", c, q, args, a, row, err);
+    if (rc != SC_OK)
+        return rc;
     PGresult *res = NULL;
-    int rc = run(c, q, args, &res, err);
+    rc = run(c, q, args, &res, err);
     if (rc != SC_OK)
         return rc;
     memset(row, 0, q->row->size);
@@ -383,10 +429,13 @@ int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, v
 int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void **rows,
                   size_t *n, sc_error *err)
 {
+    int rc = check_rows_call("sc_query_many", c, q, args, a, rows && n ? rows : NULL, err);
+    if (rc != SC_OK)
+        return rc;
     PGresult *res = NULL;
     *rows = NULL;
     *n = 0;
-    int rc = run(c, q, args, &res, err);
+    rc = run(c, q, args, &res, err);
     if (rc != SC_OK)
         return rc;
     size_t count = (size_t)PQntuples(res);
@@ -409,8 +458,11 @@ int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, 
 int sc_query_exec(sc_conn *c, const sc_query *q, const void *args, int64_t *affected,
                   sc_error *err)
 {
+    int rc = check_call("sc_query_exec", c, q, args, err);
+    if (rc != SC_OK)
+        return rc;
     PGresult *res = NULL;
-    int rc = run(c, q, args, &res, err);
+    rc = run(c, q, args, &res, err);
     if (rc != SC_OK)
         return rc;
     if (affected) {
@@ -424,8 +476,13 @@ int sc_query_exec(sc_conn *c, const sc_query *q, const void *args, int64_t *affe
 int sc_query_count(sc_conn *c, const sc_query *q, const void *args, int64_t *count,
                    sc_error *err)
 {
+    int rc = check_call("sc_query_count", c, q, args, err);
+    if (rc == SC_OK && !count)
+        rc = sc_error_set(err, SC_MISUSE, "sc_query_count: %s: count is NULL", query_name(q));
+    if (rc != SC_OK)
+        return rc;
     PGresult *res = NULL;
-    int rc = run(c, q, args, &res, err);
+    rc = run(c, q, args, &res, err);
     if (rc != SC_OK)
         return rc;
     if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0))

@@ -99,4 +99,9 @@ int sc_migrate_stamp(PGconn *c, const sc_migrations *m, const char *rev,
  * A > B: down from A to just above B). */
 int sc_migrate_sql(const sc_migrations *m, const char *range, FILE *out, sc_migrate_error *err);
 
+/* The message to print when connecting to url failed: libpq's error for c
+ * with the password scrubbed, or a fixed text when libpq cannot parse url
+ * (its parse errors quote the input). Written into buf (n bytes). */
+const char *sc_migrate_connect_error(const char *url, const PGconn *c, char *buf, size_t n);
+
 #endif
