@@ -33,7 +33,8 @@ LIBS     = $(PKG_LIBS) -lpthread
 GEN_LIB_SRCS  := $(filter-out generator/main.c,$(wildcard generator/*.c))
 RT_SRCS       := $(wildcard runtime/*.c)
 GENERATED_SRCS = $(wildcard $(GEN_OUT)/*.c)
-TEST_SRCS      = $(wildcard tests/generator/test_*.c tests/runtime/test_*.c tests/generated/test_*.c)
+TEST_SRCS      = $(wildcard tests/generator/test_*.c tests/runtime/test_*.c tests/generated/test_*.c \
+                   tests/storm/test_*.c)
 TEST_BINS      = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS)) \
                  $(patsubst $(GEN_OUT)/tests/%.c,$(BUILD)/gentests/%,$(wildcard $(GEN_OUT)/tests/test_*.c))
 EXAMPLE_BINS   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -54,7 +55,7 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test check run-tests install clean fuzz bench demo
+.PHONY: all deps build generate test test-storm check run-tests install clean fuzz bench demo
 .DEFAULT_GOAL := all
 
 all: deps
@@ -74,6 +75,18 @@ test: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory generate
 	@$(MAKE) --no-print-directory run-tests
+
+# The fault suites in full: a 30 s kill storm and three fast restarts
+# (tests/storm), with the frozen-backend, dirty-session, bad-argument and
+# restart suites they build on. `make test` runs the same with a 2 s storm.
+STORM_SECONDS ?= 30
+STORM_BINS = $(BUILD)/tests/storm/test_storm $(BUILD)/tests/runtime/test_deadline \
+             $(BUILD)/tests/runtime/test_session $(BUILD)/tests/runtime/test_badargs \
+             $(BUILD)/tests/runtime/test_restart
+test-storm: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory $(STORM_BINS)
+	@SC_STORM_SECONDS=$(STORM_SECONDS) tests/pg/with-pg tests/run-suites $(STORM_BINS)
 
 # The examples are built with the tests so that they never rot.
 run-tests: $(TEST_BINS) $(EXAMPLE_BINS)
@@ -134,6 +147,10 @@ $(BUILD)/tests/generator/%: $(BUILD)/obj/tests/generator/%.o $(BUILD)/libschemac
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/runtime/%: $(BUILD)/obj/tests/runtime/%.o $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/storm/%: $(BUILD)/obj/tests/storm/%.o $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
