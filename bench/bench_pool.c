@@ -1,9 +1,14 @@
 /* make bench: what the pool costs.
  *  1. uncontended sc_pool_acquire + sc_pool_release (pre_ping off and on);
- *  2. 8 threads sharing 4 pooled connections running the get-collection
- *     query (owner-or-public check) through sc_exec, against
- *  3. 8 threads each on its own raw libpq connection with a prepared
- *     statement. Prints both rates and their ratio. */
+ *  2. 8 threads each borrowing, running the get-collection query
+ *     (owner-or-public check) through sc_exec and releasing, against
+ *  3. the baseline: 8 threads each on its own raw libpq connection with a
+ *     prepared statement.
+ * The pool runs with the runtime's default settings (pre_ping on, idle
+ * window 1 s), then with one setting changed per line: 8 connections (the
+ * baseline's resources), pinging on every borrow, and a raw-SQL call per
+ * borrow (the connection is dirty, so release resets it). Each line is the
+ * median of REPEATS runs, interleaved with the baseline's, with min-max. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +19,14 @@
 
 #include "schemac.h"
 
-enum { THREADS = 8, POOLED = 4, QUERIES_PER_THREAD = 5000, ROWS = 1000, CYCLES = 20000 };
+enum {
+    THREADS = 8,
+    POOLED = 4,
+    QUERIES_PER_THREAD = 5000,
+    ROWS = 1000,
+    CYCLES = 20000,
+    REPEATS = 5
+};
 
 #define GET_COLLECTION                                                                         \
     "SELECT id, owner_id, is_public, name FROM public.bench_collections"                      \
@@ -61,7 +73,16 @@ static void create_table(void)
     PQfinish(pg);
 }
 
-static sc_pool *open_pool(int size, bool pre_ping)
+/* One pool configuration: the defaults with at most a change or two. */
+typedef struct setup {
+    const char *name;
+    int size;
+    bool pre_ping;
+    double pre_ping_idle_s; /* < 0: the default */
+    bool dirty;             /* a raw-SQL call per borrow */
+} setup;
+
+static sc_pool *open_pool(int size, bool pre_ping, double pre_ping_idle_s)
 {
     sc_pool_config cfg;
     sc_error e = {0};
@@ -70,6 +91,8 @@ static sc_pool *open_pool(int size, bool pre_ping)
     cfg.pool_size = size;
     cfg.max_overflow = 0;
     cfg.pre_ping = pre_ping;
+    if (pre_ping_idle_s >= 0)
+        cfg.pre_ping_idle_s = pre_ping_idle_s;
     sc_pool *p = NULL;
     if (sc_pool_open(&cfg, &p, &e) != SC_OK)
         die("sc_pool_open", e.message);
@@ -79,7 +102,7 @@ static sc_pool *open_pool(int size, bool pre_ping)
 
 static double uncontended_ns(bool pre_ping)
 {
-    sc_pool *p = open_pool(1, pre_ping);
+    sc_pool *p = open_pool(1, pre_ping, 0); /* 0: every borrow pings */
     sc_conn *c = NULL;
     sc_error e = {0};
     if (sc_pool_acquire(p, &c, &e) != SC_OK) /* open it outside the timing */
@@ -98,6 +121,7 @@ static double uncontended_ns(bool pre_ping)
 
 typedef struct worker {
     sc_pool *pool;
+    bool dirty;
     int id;
     int found;
 } worker;
@@ -122,6 +146,8 @@ static void *pooled_worker(void *arg)
         PGresult *r = NULL;
         if (sc_pool_acquire(w->pool, &c, &e) != SC_OK)
             die("acquire", e.message);
+        if (w->dirty && sc_exec_sql(c, "SELECT 1", NULL, &e) != SC_OK)
+            die("sc_exec_sql", e.message);
         if (sc_exec(c, &get_collection, vals, NULL, NULL, 1, &r, &e) != SC_OK)
             die("sc_exec", e.message);
         w->found += PQntuples(r);
@@ -157,13 +183,13 @@ static void *raw_worker(void *arg)
 
 /* Queries per second over THREADS threads; *found checks both sides did the
  * same work. */
-static double run_threads(void *(*fn)(void *), sc_pool *p, int *found)
+static double run_threads(void *(*fn)(void *), sc_pool *p, bool dirty, int *found)
 {
     pthread_t t[THREADS];
     worker w[THREADS];
     double t0 = now();
     for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker){p, i, 0};
+        w[i] = (worker){p, dirty, i, 0};
         pthread_create(&t[i], NULL, fn, &w[i]);
     }
     *found = 0;
@@ -174,14 +200,35 @@ static double run_threads(void *(*fn)(void *), sc_pool *p, int *found)
     return (double)THREADS * QUERIES_PER_THREAD / (now() - t0);
 }
 
-static double pooled_rate(bool pre_ping, int *found)
+static double pooled_rate(const setup *s, int *found)
 {
-    sc_pool *p = open_pool(POOLED, pre_ping);
-    double rate = run_threads(pooled_worker, p, found);
+    sc_pool *p = open_pool(s->size, s->pre_ping, s->pre_ping_idle_s);
+    double rate = run_threads(pooled_worker, p, s->dirty, found);
     if (sc_pool_close(p) != 0)
         die("pool", "leaked connections");
     return rate;
 }
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const setup setups[] = {
+    {"sc_pool, 4 shared, defaults", POOLED, true, -1, false},
+    {"sc_pool, 8 connections, defaults", THREADS, true, -1, false},
+    {"sc_pool, 4 shared, pre_ping off", POOLED, false, -1, false},
+    {"sc_pool, 4 shared, ping every borrow", POOLED, true, 0, false},
+    {"sc_pool, 4 shared, raw SQL per borrow", POOLED, true, -1, true},
+};
+enum { NSETUPS = sizeof setups / sizeof setups[0] };
 
 int main(void)
 {
@@ -189,22 +236,30 @@ int main(void)
         die("DATABASE_URL", "not set (run under tests/pg/with-pg)");
     create_table();
     printf("bench_pool: uncontended acquire+release: %.0f ns (pre_ping off), %.0f ns "
-           "(pre_ping on: one round trip)\n",
+           "(pre_ping on, every borrow: one round trip)\n",
            uncontended_ns(false), uncontended_ns(true));
-    int found_raw, found_pool, found_ping;
-    double raw = run_threads(raw_worker, NULL, &found_raw);
-    double pooled = pooled_rate(false, &found_pool);
-    double pinged = pooled_rate(true, &found_ping);
-    if (found_raw != found_pool || found_raw != found_ping)
-        die("results differ", "pooled and raw runs found different rows");
-    printf("bench_pool: get-collection, %d threads x %d queries (%d rows found)\n", THREADS,
-           QUERIES_PER_THREAD, found_raw);
-    printf("bench_pool:   raw libpq, %d connections, prepared:   %8.0f queries/s\n", THREADS,
-           raw);
-    printf("bench_pool:   sc_pool, %d shared connections:        %8.0f queries/s (%.2fx raw)\n",
-           POOLED, pooled, pooled / raw);
-    printf("bench_pool:   sc_pool, %d shared, pre_ping on:       %8.0f queries/s (%.2fx raw)\n",
-           POOLED, pinged, pinged / raw);
+    double raw[REPEATS], rates[NSETUPS][REPEATS];
+    int found_raw = 0;
+    for (int r = 0; r < REPEATS; r++) {
+        raw[r] = run_threads(raw_worker, NULL, false, &found_raw);
+        for (int k = 0; k < NSETUPS; k++) {
+            int found = 0;
+            rates[k][r] = pooled_rate(&setups[k], &found);
+            if (found != found_raw)
+                die("results differ", "pooled and raw runs found different rows");
+        }
+    }
+    printf("bench_pool: get-collection, %d threads x %d queries (%d rows found), median of %d"
+           " [min-max]\n",
+           THREADS, QUERIES_PER_THREAD, found_raw, REPEATS);
+    double base = median_of(raw, REPEATS);
+    printf("bench_pool:   %-40s %8.0f q/s [%.0f-%.0f]\n", "raw libpq, 8 connections, prepared",
+           base, raw[0], raw[REPEATS - 1]);
+    for (int k = 0; k < NSETUPS; k++) {
+        double m = median_of(rates[k], REPEATS);
+        printf("bench_pool:   %-40s %8.0f q/s [%.0f-%.0f] %.2fx raw\n", setups[k].name, m,
+               rates[k][0], rates[k][REPEATS - 1], m / base);
+    }
     PGconn *pg = PQconnectdb(getenv("DATABASE_URL"));
     raw_exec(pg, "DROP TABLE public.bench_collections");
     PQfinish(pg);

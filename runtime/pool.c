@@ -688,6 +688,11 @@ PGconn *sc_conn_pg(sc_conn *c)
     if (!c)
         return NULL;
     sc_conn_mark_dirty(c); /* raw access: the session may change */
+    /* The runtime's own waits are non-blocking; a caller's PQputCopyData or
+     * PQsendQuery expect libpq's default. Each runtime path sets its mode
+     * again before it sends. */
+    if (PQisnonblocking(c->pg))
+        PQsetnonblocking(c->pg, 0);
     return c->pg;
 }
 

@@ -344,7 +344,7 @@ sc_pooler_mode sc_pool_pooler(const sc_pool *p);
  * it idle (no transaction, pipeline mode off) before sc_pool_release, or it
  * is rolled back (closed when in pipeline mode). Calling it marks the
  * connection dirty: its session is reset on release (one round trip, see
- * sc_pool_release). */
+ * sc_pool_release). It is handed over in libpq's default blocking mode. */
 PGconn *sc_conn_pg(sc_conn *c);
 sc_pool *sc_conn_pool(sc_conn *c);
 /* Seconds since the connection was opened. */

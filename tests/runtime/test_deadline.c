@@ -97,6 +97,31 @@ static void statement_on_frozen_backend_times_out(void **state)
     assert_int_equal(sc_pool_close(p), 0);
 }
 
+/* A caller of sc_conn_pg gets libpq's blocking mode; the runtime's next
+ * call still waits with its deadline. */
+static void raw_access_is_blocking_and_runtime_keeps_its_deadline(void **state)
+{
+    (void)state;
+    sc_pool *p = deadline_pool(false);
+    sc_conn *c = NULL;
+    sc_error e = {0};
+    assert_int_equal(sc_pool_acquire(p, &c, &e), SC_OK);
+    int pid = backend_pid(c);
+    PGconn *pg = sc_conn_pg(c);
+    assert_int_equal(PQisnonblocking(pg), 0);
+    PGresult *r = PQexec(pg, "SELECT 1");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    freeze(pid);
+    int rc = sc_exec(c, &select_one, NULL, NULL, NULL, 0, NULL, &e);
+    char still = process_state(pid);
+    thaw(pid);
+    assert_int_equal(rc, SC_TIMEOUT);
+    assert_int_equal(still, 'T');
+    sc_pool_release(p, c);
+    assert_int_equal(sc_pool_close(p), 0);
+}
+
 static void commit_on_frozen_backend_is_unknown(void **state)
 {
     (void)state;
@@ -239,6 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(statement_on_frozen_backend_times_out),
+        cmocka_unit_test(raw_access_is_blocking_and_runtime_keeps_its_deadline),
         cmocka_unit_test(commit_on_frozen_backend_is_unknown),
         cmocka_unit_test(pre_ping_on_frozen_backend_replaces_it),
         cmocka_unit_test(autocommit_write_lost_after_send_is_unknown),
