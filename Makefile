@@ -55,7 +55,7 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test test-storm check run-tests install clean fuzz bench demo
+.PHONY: all deps build generate test test-storm pedantic check run-tests install clean fuzz bench demo
 .DEFAULT_GOAL := all
 
 all: deps
@@ -74,7 +74,16 @@ generate: $(BUILD)/schemac
 test: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory generate
+	@$(MAKE) --no-print-directory pedantic
 	@$(MAKE) --no-print-directory run-tests
+
+# Service authors compile the generated layer with their own warnings: it
+# must stay clean under -Wpedantic -Wconversion too.
+pedantic:
+	@for f in $(GENERATED_SRCS); do \
+	    $(CC) -std=c11 -Wall -Wextra -Wpedantic -Wconversion -Werror -fsyntax-only \
+	        -D_DEFAULT_SOURCE $(PKG_CFLAGS) -Iruntime -I$(GEN_OUT) "$$f" || exit 1; done
+	@echo "generated/ compiles clean under -Wpedantic -Wconversion"
 
 # The fault suites in full: a 30 s kill storm and three fast restarts
 # (tests/storm), with the frozen-backend, dirty-session, bad-argument and

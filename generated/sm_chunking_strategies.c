@@ -264,7 +264,7 @@ int sm_chunking_strategies_get_by_name(sc_conn *conn, sc_arena *arena, const cha
 /* ---- sm_chunking_strategies_list_active */
 
 typedef struct sm_chunking_strategies_list_active_args {
-    char none; /* no parameters */;
+    char none /* no parameters */;
 } sm_chunking_strategies_list_active_args;
 
 static const sc_query sm_chunking_strategies_list_active_queries[] = {

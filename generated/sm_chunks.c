@@ -852,7 +852,7 @@ int sm_chunks_get_chunk_statistics(sc_conn *conn, sc_arena *arena, const char *c
 /* ---- sm_chunks_count_partition_key_mismatches */
 
 typedef struct sm_chunks_count_partition_key_mismatches_args {
-    char none; /* no parameters */;
+    char none /* no parameters */;
 } sm_chunks_count_partition_key_mismatches_args;
 
 static const sc_query sm_chunks_count_partition_key_mismatches_queries[] = {

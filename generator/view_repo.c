@@ -216,7 +216,7 @@ json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool 
             json_array_append_new(fields, json_pack("{s:s}", "decl", gen_printf(f->a, "bool has_%s", p->name)));
     }
     if (declare_args && json_array_size(fields) == 0)
-        json_array_append_new(fields, json_pack("{s:s}", "decl", "char none; /* no parameters */"));
+        json_array_append_new(fields, json_pack("{s:s}", "decl", "char none /* no parameters */"));
     return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s}", "name", f->name,
                      "comment", vu_comment(f->a, comment, "", 100), "prototype", proto,
                      "has_args", declare_args && json_array_size(fields) > 0, "args_fields", fields,

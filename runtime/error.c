@@ -24,9 +24,17 @@ void sc_error_clear(sc_error *err)
         memset(err, 0, sizeof *err);
 }
 
+/* SC_NOT_FOUND is an answer, not a cause to keep: a caller that turns it
+ * into another status (SC_ACCESS_DENIED for a row the user may not see)
+ * must be able to say so, or the status returned and err disagree. */
+static bool takes_error(const sc_error *err)
+{
+    return err && (err->category == SC_OK || err->category == SC_NOT_FOUND);
+}
+
 int sc_error_set(sc_error *err, int category, const char *fmt, ...)
 {
-    if (!err || err->category != SC_OK)
+    if (!takes_error(err))
         return category;
     memset(err, 0, sizeof *err);
     err->category = category;
@@ -85,7 +93,7 @@ int sc_error_from_result(sc_error *err, const PGresult *res, const PGconn *pg)
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     bool lost = !res || (!state && pg && PQstatus(pg) == CONNECTION_BAD);
     int category = lost ? SC_CONNECTION : sc_sqlstate_category(state);
-    if (!err || err->category != SC_OK)
+    if (!takes_error(err))
         return category;
     memset(err, 0, sizeof *err);
     err->category = category;

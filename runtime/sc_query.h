@@ -13,8 +13,9 @@
  *   real/double -> float/double; text, varchar, numeric (exact decimal
  *   text), uuid (36 lower-case chars), tsvector (text form) -> char *;
  *   timestamptz/timestamp -> sc_time; date -> int32_t days since 1970-01-01;
- *   interval -> sc_interval; json/jsonb -> json_t * (jansson, caller owns a
- *   reference taken from the arena's list: see sc_arena_json); bytea ->
+ *   interval -> sc_interval; json/jsonb -> json_t * (jansson; the arena
+ *   holds the reference and drops it at sc_arena_reset / sc_arena_free:
+ *   json_incref a value to keep it longer); bytea ->
  *   sc_bytes; enums -> int (index of the label); arrays -> sc_array.
  *   A nullable pointer is NULL for SQL NULL; a nullable scalar has a
  *   `bool has_x` presence flag next to it. */

@@ -45,7 +45,8 @@ enum {
     SC_DATABASE         /* any other server error */
 };
 
-/* The first error set wins, like jansson's json_error_t. */
+/* The first error set wins, like jansson's json_error_t, except over
+ * SC_NOT_FOUND (see "Errors" below). */
 typedef struct sc_error {
     int category;
     char sqlstate[6];
@@ -73,7 +74,11 @@ char *sc_arena_strndup(sc_arena *a, const char *s, size_t n);
  *
  * An sc_error must start zeroed (sc_error_clear or `sc_error e = {0}`): the
  * first error set on it wins, later ones are ignored, so the innermost cause
- * survives the unwinding. Every pointer argument named err may be NULL.
+ * survives the unwinding. The one exception is SC_NOT_FOUND, which is an
+ * answer rather than a cause: a later sc_error_set or sc_error_from_result
+ * replaces it, so a caller that maps a generated get's SC_NOT_FOUND to
+ * SC_ACCESS_DENIED (or any status) returns a status that err agrees with.
+ * Every pointer argument named err may be NULL.
  * ------------------------------------------------------------------------- */
 
 void sc_error_clear(sc_error *err);

@@ -110,6 +110,37 @@ static void collection_round_trips(void **state)
     sc_arena_reset(db->arena);
 }
 
+/* A caller maps a generated get's SC_NOT_FOUND to its own answer: the
+ * status it returns and err must agree (schemac.h, "Errors"). */
+static int get_for_request(const char *id, int32_t user, sm_collection *out, sc_error *err)
+{
+    int rc = sm_collections_get(db->conn, db->arena, id, user, out, err);
+    if (rc == SC_NOT_FOUND)
+        return sc_error_set(err, SC_ACCESS_DENIED, "collection %s: not yours", id);
+    return rc;
+}
+
+static void not_found_can_be_mapped_to_another_status(void **state)
+{
+    (void)state;
+    sc_error err = {0};
+    sm_collection_new in = {.id = "0f6c7a5e-1d2b-4c3a-9e8f-0000000000ab", .name = "mapped",
+                            .owner_id = alice, .vector_store_name = "col_mapped",
+                            .embedding_model = "bge"};
+    sm_collection made, got;
+    OK(sm_collections_create(db->conn, db->arena, &in, &made, &err));
+    sc_error_clear(&err);
+    int rc = get_for_request(made.id, bob, &got, &err);
+    assert_int_equal(rc, SC_ACCESS_DENIED);
+    assert_int_equal(err.category, SC_ACCESS_DENIED);
+    assert_string_equal(err.message, "collection 0f6c7a5e-1d2b-4c3a-9e8f-0000000000ab: not yours");
+    /* Any other error still wins over what follows it. */
+    assert_int_equal(sc_error_set(&err, SC_DATABASE, "later"), SC_DATABASE);
+    assert_int_equal(err.category, SC_ACCESS_DENIED);
+    OK(sm_collections_delete(db->conn, made.id, alice, &err));
+    sc_arena_reset(db->arena);
+}
+
 static bool has_id(const sm_collection *rows, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)
@@ -328,6 +359,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(collection_round_trips),
+        cmocka_unit_test(not_found_can_be_mapped_to_another_status),
         cmocka_unit_test(list_for_user_returns_owned_public_and_shared),
         cmocka_unit_test(permission_check_hides_other_users_rows),
         cmocka_unit_test(violations_map_to_statuses_with_constraint_names),

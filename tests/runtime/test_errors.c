@@ -38,6 +38,19 @@ static void first_error_wins(void **state)
     assert_int_equal(sc_error_set(NULL, SC_CHECK, "no struct"), SC_CHECK);
 }
 
+/* SC_NOT_FOUND is an answer: the next error replaces it, once. */
+static void not_found_is_replaced_by_the_next_error(void **state)
+{
+    (void)state;
+    sc_error e = {0};
+    assert_int_equal(sc_error_set(&e, SC_NOT_FOUND, "no row"), SC_NOT_FOUND);
+    assert_int_equal(sc_error_set(&e, SC_ACCESS_DENIED, "not yours"), SC_ACCESS_DENIED);
+    assert_int_equal(e.category, SC_ACCESS_DENIED);
+    assert_string_equal(e.message, "not yours");
+    assert_int_equal(sc_error_set(&e, SC_NOT_FOUND, "later"), SC_NOT_FOUND);
+    assert_int_equal(e.category, SC_ACCESS_DENIED);
+}
+
 static sc_pool *pool;
 static sc_conn *conn;
 
@@ -182,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sqlstate_map_covers_the_categories),
         cmocka_unit_test(first_error_wins),
+        cmocka_unit_test(not_found_is_replaced_by_the_next_error),
         cmocka_unit_test(unique_violation_names_constraint_table_and_detail),
         cmocka_unit_test(foreign_key_check_not_null_and_invalid_input),
         cmocka_unit_test(access_denied_and_not_found),
