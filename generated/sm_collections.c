@@ -1387,9 +1387,9 @@ int sm_collections_update_stats(sc_conn *conn, sc_arena *arena, const char *id,
 /* ---- sm_collections_rename */
 
 typedef struct sm_collections_rename_args {
-    const char *new_name;
     const char *id;
     int32_t user_id;
+    const char *new_name;
 } sm_collections_rename_args;
 
 static const sc_field sm_collections_rename_params0[] = {
@@ -1420,14 +1420,14 @@ static const sc_query sm_collections_rename_queries[] = {
     },
 };
 
-int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *new_name, const char *id,
-                          int32_t user_id, sm_collection *out, sc_error *err)
+int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                          const char *new_name, sm_collection *out, sc_error *err)
 {
     sm_collections_rename_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.new_name = new_name;
     sc_args.id = id;
     sc_args.user_id = user_id;
+    sc_args.new_name = new_name;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_rename_queries[sc_variant], &sc_args, arena, out, err);
 }
@@ -1471,8 +1471,8 @@ int sm_collections_set_staging(sc_conn *conn, const char *id, json_t *qdrant_sta
 /* ---- sm_collections_swap_staging */
 
 typedef struct sm_collections_swap_staging_args {
-    const char *vector_store_name;
     const char *id;
+    const char *vector_store_name;
     json_t *qdrant_collections;
 } sm_collections_swap_staging_args;
 
@@ -1507,14 +1507,14 @@ static const sc_query sm_collections_swap_staging_queries[] = {
     },
 };
 
-int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *vector_store_name,
-                                const char *id, json_t *qdrant_collections, sm_collection *out,
-                                sc_error *err)
+int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *id,
+                                const char *vector_store_name, json_t *qdrant_collections,
+                                sm_collection *out, sc_error *err)
 {
     sm_collections_swap_staging_args sc_args;
     memset(&sc_args, 0, sizeof sc_args);
-    sc_args.vector_store_name = vector_store_name;
     sc_args.id = id;
+    sc_args.vector_store_name = vector_store_name;
     sc_args.qdrant_collections = qdrant_collections;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_swap_staging_queries[sc_variant], &sc_args, arena, out, err);

@@ -199,8 +199,8 @@ int sm_collections_update_stats(sc_conn *conn, sc_arena *arena, const char *id,
 
 /* Renames a collection; only its owner may (spec 001 rename(collection_uuid, new_name,
  * user_id)). */
-int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *new_name, const char *id,
-                          int32_t user_id, sm_collection *out, sc_error *err);
+int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                          const char *new_name, sm_collection *out, sc_error *err);
 
 /* Records the staging Qdrant collections of a blue-green reindex (spec 002 section 4.2).
  * Unscoped: reindex worker, not on behalf of a user */
@@ -209,9 +209,9 @@ int sm_collections_set_staging(sc_conn *conn, const char *id, json_t *qdrant_sta
 
 /* Atomic blue-green swap; staging becomes production (spec 002 section 4.2 step 4). Unscoped:
  * reindex worker, not on behalf of a user */
-int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *vector_store_name,
-                                const char *id, json_t *qdrant_collections, sm_collection *out,
-                                sc_error *err);
+int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *id,
+                                const char *vector_store_name, json_t *qdrant_collections,
+                                sm_collection *out, sc_error *err);
 
 /* Collections in a status, oldest update first (recovery of stuck processing collections).
  * Unscoped: maintenance: finds collections of every owner stuck in a status */

@@ -164,6 +164,7 @@ typedef struct m_param {
     const m_column *from_column;     /* the column its type came from */
     size_t ncompared;                /* columns it is compared with (scope and */
     const m_column *compared[8];     /* partition rules look here) */
+    bool assigned[8];                /* compared[k] is a SET target, not a condition */
 } m_param;
 
 typedef struct m_result_col {

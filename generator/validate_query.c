@@ -265,10 +265,39 @@ static void describe(const qctx *x, const evidence *e, char *buf, size_t size)
         snprintf(buf, size, "%s", type);
 }
 
-static void note_evidence(qctx *x, m_param *p, const evidence *e, gen_loc loc)
+/* True when token i sits in a SET list (UPDATE ... SET, ON CONFLICT DO
+ * UPDATE SET): walking back at its own nesting level meets SET before any
+ * clause that starts a condition or another list. */
+static bool in_set_clause(const qctx *x, long i)
 {
-    if (e->col && p->ncompared < sizeof p->compared / sizeof p->compared[0])
+    static const char *const stops[] = {"where", "from", "returning", "select", "values", "on",
+                                        "having", "group", "order", "using", "when"};
+    int depth = 0;
+    for (long k = i - 1; k >= 0; k--) {
+        const sql_tok *t = tok(x, k);
+        if (tok_punct(t, ")"))
+            depth++;
+        else if (tok_punct(t, "("))
+            depth--;
+        if (depth > 0)
+            continue;
+        if (depth < 0) /* left the parameter's own parentheses: keep going out */
+            depth = 0;
+        if (sql_tok_is(t, "set"))
+            return true;
+        for (size_t s = 0; s < sizeof stops / sizeof stops[0]; s++)
+            if (sql_tok_is(t, stops[s]))
+                return false;
+    }
+    return false;
+}
+
+static void note_evidence(qctx *x, m_param *p, const evidence *e, gen_loc loc, bool assigned)
+{
+    if (e->col && p->ncompared < sizeof p->compared / sizeof p->compared[0]) {
+        p->assigned[p->ncompared] = assigned;
         p->compared[p->ncompared++] = e->col;
+    }
     if (!p->typed) {
         p->type = e->type;
         p->typed = true;
@@ -308,7 +337,7 @@ static void collect_params(qctx *x)
             p->optional = false;
         evidence e;
         if (infer_at(x, (long)i, &e))
-            note_evidence(x, p, &e, sql_line_loc(x, t->line));
+            note_evidence(x, p, &e, sql_line_loc(x, t->line), in_set_clause(x, (long)i));
     }
 }
 

@@ -229,14 +229,16 @@ static const char *rewrite(void *vctx, const sql_scan *scan, size_t i)
 /* Where a parameter goes in the prototype: what identifies the row (primary
  * key or a unique column, then the scope, then the partition source) first, then the rest in
  * the order the SQL mentions them; so `update_status(id, status, message)`
- * reads like `get(id)`, whatever the SQL's order. */
+ * reads like `get(id)`, whatever the SQL's order. A value assigned in SET
+ * never identifies the row, even to a unique column (`rename(id, user_id,
+ * new_name)`). */
 static int param_rank(const m_query *q, const m_param *p)
 {
     const m_table *t = q->table;
     int rank = 3;
     for (size_t k = 0; k < p->ncompared; k++) {
         const m_column *c = p->compared[k];
-        if (c->table != t)
+        if (c->table != t || p->assigned[k])
             continue;
         for (size_t i = 0; i < t->primary_key.n; i++)
             if (strcmp(t->primary_key.items[i], c->name) == 0)

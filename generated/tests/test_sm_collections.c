@@ -907,9 +907,8 @@ static void rename_1(void **state)
     };
     sc_fx_insert(fx, given);
     sm_collection got;
-    int rc = sm_collections_rename(fx->conn, fx->arena, "gamma",
-                                   "00000000-0000-4000-8000-000000000001", 1001, &got,
-                                   &fx->err);
+    int rc = sm_collections_rename(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
+                                   1001, "gamma", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
@@ -933,9 +932,8 @@ static void rename_2(void **state)
     };
     sc_fx_insert(fx, given);
     sm_collection got;
-    int rc = sm_collections_rename(fx->conn, fx->arena, "gamma",
-                                   "00000000-0000-4000-8000-000000000001", 1001, &got,
-                                   &fx->err);
+    int rc = sm_collections_rename(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
+                                   1001, "gamma", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_NOT_FOUND);
     sc_fx_check(fx, "SELECT name = 'alpha' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
@@ -957,9 +955,8 @@ static void rename_3(void **state)
     };
     sc_fx_insert(fx, given);
     sm_collection got;
-    int rc = sm_collections_rename(fx->conn, fx->arena, "beta",
-                                   "00000000-0000-4000-8000-000000000001", 1001, &got,
-                                   &fx->err);
+    int rc = sm_collections_rename(fx->conn, fx->arena, "00000000-0000-4000-8000-000000000001",
+                                   1001, "beta", &got, &fx->err);
     sc_fx_expect_status(fx, rc, SC_CONFLICT);
     sc_fx_check(fx, "SELECT name = 'alpha' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }
@@ -1021,9 +1018,10 @@ static void swap_staging_1(void **state)
     };
     sc_fx_insert(fx, given);
     sm_collection got;
-    int rc = sm_collections_swap_staging(fx->conn, fx->arena, "qd_b",
-                                         "00000000-0000-4000-8000-000000000001", sc_fx_json(fx,
-                                         "{\"collections\":[\"qd_b\"]}"), &got, &fx->err);
+    int rc = sm_collections_swap_staging(fx->conn, fx->arena,
+                                         "00000000-0000-4000-8000-000000000001", "qd_b",
+                                         sc_fx_json(fx, "{\"collections\":[\"qd_b\"]}"), &got,
+                                         &fx->err);
     sc_fx_expect_status(fx, rc, SC_OK);
     assert_non_null(got.id);
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
@@ -1048,9 +1046,10 @@ static void swap_staging_2(void **state)
     };
     sc_fx_insert(fx, given);
     sm_collection got;
-    int rc = sm_collections_swap_staging(fx->conn, fx->arena, "qd_b",
-                                         "00000000-0000-4000-8000-000000000001", sc_fx_json(fx,
-                                         "{\"collections\":[\"qd_b\"]}"), &got, &fx->err);
+    int rc = sm_collections_swap_staging(fx->conn, fx->arena,
+                                         "00000000-0000-4000-8000-000000000001", "qd_b",
+                                         sc_fx_json(fx, "{\"collections\":[\"qd_b\"]}"), &got,
+                                         &fx->err);
     sc_fx_expect_status(fx, rc, SC_CONFLICT);
     sc_fx_check(fx, "SELECT vector_store_name = 'qd_a' AND qdrant_staging->>'staging' = 'qd_b' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000001'");
 }

@@ -35,15 +35,20 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-static int generate(const char *out, const char *templates)
+static int generate_schema(const char *schema, const char *out, const char *templates)
 {
-    gen_options o = {"schema/semantik.yaml", out, templates};
+    gen_options o = {schema, out, templates};
     gen_diag d;
     gen_diag_init(&d, NULL, NULL);
     int rc = gen_generate(&o, &d);
     gen_diag_flush(&d);
     gen_diag_release(&d);
     return rc;
+}
+
+static int generate(const char *out, const char *templates)
+{
+    return generate_schema("schema/semantik.yaml", out, templates);
 }
 
 static void generation_is_deterministic(void **state)
@@ -117,6 +122,63 @@ static void broken_override_is_reported_and_writes_nothing(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Values assigned in SET never identify the row, even to a unique column:
+ * the identifying parameters come first (docs/dsl.md), then the rest. */
+static void set_values_come_after_identifying_parameters(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/schemac-order.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char schema[300], header[400];
+    snprintf(schema, sizeof schema, "%s/schema.yaml", dir);
+    write_file(schema, "schema: ord\n"
+                       "prefix: od\n"
+                       "tables:\n"
+                       "  tags:\n"
+                       "    columns:\n"
+                       "      id:       { type: serial, primary_key: true }\n"
+                       "      owner_id: { type: integer }\n"
+                       "      name:     { type: varchar(40), unique: true }\n"
+                       "      label:    { type: text }\n"
+                       "queries:\n"
+                       "  tags:\n"
+                       "    rename:\n"
+                       "      returns: exec\n"
+                       "      sql: UPDATE tags SET name = :new_name, label = :label"
+                       " WHERE id = :id AND owner_id = :owner_id\n"
+                       "      params:\n"
+                       "        new_name: varchar\n"
+                       "    upsert_label:\n"
+                       "      returns: exec\n"
+                       "      sql: INSERT INTO tags (owner_id, name, label) VALUES"
+                       " (:owner_id, :name, :label) ON CONFLICT (name) DO UPDATE SET label ="
+                       " :new_label\n"
+                       "      params:\n"
+                       "        new_label: text\n");
+    char out[300];
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(generate_schema(schema, out, NULL), 0);
+    snprintf(header, sizeof header, "%s/od_tags.h", out);
+    char *h = slurp(header);
+    assert_non_null(h);
+    const char *rename = strstr(h, "int od_tags_rename(");
+    assert_non_null(rename);
+    const char *id = strstr(rename, "int32_t id"), *new_name = strstr(rename, "new_name");
+    assert_non_null(id);
+    assert_non_null(new_name);
+    assert_true(id < new_name);
+    const char *upsert = strstr(h, "int od_tags_upsert_label(");
+    assert_non_null(upsert);
+    const char *name = strstr(upsert, "*name"), *new_label = strstr(upsert, "new_label");
+    assert_non_null(name);
+    assert_non_null(new_label);
+    assert_true(name < new_label); /* the conflict key identifies; SET does not */
+    free(h);
+    char cmd[350];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +186,7 @@ int main(void)
         cmocka_unit_test(every_file_carries_the_banner),
         cmocka_unit_test(templates_dir_overrides_a_builtin),
         cmocka_unit_test(broken_override_is_reported_and_writes_nothing),
+        cmocka_unit_test(set_values_come_after_identifying_parameters),
     };
     return cmocka_run_group_tests_name("generator/generate", tests, NULL, NULL);
 }
