@@ -895,7 +895,7 @@ static const sc_field sm_chunks_create_chunks_bulk_columns[] = {
      .offset = offsetof(sm_chunk_new, token_count), .has_offset = offsetof(sm_chunk_new, has_token_count)},
     {.name = "embedding_vector_id", .kind = SC_K_TEXT, .flags = SC_F_NULLABLE,
      .offset = offsetof(sm_chunk_new, embedding_vector_id)},
-    {.name = "metadata", .kind = SC_K_JSONB, .flags = SC_F_NULLABLE,
+    {.name = "metadata", .kind = SC_K_JSONB, .flags = SC_F_NULLABLE | SC_F_DEFAULT,
      .offset = offsetof(sm_chunk_new, metadata)},
     {.name = "partition_key", .kind = SC_K_INT32, .flags = SC_F_COMPUTED,
      .offset = 0},
@@ -909,6 +909,7 @@ static const sc_copy sm_chunks_create_chunks_bulk_copy = {
     .row_size = sizeof(sm_chunk_new),
     .batch = 10000,
     .partition = {11, 1, 100},
+    .table = "semantik.chunks",
 };
 
 int sm_chunks_create_chunks_bulk(sc_conn *conn, const sm_chunk_new *rows, size_t n,

@@ -154,7 +154,8 @@ int sm_chunks_count_partition_key_mismatches(sc_conn *conn, int64_t *out_count, 
 
 /* Bulk insert by COPY in batches of 10,000 (002 section 7.1); partition_key is filled in by the
  * generator. Loads rows[0..n) with COPY in batches of 10000 rows (one transaction when there are
- * several); only the listed columns are loaded, unset values are NULL. */
+ * several); only the listed columns are loaded; an unset value is the column's DEFAULT where it
+ * has one (as in create), NULL otherwise. */
 int sm_chunks_create_chunks_bulk(sc_conn *conn, const sm_chunk_new *rows, size_t n,
                                  int64_t *out_inserted, sc_error *err);
 

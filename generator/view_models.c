@@ -70,7 +70,7 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
 {
     if (!member)
         member = name;
-    const char *flags[5];
+    const char *flags[6];
     size_t nf = 0;
     if (nullable)
         flags[nf++] = "SC_F_NULLABLE";
@@ -78,8 +78,10 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
         flags[nf++] = "SC_F_SECRET";
     if (uuid_text)
         flags[nf++] = "SC_F_UUID_TEXT";
-    if (extra_flags)
+    if (extra_flags & VF_COMPUTED)
         flags[nf++] = "SC_F_COMPUTED";
+    if (extra_flags & VF_DEFAULT)
+        flags[nf++] = "SC_F_DEFAULT";
     gen_buf b;
     gen_buf_init(&b, a);
     gen_buf_printf(&b, "{.name = \"%s\", .kind = %s", name, vu_kind(t));
@@ -87,7 +89,7 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
         gen_buf_puts(&b, ", .array = true");
     if (nf)
         gen_buf_printf(&b, ", .flags = %s", vu_join(a, flags, nf, " | "));
-    if (extra_flags) /* computed by the executor: nothing to read */
+    if (extra_flags & VF_COMPUTED) /* computed by the executor: nothing to read */
         gen_buf_puts(&b, ",\n     .offset = 0");
     else
         gen_buf_printf(&b, ",\n     .offset = offsetof(%s, %s)", owner, member);

@@ -550,7 +550,10 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
         const m_column *c = m_find_column(t, q->copy_columns.items[i]);
         bool nullable = c->nullable || c->default_sql;
         bool flag = nullable && !vu_is_pointer(&c->type);
-        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, c->name, NULL, &c->type, nullable, flag, 0, c->uuid_text, c->secret)));
+        /* Unset means DEFAULT, as in create: the runtime leaves the column
+         * out of the COPY for the rows that leave it unset. */
+        unsigned extra = c->default_sql ? VF_DEFAULT : 0;
+        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, c->name, NULL, &c->type, nullable, flag, extra, c->uuid_text, c->secret)));
         gen_buf_printf(&cols, "%s%s", i ? ", " : "", c->name);
         if (p && p->source_col == c)
             source = (int)i + 1;
@@ -558,16 +561,17 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
     size_t n = q->copy_columns.n;
     const char *partition = "{0, 0, 0}";
     if (p && p->by == PART_LIST && p->expression && p->key_col) {
-        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, p->key, NULL, &p->key_col->type, false, false, 1, false, false)));
+        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, p->key, NULL, &p->key_col->type, false, false, VF_COMPUTED, false, false)));
         gen_buf_printf(&cols, ", %s", p->key);
         partition = gen_printf(a, "{%zu, %d, %d}", ++n, source, p->count);
     }
     const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, const %s *rows, size_t n, int64_t *out_inserted, sc_error *err)",
                                               name, input), strlen(name) + 5);
     const char *comment = q->comment ? q->comment : gen_printf(a, "Bulk insert of %s rows.", t->name);
-    comment = gen_printf(a, "%s Loads rows[0..n) with COPY in batches of %d rows (one transaction when there are several); only the listed columns are loaded, unset values are NULL.", comment, q->batch);
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:s, s:i}", "name", name, "comment",
-                     vu_comment(a, comment, "", 100), "prototype", proto, "sql",
+    comment = gen_printf(a, "%s Loads rows[0..n) with COPY in batches of %d rows (one transaction when there are several); only the listed columns are loaded; an unset value is the column's DEFAULT where it has one (as in create), NULL otherwise.", comment, q->batch);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:s, s:i}", "name", name, "comment",
+                     vu_comment(a, comment, "", 100), "prototype", proto, "table",
+                     vu_c_string(a, gen_printf(a, "%s.%s", s->name, t->name), "         "), "sql",
                      vu_c_string(a, gen_printf(a, "COPY %s.%s (%s) FROM STDIN", s->name, t->name, cols.data), "         "),
                      "columns", inits, "ncolumns", (int)n, "input", input, "partition", partition,
                      "batch", q->batch);

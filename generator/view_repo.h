@@ -11,7 +11,8 @@
 void view_common(json_t *v, gen_arena *a, const m_schema *s, const view_env *env,
                  const char *file);
 /* A field descriptor initializer; member is the offsetof designator (NULL:
- * name). */
+ * name); extra_flags is VF_COMPUTED and/or VF_DEFAULT. */
+enum { VF_COMPUTED = 1, VF_DEFAULT = 2 };
 const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, const char *name,
                             const char *member, const m_type *t, bool nullable, bool has_flag,
                             unsigned extra_flags, bool uuid_text, bool secret);

@@ -4,6 +4,7 @@
  * server parses (numeric, tsvector and arrays included). The server stays
  * the limit either way (ERRATA: ~47,000 chunk rows/s, the foreign-key checks
  * cost half); binary saves it the parsing. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,116 @@ static int copy_batch(sc_conn *c, const sc_copy *cp, const char *sql, bool binar
     return copy_finish(c, cp, rc, sc_conn_deadline(c), inserted, err);
 }
 
+/* ---- columns with a DEFAULT -------------------------------------------- */
+
+/* Bit i: column i has SC_F_DEFAULT and this row leaves it unset. */
+static uint64_t unset_defaults(const sc_copy *cp, const void *row)
+{
+    uint64_t mask = 0;
+    for (size_t i = 0; i < cp->ncolumns && i < 64; i++)
+        if ((cp->columns[i].flags & SC_F_DEFAULT) && !sc_field_present(row, &cp->columns[i]))
+            mask |= UINT64_C(1) << i;
+    return mask;
+}
+
+static bool has_default_columns(const sc_copy *cp)
+{
+    for (size_t i = 0; i < cp->ncolumns && i < 64; i++)
+        if (cp->columns[i].flags & SC_F_DEFAULT)
+            return true;
+    return false;
+}
+
+/* Where rows [from, n) stop sharing row from's unset defaults (or the batch
+ * ends). */
+static size_t run_end(const sc_copy *cp, const char *rows, size_t from, size_t n, size_t batch)
+{
+    uint64_t mask = unset_defaults(cp, rows + from * cp->row_size);
+    size_t to = from + 1;
+    while (to < n && to - from < batch && unset_defaults(cp, rows + to * cp->row_size) == mask)
+        to++;
+    return to;
+}
+
+/* One COPY's descriptor and SQL: cp without the columns in mask. */
+typedef struct copy_plan {
+    sc_copy cp;
+    sc_field *columns;
+    bool binary;
+    sc_textbuf sql;
+} copy_plan;
+
+static int plan_copy(const sc_copy *cp, uint64_t mask, copy_plan *pl, sc_error *err)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->cp = *cp;
+    if (mask) {
+        pl->columns = malloc(cp->ncolumns * sizeof *pl->columns);
+        if (!pl->columns)
+            return sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name);
+        size_t k = 0;
+        for (size_t i = 0; i < cp->ncolumns; i++) {
+            if (i < 64 && (mask & (UINT64_C(1) << i)))
+                continue;
+            /* The partition indexes are 1-based column positions: renumber. */
+            if ((int)i + 1 == cp->partition.key_param)
+                pl->cp.partition.key_param = (int)k + 1;
+            if ((int)i + 1 == cp->partition.source_param)
+                pl->cp.partition.source_param = (int)k + 1;
+            pl->columns[k++] = cp->columns[i];
+        }
+        pl->cp.columns = pl->columns;
+        pl->cp.ncolumns = k;
+        sc_textbuf_put(&pl->sql, "COPY ", 5);
+        sc_textbuf_put(&pl->sql, cp->table, strlen(cp->table));
+        for (size_t i = 0; i < k; i++) {
+            sc_textbuf_put(&pl->sql, i ? ", \"" : " (\"", i ? 3 : 3);
+            sc_textbuf_put(&pl->sql, pl->columns[i].name, strlen(pl->columns[i].name));
+            sc_textbuf_put(&pl->sql, "\"", 1);
+        }
+        sc_textbuf_put(&pl->sql, ") FROM STDIN", 12);
+    } else {
+        sc_textbuf_put(&pl->sql, cp->sql, strlen(cp->sql));
+    }
+    pl->binary = sc_copy_binary_ok(&pl->cp);
+    if (pl->binary)
+        sc_textbuf_put(&pl->sql, " (FORMAT binary)", 16);
+    sc_textbuf_put(&pl->sql, "", 1); /* the terminating NUL */
+    if (pl->sql.failed)
+        return sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name);
+    return SC_OK;
+}
+
+static void plan_free(copy_plan *pl)
+{
+    free(pl->columns);
+    free(pl->sql.data);
+}
+
+/* Rows [from, to): one COPY. */
+static int copy_run(sc_conn *c, const sc_copy *cp, uint64_t mask, const char *rows, size_t from,
+                    size_t to, int64_t *count, sc_error *err)
+{
+    copy_plan pl;
+    int rc = plan_copy(cp, mask, &pl, err);
+    if (rc == SC_OK)
+        rc = copy_batch(c, &pl.cp, pl.sql.data, pl.binary, rows, from, to, count, err);
+    plan_free(&pl);
+    return rc;
+}
+
+/* How many COPYs rows[0..n) take. */
+static size_t count_runs(const sc_copy *cp, const char *rows, size_t n, size_t batch,
+                         bool defaults)
+{
+    if (!defaults)
+        return (n + batch - 1) / batch;
+    size_t runs = 0;
+    for (size_t from = 0; from < n; from = run_end(cp, rows, from, n, batch))
+        runs++;
+    return runs;
+}
+
 int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int64_t *inserted,
                  sc_error *err)
 {
@@ -183,24 +294,21 @@ int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int6
         return sc_error_set(err, SC_MISUSE, "sc_copy_rows: %s: NULL %s",
                             cp && cp->name ? cp->name : "(unnamed copy)",
                             !c ? "connection" : !cp || !cp->sql ? "descriptor" : "rows");
+    bool defaults = has_default_columns(cp);
+    if (defaults && !cp->table)
+        return sc_error_set(err, SC_MISUSE, "%s: SC_F_DEFAULT columns need the table name",
+                            cp->name);
+    const char *base = rows;
     int64_t count = 0;
     size_t batch = cp->batch ? cp->batch : DEFAULT_BATCH;
-    bool binary = sc_copy_binary_ok(cp);
-    sc_textbuf sql = {0};
-    sc_textbuf_put(&sql, cp->sql, strlen(cp->sql));
-    if (binary)
-        sc_textbuf_put(&sql, " (FORMAT binary)", 16);
-    if (sql.failed) {
-        free(sql.data);
-        return sc_error_set(err, SC_NO_MEMORY, "%s: out of memory", cp->name);
-    }
-    bool own_tx = sc_tx_depth(c) == 0 && n > batch;
+    bool own_tx = sc_tx_depth(c) == 0 && count_runs(cp, base, n, batch, defaults) > 1;
     bool autocommit = !own_tx && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     int rc = own_tx ? sc_tx_begin(c, NULL, err) : SC_OK;
-    for (size_t from = 0; rc == SC_OK && from < n; from += batch)
-        rc = copy_batch(c, cp, sql.data, binary, rows, from, from + batch < n ? from + batch : n,
-                        &count, err);
-    free(sql.data);
+    for (size_t from = 0, to; rc == SC_OK && from < n; from = to) {
+        to = defaults ? run_end(cp, base, from, n, batch) : (n - from > batch ? from + batch : n);
+        uint64_t mask = defaults ? unset_defaults(cp, base + from * cp->row_size) : 0;
+        rc = copy_run(c, cp, mask, base, from, to, &count, err);
+    }
     if (own_tx)
         rc = rc == SC_OK ? sc_tx_commit(c, err) : (sc_tx_rollback(c, NULL), rc);
     else if (rc == SC_CONNECTION && autocommit)

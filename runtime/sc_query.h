@@ -70,7 +70,8 @@ enum {
     SC_F_NULLABLE = 0x01,  /* NULL allowed: pointer NULL or presence flag false */
     SC_F_SECRET = 0x02,    /* never logged */
     SC_F_UUID_TEXT = 0x04, /* text that must be a UUID: validated, lower-cased */
-    SC_F_COMPUTED = 0x08   /* filled by the executor (partition key), not the caller */
+    SC_F_COMPUTED = 0x08,  /* filled by the executor (partition key), not the caller */
+    SC_F_DEFAULT = 0x10    /* sc_copy_rows: unset means the column's DEFAULT */
 };
 
 typedef struct sc_field {
@@ -130,7 +131,12 @@ int sc_query_count(sc_conn *c, const sc_query *q, const void *args, int64_t *cou
  * most `batch` rows (the spec's 10,000) each go out as one COPY, never one
  * round trip per row; outside a transaction all batches run in one, so a
  * failure leaves no partial rows. A computed partition key column is filled
- * from its source like a statement parameter. */
+ * from its source like a statement parameter. A column flagged SC_F_DEFAULT
+ * is left out of the COPY for rows that leave it unset, so the server fills
+ * its DEFAULT (PostgreSQL 15's COPY has no per-row DEFAULT marker): each
+ * run of consecutive rows that leave the same such columns unset is one
+ * COPY (of at most `batch` rows), and several COPYs share one transaction.
+ * Only the first 64 columns can be SC_F_DEFAULT. */
 typedef struct sc_copy {
     const char *name;              /* for logs and errors */
     const char *sql;               /* COPY schema.table (cols) FROM STDIN */
@@ -139,6 +145,8 @@ typedef struct sc_copy {
     size_t row_size;
     size_t batch;                  /* 0: 10,000 */
     sc_partition_bind partition;   /* 1-based column indexes */
+    const char *table;             /* schema.table: COPYs of fewer columns
+                                      (needed with SC_F_DEFAULT columns) */
 } sc_copy;
 
 int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int64_t *inserted,

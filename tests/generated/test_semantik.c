@@ -318,6 +318,56 @@ static void failing_bulk_insert_leaves_no_rows(void **state)
     free(rows);
 }
 
+/* The same sm_chunk_new means the same row on both paths: an unset column
+ * with a DEFAULT gets it from create and from the bulk COPY alike, also when
+ * rows differ in what they set (each run of alike rows is its own COPY,
+ * all in one transaction). */
+static void bulk_insert_applies_defaults_like_create(void **state)
+{
+    (void)state;
+    const char *doc = "0f6c7a5e-1d2b-4c3a-9e8f-0000000000d7";
+    make_document(doc, ID_B_PUBLIC);
+    json_t *meta = json_pack("{s:i}", "page", 7);
+    sm_chunk_new one = {.collection_id = ID_B_PUBLIC, .document_id = doc, .chunk_index = 100,
+                        .content = "created one by one"};
+    sm_chunk made;
+    sc_error err = {0};
+    OK(sm_chunks_create(db->conn, db->arena, &one, &made, &err));
+    sm_chunk_new *rows = bulk_rows(ID_B_PUBLIC, doc, 6);
+    rows[2].metadata = rows[3].metadata = meta; /* unset, set, unset: three COPYs */
+    int64_t inserted = 0;
+    OK(sm_chunks_create_chunks_bulk(db->conn, rows, 6, &inserted, &err));
+    assert_int_equal(inserted, 6);
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT string_agg(chunk_index || '=' || coalesce(metadata::text,"
+             " 'NULL'), ' ' ORDER BY chunk_index) FROM semantik.chunks WHERE document_id = '%s'",
+             doc);
+    PGresult *r = gen_sql(db, sql);
+    assert_string_equal(PQgetvalue(r, 0, 0), "0={} 1={} 2={\"page\": 7} 3={\"page\": 7} 4={} "
+                                             "5={} 100={}");
+    PQclear(r);
+    /* A refused row in the last COPY takes the earlier ones with it. */
+    const char *doc2 = "0f6c7a5e-1d2b-4c3a-9e8f-0000000000d8";
+    make_document(doc2, ID_B_PUBLIC);
+    sm_chunk_new *bad = bulk_rows(ID_B_PUBLIC, doc2, 4);
+    bad[1].metadata = meta;
+    bad[3].document_id = "0f6c7a5e-1d2b-4c3a-9e8f-00000000dead";
+    FAILS(SC_FOREIGN_KEY, sm_chunks_create_chunks_bulk(db->conn, bad, 4, &inserted, &err));
+    assert_int_equal(inserted, 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM semantik.chunks WHERE document_id = '%s'",
+             doc2);
+    r = gen_sql(db, sql);
+    assert_string_equal(PQgetvalue(r, 0, 0), "0");
+    PQclear(r);
+    /* The other suites count this collection's chunks. */
+    snprintf(sql, sizeof sql, "DELETE FROM semantik.chunks WHERE document_id = '%s'", doc);
+    PQclear(gen_sql(db, sql));
+    json_decref(meta);
+    free(rows);
+    free(bad);
+    sc_arena_reset(db->arena);
+}
+
 static void make_document_with_hash(const char *id, const char *collection, const char *hash)
 {
     sm_document_new in = {.id = id, .collection_id = collection, .file_path = "/p",
@@ -359,6 +409,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(collection_round_trips),
+        cmocka_unit_test(bulk_insert_applies_defaults_like_create),
         cmocka_unit_test(not_found_can_be_mapped_to_another_status),
         cmocka_unit_test(list_for_user_returns_owned_public_and_shared),
         cmocka_unit_test(permission_check_hides_other_users_rows),

@@ -322,9 +322,9 @@ static void copy_rows_refuses_null_arguments(void **state)
 {
     (void)state;
     static const sc_copy cp = {"badargs_copy", "COPY t_secret (k) FROM STDIN", 1, k_fields,
-                               sizeof(copy_row), 0, {0, 0, 0}};
+                               sizeof(copy_row), 0, {0, 0, 0}, NULL};
     static const sc_copy no_sql = {"badargs_copy", NULL, 1, k_fields, sizeof(copy_row), 0,
-                                   {0, 0, 0}};
+                                   {0, 0, 0}, NULL};
     copy_row rows[] = {{"copy-1"}};
     int64_t inserted = 99;
     sc_error e = {0};

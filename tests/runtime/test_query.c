@@ -354,9 +354,9 @@ static const sc_field copy_fields[] = {
     F(num, SC_K_NUMERIC, SC_NO_FLAG),
 };
 static const sc_copy copy_bin = {"qt_copy_bin", "COPY qt_copy_bin (" COPY_COLS ") FROM STDIN",
-                                 15, copy_fields, sizeof(qt_row), 2, {0, 0, 0}};
+                                 15, copy_fields, sizeof(qt_row), 2, {0, 0, 0}, NULL};
 static const sc_copy copy_txt = {"qt_copy_txt", "COPY qt_copy_txt (" COPY_COLS ", num) FROM STDIN",
-                                 16, copy_fields, sizeof(qt_row), 2, {0, 0, 0}};
+                                 16, copy_fields, sizeof(qt_row), 2, {0, 0, 0}, NULL};
 
 static int64_t rows_differing(void)
 {
