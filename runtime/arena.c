@@ -120,6 +120,41 @@ void *sc_arena_alloc(sc_arena *a, size_t size)
     return p;
 }
 
+sc_arena_mark sc_arena_save(const sc_arena *a)
+{
+    sc_arena_mark m = {NULL, 0, NULL};
+    if (a && a->head) {
+        m.block = a->head;
+        m.used = a->head->used;
+        m.deferred = a->deferred;
+    }
+    return m;
+}
+
+/* Blocks allocated after the mark sit in front of it in the list (a new
+ * block always becomes the head), deferred releases likewise. */
+void sc_arena_rewind(sc_arena *a, sc_arena_mark m)
+{
+    if (!a)
+        return;
+    if (!m.block) {
+        sc_arena_reset(a);
+        return;
+    }
+    while (a->deferred && a->deferred != m.deferred) {
+        sc_deferred *d = a->deferred;
+        a->deferred = d->next;
+        d->fn(d->ptr);
+    }
+    while (a->head && a->head != (sc_block *)m.block) {
+        sc_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    if (a->head)
+        a->head->used = m.used;
+}
+
 char *sc_arena_strndup(sc_arena *a, const char *s, size_t n)
 {
     if (!s || n == SIZE_MAX) /* n + 1 would wrap to 0 */

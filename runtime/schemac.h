@@ -68,6 +68,16 @@ void sc_arena_reset(sc_arena *a);
 /* Aligned for any type; NULL when memory is exhausted. */
 void *sc_arena_alloc(sc_arena *a, size_t size);
 char *sc_arena_strndup(sc_arena *a, const char *s, size_t n);
+/* A point to go back to: sc_arena_rewind frees everything allocated since
+ * sc_arena_save (and drops the JSON references decoded since), keeping what
+ * came before. Marks are used last-in first-out. */
+typedef struct sc_arena_mark {
+    void *block;
+    size_t used;
+    void *deferred;
+} sc_arena_mark;
+sc_arena_mark sc_arena_save(const sc_arena *a);
+void sc_arena_rewind(sc_arena *a, sc_arena_mark m);
 
 /* ---------------------------------------------------------------------------
  * Errors
@@ -463,6 +473,19 @@ int sc_tx_depth(const sc_conn *c);
  * fn must be safe to run more than once. */
 typedef int (*sc_tx_fn)(sc_conn *c, void *ctx, sc_error *err);
 int sc_tx_run(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_error *err);
+
+/* sc_tx_run on the connection the caller already holds (a request that
+ * borrowed one needs no second: with DB_POOL_SIZE=1 sc_tx_run would wait
+ * until SC_TIMEOUT). c must be outside a transaction (else SC_MISUSE). fn
+ * gets arena a (may be NULL); every failed attempt's allocations are
+ * rewound before the next one and after the last, so only a committed
+ * attempt's results stay. Retries SC_SERIALIZATION and SC_DEADLOCK as
+ * sc_tx_run does; a lost connection cannot be retried on the same
+ * connection and returns SC_CONNECTION (release it; sc_tx_run would use a
+ * fresh one). SC_COMMIT_UNKNOWN is never retried. */
+typedef int (*sc_tx_conn_fn)(sc_conn *c, sc_arena *a, void *ctx, sc_error *err);
+int sc_tx_run_conn(sc_conn *c, const sc_tx_options *o, sc_arena *a, sc_tx_conn_fn fn, void *ctx,
+                   sc_error *err);
 
 /* ---------------------------------------------------------------------------
  * Health (spec 001 §11, 002 §7.3)

@@ -182,15 +182,21 @@ static void abandon(sc_conn *c)
     c->tx_depth = 0;
 }
 
-static int run_once(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_error *err)
+/* How sc_tx_run and sc_tx_run_conn call their callbacks. */
+typedef struct tx_call {
+    sc_tx_fn fn;
+    sc_tx_conn_fn conn_fn;
+    sc_arena *arena;
+    void *ctx;
+} tx_call;
+
+/* One attempt on c: begin, the callback, commit or roll back. */
+static int attempt_on(sc_conn *c, const sc_tx_options *o, const tx_call *call, sc_error *err)
 {
-    sc_conn *c = NULL;
-    int rc = sc_pool_acquire(p, &c, err);
-    if (rc != SC_OK)
-        return rc;
-    rc = sc_tx_begin(c, o, err);
+    int rc = sc_tx_begin(c, o, err);
     if (rc == SC_OK) {
-        rc = fn(c, ctx, err);
+        rc = call->fn ? call->fn(c, call->ctx, err)
+                      : call->conn_fn(c, call->arena, call->ctx, err);
         if (rc != SC_OK)
             sc_error_set(err, rc, "transaction callback failed with %s", sc_status_name(rc));
         else if (c->tx_depth != 1)
@@ -202,6 +208,17 @@ static int run_once(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, 
         else
             abandon(c);
     }
+    return rc;
+}
+
+static int run_once(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_error *err)
+{
+    sc_conn *c = NULL;
+    int rc = sc_pool_acquire(p, &c, err);
+    if (rc != SC_OK)
+        return rc;
+    tx_call call = {fn, NULL, NULL, ctx};
+    rc = attempt_on(c, o, &call, err);
     sc_pool_release(p, c);
     return rc;
 }
@@ -244,6 +261,40 @@ int sc_tx_run(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_err
         sc_log(p, SC_LOG_INFO, "transaction failed with %s (%s); retry %d of %d",
                sc_status_name(rc), e.sqlstate[0] ? e.sqlstate : "no SQLSTATE", attempt + 1,
                limit);
+        sleep_seconds(backoff_seconds(interval, attempt));
+    }
+}
+
+int sc_tx_run_conn(sc_conn *c, const sc_tx_options *o, sc_arena *a, sc_tx_conn_fn fn, void *ctx,
+                   sc_error *err)
+{
+    if (!c || !fn)
+        return sc_error_set(err, SC_MISUSE, "sc_tx_run_conn: connection and callback are required");
+    if (c->tx_depth != 0)
+        return sc_error_set(err, SC_MISUSE,
+                            "sc_tx_run_conn: already in a transaction (depth %d): a retry "
+                            "would have to repeat the outer one",
+                            c->tx_depth);
+    const sc_pool *p = c->pool;
+    int limit = o && o->retry_limit >= 0 ? o->retry_limit : p->cfg.retry_limit;
+    double interval = o && o->retry_interval_s >= 0 ? o->retry_interval_s : p->cfg.retry_interval_s;
+    sc_arena_mark mark = sc_arena_save(a);
+    tx_call call = {NULL, fn, a, ctx};
+    for (int attempt = 0;; attempt++) {
+        sc_error e = {0};
+        int rc = attempt_on(c, o, &call, &e);
+        if (rc == SC_OK)
+            return SC_OK;
+        sc_arena_rewind(a, mark); /* a failed attempt keeps nothing */
+        bool retry = rc == SC_SERIALIZATION || rc == SC_DEADLOCK;
+        if (!retry || attempt >= limit || c->broken) {
+            if (err && (err->category == SC_OK || err->category == SC_NOT_FOUND))
+                *err = e;
+            return rc;
+        }
+        sc_log(c->pool, SC_LOG_INFO, "transaction failed with %s (%s); retry %d of %d on the "
+               "same connection", sc_status_name(rc), e.sqlstate[0] ? e.sqlstate : "no SQLSTATE",
+               attempt + 1, limit);
         sleep_seconds(backoff_seconds(interval, attempt));
     }
 }
