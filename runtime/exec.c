@@ -297,6 +297,41 @@ static void hide_secrets(const trip *t, const sc_stmt *s, const char *const *val
         sc_error_hide_values(err);
 }
 
+/* What a statement's hook is told about its result, read before the
+ * result is handed over or freed. */
+typedef struct result_facts {
+    int64_t rows;
+    char sqlstate[6];
+} result_facts;
+
+static result_facts facts_of(const PGresult *res)
+{
+    result_facts f = {-1, ""};
+    if (!res)
+        return f;
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK)
+        f.rows = PQntuples(res);
+    else if (st == PGRES_COMMAND_OK) {
+        const char *n = PQcmdTuples((PGresult *)res);
+        f.rows = *n ? strtoll(n, NULL, 10) : 0;
+    }
+    sc_copy_str(f.sqlstate, sizeof f.sqlstate, PQresultErrorField(res, PG_DIAG_SQLSTATE));
+    return f;
+}
+
+static void report_statement(const sc_conn *c, const char *name, const char *sql, double started,
+                             const result_facts *f, int rc, const sc_error *err)
+{
+    const sc_pool_config *cfg = &c->pool->cfg;
+    if (!cfg->on_statement)
+        return;
+    const char *state = f->sqlstate[0] ? f->sqlstate : err && rc != SC_OK ? err->sqlstate : "";
+    sc_statement_event ev = {name, sql, sc_now() - started, rc == SC_OK ? f->rows : -1, rc,
+                             state};
+    cfg->on_statement(cfg->hook_ctx, &ev);
+}
+
 int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,
             const int *formats, int result_format, PGresult **out, sc_error *err)
 {
@@ -307,17 +342,19 @@ int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *
     if (c->broken)
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
     bool echo = c->pool->cfg.echo;
-    double started = echo ? sc_now() : 0;
+    double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
     c->last_stmt = s->name;
     trip t = trip_start(c, err);
     PGresult *res = NULL;
     int rc = c->pool->cfg.pooler == SC_POOLER_TRANSACTION
                  ? run_unprepared(c, &t, s, values, lengths, formats, result_format, &res, err)
                  : run_prepared(c, &t, s, values, lengths, formats, result_format, &res, err);
+    result_facts f = facts_of(res);
     if (rc == SC_OK)
         rc = label_outcome(&t, finish(c, res, out, err), err);
     if (rc != SC_OK)
         hide_secrets(&t, s, values, formats, err);
+    report_statement(c, s->name, s->sql, started, &f, rc, err);
     if (echo)
         sc_log_statement(c->pool, s->name, s->sql, s->nparams, values, lengths, formats,
                          s->param_flags, sc_now() - started, rc);
@@ -330,7 +367,7 @@ static int exec_raw(sc_conn *c, const char *sql, int nparams, const char *const 
 {
     sc_conn_mark_dirty(c);
     bool echo = c->pool->cfg.echo;
-    double started = echo ? sc_now() : 0;
+    double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
     c->last_stmt = NULL;
     trip t = trip_start(c, err);
     t.sql_flags = sc_sql_classify(sql);
@@ -338,8 +375,10 @@ static int exec_raw(sc_conn *c, const char *sql, int nparams, const char *const 
                             : PQsendQuery(c->pg, sql);
     PGresult *res = NULL;
     int rc = await_sent(c, &t, sent, &res, err);
+    result_facts f = facts_of(res);
     if (rc == SC_OK)
         rc = label_outcome(&t, finish(c, res, out, err), err);
+    report_statement(c, NULL, sql, started, &f, rc, err);
     if (echo)
         sc_log_statement(c->pool, NULL, sql, nparams > 0 ? nparams : 0, values, NULL, NULL,
                          NULL, sc_now() - started, rc);

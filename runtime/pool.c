@@ -378,10 +378,30 @@ static void echo_pool(const sc_pool *p, const char *what, const sc_conn *c)
         sc_log(p, SC_LOG_INFO, "pool: %s, backend pid %d", what, c->backend_pid);
 }
 
+static int acquire(sc_pool *p, sc_conn **out, sc_error *err);
+
+static void report_pool(const sc_pool *p, sc_pool_event_kind kind, double seconds, int status,
+                        const sc_conn *c)
+{
+    if (!p->cfg.on_pool)
+        return;
+    sc_pool_event ev = {kind, seconds, status, kind == SC_POOL_RELEASE && c ? c->tag : NULL,
+                        c ? c->backend_pid : 0};
+    p->cfg.on_pool(p->cfg.hook_ctx, &ev);
+}
+
 int sc_pool_acquire(sc_pool *p, sc_conn **out, sc_error *err)
 {
     if (!p || !out)
         return sc_error_set(err, SC_MISUSE, "sc_pool_acquire: pool and out are required");
+    double started = p->cfg.on_pool ? sc_now() : 0;
+    int rc = acquire(p, out, err);
+    report_pool(p, SC_POOL_ACQUIRE, p->cfg.on_pool ? sc_now() - started : 0, rc, *out);
+    return rc;
+}
+
+static int acquire(sc_pool *p, sc_conn **out, sc_error *err)
+{
     *out = NULL;
     double deadline = sc_now() + p->cfg.timeout_s;
     pthread_mutex_lock(&p->mu);
@@ -598,6 +618,7 @@ void sc_pool_release(sc_pool *p, sc_conn *c)
         sc_log(c->pool, SC_LOG_ERROR, "sc_pool_release: connection given back to another pool");
     p = c->pool; /* the connection knows its own pool */
     echo_pool(p, "return", c);
+    report_pool(p, SC_POOL_RELEASE, sc_now() - c->acquired_at, SC_OK, c);
     bool dirty = false, reset = false;
     bool keep = clean_for_reuse(p, c, &dirty, &reset);
     c->released_at = sc_now();

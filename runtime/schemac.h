@@ -140,6 +140,32 @@ enum { SC_LOG_DEBUG = 0, SC_LOG_INFO, SC_LOG_WARN, SC_LOG_ERROR };
 
 typedef void (*sc_log_fn)(void *ctx, int level, const char *message);
 
+/* Observability hooks, for metrics and tracing (sc_pool_config.on_statement
+ * and on_pool, both given hook_ctx). Called on the calling thread after the
+ * event, so they must be thread-safe and quick, and must not use the
+ * connection. Parameter values are never passed (secrets stay out). */
+typedef struct sc_statement_event {
+    const char *name;     /* the statement's name; NULL for raw SQL */
+    const char *sql;
+    double seconds;       /* from sending to the last result */
+    int64_t rows;         /* returned or affected; -1 when it failed */
+    int status;           /* SC_OK or what the call returned */
+    const char *sqlstate; /* the server's SQLSTATE, "" when none */
+} sc_statement_event;
+
+typedef enum { SC_POOL_ACQUIRE, SC_POOL_RELEASE } sc_pool_event_kind;
+
+typedef struct sc_pool_event {
+    sc_pool_event_kind kind;
+    double seconds;  /* acquire: time waited (ping included); release: time held */
+    int status;      /* acquire: what it returned; release: SC_OK */
+    const char *tag; /* sc_pool_acquire_tagged's tag (release only), or NULL */
+    int backend_pid; /* 0 when no connection was handed out */
+} sc_pool_event;
+
+typedef void (*sc_statement_hook)(void *ctx, const sc_statement_event *ev);
+typedef void (*sc_pool_hook)(void *ctx, const sc_pool_event *ev);
+
 /* Writes a libpq connection string (key=value or postgresql:// URL) into buf
  * with any password replaced by `***`, truncated to n bytes (always
  * terminated). A string libpq cannot parse is written as
@@ -214,6 +240,9 @@ typedef struct sc_pool_config {
     double leak_detection_s;
     sc_log_fn log_fn;                     /* NULL: stderr */
     void *log_ctx;
+    sc_statement_hook on_statement;       /* NULL: none (see sc_statement_event) */
+    sc_pool_hook on_pool;                 /* NULL: none (see sc_pool_event) */
+    void *hook_ctx;
     /* Owned by the config when sc_pool_config_from_env built conninfo;
      * released by sc_pool_config_cleanup. Do not set by hand. */
     char *owned_conninfo;
