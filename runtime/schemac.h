@@ -68,6 +68,11 @@ void sc_arena_reset(sc_arena *a);
 /* Aligned for any type; NULL when memory is exhausted. */
 void *sc_arena_alloc(sc_arena *a, size_t size);
 char *sc_arena_strndup(sc_arena *a, const char *s, size_t n);
+/* A random (version 4) UUID in the lower-case text form the generated code
+ * expects (36 characters and a NUL into out), from the kernel's CSPRNG.
+ * false (out empty) when out is NULL or the random source fails. */
+bool sc_uuid_v4(char out[37]);
+
 /* A point to go back to: sc_arena_rewind frees everything allocated since
  * sc_arena_save (and drops the JSON references decoded since), keeping what
  * came before. Marks are used last-in first-out. */
