@@ -179,4 +179,18 @@ static inline size_t rt_log_count(rt_log *l, const char *needle)
     return k;
 }
 
+/* An environment for sc_pool_config_from_lookup: {name, value} pairs ending
+ * with {NULL, NULL}. */
+typedef struct env_pair {
+    const char *name, *value;
+} env_pair;
+
+static inline const char *table_lookup(const char *name, void *ctx)
+{
+    for (const env_pair *p = ctx; p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p->value;
+    return NULL;
+}
+
 #endif

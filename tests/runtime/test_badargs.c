@@ -392,18 +392,6 @@ static void pool_open_rejects_out_of_range_settings(void **state)
     sc_pool_close(p);
 }
 
-typedef struct env_pair {
-    const char *name, *value;
-} env_pair;
-
-static const char *table_lookup(const char *name, void *ctx)
-{
-    for (const env_pair *p = ctx; p->name; p++)
-        if (strcmp(p->name, name) == 0)
-            return p->value;
-    return NULL;
-}
-
 static void env_rejects_out_of_range_settings(void **state)
 {
     (void)state;

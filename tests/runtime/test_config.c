@@ -3,18 +3,6 @@
  * for every malformed value. */
 #include "rt_helpers.h"
 
-typedef struct env_pair {
-    const char *name, *value;
-} env_pair;
-
-static const char *table_lookup(const char *name, void *ctx)
-{
-    for (const env_pair *p = ctx; p->name; p++)
-        if (strcmp(p->name, name) == 0)
-            return p->value;
-    return NULL;
-}
-
 static void defaults_follow_the_spec(void **state)
 {
     (void)state;

@@ -519,32 +519,20 @@ static void pre_ping_skipped_inside_the_window(void **state)
     assert_int_equal(sc_pool_close(p), 0);
 }
 
-typedef struct env_kv {
-    const char *k, *v;
-} env_kv;
-
-static const char *table_lookup(const char *name, void *ctx)
-{
-    for (const env_kv *kv = ctx; kv->k; kv++)
-        if (strcmp(kv->k, name) == 0)
-            return kv->v;
-    return NULL;
-}
-
 static void pre_ping_idle_from_env(void **state)
 {
     (void)state;
     sc_pool_config cfg;
     sc_pool_config_init(&cfg);
     assert_true(cfg.pre_ping_idle_s == 1.0);
-    env_kv ok[] = {{"DB_POOL_PRE_PING_IDLE", "0.25"}, {NULL, NULL}};
+    env_pair ok[] = {{"DB_POOL_PRE_PING_IDLE", "0.25"}, {NULL, NULL}};
     sc_error e = {0};
     assert_int_equal(sc_pool_config_from_lookup(&cfg, table_lookup, ok, &e), SC_OK);
     assert_true(cfg.pre_ping_idle_s == 0.25);
     sc_pool_config_cleanup(&cfg);
     const char *bad[] = {"-1", "abc", "nan", "inf", "1s"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        env_kv kv[] = {{"DB_POOL_PRE_PING_IDLE", bad[i]}, {NULL, NULL}};
+        env_pair kv[] = {{"DB_POOL_PRE_PING_IDLE", bad[i]}, {NULL, NULL}};
         sc_error_clear(&e);
         assert_int_equal(sc_pool_config_from_lookup(&cfg, table_lookup, kv, &e),
                          SC_INVALID_INPUT);
