@@ -224,7 +224,7 @@ static void gen_list(ctx *x, int n)
     sm_chunk *rows;
     size_t got;
     for (int i = 0; i < n; i++) {
-        if (sm_chunks_get_chunks_by_document(x->conn, x->arena, COLLECTION, DOCUMENT, &max, &rows, &got, &err) || got != 50)
+        if (sm_chunks_get_chunks_by_document(x->conn, x->arena, COLLECTION, DOCUMENT, (sc_opt_i64)SC_SOME(max), &rows, &got, &err) || got != 50)
             die("list", err.message);
         sc_arena_reset(x->arena);
     }

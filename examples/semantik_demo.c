@@ -96,7 +96,7 @@ static void read_chunks(sc_conn *c, sc_arena *a)
     sm_chunk *rows;
     size_t n;
     sc_error err = {0};
-    check(sm_chunks_get_chunks_by_document(c, a, COLLECTION, DOCUMENTS[0], &max, &rows, &n, &err),
+    check(sm_chunks_get_chunks_by_document(c, a, COLLECTION, DOCUMENTS[0], (sc_opt_i64)SC_SOME(max), &rows, &n, &err),
           &err, "read chunks");
     check(sm_chunks_count_by_collection(c, COLLECTION, &count, &err), &err, "count chunks");
     printf("read back %zu chunks of chapter-1 (of %lld in the collection), all in "

@@ -165,6 +165,8 @@ typedef struct m_param {
     size_t ncompared;                /* columns it is compared with (scope and */
     const m_column *compared[8];     /* partition rules look here) */
     bool assigned[8];                /* compared[k] is a SET target, not a condition */
+    bool in_condition;   /* compared in a condition (`col = :p`), where NULL never matches */
+    bool declared_nullable;          /* params: { p: { type: t, nullable: true } } */
 } m_param;
 
 typedef struct m_result_col {

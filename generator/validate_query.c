@@ -195,6 +195,7 @@ static m_column *positional_column(const qctx *x, long i)
 typedef struct evidence {
     m_type type;
     const m_column *col; /* NULL when the type came from a cast or LIMIT */
+    bool compared;       /* from a comparison, not a position in VALUES */
 } evidence;
 
 static bool cast_type(qctx *x, long i, m_type *out)
@@ -238,6 +239,7 @@ static bool infer_at(qctx *x, long i, evidence *e)
         m_type_parse("bigint", &e->type);
         return true;
     }
+    e->compared = true;
     if (is_compare(prev) && column_evidence(column_ending_at(x, i - 2), false, e))
         return true;
     if (is_compare(tok(x, i + 1)) && column_evidence(column_starting_at(x, i + 2), false, e))
@@ -245,6 +247,7 @@ static bool infer_at(qctx *x, long i, evidence *e)
     if (tok_punct(prev, "(") && tok(x, i - 2) && sql_tok_is(tok(x, i - 2), "any") &&
         is_compare(tok(x, i - 3)) && column_evidence(column_ending_at(x, i - 4), true, e))
         return true;
+    e->compared = false;
     return column_evidence(positional_column(x, i), false, e);
 }
 
@@ -294,6 +297,8 @@ static bool in_set_clause(const qctx *x, long i)
 
 static void note_evidence(qctx *x, m_param *p, const evidence *e, gen_loc loc, bool assigned)
 {
+    if (e->compared && !assigned)
+        p->in_condition = true;
     if (e->col && p->ncompared < sizeof p->compared / sizeof p->compared[0]) {
         p->assigned[p->ncompared] = assigned;
         p->compared[p->ncompared++] = e->col;
@@ -306,7 +311,7 @@ static void note_evidence(qctx *x, m_param *p, const evidence *e, gen_loc loc, b
     }
     if (m_type_same(&p->type, &e->type))
         return;
-    evidence first = {p->type, p->from_column};
+    evidence first = {p->type, p->from_column, false};
     char a[200], b[200];
     describe(x, &first, a, sizeof a);
     describe(x, e, b, sizeof b);
@@ -357,6 +362,7 @@ static void apply_declared(qctx *x, const declared_params *dp)
             p->from_column = NULL;
         p->type = d->type;
         p->typed = p->declared = true;
+        p->declared_nullable = d->nullable;
     }
 }
 

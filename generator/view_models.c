@@ -31,16 +31,40 @@ const char *view_row_struct(gen_arena *a, const m_schema *s, const m_table *t)
     return gen_printf(a, "%s_%s", s->prefix, vu_singular(a, t->name));
 }
 
+/* The state graph as the header shows it, one note per value: "-> b, c"
+ * or "final". NULL for an enum without transitions. */
+static const char *enum_moves(gen_arena *a, const m_enum *e, size_t from)
+{
+    if (!e->ntransitions)
+        return NULL;
+    gen_buf b;
+    gen_buf_init(&b, a);
+    for (size_t to = 0; to < e->values.n; to++)
+        for (size_t t = 0; t < e->ntransitions; t++) {
+            const m_transition *tr = &e->transitions[t];
+            bool hit = false;
+            for (size_t k = 0; tr->from == from && k < tr->nto; k++)
+                hit |= tr->to[k] == to;
+            if (hit) {
+                gen_buf_printf(&b, "%s%s", b.len ? ", " : "-> ", e->values.items[to]);
+                break;
+            }
+        }
+    return b.len ? b.data : "final: no move out";
+}
+
 static json_t *enum_view(gen_arena *a, const m_schema *s, const m_enum *e)
 {
     const char *c_name = gen_printf(a, "%s_%s", s->prefix, e->name);
     const char *upper = vu_upper(a, c_name);
     json_t *values = json_array();
-    for (size_t i = 0; i < e->values.n; i++)
-        json_array_append_new(values, json_pack("{s:s, s:s, s:i}", "label", e->values.items[i],
+    for (size_t i = 0; i < e->values.n; i++) {
+        const char *moves = enum_moves(a, e, i);
+        json_array_append_new(values, json_pack("{s:s, s:s, s:i, s:s?}", "label", e->values.items[i],
                                                 "const", gen_printf(a, "%s_%s", upper,
                                                                     vu_upper(a, e->values.items[i])),
-                                                "index", (int)i));
+                                                "index", (int)i, "moves", moves));
+    }
     /* transitions[from] is a bit set of the values `from` may move to */
     json_t *rows = json_array();
     for (size_t from = 0; from < e->values.n && e->ntransitions; from++) {
@@ -59,6 +83,7 @@ static json_t *enum_view(gen_arena *a, const m_schema *s, const m_enum *e)
                           gen_printf(a, "%s.%s", s->name, e->name), "values", values, "count",
                           (int)e->values.n, "has_transitions", e->ntransitions > 0,
                           "transitions", rows);
+    json_object_set_new(v, "opt", json_string(gen_printf(a, "%s_opt_%s", s->prefix, e->name)));
     const char *comment = vu_comment(a, e->comment, "", 80);
     json_object_set_new(v, "comment", comment ? json_string(comment) : json_false());
     return v;
@@ -93,7 +118,9 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
         gen_buf_puts(&b, ",\n     .offset = 0");
     else
         gen_buf_printf(&b, ",\n     .offset = offsetof(%s, %s)", owner, member);
-    if (has_flag) {
+    if (has_flag && (extra_flags & VF_OPT)) {
+        gen_buf_printf(&b, ", .has_offset = offsetof(%s, %s.has)", owner, name);
+    } else if (has_flag) {
         const char *dot = strrchr(member, '.');
         gen_buf_printf(&b, ", .has_offset = offsetof(%s, %.*shas_%s)", owner,
                        dot ? (int)(dot - member + 1) : 0, member, dot ? dot + 1 : member);

@@ -62,10 +62,17 @@ static const char *array_c(gen_arena *a, const m_schema *s, const qt_value *v, c
     return gen_printf(a, "&(sc_array){%zu, (%s[]){%s}}", v->nitems, type, b.data);
 }
 
-static const char *arg_c(gen_arena *a, const m_schema *s, const vparam *p, const qt_arg *arg)
+/* The argument as C; NULL when it is left out (absent or SQL NULL). In a
+ * designated initializer (by_struct) an optional scalar is SC_SOME(v), in a
+ * call a compound literal of its sc_opt_ type. */
+static const char *arg_c(gen_arena *a, const m_schema *s, const vparam *p, const qt_arg *arg,
+                         bool by_struct)
 {
-    if (!arg || !arg->given || !arg->value.text)
-        return "NULL";
+    if (!arg || !arg->given || !arg->value.text) {
+        if (by_struct)
+            return NULL;
+        return vr_is_opt(p) ? gen_printf(a, "(%s)SC_NONE", vu_opt_type(a, s, &p->type)) : "NULL";
+    }
     const char *text = arg->value.text;
     if (p->type.array)
         return array_c(a, s, &arg->value, &p->type);
@@ -75,8 +82,9 @@ static const char *arg_c(gen_arena *a, const m_schema *s, const vparam *p, const
         return gen_printf(a, "&(sc_bytes){(const unsigned char *)%s, %zu}", lit, len);
     }
     const char *v = vq_scalar_c(a, s, &p->type, text);
-    if (vr_by_pointer(p))
-        return gen_printf(a, "&(%s){%s}", vu_c_type(a, s, &p->type), v);
+    if (vr_is_opt(p))
+        return by_struct ? gen_printf(a, "SC_SOME(%s)", v)
+                         : gen_printf(a, "(%s)SC_SOME(%s)", vu_opt_type(a, s, &p->type), v);
     return v;
 }
 
@@ -206,9 +214,19 @@ static const char *call(gen_arena *a, const m_schema *s, const m_qtest *qt, json
     gen_buf_printf(&b, "int rc = %s(fx->conn", f.name);
     if (q->returns == RET_ONE || q->returns == RET_MANY)
         gen_buf_puts(&b, ", fx->arena");
-    for (size_t i = 0; i < f.nparams; i++)
-        if (!f.params[i].computed)
-            gen_buf_printf(&b, ", %s", arg_c(a, s, &f.params[i], find_arg(qt, f.params[i].name)));
+    bool by_struct = vr_wants_struct(&f);
+    gen_buf fields;
+    gen_buf_init(&fields, a);
+    for (size_t i = 0; i < f.nparams; i++) {
+        const vparam *p = &f.params[i];
+        const char *v = p->computed ? NULL : arg_c(a, s, p, find_arg(qt, p->name), by_struct);
+        if (v && by_struct)
+            gen_buf_printf(&fields, "%s.%s = %s", fields.len ? ", " : "", p->name, v);
+        else if (v)
+            gen_buf_printf(&b, ", %s", v);
+    }
+    if (by_struct)
+        gen_buf_printf(&b, ", &(%s){%s}", f.public_args, fields.len ? fields.data : "0");
     gen_buf_printf(&b, "%s, &fx->err);", outputs(a, s, q, decls));
     return vr_wrap(a, b.data, strlen(f.name) + 14);
 }

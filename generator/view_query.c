@@ -95,7 +95,7 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
     gen_buf_printf(&f.body, "    %s sc_args;\n    memset(&sc_args, 0, sizeof sc_args);\n    sc_args.patch = *patch;\n", f.args_struct);
     for (size_t i = nset; i < total; i++)
         if (!f.params[i].computed)
-            gen_buf_printf(&f.body, "    sc_args.%s = %s;\n", f.params[i].name, f.params[i].name);
+            gen_buf_printf(&f.body, "    sc_args.%s = %s;\n", f.params[i].name, vr_arg(&f, f.params[i].name));
     gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
     for (size_t i = 0; i < nset; i++)
         f.params[i].computed = false;
@@ -114,6 +114,23 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
 }
 
 /* ---- status moves --------------------------------------------------- */
+
+/* The arguments of the table's get for the key of w, from the bound
+ * values, in get's own form (positional or its argument struct). */
+static const char *get_arguments(const vfunc *f, const where *w)
+{
+    gen_buf b;
+    gen_buf_init(&b, f->a);
+    size_t visible = 0;
+    for (size_t i = 0; i < w->n; i++)
+        visible += !vr_find(f, w->order[i])->computed;
+    bool by_struct = visible > 3;
+    for (size_t i = 0; i < w->n; i++)
+        if (!vr_find(f, w->order[i])->computed)
+            gen_buf_printf(&b, "%s%s%ssc_args.%s", b.len ? ", " : "", by_struct ? "." : "",
+                           by_struct ? gen_printf(f->a, "%s = ", w->order[i]) : "", w->order[i]);
+    return by_struct ? gen_printf(f->a, "&(%s_%s_get_args){%s}", f->s->prefix, f->t->name, b.data) : b.data;
+}
 
 static json_t *transition_function(gen_arena *a, const m_schema *s, const m_table *t,
                                    const char *row, const m_column *c)
@@ -146,20 +163,17 @@ static json_t *transition_function(gen_arena *a, const m_schema *s, const m_tabl
     vr_assign(&f);
     gen_buf *b = &f.body;
     gen_buf_printf(b, "    int sc_from[%s];\n    size_t sc_nfrom = 0;\n", count);
-    gen_buf_printf(b, "    for (int v = 0; v < %s; v++)\n        if (%s_can_transition((%s)v, to))\n            sc_from[sc_nfrom++] = v;\n", count, en, en);
+    gen_buf_printf(b, "    for (int v = 0; v < %s; v++)\n        if (%s_can_transition((%s)v, sc_args.to))\n            sc_from[sc_nfrom++] = v;\n", count, en, en);
     gen_buf_puts(b, "    sc_args.allowed_from = (sc_array){sc_nfrom, sc_from};\n");
     gen_buf_printf(b, "    int sc_rc = sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
     if (t->operations & OP_GET) {
         gen_buf_puts(b, "    if (sc_rc != SC_NOT_FOUND)\n        return sc_rc;\n");
         gen_buf_puts(b, "    /* Nothing changed: no such row, or a move the state machine forbids. */\n");
         gen_buf_puts(b, "    sc_error_clear(err);\n");
-        gen_buf_printf(b, "    sc_rc = %s_%s_get(conn, arena", s->prefix, t->name);
-        for (size_t i = 0; i < f.nparams; i++)
-            if (strcmp(f.params[i].name, "to") != 0 && !f.params[i].computed)
-                gen_buf_printf(b, ", %s", f.params[i].name);
-        gen_buf_puts(b, ", out, err);\n    if (sc_rc != SC_OK)\n        return sc_rc;\n");
+        gen_buf_printf(b, "    sc_rc = %s_%s_get(conn, arena, %s, out, err);\n"
+                          "    if (sc_rc != SC_OK)\n        return sc_rc;\n", s->prefix, t->name, get_arguments(&f, &w));
         gen_buf_printf(b, "    return sc_error_set(err, SC_CHECK, \"%s: %s cannot move from %%s to %%s\",\n"
-                          "                        %s_to_string(out->%s), %s_to_string(to));\n",
+                          "                        %s_to_string(out->%s), %s_to_string(sc_args.to));\n",
                        f.name, c->name, en, c->name, en);
     } else {
         gen_buf_puts(b, "    return sc_rc;\n");
@@ -253,6 +267,15 @@ static int param_rank(const m_query *q, const m_param *p)
     return p->optional ? 3 : rank;
 }
 
+/* NULL is a value the caller may pass: declared so, or stored into a
+ * nullable column and never compared (`col = NULL` matches nothing). */
+static bool param_takes_null(const m_param *p)
+{
+    if (p->declared)
+        return p->declared_nullable;
+    return p->from_column && p->from_column->nullable && !p->in_condition;
+}
+
 void vq_add_params(vfunc *f, const m_query *q)
 {
     for (int rank = 0; rank <= 3; rank++)
@@ -267,7 +290,7 @@ void vq_add_params(vfunc *f, const m_query *q)
             p->uuid_text |= mp->compared[k]->uuid_text;
             p->secret |= mp->compared[k]->secret;
         }
-        p->nullable = !mp->optional && mp->from_column && mp->from_column->nullable;
+        p->nullable = !mp->optional && param_takes_null(mp);
         if (p->type.kind == T_ENUM && !p->type.en)
             p->type.en = m_find_enum(f->s, p->type.enum_name);
     }
@@ -303,9 +326,10 @@ static const char *declared_row(gen_arena *a, const m_schema *s, const m_query *
 
 /* The parameters of fragment `frag`, as a C condition ("a && b") and the
  * list of names for the error message. */
-static void fragment_condition(gen_arena *a, const sql_scan *scan, size_t frag, const char **all,
+static void fragment_condition(const vfunc *f, const sql_scan *scan, size_t frag, const char **all,
                                const char **any, const char **names)
 {
+    gen_arena *a = f->a;
     gen_buf and_, or_, list;
     gen_buf_init(&and_, a);
     gen_buf_init(&or_, a);
@@ -314,8 +338,9 @@ static void fragment_condition(gen_arena *a, const sql_scan *scan, size_t frag, 
         const sql_tok *t = &scan->toks[i];
         if (t->fragment != (int)frag || t->kind != TK_PARAM || (list.data && strstr(list.data, t->text)))
             continue;
-        gen_buf_printf(&and_, "%s%s", and_.len ? " && " : "", t->text);
-        gen_buf_printf(&or_, "%s%s", or_.len ? " || " : "", t->text);
+        const char *given = vr_present(f, vr_find(f, t->text));
+        gen_buf_printf(&and_, "%s%s", and_.len ? " && " : "", given);
+        gen_buf_printf(&or_, "%s%s", or_.len ? " || " : "", given);
         gen_buf_printf(&list, "%s%s", list.len ? ", " : "", t->text);
     }
     *all = and_.data;
@@ -388,7 +413,7 @@ static void select_variant(vfunc *f, const sql_scan *scan)
     gen_buf_puts(b, "    unsigned sc_variant = 0;\n");
     for (size_t i = 0; i < scan->nfragments; i++) {
         const char *all, *any, *names;
-        fragment_condition(f->a, scan, i, &all, &any, &names);
+        fragment_condition(f, scan, i, &all, &any, &names);
         gen_buf_printf(b, "    if (%s)\n        sc_variant |= 1u << %zu;\n", all, i);
         if (strchr(names, ','))
             gen_buf_printf(b, "    else if (%s)\n        return sc_error_set(err, SC_INVALID_INPUT, "
@@ -414,7 +439,8 @@ static void fill_allowed_from(vfunc *f, const vguard *g)
     const char *count = gen_printf(f->a, "%s_COUNT", vu_upper(f->a, en));
     gen_buf_printf(b, "    int sc_from[%s];\n    size_t sc_nfrom = 0;\n", count);
     gen_buf_printf(b, "    for (int v = 0; v < %s; v++)\n        if (%s_can_transition((%s)v, %s))\n"
-                      "            sc_from[sc_nfrom++] = v;\n", count, en, en, g->param);
+                      "            sc_from[sc_nfrom++] = v;\n", count, en, en,
+                   gen_printf(f->a, "sc_args.%s", g->param));
     gen_buf_puts(b, "    sc_args.allowed_from = (sc_array){sc_nfrom, sc_from};\n");
 }
 
@@ -429,10 +455,11 @@ static void call_guarded_one(vfunc *f, const vguard *g, size_t probe)
                       "    sc_error_clear(err);\n"
                       "    sc_rc = sc_query_one(conn, &%s_queries[%zu], &sc_args, arena, out, err);\n"
                       "    if (sc_rc != SC_OK)\n        return sc_rc;\n", f->name, f->name, probe);
+    const char *to = gen_printf(f->a, "sc_args.%s", g->param);
     gen_buf_printf(b, "    if (!%s_can_transition(out->%s, %s))\n"
                       "        return sc_error_set(err, SC_CHECK, \"%s: %s cannot move from %%s to %%s\",\n"
                       "                            %s_to_string(out->%s), %s_to_string(%s));\n",
-                   en, g->col->name, g->param, f->name, g->col->name, en, g->col->name, en, g->param);
+                   en, g->col->name, to, f->name, g->col->name, en, g->col->name, en, to);
     gen_buf_printf(b, "    return sc_error_set(err, SC_SERIALIZATION, \"%s: the row changed during the update; retry\");\n",
                    f->name);
 }
@@ -526,7 +553,7 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     if (q->all_partitions)
         comment = gen_printf(a, "%s Scans every partition: %s", comment, q->all_partitions);
     if (scan.nfragments)
-        comment = gen_printf(a, "%s NULL optional arguments drop their filter (%zu statement variants).", comment, (size_t)1 << scan.nfragments);
+        comment = gen_printf(a, "%s Optional arguments left out (SC_NONE, NULL) drop their filter (%zu statement variants).", comment, (size_t)1 << scan.nfragments);
     if (probed)
         comment = gen_printf(a, "%s Moves %s only where the state machine of %s allows it, in the same UPDATE; SC_CHECK names both states when it does not.", comment, g.col->name, g.col->type.enum_name);
     else if (guarded)

@@ -23,7 +23,8 @@ void vr_init(vfunc *f, gen_arena *a, const m_schema *s, const m_table *t, const 
     f->s = s;
     f->t = t;
     f->name = gen_printf(a, "%s_%s_%s", s->prefix, t->name, op);
-    f->args_struct = gen_printf(a, "%s_args", f->name);
+    f->args_struct = gen_printf(a, "%s_bind", f->name);
+    f->public_args = gen_printf(a, "%s_args", f->name);
     f->variants = json_array();
     f->count_variants = json_array();
     gen_buf_init(&f->body, a);
@@ -70,7 +71,44 @@ bool vr_has_flag(const vparam *p)
     return !vu_is_pointer(&p->type) && p->nullable && !p->optional;
 }
 
-/* The type in the vr_prototype. */
+/* A scalar that may be absent, in a member of its own (not a patch's): it
+ * travels as an sc_opt_* value. Arrays and bytea travel by pointer. */
+bool vr_is_opt(const vparam *p)
+{
+    return vr_by_pointer(p) && !p->member && !p->type.array && p->type.kind != T_BYTEA;
+}
+
+/* Long signatures take one struct: eight `const char *` in a row compile
+ * whatever their order; designated initializers name each value. */
+bool vr_wants_struct(const vfunc *f)
+{
+    size_t visible = 0;
+    for (size_t i = 0; i < f->nparams; i++)
+        visible += !f->params[i].computed;
+    return visible > 3;
+}
+
+void vr_settle(vfunc *f)
+{
+    if (!f->settled)
+        f->by_struct = vr_wants_struct(f);
+    f->settled = true;
+}
+
+/* The caller's value of parameter `name` as the body reads it. */
+const char *vr_arg(const vfunc *f, const char *name)
+{
+    return f->by_struct ? gen_printf(f->a, "args->%s", name) : name;
+}
+
+/* A C condition: the caller gave parameter p. */
+const char *vr_present(const vfunc *f, const vparam *p)
+{
+    const char *arg = vr_arg(f, p->name);
+    return vr_is_opt(p) ? gen_printf(f->a, "%s.has", arg) : arg;
+}
+
+/* The type in the prototype (and in the caller's argument struct). */
 static const char *vr_arg_type(const vfunc *f, const vparam *p)
 {
     const char *t = vu_c_type(f->a, f->s, &p->type);
@@ -80,12 +118,14 @@ static const char *vr_arg_type(const vfunc *f, const vparam *p)
         return "const sc_bytes *";
     if (strcmp(t, "char *") == 0)
         return "const char *";
-    return vr_by_pointer(p) ? gen_printf(f->a, "const %s *", t) : t;
+    return vr_is_opt(p) ? vu_opt_type(f->a, f->s, &p->type) : t;
 }
 
-/* The type of the argument struct member. */
+/* The type of the bound struct's member. */
 static const char *vr_field_type(const vfunc *f, const vparam *p)
 {
+    if (vr_is_opt(p))
+        return vu_opt_type(f->a, f->s, &p->type);
     const char *t = vu_c_type(f->a, f->s, &p->type);
     return strcmp(t, "char *") == 0 ? "const char *" : t;
 }
@@ -94,8 +134,12 @@ static const char *vr_field_type(const vfunc *f, const vparam *p)
 
 const char *vr_param_init(const vfunc *f, const vparam *p)
 {
-    return view_field_init(f->a, f->s, f->args_struct, p->name, p->member, &p->type, p->nullable,
-                           vr_has_flag(p), p->computed, p->uuid_text, p->secret);
+    bool opt = vr_is_opt(p);
+    return view_field_init(f->a, f->s, f->args_struct, p->name,
+                           opt ? gen_printf(f->a, "%s.value", p->name) : p->member, &p->type,
+                           p->nullable, vr_has_flag(p),
+                           (p->computed ? VF_COMPUTED : 0) | (opt ? VF_OPT : 0), p->uuid_text,
+                           p->secret);
 }
 
 /* The partition binding of a variant whose $n order is `order`. */
@@ -148,34 +192,62 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
 
 void vr_assign(vfunc *f)
 {
+    vr_settle(f);
     gen_buf *b = &f->body;
     gen_buf_printf(b, "    %s sc_args;\n    memset(&sc_args, 0, sizeof sc_args);\n", f->args_struct);
     for (size_t i = 0; i < f->nparams; i++) {
         const vparam *p = &f->params[i];
-        bool value_struct = p->type.array || p->type.kind == T_BYTEA;
+        const char *arg = vr_arg(f, p->name);
         if (p->computed)
             continue;
-        if (value_struct) {
-            gen_buf_printf(b, "    if (%s)\n        sc_args.%s = *%s;\n", p->name, p->name, p->name);
-        } else if (vr_by_pointer(p)) {
-            gen_buf_printf(b, "    if (%s) {\n        sc_args.%s = *%s;\n", p->name, p->name, p->name);
-            if (vr_has_flag(p))
-                gen_buf_printf(b, "        sc_args.has_%s = true;\n", p->name);
-            gen_buf_puts(b, "    }\n");
-        } else {
-            gen_buf_printf(b, "    sc_args.%s = %s;\n", p->name, p->name);
-        }
+        if (p->type.array || p->type.kind == T_BYTEA)
+            gen_buf_printf(b, "    if (%s)\n        sc_args.%s = *%s;\n", arg, p->name, arg);
+        else
+            gen_buf_printf(b, "    sc_args.%s = %s;\n", p->name, arg);
     }
 }
 
-const char *vr_prototype(const vfunc *f, const char *outputs, bool arena)
+/* What the header says about an argument beyond its type. */
+static const char *vr_arg_note(const vfunc *f, const vparam *p)
 {
+    const char *notes[4];
+    size_t n = 0;
+    if (p->uuid_text)
+        notes[n++] = "UUID text";
+    if (p->type.kind == T_VARCHAR && p->type.p > 0)
+        notes[n++] = gen_printf(f->a, "at most %d characters", p->type.p);
+    if (p->optional)
+        notes[n++] = vr_is_opt(p) ? "SC_NONE drops its filter" : "NULL drops its filter";
+    else if (p->nullable)
+        notes[n++] = vr_is_opt(p) ? "SC_NONE is SQL NULL" : "NULL is SQL NULL";
+    if (p->type.kind == T_JSON || p->type.kind == T_JSONB)
+        notes[n++] = "borrowed: the caller keeps its reference";
+    return n ? gen_printf(f->a, "/* %s */", vu_join(f->a, notes, n, "; ")) : NULL;
+}
+
+static void vr_declare_public(vfunc *f)
+{
+    f->public_fields = json_array();
+    for (size_t i = 0; i < f->nparams; i++) {
+        const vparam *p = &f->params[i];
+        if (!p->computed)
+            json_array_append_new(f->public_fields, json_pack("{s:s, s:s?}", "decl", vu_decl(f->a, vr_arg_type(f, p), p->name), "note", vr_arg_note(f, p)));
+    }
+}
+
+const char *vr_prototype(vfunc *f, const char *outputs, bool arena)
+{
+    vr_settle(f);
+    if (f->by_struct && !f->public_fields)
+        vr_declare_public(f);
     gen_buf b;
     gen_buf_init(&b, f->a);
     gen_buf_printf(&b, "int %s(sc_conn *conn", f->name);
     if (arena)
         gen_buf_puts(&b, ", sc_arena *arena");
-    for (size_t i = 0; i < f->nparams; i++)
+    if (f->by_struct)
+        gen_buf_printf(&b, ", const %s *args", f->public_args);
+    for (size_t i = 0; !f->by_struct && i < f->nparams; i++)
         if (!f->params[i].computed)
             gen_buf_printf(&b, ", %s", vu_decl(f->a, vr_arg_type(f, &f->params[i]), f->params[i].name));
     if (outputs)
@@ -217,13 +289,18 @@ json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool 
     }
     if (declare_args && json_array_size(fields) == 0)
         json_array_append_new(fields, json_pack("{s:s}", "decl", "char none /* no parameters */"));
-    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s}", "name", f->name,
+    json_t *public_args = json_false();
+    if (f->public_fields)
+        public_args = json_pack("{s:s, s:s, s:o}", "name", f->public_args, "comment",
+                                vu_comment(f->a, gen_printf(f->a, "The arguments of %s; members left out of a designated initializer are NULL / SC_NONE.", f->name), "", 100),
+                                "fields", f->public_fields);
+    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s, s:o}", "name", f->name,
                      "comment", vu_comment(f->a, comment, "", 100), "prototype", proto,
                      "has_args", declare_args && json_array_size(fields) > 0, "args_fields", fields,
                      "args_struct", f->args_struct, "variants", f->variants, "queries_name",
                      gen_printf(f->a, "%s_queries", f->name), "has_count",
                      json_array_size(f->count_variants) > 0, "count_variants", f->count_variants,
-                     "body", f->body.data ? f->body.data : "");
+                     "body", f->body.data ? f->body.data : "", "public_args", public_args);
 }
 
 /* ---- SQL helpers ----------------------------------------------------- */
@@ -413,6 +490,7 @@ static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, cons
         vparam *p = vr_add_column_param(&f, c);
         p->computed = m_is_computed_key(t, c);
         p->nullable = c->nullable || c->default_sql;
+        p->member = c->name; /* a member of the caller's _new struct: has_ flags, no sc_opt */
         order[n++] = c->name;
         const char *cast = gen_printf(a, "$%zu::%s", n, vu_sql_type(a, s, &c->type));
         gen_buf_printf(&cols, "%s%s", n > 1 ? ", " : "", c->name);

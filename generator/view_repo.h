@@ -11,8 +11,9 @@
 void view_common(json_t *v, gen_arena *a, const m_schema *s, const view_env *env,
                  const char *file);
 /* A field descriptor initializer; member is the offsetof designator (NULL:
- * name); extra_flags is VF_COMPUTED and/or VF_DEFAULT. */
-enum { VF_COMPUTED = 1, VF_DEFAULT = 2 };
+ * name); extra_flags is VF_COMPUTED, VF_DEFAULT, VF_OPT (member is x.value of
+ * an sc_opt_*: its presence is x.has). */
+enum { VF_COMPUTED = 1, VF_DEFAULT = 2, VF_OPT = 4 };
 const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, const char *name,
                             const char *member, const m_type *t, bool nullable, bool has_flag,
                             unsigned extra_flags, bool uuid_text, bool secret);
@@ -33,7 +34,10 @@ typedef struct vfunc {
     const m_schema *s;
     const m_table *t;
     const char *name;        /* sm_collections_get */
-    const char *args_struct; /* its argument struct */
+    const char *args_struct; /* the struct its statements bind (private) */
+    const char *public_args; /* the caller's argument struct (struct form) */
+    bool settled, by_struct; /* struct form: more than three arguments */
+    json_t *public_fields;   /* its members, as the header declares them */
     vparam *params;
     size_t nparams, cap;
     json_t *variants;        /* sc_query initializers */
@@ -53,12 +57,17 @@ vparam *vr_add_column_param(vfunc *f, const m_column *c);
 const vparam *vr_find(const vfunc *f, const char *name);
 bool vr_by_pointer(const vparam *p);
 bool vr_has_flag(const vparam *p);
+bool vr_is_opt(const vparam *p);
+bool vr_wants_struct(const vfunc *f);
+void vr_settle(vfunc *f);
+const char *vr_arg(const vfunc *f, const char *name);
+const char *vr_present(const vfunc *f, const vparam *p);
 const char *vr_param_init(const vfunc *f, const vparam *p);
 void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *order, size_t n,
                     const char *row);
 void vr_assign(vfunc *f);
 const char *vr_wrap(gen_arena *a, const char *text, size_t indent);
-const char *vr_prototype(const vfunc *f, const char *outputs, bool arena);
+const char *vr_prototype(vfunc *f, const char *outputs, bool arena);
 json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool declare_args);
 const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias);
 const char *vr_qualified(gen_arena *a, const m_schema *s, const m_table *t);

@@ -179,3 +179,19 @@ const char *vu_input_type(gen_arena *a, const m_schema *s, const m_type *t)
     const char *type = vu_c_type(a, s, t);
     return strcmp(type, "char *") == 0 ? "const char *" : type;
 }
+
+const char *vu_opt_type(gen_arena *a, const m_schema *s, const m_type *t)
+{
+    switch (t->kind) {
+    case T_SMALLINT: return "sc_opt_i16";
+    case T_INTEGER: case T_SERIAL: case T_DATE: return "sc_opt_i32";
+    case T_BIGINT: case T_BIGSERIAL: return "sc_opt_i64";
+    case T_BOOLEAN: return "sc_opt_bool";
+    case T_REAL: return "sc_opt_f32";
+    case T_DOUBLE: return "sc_opt_f64";
+    case T_TIMESTAMPTZ: case T_TIMESTAMP: return "sc_opt_time";
+    case T_INTERVAL: return "sc_opt_interval";
+    case T_ENUM: return gen_printf(a, "%s_opt_%s", s->prefix, t->enum_name);
+    default: return vu_c_type(a, s, t);
+    }
+}

@@ -49,6 +49,29 @@ typedef struct sc_array {
     void *items;
 } sc_array;
 
+/* An optional scalar argument of a generated function: a nullable value (no
+ * value is SQL NULL) or an optional filter (no value drops it). Zero is
+ * "none", so a member left out of a designated initializer is none:
+ *
+ *     sm_documents_list_by_collection(conn, arena, id, (sm_opt_document_status)SC_NONE,
+ *                                     (sc_opt_i32)SC_SOME(source), NULL, &rows, &n, NULL, &err);
+ *     &(sm_collections_update_stats_args){.id = id, .document_count = SC_SOME(12)}
+ *
+ * `has` comes first so that a bare `.x = 5` (forgetting SC_SOME) is a
+ * -Wmissing-braces error, not a silent NULL. Generated headers add one such
+ * type per enum (sm_opt_<enum>). */
+#define SC_SOME(x) {.has = true, .value = (x)}
+#define SC_NONE {.has = false}
+
+typedef struct sc_opt_i16 { bool has; int16_t value; } sc_opt_i16;
+typedef struct sc_opt_i32 { bool has; int32_t value; } sc_opt_i32; /* also date (days) */
+typedef struct sc_opt_i64 { bool has; int64_t value; } sc_opt_i64;
+typedef struct sc_opt_bool { bool has; bool value; } sc_opt_bool;
+typedef struct sc_opt_f32 { bool has; float value; } sc_opt_f32;
+typedef struct sc_opt_f64 { bool has; double value; } sc_opt_f64;
+typedef struct sc_opt_time { bool has; sc_time value; } sc_opt_time;
+typedef struct sc_opt_interval { bool has; sc_interval value; } sc_opt_interval;
+
 typedef enum sc_kind {
     SC_K_INT16, SC_K_INT32, SC_K_INT64, SC_K_BOOL, SC_K_FLOAT4, SC_K_FLOAT8,
     SC_K_NUMERIC, SC_K_TEXT, SC_K_UUID, SC_K_TIME, SC_K_DATE, SC_K_INTERVAL,

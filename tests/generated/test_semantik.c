@@ -157,19 +157,19 @@ static void list_for_user_returns_owned_public_and_shared(void **state)
     sm_collection *rows;
     size_t n;
     int64_t total;
-    OK(sm_collections_list_for_user(db->conn, db->arena, alice, NULL, NULL, &rows, &n, &total, &err));
+    OK(sm_collections_list_for_user(db->conn, db->arena, alice, (sm_opt_collection_status)SC_NONE, NULL, &rows, &n, &total, &err));
     assert_true(has_id(rows, n, ID_A));
     assert_true(has_id(rows, n, ID_B_PUBLIC));
     assert_true(has_id(rows, n, ID_C_SHARED));
     assert_false(has_id(rows, n, ID_B_PRIVATE));
     assert_int_equal(total, (int64_t)n);
     /* the optional status filter is its own statement */
-    sm_collection_status ready = SM_COLLECTION_STATUS_READY;
-    OK(sm_collections_list_for_user(db->conn, db->arena, alice, &ready, NULL, &rows, &n, &total, &err));
+    sm_opt_collection_status ready = SC_SOME(SM_COLLECTION_STATUS_READY);
+    OK(sm_collections_list_for_user(db->conn, db->arena, alice, ready, NULL, &rows, &n, &total, &err));
     assert_int_equal(n, 0);
     /* offset pagination keeps the total */
     sc_page page = {1, 1};
-    OK(sm_collections_list_for_user(db->conn, db->arena, bob, NULL, &page, &rows, &n, &total, &err));
+    OK(sm_collections_list_for_user(db->conn, db->arena, bob, (sm_opt_collection_status)SC_NONE, &page, &rows, &n, &total, &err));
     assert_int_equal(n, 1);
     assert_int_equal(total, 2);
     sc_arena_reset(db->arena);
@@ -295,7 +295,7 @@ static void bulk_insert_splits_batches_and_lands_in_one_partition(void **state)
     int64_t max = 3;
     sm_chunk *got;
     size_t n;
-    OK(sm_chunks_get_chunks_by_document(db->conn, db->arena, ID_B_PUBLIC, doc, &max, &got, &n, &err));
+    OK(sm_chunks_get_chunks_by_document(db->conn, db->arena, ID_B_PUBLIC, doc, (sc_opt_i64)SC_SOME(max), &got, &n, &err));
     assert_int_equal(n, 3);
     assert_int_equal(got[2].chunk_index, 2);
     assert_string_equal(got[0].content, rows[0].content);
@@ -394,13 +394,14 @@ static void document_queries_filter_by_collection_and_status(void **state)
     size_t n;
     int64_t total;
     memset(&err, 0, sizeof err);
-    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, NULL, NULL, NULL, &rows, &n, &total, &err));
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, (sm_opt_document_status)SC_NONE, (sc_opt_i32)SC_NONE, NULL, &rows, &n, &total, &err));
     assert_int_equal(n, 2);
     assert_int_equal(total, 2);
-    sm_document_status completed = SM_DOCUMENT_STATUS_COMPLETED, pending = SM_DOCUMENT_STATUS_PENDING;
-    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, &completed, NULL, NULL, &rows, &n, &total, &err));
+    sm_opt_document_status completed = SC_SOME(SM_DOCUMENT_STATUS_COMPLETED),
+                           pending = SC_SOME(SM_DOCUMENT_STATUS_PENDING);
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, completed, (sc_opt_i32)SC_NONE, NULL, &rows, &n, &total, &err));
     assert_int_equal(n, 0);
-    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, &pending, NULL, NULL, &rows, &n, &total, &err));
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, pending, (sc_opt_i32)SC_NONE, NULL, &rows, &n, &total, &err));
     assert_int_equal(n, 2);
     sc_arena_reset(db->arena);
 }

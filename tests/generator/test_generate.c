@@ -161,18 +161,85 @@ static void set_values_come_after_identifying_parameters(void **state)
     snprintf(header, sizeof header, "%s/od_tags.h", out);
     char *h = slurp(header);
     assert_non_null(h);
-    const char *rename = strstr(h, "int od_tags_rename(");
+    const char *rename = strstr(h, "typedef struct od_tags_rename_args {");
     assert_non_null(rename);
     const char *id = strstr(rename, "int32_t id"), *new_name = strstr(rename, "new_name");
     assert_non_null(id);
     assert_non_null(new_name);
     assert_true(id < new_name);
-    const char *upsert = strstr(h, "int od_tags_upsert_label(");
+    /* four arguments: the struct form, members in the same order */
+    const char *upsert = strstr(h, "typedef struct od_tags_upsert_label_args {");
     assert_non_null(upsert);
+    assert_non_null(strstr(h, "int od_tags_upsert_label(sc_conn *conn, const od_tags_upsert_label_args *args,"));
     const char *name = strstr(upsert, "*name"), *new_label = strstr(upsert, "new_label");
     assert_non_null(name);
     assert_non_null(new_label);
     assert_true(name < new_label); /* the conflict key identifies; SET does not */
+    free(h);
+    char cmd[350];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static char *generate_header(const char *dir, const char *yaml, const char *name)
+{
+    char schema[300], out[300], header[400];
+    snprintf(schema, sizeof schema, "%s/schema.yaml", dir);
+    write_file(schema, yaml);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(generate_schema(schema, out, NULL), 0);
+    snprintf(header, sizeof header, "%s/%s", out, name);
+    return slurp(header);
+}
+
+/* Short signatures stay positional, long ones take a struct; a scalar is an
+ * sc_opt_ only where it may be absent: NULL stored into a nullable column,
+ * an optional filter. Compared with a column, NULL never matches: plain. */
+static void argument_forms_follow_nullability(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/schemac-forms.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *h = generate_header(dir, "schema: frm\n"
+                                   "prefix: fm\n"
+                                   "tables:\n"
+                                   "  notes:\n"
+                                   "    columns:\n"
+                                   "      id:       { type: serial, primary_key: true }\n"
+                                   "      owner_id: { type: integer }\n"
+                                   "      score:    { type: integer, nullable: true }\n"
+                                   "      body:     { type: text, nullable: true }\n"
+                                   "queries:\n"
+                                   "  notes:\n"
+                                   "    set_score:\n"
+                                   "      returns: exec\n"
+                                   "      sql: UPDATE notes SET score = :score WHERE id = :id\n"
+                                   "    by_score:\n"
+                                   "      returns: many\n"
+                                   "      sql: SELECT * FROM notes WHERE score = :score"
+                                   " [[AND owner_id = :owner_id]]\n"
+                                   "    add:\n"
+                                   "      returns: exec\n"
+                                   "      sql: INSERT INTO notes (id, owner_id, score, body)"
+                                   " VALUES (:id, :owner_id, :score, :body)\n"
+                                   "    add_scored:\n"
+                                   "      returns: exec\n"
+                                   "      sql: INSERT INTO notes (owner_id, score) VALUES"
+                                   " (:owner_id, :score)\n"
+                                   "      params:\n"
+                                   "        score: integer\n",
+                             "fm_notes.h");
+    assert_non_null(h);
+    assert_non_null(strstr(h, "int fm_notes_set_score(sc_conn *conn, int32_t id, sc_opt_i32 score,"));
+    assert_non_null(strstr(h, "int fm_notes_by_score(sc_conn *conn, sc_arena *arena, int32_t score,"
+                              " sc_opt_i32 owner_id,"));
+    const char *args = strstr(h, "typedef struct fm_notes_add_args {");
+    assert_non_null(args);
+    assert_non_null(strstr(args, "sc_opt_i32 score; /* SC_NONE is SQL NULL */"));
+    assert_non_null(strstr(args, "const char *body; /* NULL is SQL NULL */"));
+    assert_non_null(strstr(h, "int fm_notes_add(sc_conn *conn, const fm_notes_add_args *args,"));
+    /* declared without nullable: true, NOT NULL like a column */
+    assert_non_null(strstr(h, "int fm_notes_add_scored(sc_conn *conn, int32_t owner_id, int32_t score,"));
     free(h);
     char cmd[350];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -187,6 +254,7 @@ int main(void)
         cmocka_unit_test(templates_dir_overrides_a_builtin),
         cmocka_unit_test(broken_override_is_reported_and_writes_nothing),
         cmocka_unit_test(set_values_come_after_identifying_parameters),
+        cmocka_unit_test(argument_forms_follow_nullability),
     };
     return cmocka_run_group_tests_name("generator/generate", tests, NULL, NULL);
 }
