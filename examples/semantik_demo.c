@@ -3,9 +3,11 @@
  * `make demo` runs it against a throwaway database migrated to head:
  *
  *   a user and a collection; two documents; 20,000 chunks in one bulk call;
- *   chunks read back from the one partition of their collection; a second
- *   user who may read the collection only once it is shared; the collection
- *   through its status machine (one move refused); the partition report. */
+ *   chunks read back from the one partition of their collection, and all
+ *   of a document's chunks streamed through a 16 KiB arena; a second user
+ *   who may read the collection only once it is shared, paging through what
+ *   he can read with keyset cursors; the collection through its status
+ *   machine (one move refused); the partition report. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +67,15 @@ static void create_documents(sc_conn *c, sc_arena *a)
         char name[32], hash[32];
         snprintf(name, sizeof name, "chapter-%d.md", i + 1);
         snprintf(hash, sizeof hash, "sha256:%d", i + 1);
-        sm_document_new in = {.id = DOCUMENTS[i], .collection_id = COLLECTION,
-                              .file_path = name, .file_name = name, .file_size = 4096,
-                              .content_hash = hash};
+        /* More than three arguments: one struct, every value named; members
+         * left out (source_id, uri, meta, ...) are NULL / SC_NONE. */
+        sm_documents_create_if_absent_args in = {
+            .id = DOCUMENTS[i], .collection_id = COLLECTION, .file_path = name,
+            .file_name = name, .file_size = 4096, .content_hash = hash,
+            .mime_type = "text/markdown"};
         sm_document out;
         sc_error err = {0};
-        check(sm_documents_create(c, a, &in, &out, &err), &err, "create document");
+        check(sm_documents_create_if_absent(c, a, &in, &out, &err), &err, "create document");
     }
     printf("2 documents\n");
 }
@@ -92,16 +97,64 @@ static void bulk_insert_chunks(sc_conn *c)
 
 static void read_chunks(sc_conn *c, sc_arena *a)
 {
-    int64_t max = 3, count = 0;
+    int64_t count = 0;
     sm_chunk *rows;
     size_t n;
     sc_error err = {0};
-    check(sm_chunks_get_chunks_by_document(c, a, COLLECTION, DOCUMENTS[0], (sc_opt_i64)SC_SOME(max), &rows, &n, &err),
+    check(sm_chunks_get_chunks_by_document(c, a, COLLECTION, DOCUMENTS[0], (sc_opt_i64)SC_SOME(3),
+                                           &rows, &n, &err),
           &err, "read chunks");
     check(sm_chunks_count_by_collection(c, COLLECTION, &count, &err), &err, "count chunks");
     printf("read back %zu chunks of chapter-1 (of %lld in the collection), all in "
            "chunks_part_%02d: partition_key = abs(hashtext(collection_id)::bigint) %% 100\n",
            n, (long long)count, sc_partition_key(COLLECTION, strlen(COLLECTION), 100));
+    sc_arena_reset(a);
+}
+
+typedef struct text_total {
+    int64_t chunks, bytes;
+} text_total;
+
+static int add_chunk(void *ctx, const sm_chunk *row)
+{
+    text_total *t = ctx;
+    t->chunks++;
+    t->bytes += (int64_t)strlen(row->content);
+    return SC_OK; /* any other status would stop the stream and be returned */
+}
+
+/* A result of any size in a fixed amount of memory: rows arrive one at a
+ * time and the arena is rewound after each. */
+static void stream_chunks(sc_conn *c)
+{
+    sc_arena *small = sc_arena_new(4096);
+    sc_arena_set_limit(small, 16384);
+    text_total t = {0, 0};
+    sc_error err = {0};
+    check(sm_chunks_get_chunks_by_document_each(c, small, COLLECTION, DOCUMENTS[0],
+                                                (sc_opt_i64)SC_NONE, add_chunk, &t, &err),
+          &err, "stream chunks");
+    printf("streamed %lld chunks of chapter-1 (%lld bytes of text) through an arena of %zu bytes\n",
+           (long long)t.chunks, (long long)t.bytes, sc_arena_bytes(small));
+    sc_arena_free(small);
+}
+
+/* Keyset pages: the cursor of one page starts the next; inserts in between
+ * neither skip nor repeat a row. */
+static void page_collections(sc_conn *c, sc_arena *a, int32_t user)
+{
+    const char *cursor = NULL;
+    int page = 0;
+    do {
+        sm_collection *rows;
+        size_t n;
+        sc_error err = {0};
+        check(sm_collections_list_for_user_keyset(c, a, user, (sm_opt_collection_status)SC_NONE,
+                                                  cursor, 1, &rows, &n, &cursor, &err),
+              &err, "page collections");
+        printf("keyset page %d: %zu collection(s)%s%s, next cursor %s\n", ++page, n,
+               n ? ", first " : "", n ? rows[0].name : "", cursor ? cursor : "none");
+    } while (cursor);
     sc_arena_reset(a);
 }
 
@@ -174,7 +227,9 @@ int main(void)
     create_documents(c, a);
     bulk_insert_chunks(c);
     read_chunks(c, a);
+    stream_chunks(c);
     check_permission(c, a, bob);
+    page_collections(c, a, bob);
     move_status(c, a, alice);
     partition_report(c, a);
 

@@ -467,9 +467,65 @@ static void check_shape(qctx *x)
         check_type(x->c, &q->columns[i].type, q->columns[i].loc);
 }
 
+static bool in_names(const m_names *n, const char *name)
+{
+    for (size_t i = 0; i < n->n; i++)
+        if (strcmp(n->items[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The keyset identifies a row: it holds a unique column, or the primary
+ * key's columns are each in it or bound by the query (`collection_id =
+ * :collection_id` leaves id to tell the rows of one collection apart). */
+static bool keyset_is_total(const m_query *q)
+{
+    const m_table *t = q->table;
+    for (size_t i = 0; i < q->keyset.n; i++) {
+        const m_column *c = m_find_column(t, q->keyset.items[i]);
+        if (c && c->unique)
+            return true;
+    }
+    if (!t->primary_key.n)
+        return false;
+    for (size_t i = 0; i < t->primary_key.n; i++) {
+        const char *k = t->primary_key.items[i];
+        if (!in_names(&q->keyset, k) && !param_bound_to(q, m_find_column(t, k)))
+            return false;
+    }
+    return true;
+}
+
+/* A keyset is a total order over values that are always there: a NULL key
+ * or ties between rows would skip or repeat rows at page boundaries. */
+static void check_keyset_order(qctx *x)
+{
+    m_query *q = x->q;
+    if (!q->keyset.n)
+        return;
+    for (size_t i = 0; i < q->keyset.n; i++) {
+        const m_column *c = m_find_column(q->table, q->keyset.items[i]);
+        if (!c)
+            return;
+        if (c->nullable)
+            gen_error(x->c->d, q->keyset.locs[i],
+                      "keyset column '%s' is nullable; a page cannot start after a NULL key",
+                      c->name);
+    }
+    if (!keyset_is_total(q))
+        gen_error(x->c->d, q->keyset.locs[q->keyset.n - 1],
+                  "keyset of query '%s' is not a total order (rows may tie at a page boundary); "
+                  "end it with a unique column such as the primary key",
+                  q->name);
+    if (q->ncolumns)
+        gen_error(x->c->d, q->loc,
+                  "keyset query '%s' declares its columns; keyset pages need the table's row", q->name);
+}
+
 static void check_keyset(qctx *x)
 {
     m_query *q = x->q;
+    check_keyset_order(x);
     for (size_t i = 0; i < q->keyset.n; i++) {
         const char *col = q->keyset.items[i];
         if (!m_find_column(q->table, col)) {

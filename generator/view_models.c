@@ -135,9 +135,11 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
 
 static const char *column_note(gen_arena *a, const m_table *t, const m_column *c)
 {
-    const char *parts[6];
+    const char *parts[9];
     size_t n = 0;
     parts[n++] = m_type_sql(a, &c->type);
+    if (c->uuid_text)
+        parts[n++] = "UUID text";
     for (size_t i = 0; i < t->primary_key.n; i++)
         if (strcmp(t->primary_key.items[i], c->name) == 0)
             parts[n++] = "primary key";
@@ -147,6 +149,10 @@ static const char *column_note(gen_arena *a, const m_table *t, const m_column *c
         parts[n++] = gen_printf(a, "-> %s", c->references);
     if (c->secret)
         parts[n++] = "secret";
+    if (c->check)
+        parts[n++] = gen_printf(a, "CHECK (%s)", c->check);
+    if (c->type.kind == T_JSON || c->type.kind == T_JSONB)
+        parts[n++] = "in a row read: the arena's reference (json_incref to keep it)";
     const char *note = vu_join(a, parts, n, ", ");
     return c->comment ? gen_printf(a, "%s: %s", note, c->comment) : note;
 }

@@ -6,6 +6,7 @@
 
 #include "output.h"
 #include "qtest.h"
+#include "view_keyset.h"
 #include "view_qtests.h"
 #include "view_repo.h"
 #include "view_util.h"
@@ -116,7 +117,11 @@ static const char *outputs(gen_arena *a, const m_schema *s, const m_query *q, js
             vq_add(decls, "decl", "int64_t total = -1;");
             return ", NULL, &rows, &n, &total";
         }
-        return q->paginate == PAGE_KEYSET ? ", NULL, &rows, &n" : ", &rows, &n";
+        if (q->paginate == PAGE_KEYSET) {
+            vq_add(decls, "decl", "const char *next = NULL;");
+            return ", 0, &rows, &n, &next";
+        }
+        return ", &rows, &n";
     case RET_EXECROWS:
         vq_add(decls, "decl", "int64_t affected = -1;");
         return ", &affected";
@@ -201,6 +206,31 @@ static void assertions(gen_arena *a, const m_schema *s, const m_qtest *qt, json_
     }
 }
 
+/* A test that gives after_<col> values starts after a row holding them:
+ * the cursor is made from that row by the generated <query>_cursor. */
+static const char *cursor_arg(gen_arena *a, const m_schema *s, const m_qtest *qt,
+                              const vfunc *f, json_t *decls)
+{
+    const m_query *q = qt->query;
+    gen_buf row;
+    gen_buf_init(&row, a);
+    for (size_t i = 0; i < q->keyset.n; i++) {
+        const char *col = q->keyset.items[i];
+        const qt_arg *arg = find_arg(qt, gen_printf(a, "after_%s", col));
+        if (!arg || !arg->given || !arg->value.text)
+            continue;
+        const m_column *c = m_find_column(q->table, col);
+        gen_buf_printf(&row, "%s.%s = %s", row.len ? ", " : "", col, vq_scalar_c(a, s, &c->type, arg->value.text));
+    }
+    if (!row.len)
+        return "NULL";
+    const char *type = vq_row_type(a, s, q);
+    vq_add(decls, "decl", gen_printf(a, "const %s after_row = {%s};", type, row.data));
+    vq_add(decls, "decl", "const char *after = NULL;");
+    vq_add(decls, "decl", gen_printf(a, "assert_int_equal(%s_cursor(fx->arena, &after_row, &after, &fx->err), SC_OK);", f->name));
+    return "after";
+}
+
 static const char *call(gen_arena *a, const m_schema *s, const m_qtest *qt, json_t *decls)
 {
     const m_query *q = qt->query;
@@ -214,12 +244,14 @@ static const char *call(gen_arena *a, const m_schema *s, const m_qtest *qt, json
     gen_buf_printf(&b, "int rc = %s(fx->conn", f.name);
     if (q->returns == RET_ONE || q->returns == RET_MANY)
         gen_buf_puts(&b, ", fx->arena");
+    if (q->paginate == PAGE_KEYSET)
+        vk_hide_cursor_params(&f, q);
     bool by_struct = vr_wants_struct(&f);
     gen_buf fields;
     gen_buf_init(&fields, a);
     for (size_t i = 0; i < f.nparams; i++) {
         const vparam *p = &f.params[i];
-        const char *v = p->computed ? NULL : arg_c(a, s, p, find_arg(qt, p->name), by_struct);
+        const char *v = p->computed || p->hidden ? NULL : arg_c(a, s, p, find_arg(qt, p->name), by_struct);
         if (v && by_struct)
             gen_buf_printf(&fields, "%s.%s = %s", fields.len ? ", " : "", p->name, v);
         else if (v)
@@ -227,6 +259,8 @@ static const char *call(gen_arena *a, const m_schema *s, const m_qtest *qt, json
     }
     if (by_struct)
         gen_buf_printf(&b, ", &(%s){%s}", f.public_args, fields.len ? fields.data : "0");
+    if (q->paginate == PAGE_KEYSET)
+        gen_buf_printf(&b, ", %s", cursor_arg(a, s, qt, &f, decls));
     gen_buf_printf(&b, "%s, &fx->err);", outputs(a, s, q, decls));
     return vr_wrap(a, b.data, strlen(f.name) + 14);
 }

@@ -6,6 +6,7 @@
 
 #include "sqlscan.h"
 #include "view_guard.h"
+#include "view_keyset.h"
 #include "view_repo.h"
 #include "view_util.h"
 
@@ -81,9 +82,9 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
     const char *sql = gen_printf(a, "UPDATE %s SET\n    %s\nWHERE %s\nRETURNING %s", vr_qualified(a, s, t),
                                  set.data, key.data, vr_select_list(a, t, NULL));
     vr_add_variant(&f, f.variants, sql, order, n, gen_printf(a, "&%s_row", row));
-    json_array_append_new(types, json_pack("{s:s, s:s, s:o}", "name", patch, "comment",
+    json_array_append_new(types, json_pack("{s:s, s:s, s:o, s:b}", "name", patch, "comment",
                                            vu_comment(a, gen_printf(a, "The columns to change in a %s row: set_x selects x.", vu_singular(a, t->name)), "", 100),
-                                           "fields", fields));
+                                           "fields", fields, "row_fn", false));
     /* The argument struct embeds the patch; the prototype takes it by pointer. */
     size_t total = f.nparams;
     f.nparams = nset;
@@ -316,8 +317,9 @@ static const char *declared_row(gen_arena *a, const m_schema *s, const m_query *
             json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
         json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, name, c->name, NULL, &c->type, c->nullable, flag, 0, false, false)));
     }
-    json_array_append_new(types, json_pack("{s:s, s:s, s:o}", "name", name, "comment",
-                                           vu_comment(a, gen_printf(a, "A row of %s.", q->name), "", 100), "fields", fields));
+    json_array_append_new(types, json_pack("{s:s, s:s, s:o, s:s}", "name", name, "comment",
+                                           vu_comment(a, gen_printf(a, "A row of %s.", q->name), "", 100), "fields", fields,
+                                           "row_fn", gen_printf(a, "%s_fn", name)));
     json_array_append_new(row_descs, json_pack("{s:s, s:s, s:o, s:i}", "struct", name, "desc",
                                                gen_printf(a, "%s_desc", name), "inits", inits,
                                                "nfields", (int)q->ncolumns));
@@ -395,7 +397,7 @@ static const char *outputs(gen_arena *a, const m_query *q, const char *row)
         return q->paginate == PAGE_OFFSET
                    ? gen_printf(a, "const sc_page *page, %s **out_rows, size_t *out_n, int64_t *out_total", row)
                : q->paginate == PAGE_KEYSET
-                   ? gen_printf(a, "const sc_page *page, %s **out_rows, size_t *out_n", row)
+                   ? vk_outputs(a, row)
                    : gen_printf(a, "%s **out_rows, size_t *out_n", row);
     case RET_EXECROWS: return "int64_t *out_affected";
     case RET_COUNT: return "int64_t *out_count";
@@ -468,7 +470,7 @@ static void call_executor(vfunc *f, const m_query *q)
 {
     gen_buf *b = &f->body;
     const char *qs = gen_printf(f->a, "&%s_queries[sc_variant]", f->name);
-    if (q->paginate != PAGE_NONE)
+    if (q->paginate == PAGE_OFFSET)
         gen_buf_printf(b, "    sc_args.limit = page ? page->limit : %d;\n", 50);
     if (q->paginate == PAGE_OFFSET)
         gen_buf_puts(b, "    sc_args.offset = page ? page->offset : 0;\n");
@@ -477,6 +479,10 @@ static void call_executor(vfunc *f, const m_query *q)
         gen_buf_printf(b, "    return sc_query_one(conn, %s, &sc_args, arena, out, err);\n", qs);
         break;
     case RET_MANY:
+        if (q->paginate == PAGE_KEYSET) {
+            vk_call_many(f, NULL);
+            break;
+        }
         gen_buf_printf(b, "    int sc_rc = sc_query_many(conn, %s, &sc_args, arena, (void **)out_rows, out_n, err);\n", qs);
         if (q->paginate == PAGE_OFFSET)
             gen_buf_printf(b, "    if (sc_rc == SC_OK && out_total)\n"
@@ -496,8 +502,32 @@ static void call_executor(vfunc *f, const m_query *q)
     }
 }
 
+/* The streaming form of a `many` query: the same arguments, variants and
+ * statements, rows handed one by one to a typed callback (sc_query_each). */
+static json_t *each_function(vfunc *f, const char *row, const char *prefix,
+                             const char *proto_args, const char *comment)
+{
+    gen_arena *a = f->a;
+    const char *name = gen_printf(a, "%s_each", f->name);
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_puts(&b, prefix);
+    gen_buf_printf(&b, "    %s_call sc_call = {fn, ctx};\n"
+                       "    return sc_query_each(conn, &%s_queries[sc_variant], &sc_args, arena, %s_deliver, &sc_call, err);\n",
+                   row, f->name, row);
+    const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena%s, %s_fn fn, void *ctx, sc_error *err)", name, proto_args, row), strlen(name) + 5);
+    json_t *v = json_pack("{s:s, s:s, s:s, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:s, s:b, s:b}", "name", name,
+                     "comment", vu_comment(a, gen_printf(a, "%s Streamed: each row is handed to fn (SC_OK continues, another status stops and is returned) and lives until fn returns; the arena holds one row at a time, whatever the result's size. fn must not use conn.", comment), "", 100),
+                     "prototype", proto, "has_args", false, "args_fields", "args_struct", f->args_struct,
+                     "variants", "queries_name", gen_printf(a, "%s_queries", f->name), "has_count", false,
+                     "count_variants", "body", b.data, "public_args", false, "has_variants", false);
+    json_object_set_new(v, "each_row", json_string(row));
+    json_object_set_new(v, "keyset", json_false());
+    return v;
+}
+
 static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q, json_t *types,
-                              json_t *row_descs)
+                              json_t *row_descs, json_t **each)
 {
     vfunc f;
     vr_init(&f, a, s, q->table, q->name);
@@ -537,12 +567,18 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     f.nparams = visible;
     if (guarded) /* bound like any parameter, but filled by the body */
         ((vparam *)vr_find(&f, "allowed_from"))->computed = true;
+    bool keyset = q->paginate == PAGE_KEYSET && q->returns == RET_MANY;
+    if (keyset)
+        vk_hide_cursor_params(&f, q);
     const char *proto = vr_prototype(&f, outputs(a, q, row), row != NULL);
     vr_assign(&f);
     f.nparams = total;
     if (guarded)
         fill_allowed_from(&f, &g);
+    if (keyset)
+        vk_decode_cursor(&f, q);
     select_variant(&f, &scan);
+    const char *prefix = gen_strdup(a, f.body.data);
     if (probed)
         call_guarded_one(&f, &g, (size_t)1 << scan.nfragments);
     else
@@ -558,7 +594,15 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         comment = gen_printf(a, "%s Moves %s only where the state machine of %s allows it, in the same UPDATE; SC_CHECK names both states when it does not.", comment, g.col->name, g.col->type.enum_name);
     else if (guarded)
         comment = gen_printf(a, "%s Rows whose %s may not move to `%s` (state machine of %s) are left as they are.", comment, g.col->name, g.param, g.col->type.enum_name);
-    return vr_function_view(&f, comment, proto, true);
+    if (q->returns == RET_MANY && q->paginate == PAGE_NONE)
+        *each = each_function(&f, row, prefix, vr_arguments(&f), comment);
+    if (keyset) {
+        comment = vk_comment(a, q, comment);
+        *each = vk_cursor_function(&f, row);
+    }
+    json_t *v = vr_function_view(&f, comment, proto, true);
+    json_object_set_new(v, "keyset", keyset ? vk_keyset_view(&f, q, row) : json_false());
+    return v;
 }
 
 /* A copy query: COPY of the listed columns (plus the computed partition key,
@@ -586,6 +630,7 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
             source = (int)i + 1;
     }
     size_t n = q->copy_columns.n;
+    const char *listed = gen_strdup(a, cols.data);
     const char *partition = "{0, 0, 0}";
     if (p && p->by == PART_LIST && p->expression && p->key_col) {
         json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, p->key, NULL, &p->key_col->type, false, false, VF_COMPUTED, false, false)));
@@ -595,7 +640,7 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
     const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, const %s *rows, size_t n, int64_t *out_inserted, sc_error *err)",
                                               name, input), strlen(name) + 5);
     const char *comment = q->comment ? q->comment : gen_printf(a, "Bulk insert of %s rows.", t->name);
-    comment = gen_printf(a, "%s Loads rows[0..n) with COPY in batches of %d rows (one transaction when there are several); only the listed columns are loaded; an unset value is the column's DEFAULT where it has one (as in create), NULL otherwise.", comment, q->batch);
+    comment = gen_printf(a, "%s Loads rows[0..n) with COPY in batches of %d rows (one transaction when there are several). Only %s are loaded (the other members of the struct are ignored); an unset value is the column's DEFAULT where it has one (as in create), NULL otherwise.", comment, q->batch, listed);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:s, s:i}", "name", name, "comment",
                      vu_comment(a, comment, "", 100), "prototype", proto, "table",
                      vu_c_string(a, gen_printf(a, "%s.%s", s->name, t->name), "         "), "sql",
@@ -612,6 +657,11 @@ void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t
         if (q->returns == RET_COPY)
             json_array_append_new(copies, copy_function(a, s, q));
         else if (q->sql)
-            json_array_append_new(functions, query_function(a, s, q, types, row_descs));
+        {
+            json_t *each = NULL;
+            json_array_append_new(functions, query_function(a, s, q, types, row_descs, &each));
+            if (each)
+                json_array_append_new(functions, each);
+        }
     }
 }

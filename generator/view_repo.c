@@ -84,7 +84,7 @@ bool vr_wants_struct(const vfunc *f)
 {
     size_t visible = 0;
     for (size_t i = 0; i < f->nparams; i++)
-        visible += !f->params[i].computed;
+        visible += !f->params[i].computed && !f->params[i].hidden;
     return visible > 3;
 }
 
@@ -104,7 +104,7 @@ const char *vr_arg(const vfunc *f, const char *name)
 /* A C condition: the caller gave parameter p. */
 const char *vr_present(const vfunc *f, const vparam *p)
 {
-    const char *arg = vr_arg(f, p->name);
+    const char *arg = p->hidden ? gen_printf(f->a, "sc_args.%s", p->name) : vr_arg(f, p->name);
     return vr_is_opt(p) ? gen_printf(f->a, "%s.has", arg) : arg;
 }
 
@@ -198,7 +198,7 @@ void vr_assign(vfunc *f)
     for (size_t i = 0; i < f->nparams; i++) {
         const vparam *p = &f->params[i];
         const char *arg = vr_arg(f, p->name);
-        if (p->computed)
+        if (p->computed || p->hidden)
             continue;
         if (p->type.array || p->type.kind == T_BYTEA)
             gen_buf_printf(b, "    if (%s)\n        sc_args.%s = *%s;\n", arg, p->name, arg);
@@ -230,9 +230,22 @@ static void vr_declare_public(vfunc *f)
     f->public_fields = json_array();
     for (size_t i = 0; i < f->nparams; i++) {
         const vparam *p = &f->params[i];
-        if (!p->computed)
+        if (!p->computed && !p->hidden)
             json_array_append_new(f->public_fields, json_pack("{s:s, s:s?}", "decl", vu_decl(f->a, vr_arg_type(f, p), p->name), "note", vr_arg_note(f, p)));
     }
+}
+
+const char *vr_arguments(vfunc *f)
+{
+    vr_settle(f);
+    if (f->by_struct)
+        return gen_printf(f->a, ", const %s *args", f->public_args);
+    gen_buf b;
+    gen_buf_init(&b, f->a);
+    for (size_t i = 0; i < f->nparams; i++)
+        if (!f->params[i].computed && !f->params[i].hidden)
+            gen_buf_printf(&b, ", %s", vu_decl(f->a, vr_arg_type(f, &f->params[i]), f->params[i].name));
+    return b.data ? b.data : "";
 }
 
 const char *vr_prototype(vfunc *f, const char *outputs, bool arena)
@@ -245,11 +258,7 @@ const char *vr_prototype(vfunc *f, const char *outputs, bool arena)
     gen_buf_printf(&b, "int %s(sc_conn *conn", f->name);
     if (arena)
         gen_buf_puts(&b, ", sc_arena *arena");
-    if (f->by_struct)
-        gen_buf_printf(&b, ", const %s *args", f->public_args);
-    for (size_t i = 0; !f->by_struct && i < f->nparams; i++)
-        if (!f->params[i].computed)
-            gen_buf_printf(&b, ", %s", vu_decl(f->a, vr_arg_type(f, &f->params[i]), f->params[i].name));
+    gen_buf_puts(&b, vr_arguments(f));
     if (outputs)
         gen_buf_printf(&b, ", %s", outputs);
     gen_buf_puts(&b, ", sc_error *err)");
@@ -278,8 +287,26 @@ const char *vr_wrap(gen_arena *a, const char *text, size_t indent)
     return w.data;
 }
 
+/* Positional UUID arguments are named in the comment (the struct form
+ * notes them per member). */
+static const char *uuid_note(const vfunc *f, const char *comment)
+{
+    const char *names[16];
+    size_t n = 0;
+    for (size_t i = 0; !f->by_struct && i < f->nparams && n < 16; i++) {
+        const vparam *p = &f->params[i];
+        if (p->uuid_text && !p->computed && !p->hidden && !p->member)
+            names[n++] = p->name;
+    }
+    if (!n)
+        return comment;
+    return gen_printf(f->a, "%s %s must be UUID text (checked before the round trip).", comment,
+                      vu_join(f->a, names, n, ", "));
+}
+
 json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool declare_args)
 {
+    comment = uuid_note(f, comment);
     json_t *fields = json_array();
     for (size_t i = 0; declare_args && i < f->nparams; i++) {
         const vparam *p = &f->params[i];
@@ -294,13 +321,14 @@ json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool 
         public_args = json_pack("{s:s, s:s, s:o}", "name", f->public_args, "comment",
                                 vu_comment(f->a, gen_printf(f->a, "The arguments of %s; members left out of a designated initializer are NULL / SC_NONE.", f->name), "", 100),
                                 "fields", f->public_fields);
-    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s, s:o}", "name", f->name,
+    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s, s:o, s:b, s:b}", "name", f->name,
                      "comment", vu_comment(f->a, comment, "", 100), "prototype", proto,
                      "has_args", declare_args && json_array_size(fields) > 0, "args_fields", fields,
                      "args_struct", f->args_struct, "variants", f->variants, "queries_name",
                      gen_printf(f->a, "%s_queries", f->name), "has_count",
                      json_array_size(f->count_variants) > 0, "count_variants", f->count_variants,
-                     "body", f->body.data ? f->body.data : "", "public_args", public_args);
+                     "body", f->body.data ? f->body.data : "", "public_args", public_args,
+                     "has_variants", json_array_size(f->variants) > 0, "keyset", false);
 }
 
 /* ---- SQL helpers ----------------------------------------------------- */
@@ -467,9 +495,9 @@ static json_t *new_struct(gen_arena *a, const m_schema *s, const m_table *t, con
         if (optional && !vu_is_pointer(&c->type))
             json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
     }
-    return json_pack("{s:s, s:s, s:o}", "name", name, "comment",
+    return json_pack("{s:s, s:s, s:o, s:b}", "name", name, "comment",
                      vu_comment(a, gen_printf(a, "The columns of a new %s row; the server fills the rest.", t->name), "", 100),
-                     "fields", fields);
+                     "fields", fields, "row_fn", false);
 }
 
 static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
@@ -528,6 +556,23 @@ static json_t *statement_refs(gen_arena *a, json_t *functions)
     return refs;
 }
 
+/* One callback adapter per row type the _each functions stream. */
+static json_t *row_calls(json_t *functions)
+{
+    json_t *calls = json_array(), *seen = json_object();
+    size_t i;
+    json_t *fn;
+    json_array_foreach(functions, i, fn) {
+        const char *row = json_string_value(json_object_get(fn, "each_row"));
+        if (!row || json_object_get(seen, row))
+            continue;
+        json_object_set_new(seen, row, json_true());
+        json_array_append_new(calls, json_pack("{s:s}", "row", row));
+    }
+    json_decref(seen);
+    return calls;
+}
+
 json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const view_env *env)
 {
     json_t *v = json_object();
@@ -551,6 +596,7 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
     view_repo_transitions(a, s, t, row, functions);
     json_t *row_descs = json_array(), *copies = json_array();
     view_repo_queries(a, s, t, types, row_descs, functions, copies);
+    json_object_set_new(v, "row_calls", row_calls(functions));
     json_object_set_new(v, "row_descs", row_descs);
     json_object_set_new(v, "copies", copies);
     json_object_set_new(v, "statements", statement_refs(a, functions));

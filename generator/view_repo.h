@@ -25,6 +25,7 @@ typedef struct vparam {
     bool nullable;   /* SQL NULL allowed */
     bool optional;   /* inside an optional fragment */
     bool computed;   /* partition key: filled by the executor */
+    bool hidden;     /* keyset cursor value: filled by the body from the cursor */
     bool uuid_text, secret;
     const char *member;  /* offsetof designator when not the name */
 } vparam;
@@ -68,6 +69,9 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
 void vr_assign(vfunc *f);
 const char *vr_wrap(gen_arena *a, const char *text, size_t indent);
 const char *vr_prototype(vfunc *f, const char *outputs, bool arena);
+/* The prototype's arguments after conn (and arena): ", const x_args *args"
+ * in the struct form, else one ", type name" per visible parameter. */
+const char *vr_arguments(vfunc *f);
 json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool declare_args);
 const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias);
 const char *vr_qualified(gen_arena *a, const m_schema *s, const m_table *t);

@@ -19,6 +19,8 @@ typedef struct sc_deferred {
 struct sc_arena {
     sc_block *head;   /* the block being filled; older blocks follow */
     size_t block_size;
+    size_t held;      /* bytes of all blocks */
+    size_t limit;     /* 0: none; else held never exceeds it */
     sc_deferred *deferred; /* run at reset and free: JSON references */
 };
 
@@ -82,6 +84,7 @@ void sc_arena_reset(sc_arena *a)
         keep = keep->next;
     for (sc_block *b = a->head; b != keep;) {
         sc_block *next = b->next;
+        a->held -= b->size;
         free(b);
         b = next;
     }
@@ -107,9 +110,12 @@ void *sc_arena_alloc(sc_arena *a, size_t size)
         size_t cap = size > a->block_size ? size : a->block_size;
         if (cap > ARENA_MAX_BLOCK - sizeof *b)
             return NULL;
+        if (a->limit && (cap > a->limit || a->held > a->limit - cap))
+            return NULL;
         b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;
+        a->held += cap;
         b->used = 0;
         b->size = cap;
         b->next = a->head;
@@ -148,11 +154,23 @@ void sc_arena_rewind(sc_arena *a, sc_arena_mark m)
     }
     while (a->head && a->head != (sc_block *)m.block) {
         sc_block *next = a->head->next;
+        a->held -= a->head->size;
         free(a->head);
         a->head = next;
     }
     if (a->head)
         a->head->used = m.used;
+}
+
+void sc_arena_set_limit(sc_arena *a, size_t bytes)
+{
+    if (a)
+        a->limit = bytes;
+}
+
+size_t sc_arena_bytes(const sc_arena *a)
+{
+    return a ? a->held : 0;
 }
 
 char *sc_arena_strndup(sc_arena *a, const char *s, size_t n)

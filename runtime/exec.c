@@ -122,13 +122,14 @@ typedef struct trip {
     bool sent;          /* libpq accepted it: it may have run */
     unsigned sql_flags; /* sc_sql_classify */
     bool err_was_empty; /* err is ours to relabel */
+    bool single_row;    /* the statement (not its PREPARE) streams its rows */
 } trip;
 
 static trip trip_start(sc_conn *c, sc_error *err)
 {
     sc_conn_nonblocking(c);
     trip t = {sc_conn_deadline(c), PQtransactionStatus(c->pg) == PQTRANS_IDLE, false, 0,
-              !err || err->category == SC_OK};
+              !err || err->category == SC_OK, false};
     return t;
 }
 
@@ -140,6 +141,8 @@ static int await_sent(sc_conn *c, trip *t, int sent, PGresult **res, sc_error *e
     if (!sent)
         return SC_OK;
     t->sent = true;
+    if (t->single_row && !PQsetSingleRowMode(c->pg))
+        return sc_error_set(err, SC_MISUSE, "single-row mode could not be set");
     return sc_conn_await(c, t->deadline, res, err);
 }
 
@@ -249,10 +252,14 @@ static int run_prepared(sc_conn *c, trip *t, const sc_stmt *s, const char *const
         t->sql_flags = entry->sql_flags;
         if (entry->sql_flags & SC_SQL_SESSION)
             sc_conn_mark_dirty(c);
+        t->single_row = c->sink != NULL;
         rc = await_sent(c, t,
                         PQsendQueryPrepared(c->pg, entry->name, s->nparams, values, lengths,
                                             formats, result_format),
                         res, err);
+        t->single_row = false;
+        if (rc == SC_OK && c->sink && c->sink->rows && statement_vanished(*res))
+            return rc; /* rows were delivered: never run it twice */
         if (rc != SC_OK || !statement_vanished(*res))
             return rc;
         sc_conn_cache_reset(c);
@@ -271,6 +278,7 @@ static int run_unprepared(sc_conn *c, trip *t, const sc_stmt *s, const char *con
     t->sql_flags = sc_sql_classify(s->sql);
     if (t->sql_flags & SC_SQL_SESSION)
         sc_conn_mark_dirty(c);
+    t->single_row = c->sink != NULL;
     return await_sent(c, t,
                       PQsendQueryParams(c->pg, s->sql, s->nparams, s->param_types, values,
                                         lengths, formats, result_format),
@@ -332,8 +340,30 @@ static void report_statement(const sc_conn *c, const char *name, const char *sql
     cfg->on_statement(cfg->hook_ctx, &ev);
 }
 
+static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
+                     const int *lengths, const int *formats, int result_format, PGresult **out,
+                     sc_row_sink *sink, sc_error *err);
+
 int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,
             const int *formats, int result_format, PGresult **out, sc_error *err)
+{
+    return exec_stmt(c, s, values, lengths, formats, result_format, out, NULL, err);
+}
+
+int sc_exec_each(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,
+                 const int *formats, sc_row_sink *sink, sc_error *err)
+{
+    if (!sink || !sink->row)
+        return sc_error_set(err, SC_MISUSE, "sc_exec_each: a row callback is needed");
+    sink->stopped = SC_OK;
+    sink->rows = 0;
+    int rc = exec_stmt(c, s, values, lengths, formats, 1, NULL, sink, err);
+    return rc == SC_OK ? sink->stopped : rc;
+}
+
+static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
+                     const int *lengths, const int *formats, int result_format, PGresult **out,
+                     sc_row_sink *sink, sc_error *err)
 {
     if (out)
         *out = NULL;
@@ -346,10 +376,14 @@ int sc_exec(sc_conn *c, const sc_stmt *s, const char *const *values, const int *
     c->last_stmt = s->name;
     trip t = trip_start(c, err);
     PGresult *res = NULL;
+    c->sink = sink;
     int rc = c->pool->cfg.pooler == SC_POOLER_TRANSACTION
                  ? run_unprepared(c, &t, s, values, lengths, formats, result_format, &res, err)
                  : run_prepared(c, &t, s, values, lengths, formats, result_format, &res, err);
+    c->sink = NULL;
     result_facts f = facts_of(res);
+    if (sink && f.rows >= 0)
+        f.rows = sink->rows;
     if (rc == SC_OK)
         rc = label_outcome(&t, finish(c, res, out, err), err);
     if (rc != SC_OK)

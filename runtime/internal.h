@@ -34,6 +34,7 @@ struct sc_conn {
     size_t cache_cap;       /* a power of two, or 0 */
     size_t cache_used;
     unsigned next_stmt_id;  /* names are never reused on a connection */
+    struct sc_row_sink *sink; /* set while a statement streams its rows */
     sc_conn *next;          /* idle stack, or the borrowed list */
     sc_conn *prev;          /* borrowed list only */
 };
@@ -114,6 +115,22 @@ void sc_conn_nonblocking(sc_conn *c);
  * deadline the server query is cancelled, the connection marked broken and
  * SC_TIMEOUT returned (err set). */
 int sc_conn_await(sc_conn *c, double deadline, PGresult **res, sc_error *err);
+
+/* Where a streamed statement's rows go (single-row mode): row() is called
+ * with each one-row result while it returns SC_OK; after the first other
+ * status (kept in `stopped`) the rest are read and dropped, so the
+ * connection stays usable and a transaction is not aborted. The deadline
+ * is per row: each row that arrives restarts it. */
+typedef struct sc_row_sink {
+    int (*row)(void *ctx, const PGresult *res);
+    void *ctx;
+    int stopped;
+    int64_t rows;
+} sc_row_sink;
+/* sc_exec in single-row mode; the final result is consumed. SC_OK, the
+ * status that stopped the stream, or the statement's error. */
+int sc_exec_each(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,
+                 const int *formats, sc_row_sink *sink, sc_error *err);
 /* One simple-query string with the deadline; marks nothing dirty (the
  * runtime's own control statements). *out NULL when nothing could be sent. */
 int sc_conn_run(sc_conn *c, const char *sql, PGresult **out, sc_error *err);

@@ -116,6 +116,15 @@ static int timed_out(sc_conn *c, sc_error *err)
                         c->pool->cfg.client_timeout_s, c->backend_pid);
 }
 
+static void deliver(sc_row_sink *sink, PGresult *r)
+{
+    if (sink->stopped == SC_OK) {
+        sink->rows++;
+        sink->stopped = sink->row(sink->ctx, r);
+    }
+    PQclear(r);
+}
+
 int sc_conn_await(sc_conn *c, double deadline, PGresult **res, sc_error *err)
 {
     *res = NULL;
@@ -131,6 +140,11 @@ int sc_conn_await(sc_conn *c, double deadline, PGresult **res, sc_error *err)
         PGresult *r = PQgetResult(pg);
         if (!r)
             break;
+        if (c->sink && PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+            deliver(c->sink, r);
+            deadline = sc_conn_deadline(c);
+            continue;
+        }
         if (is_copy(r)) { /* the caller continues the COPY */
             PQclear(keep);
             *res = r;

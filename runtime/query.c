@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "sc_hashtext.h"
 #include "sc_query.h"
 #include "sc_query_internal.h"
@@ -342,7 +343,16 @@ static int encode_all(encoded *e, const sc_query *q, const void *args, sc_error 
 /* Encodes, runs and hands back the result (binary rows); with c NULL it
  * only encodes, which is the argument check (sc_query_check_args only:
  * the executors refuse a NULL connection in check_call first). */
+static int run_into(sc_conn *c, const sc_query *q, const void *args, PGresult **res,
+                    sc_row_sink *sink, sc_error *err);
+
 static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, sc_error *err)
+{
+    return run_into(c, q, args, res, NULL, err);
+}
+
+static int run_into(sc_conn *c, const sc_query *q, const void *args, PGresult **res,
+                    sc_row_sink *sink, sc_error *err)
 {
     int n = q->stmt.nparams;
     if (n > MAX_STACK_PARAMS)
@@ -354,7 +364,9 @@ static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, 
     char *owned[MAX_STACK_PARAMS];
     encoded e = {n, values, lengths, formats, scratch, owned, 0};
     int rc = encode_all(&e, q, args, err);
-    if (rc == SC_OK && c)
+    if (rc == SC_OK && c && sink)
+        rc = sc_exec_each(c, &q->stmt, values, lengths, formats, sink, err);
+    else if (rc == SC_OK && c)
         rc = sc_exec(c, &q->stmt, values, lengths, formats, 1, res, err);
     encoded_free(&e);
     return rc;
@@ -452,6 +464,46 @@ int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, 
         *rows = out;
         *n = count;
     }
+    return rc;
+}
+
+/* One row at a time: decoded into `row` in the arena, handed to the
+ * caller, then everything it took from the arena is given back. */
+typedef struct each_ctx {
+    const sc_query *q;
+    sc_arena *a;
+    void *row;
+    sc_arena_mark mark;
+    sc_row_fn fn;
+    void *ctx;
+    sc_error *err;
+} each_ctx;
+
+static int each_row(void *ctx, const PGresult *res)
+{
+    each_ctx *x = ctx;
+    memset(x->row, 0, x->q->row->size);
+    int rc = sc_decode_row(res, 0, x->q->row, x->a, x->row, x->err);
+    if (rc == SC_OK)
+        rc = x->fn(x->ctx, x->row);
+    sc_arena_rewind(x->a, x->mark);
+    return rc;
+}
+
+int sc_query_each(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, sc_row_fn fn,
+                  void *ctx, sc_error *err)
+{
+    int rc = check_rows_call("sc_query_each", c, q, args, a, fn ? (void *)&fn : NULL, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_arena_mark before = sc_arena_save(a);
+    each_ctx x = {q, a, sc_arena_alloc(a, q->row->size), {0}, fn, ctx, err};
+    if (!x.row)
+        return sc_error_set(err, SC_NO_MEMORY, "%s: no room for one row", q->stmt.name);
+    x.mark = sc_arena_save(a);
+    sc_row_sink sink = {each_row, &x, SC_OK, 0};
+    rc = run_into(c, q, args, NULL, &sink, err);
+    sc_arena_rewind(a, before);
     return rc;
 }
 

@@ -142,6 +142,40 @@ int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, v
 /* Every row into an arena array of *n row structs (*rows NULL when none). */
 int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void **rows,
                   size_t *n, sc_error *err);
+/* A row callback of sc_query_each: SC_OK continues; any other status stops
+ * the stream and becomes the call's result. The row, and every string and
+ * JSON value it points to, lives until the callback returns: copy what
+ * must outlive it. */
+typedef int (*sc_row_fn)(void *ctx, const void *row);
+/* Streams the rows (libpq's single-row mode): one row at a time is decoded
+ * into the arena and handed to fn, and the arena is rewound after each, so
+ * memory stays at one row whatever the result's size. After fn stops the
+ * stream the remaining rows are read and dropped (the connection stays
+ * usable, an open transaction is not aborted). Rows handed over before an
+ * error were real rows, but the result was incomplete: the status says so.
+ * fn must not use the connection. The client deadline is per row. */
+int sc_query_each(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, sc_row_fn fn,
+                  void *ctx, sc_error *err);
+/* Keyset (seek) pagination: a page starts after the sort key of the last
+ * row of the one before, so rows inserted or deleted between pages are
+ * neither skipped nor repeated (OFFSET's weakness). A cursor is an opaque,
+ * URL-safe string of those key values, tagged with the query's name; a
+ * generated keyset function takes one in (NULL: the first page) and hands
+ * the next one out (NULL: no more rows). */
+typedef struct sc_keyset {
+    const char *name;          /* the query: a cursor of another one is refused */
+    size_t nkeys;              /* at most 8 */
+    const sc_field *row_keys;  /* the sort-key columns in the row struct */
+    const sc_field *arg_keys;  /* the after_ parameters in the argument struct */
+} sc_keyset;
+/* The cursor that starts after `row`, into the arena. */
+int sc_cursor_encode(const sc_keyset *k, const void *row, sc_arena *a, const char **out,
+                     sc_error *err);
+/* The key values of a cursor into the argument struct (strings into the
+ * arena); SC_INVALID_INPUT for a malformed cursor or one of another query. */
+int sc_cursor_decode(const sc_keyset *k, const char *cursor, sc_arena *a, void *args,
+                     sc_error *err);
+
 /* No rows expected; *affected (may be NULL) gets the affected row count. */
 int sc_query_exec(sc_conn *c, const sc_query *q, const void *args, int64_t *affected,
                   sc_error *err);

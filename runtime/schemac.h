@@ -68,6 +68,12 @@ void sc_arena_reset(sc_arena *a);
 /* Aligned for any type; NULL when memory is exhausted. */
 void *sc_arena_alloc(sc_arena *a, size_t size);
 char *sc_arena_strndup(sc_arena *a, const char *s, size_t n);
+/* A budget: allocations that would make the arena hold more than `bytes`
+ * (block sizes summed) fail, so a result too large for it is SC_NO_MEMORY
+ * instead of the process's memory. 0 (the default) is no limit. */
+void sc_arena_set_limit(sc_arena *a, size_t bytes);
+/* The bytes the arena holds now (its blocks, used or not). */
+size_t sc_arena_bytes(const sc_arena *a);
 /* A random (version 4) UUID in the lower-case text form the generated code
  * expects (36 characters and a NUL into out), from the kernel's CSPRNG.
  * false (out empty) when out is NULL or the random source fails. */
