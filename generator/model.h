@@ -39,6 +39,7 @@ struct m_enum {
     m_names values;
     size_t ntransitions;
     m_transition *transitions;
+    bool enforce_database;  /* enforce: database: a trigger refuses forbidden moves */
     /* migrations: removed: {old: new} maps rows of a removed value;
      * renamed_values: {new: old} renames a value in place */
     size_t nremoved, nrenamed;
@@ -148,7 +149,7 @@ typedef struct m_trigger {
 enum { OP_CREATE = 1, OP_GET = 2, OP_UPDATE = 4, OP_DELETE = 8, OP_LIST = 16, OP_ALL = 31 };
 
 typedef enum m_returns {
-    RET_ONE, RET_MANY, RET_EXEC, RET_EXECROWS, RET_COUNT, RET_COPY
+    RET_ONE, RET_MANY, RET_EXEC, RET_EXECROWS, RET_COUNT, RET_COPY, RET_UPSERT
 } m_returns;
 
 typedef enum m_paginate { PAGE_NONE, PAGE_OFFSET, PAGE_KEYSET } m_paginate;
@@ -182,6 +183,9 @@ typedef struct m_query {
     m_table *table;
     m_returns returns;
     const char *sql, *comment, *all_partitions, *unscoped;
+    const char *access;         /* access: the condition a found row must meet */
+    m_names conflict, update;   /* upsert: ON CONFLICT (conflict) DO UPDATE SET update */
+    bool hide_existence;        /* not_found_hides_existence: denied reads as not found */
     m_paginate paginate;
     m_names keyset;
     m_names copy_columns;

@@ -153,8 +153,16 @@ static void parse_enum(pctx *c, m_enum *e, const ynode *key, const ynode *v)
     if (!expect_kind(c, v, Y_MAP, "an enum"))
         return;
     check_keys(c, v, KEYS("values", "transitions", "comment", "renamed_from", "removed",
-                          "renamed_values"),
+                          "renamed_values", "enforce"),
                "an enum");
+    const char *enforce = get_text(c, v, "enforce", false, "an enum");
+    if (enforce && strcmp(enforce, "database") != 0 && strcmp(enforce, "generated") != 0)
+        gen_error(c->d, ymap_get(v, "enforce")->loc,
+                  "'enforce' must be database or generated, not '%s'", enforce);
+    e->enforce_database = enforce && strcmp(enforce, "database") == 0;
+    if (e->enforce_database && !ymap_get(v, "transitions"))
+        gen_error(c->d, ymap_get(v, "enforce")->loc,
+                  "enum '%s' has 'enforce: database' but no 'transitions' to enforce", e->name);
     e->comment = get_text(c, v, "comment", false, "an enum");
     e->renamed_from = get_text(c, v, "renamed_from", false, "an enum");
     get_names(c, v, "values", &e->values);
@@ -618,7 +626,8 @@ static void parse_view(pctx *c, m_view *w, const ynode *key, const ynode *v)
 
 static m_returns parse_returns(pctx *c, const ynode *m)
 {
-    static const char *const shapes[] = {"one", "many", "exec", "execrows", "count", "copy"};
+    static const char *const shapes[] = {"one", "many", "exec", "execrows", "count", "copy",
+                                         "upsert"};
     const char *r = get_text(c, m, "returns", true, "a query");
     if (!r)
         return RET_EXEC;
@@ -626,7 +635,7 @@ static m_returns parse_returns(pctx *c, const ynode *m)
         if (strcmp(r, shapes[i]) == 0)
             return (m_returns)i;
     gen_error(c->d, ymap_get(m, "returns")->loc,
-              "'returns' must be one, many, exec, execrows, count or copy, not '%s'", r);
+              "'returns' must be one, many, exec, execrows, count, copy or upsert, not '%s'", r);
     return RET_EXEC;
 }
 
@@ -662,12 +671,13 @@ static void parse_declared_types(pctx *c, const ynode *m, const char *key, m_res
         rc->loc = v->keys[i]->loc;
         check_identifier(c, rc->name, rc->loc, key[0] == 'p' ? "parameter" : "column");
         const ynode *spec = v->vals[i];
-        if (spec->kind == Y_MAP && key[0] == 'c') {
-            check_keys(c, spec, KEYS("type", "nullable"), "a result column");
+        if (spec->kind == Y_MAP) {
+            const char *what = key[0] == 'p' ? "a parameter" : "a result column";
+            check_keys(c, spec, KEYS("type", "nullable"), what);
             rc->nullable = get_bool(c, spec, "nullable", false);
             spec = ymap_get(spec, "type");
             if (!spec) {
-                gen_error(c->d, rc->loc, "result column '%s' needs a 'type'", rc->name);
+                gen_error(c->d, rc->loc, "%s '%s' needs a 'type'", what + 2, rc->name);
                 continue;
             }
         }
@@ -685,8 +695,11 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     if (!expect_kind(c, v, Y_MAP, "a query"))
         return;
     check_keys(c, v, KEYS("returns", "sql", "params", "columns", "paginate", "all_partitions",
-                          "unscoped", "batch", "comment"),
+                          "unscoped", "batch", "comment", "access", "not_found_hides_existence",
+                          "conflict", "update"),
                "a query");
+    q->access = get_text(c, v, "access", false, "a query");
+    q->hide_existence = get_bool(c, v, "not_found_hides_existence", false);
     q->returns = parse_returns(c, v);
     q->comment = get_text(c, v, "comment", false, "a query");
     q->all_partitions = get_text(c, v, "all_partitions", false, "a query");
@@ -694,6 +707,19 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     q->batch = get_int(c, v, "batch", 10000, 1, 10000);
     parse_paginate(c, q, ymap_get(v, "paginate"));
     parse_declared_types(c, v, "params", &dp->items, &dp->n);
+    if (q->returns == RET_UPSERT) {
+        get_names(c, v, "columns", &q->copy_columns);
+        get_names(c, v, "conflict", &q->conflict);
+        get_names(c, v, "update", &q->update);
+        if (!q->copy_columns.n || !q->conflict.n)
+            gen_error(c->d, key->loc, "upsert query '%s' needs 'columns' (the columns to write) "
+                                      "and 'conflict' (the unique key that decides insert or update)",
+                      q->name);
+        if (ymap_get(v, "sql"))
+            gen_error(c->d, ymap_get(v, "sql")->loc,
+                      "upsert query '%s' is generated from its columns and takes no 'sql'", q->name);
+        return;
+    }
     if (q->returns == RET_COPY) {
         get_names(c, v, "columns", &q->copy_columns);
         if (!q->copy_columns.n)
@@ -708,6 +734,8 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     q->sql = get_text(c, v, "sql", true, "a query");
     if (q->sql)
         q->sql_loc = ymap_get(v, "sql")->loc;
+    if (q->access || ymap_get(v, "not_found_hides_existence"))
+        gen_access_select(c, q, ymap_get(v, "access") ? ymap_get(v, "access")->loc : key->loc);
 }
 
 static void parse_queries(pctx *c, const ynode *qs, query_decls **decls, size_t *ndecls)
@@ -829,6 +857,8 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
     query_decls *decls = NULL;
     size_t ndecls = 0;
     parse_root(&c, root, &decls, &ndecls);
+    if (d->errors == before)
+        gen_add_transition_triggers(&c);
     gen_validate(&c, decls, ndecls);
     if (d->errors == before) /* tests resolve against a sound model only */
         gen_load_tests(&c, root->kind == Y_MAP ? ymap_get(root, "tests") : NULL);

@@ -56,4 +56,12 @@ void gen_load_tests(pctx *c, const ynode *tests);
 /* Resolves an enum type name and checks sizes (varchar(0), numeric(p,s)). */
 void check_type(pctx *c, m_type *t, gen_loc loc);
 
+/* access: on a `one` SELECT: the condition joins the select list as the
+ * row's verdict, so one statement tells "no row" from "not yours"
+ * (access.c). */
+void gen_access_select(pctx *c, m_query *q, gen_loc loc);
+
+/* enforce: database: the transition triggers added to the model (enforce.c). */
+void gen_add_transition_triggers(pctx *c);
+
 #endif

@@ -311,6 +311,10 @@ static json_t *to_json(const ynode *n)
     return json_string(n->text);
 }
 
+static const char *label_value(tctx *tc, const ynode *n, const m_column *ctx_col,
+                               const m_table *ctx_table, const char **sql);
+
+/* '{...}' of a sequence; an element "@label.column" is that row's value. */
 static const char *array_literal(tctx *tc, const ynode *n, qt_value *out)
 {
     gen_buf b;
@@ -323,9 +327,16 @@ static const char *array_literal(tctx *tc, const ynode *n, qt_value *out)
             gen_error(tc->c->d, e->loc, "an array element must be a scalar");
             continue;
         }
-        out->items[out->nitems++] = e->text;
+        const char *text = e->text;
+        if (text[0] == '@' && text[1] != '@')
+            text = label_value(tc, e, NULL, NULL, NULL);
+        else if (text[0] == '@')
+            text++;
+        if (!text)
+            text = "";
+        out->items[out->nitems++] = text;
         gen_buf_puts(&b, i ? ",\"" : "\"");
-        for (const char *p = e->text; *p; p++) {
+        for (const char *p = text; *p; p++) {
             if (*p == '"' || *p == '\\')
                 gen_buf_puts(&b, "\\");
             gen_buf_add(&b, p, 1);
@@ -876,8 +887,8 @@ static void load_query_tests(pctx *c, const int *depths, m_table *t, const ynode
         unknown(c, key->loc, t->name, "query", key->text, names, n);
         return;
     }
-    if (q->returns == RET_COPY) {
-        gen_error(c->d, key->loc, "copy queries have no query tests (they have no WHERE clause)");
+    if (q->returns == RET_COPY || q->returns == RET_UPSERT) {
+        gen_error(c->d, key->loc, "copy and upsert queries have no query tests (they have no WHERE clause)");
         return;
     }
     if (!expect_kind(c, list, Y_SEQ, "the tests of a query"))
@@ -893,7 +904,8 @@ static void require_tests(pctx *c)
     for (size_t i = 0; i < c->s->ntables; i++) {
         const m_table *t = &c->s->tables[i];
         for (size_t k = 0; k < t->nqueries; k++)
-            if (t->queries[k].returns != RET_COPY && !t->queries[k].ntests)
+            if (t->queries[k].returns != RET_COPY && t->queries[k].returns != RET_UPSERT &&
+                !t->queries[k].ntests)
                 gen_error(c->d, t->queries[k].loc,
                           "query '%s' has no test (require_tests is on): add one under tests.%s.%s",
                           t->queries[k].name, t->name, t->queries[k].name);

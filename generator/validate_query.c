@@ -13,6 +13,7 @@
 
 #include "parse_util.h"
 #include "sqlscan.h"
+#include "view_guard.h"
 
 enum { MAX_ALIASES = 16, MAX_FRAGMENTS = 4 };
 
@@ -401,7 +402,7 @@ static void check_partition_rule(qctx *x)
 {
     m_query *q = x->q;
     const m_partition *p = q->table->partition;
-    if (!p || q->all_partitions || q->returns == RET_COPY || !p->source_col)
+    if (!p || q->all_partitions || q->returns == RET_COPY || q->returns == RET_UPSERT || !p->source_col)
         return;
     if (!param_bound_to(q, p->source_col)) {
         gen_error(x->c->d, q->loc,
@@ -429,7 +430,7 @@ static void check_scope_rule(qctx *x)
 {
     m_query *q = x->q;
     const m_table *t = q->table;
-    if (!t->scope_col || q->unscoped || q->returns == RET_COPY)
+    if (!t->scope_col || q->unscoped || q->returns == RET_COPY || q->returns == RET_UPSERT)
         return;
     if (!param_bound_to(q, t->scope_col))
         gen_error(x->c->d, q->loc,
@@ -544,6 +545,35 @@ static void check_keyset(qctx *x)
     }
 }
 
+/* `SET status = 'x'` on a state-machine column: x must be a value, and one
+ * that some state may move to (else the UPDATE could never move a row; the
+ * generator guards it with those sources, view_guard.c). */
+static void check_literal_moves(qctx *x)
+{
+    const sql_scan *scan = &x->scan;
+    for (size_t i = 1; i + 2 < scan->n; i++) {
+        const sql_tok *prev = &scan->toks[i - 1], *t = &scan->toks[i];
+        const sql_tok *eq = &scan->toks[i + 1], *val = &scan->toks[i + 2];
+        if (t->kind != TK_IDENT || !(sql_tok_is(prev, "set") || tok_punct(prev, ",")) ||
+            eq->kind != TK_OP || strcmp(eq->text, "=") != 0 || val->kind != TK_LITERAL)
+            continue;
+        const m_column *c = m_find_column(x->q->table, t->text);
+        const m_enum *e = c && c->type.kind == T_ENUM && !c->type.array ? c->type.en : NULL;
+        if (!e || !e->ntransitions)
+            continue;
+        int to = vg_enum_index(e, val);
+        if (to < 0)
+            gen_error(x->c->d, sql_line_loc(x, val->line),
+                      "query '%s' sets %s to %s, which is not a value of enum '%s'", x->q->name,
+                      c->name, val->text, e->name);
+        else if (!vg_sources(e, (size_t)to))
+            gen_error(x->c->d, sql_line_loc(x, val->line),
+                      "query '%s' sets %s to '%s', but no state of enum '%s' may move there; "
+                      "add a transition to it or drop the query",
+                      x->q->name, c->name, e->values.items[to], e->name);
+    }
+}
+
 static void check_fragments(qctx *x)
 {
     if (x->scan.nfragments > MAX_FRAGMENTS)
@@ -599,6 +629,39 @@ static void check_copy(qctx *x)
                   q->name, p->source);
 }
 
+static bool in_list(const m_names *n, const char *name)
+{
+    for (size_t i = 0; i < n->n; i++)
+        if (strcmp(n->items[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* An upsert writes its columns; the conflict key is among them and the
+ * update list among the others. Partitioned tables with a computed key are
+ * left to copy and named queries. */
+static void check_upsert(qctx *x)
+{
+    m_query *q = x->q;
+    const m_table *t = q->table;
+    check_copy(x);
+    if (t->partition && t->partition->expression)
+        gen_error(x->c->d, q->loc, "upsert query '%s': table '%s' has a computed partition key, "
+                                   "which bulk upsert does not fill in; use a named query",
+                  q->name, t->name);
+    for (size_t i = 0; i < q->conflict.n; i++)
+        if (!in_list(&q->copy_columns, q->conflict.items[i]))
+            gen_error(x->c->d, q->conflict.locs[i],
+                      "conflict column '%s' of upsert '%s' is not one of its columns",
+                      q->conflict.items[i], q->name);
+    for (size_t i = 0; i < q->update.n; i++)
+        if (!in_list(&q->copy_columns, q->update.items[i]) || in_list(&q->conflict, q->update.items[i]))
+            gen_error(x->c->d, q->update.locs[i],
+                      "update column '%s' of upsert '%s' must be one of its columns and not "
+                      "of the conflict key",
+                      q->update.items[i], q->name);
+}
+
 static void check_name(qctx *x)
 {
     static const char *const ops[] = {"create", "get", "update", "delete", "list"};
@@ -618,6 +681,10 @@ static void validate_query(pctx *c, query_decls *qd)
         check_copy(&x);
         return;
     }
+    if (q->returns == RET_UPSERT) {
+        check_upsert(&x);
+        return;
+    }
     if (!q->sql)
         return;
     if (!sql_tokenize(c->a, q->sql, &x.scan)) {
@@ -632,6 +699,7 @@ static void validate_query(pctx *c, query_decls *qd)
     check_fragments(&x);
     check_shape(&x);
     check_keyset(&x);
+    check_literal_moves(&x);
     check_partition_rule(&x);
     check_scope_rule(&x);
 }

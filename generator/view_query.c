@@ -7,6 +7,7 @@
 #include "sqlscan.h"
 #include "view_guard.h"
 #include "view_keyset.h"
+#include "view_qtests.h"
 #include "view_repo.h"
 #include "view_util.h"
 
@@ -457,7 +458,9 @@ static void call_guarded_one(vfunc *f, const vguard *g, size_t probe)
                       "    sc_error_clear(err);\n"
                       "    sc_rc = sc_query_one(conn, &%s_queries[%zu], &sc_args, arena, out, err);\n"
                       "    if (sc_rc != SC_OK)\n        return sc_rc;\n", f->name, f->name, probe);
-    const char *to = gen_printf(f->a, "sc_args.%s", g->param);
+    const char *to = g->param ? gen_printf(f->a, "sc_args.%s", g->param)
+                              : vq_enum_constant(f->a, f->s, &g->col->type,
+                                                 g->col->type.en->values.items[g->literal]);
     gen_buf_printf(b, "    if (!%s_can_transition(out->%s, %s))\n"
                       "        return sc_error_set(err, SC_CHECK, \"%s: %s cannot move from %%s to %%s\",\n"
                       "                            %s_to_string(out->%s), %s_to_string(%s));\n",
@@ -535,9 +538,11 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     sql_scan scan;
     sql_tokenize(a, q->sql, &scan); /* validation tokenized it already */
     vguard g;
-    bool guarded = vg_find(a, q, &scan, &g) && !vr_by_pointer(vr_find(&f, g.param));
-    if (guarded) {
+    bool guarded = vg_find(a, q, &scan, &g) && (!g.param || !vr_by_pointer(vr_find(&f, g.param)));
+    bool param_guard = guarded && g.param;
+    if (guarded)
         sql_tokenize(a, g.sql, &scan);
+    if (param_guard) {
         m_type from_type = g.col->type;
         from_type.array = true;
         vr_add_param(&f, "allowed_from", &from_type);
@@ -559,13 +564,15 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         vr_add_param(&f, "limit", &bigint);
     if (q->paginate == PAGE_OFFSET)
         vr_add_param(&f, "offset", &bigint);
+    if (q->access)
+        f.access = q->hide_existence ? "SC_ACCESS_VERDICT | SC_ACCESS_HIDES_EXISTENCE" : "SC_ACCESS_VERDICT";
     add_query_variants(&f, q, guarded ? g.sql : q->sql, &scan, row_desc);
     bool probed = guarded && g.probe && q->returns == RET_ONE;
     if (probed)
         add_probe_variant(&f, q, g.probe, row_desc);
     size_t total = f.nparams;
     f.nparams = visible;
-    if (guarded) /* bound like any parameter, but filled by the body */
+    if (param_guard) /* bound like any parameter, but filled by the body */
         ((vparam *)vr_find(&f, "allowed_from"))->computed = true;
     bool keyset = q->paginate == PAGE_KEYSET && q->returns == RET_MANY;
     if (keyset)
@@ -573,7 +580,7 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     const char *proto = vr_prototype(&f, outputs(a, q, row), row != NULL);
     vr_assign(&f);
     f.nparams = total;
-    if (guarded)
+    if (param_guard)
         fill_allowed_from(&f, &g);
     if (keyset)
         vk_decode_cursor(&f, q);
@@ -584,6 +591,10 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     else
         call_executor(&f, q);
     const char *comment = q->comment ? q->comment : gen_printf(a, "Named query %s of %s.", q->name, q->table->name);
+    if (q->access)
+        comment = gen_printf(a, "%s %s", comment, q->hide_existence
+                             ? "SC_NOT_FOUND both when there is no such row and when the access check fails (not_found_hides_existence), from one statement."
+                             : "SC_NOT_FOUND when there is no such row, SC_ACCESS_DENIED when it exists but the access check fails (the row is not handed out), from one statement.");
     if (q->unscoped)
         comment = gen_printf(a, "%s Unscoped: %s", comment, q->unscoped);
     if (q->all_partitions)
@@ -593,7 +604,8 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     if (probed)
         comment = gen_printf(a, "%s Moves %s only where the state machine of %s allows it, in the same UPDATE; SC_CHECK names both states when it does not.", comment, g.col->name, g.col->type.enum_name);
     else if (guarded)
-        comment = gen_printf(a, "%s Rows whose %s may not move to `%s` (state machine of %s) are left as they are.", comment, g.col->name, g.param, g.col->type.enum_name);
+        comment = gen_printf(a, "%s Rows whose %s may not move to %s (state machine of %s) are left as they are.", comment, g.col->name,
+                             g.param ? gen_printf(a, "`%s`", g.param) : g.col->type.en->values.items[g.literal], g.col->type.enum_name);
     if (q->returns == RET_MANY && q->paginate == PAGE_NONE)
         *each = each_function(&f, row, prefix, vr_arguments(&f), comment);
     if (keyset) {
@@ -650,12 +662,14 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
 }
 
 void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t *types,
-                       json_t *row_descs, json_t *functions, json_t *copies)
+                       json_t *row_descs, json_t *functions, json_t *copies, json_t *upserts)
 {
     for (size_t i = 0; i < t->nqueries; i++) {
         const m_query *q = &t->queries[i];
         if (q->returns == RET_COPY)
             json_array_append_new(copies, copy_function(a, s, q));
+        else if (q->returns == RET_UPSERT)
+            json_array_append_new(upserts, view_upsert_function(a, s, q));
         else if (q->sql)
         {
             json_t *each = NULL;

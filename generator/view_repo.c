@@ -185,6 +185,7 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
                           "has_secrets", secret, "flags_name",
                           gen_printf(f->a, "%s_flags", params_name), "flags",
                           flags.data ? flags.data : "");
+    json_object_set_new(v, "access", f->access && !count ? json_string(f->access) : json_false());
     json_array_append_new(list, v);
 }
 
@@ -594,8 +595,9 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
     if (t->operations & OP_LIST)
         json_array_append_new(functions, op_list(a, s, t, row));
     view_repo_transitions(a, s, t, row, functions);
-    json_t *row_descs = json_array(), *copies = json_array();
-    view_repo_queries(a, s, t, types, row_descs, functions, copies);
+    json_t *row_descs = json_array(), *copies = json_array(), *upserts = json_array();
+    view_repo_queries(a, s, t, types, row_descs, functions, copies, upserts);
+    json_object_set_new(v, "upserts", upserts);
     json_object_set_new(v, "row_calls", row_calls(functions));
     json_object_set_new(v, "row_descs", row_descs);
     json_object_set_new(v, "copies", copies);

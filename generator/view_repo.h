@@ -39,6 +39,7 @@ typedef struct vfunc {
     const char *public_args; /* the caller's argument struct (struct form) */
     bool settled, by_struct; /* struct form: more than three arguments */
     json_t *public_fields;   /* its members, as the header declares them */
+    const char *access;      /* SC_ACCESS_* of its statements, or NULL */
     vparam *params;
     size_t nparams, cap;
     json_t *variants;        /* sc_query initializers */
@@ -95,6 +96,8 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
 void view_repo_transitions(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
                            json_t *functions);
 void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t *types,
-                       json_t *row_descs, json_t *functions, json_t *copies);
+                       json_t *row_descs, json_t *functions, json_t *copies, json_t *upserts);
+/* A returns: upsert query (view_upsert.c). */
+json_t *view_upsert_function(gen_arena *a, const m_schema *s, const m_query *q);
 
 #endif

@@ -440,10 +440,16 @@ int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error 
 int sc_decode_row(const PGresult *res, int row, const sc_row_desc *desc, sc_arena *a, void *out,
                   sc_error *err)
 {
-    if ((size_t)PQnfields(res) != desc->nfields)
+    return sc_decode_row_extra(res, row, desc, 0, a, out, err);
+}
+
+int sc_decode_row_extra(const PGresult *res, int row, const sc_row_desc *desc, size_t extra,
+                        sc_arena *a, void *out, sc_error *err)
+{
+    if ((size_t)PQnfields(res) != desc->nfields + extra)
         return sc_error_set(err, SC_MISUSE, "%s: the result has %d columns, the row struct %zu "
                                             "(regenerate?)",
-                            desc->name, PQnfields(res), desc->nfields);
+                            desc->name, PQnfields(res), desc->nfields + extra);
     for (size_t i = 0; i < desc->nfields; i++) {
         const sc_field *f = &desc->fields[i];
         void *dst = (char *)out + f->offset;

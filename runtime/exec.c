@@ -395,6 +395,33 @@ static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
     return rc;
 }
 
+int sc_exec_generated_text(sc_conn *c, const char *name, const char *sql, int nparams,
+                           const char *const *values, const unsigned char *param_flags,
+                           PGresult **out, sc_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (c->broken)
+        return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
+    sc_stmt s = {name, sql, nparams, NULL, param_flags};
+    bool echo = c->pool->cfg.echo;
+    double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
+    c->last_stmt = name;
+    trip t = trip_start(c, err);
+    PGresult *res = NULL;
+    int rc = run_unprepared(c, &t, &s, values, NULL, NULL, 0, &res, err);
+    result_facts f = facts_of(res);
+    if (rc == SC_OK)
+        rc = label_outcome(&t, finish(c, res, out, err), err);
+    if (rc != SC_OK)
+        hide_secrets(&t, &s, values, NULL, err);
+    report_statement(c, name, sql, started, &f, rc, err);
+    if (echo)
+        sc_log_statement(c->pool, name, sql, nparams, values, NULL, NULL, param_flags,
+                         sc_now() - started, rc);
+    return rc;
+}
+
 /* sc_exec_params and sc_exec_sql: raw SQL, so the session may have changed. */
 static int exec_raw(sc_conn *c, const char *sql, int nparams, const char *const *values,
                     PGresult **out, sc_error *err)

@@ -127,6 +127,12 @@ typedef struct sc_row_sink {
     int stopped;
     int64_t rows;
 } sc_row_sink;
+/* A statement of the runtime's own making (a bulk upsert's text depends on
+ * its rows): run unprepared, with the deadline, hooks and outcome labels of
+ * sc_exec, and without marking the session dirty. Text parameters. */
+int sc_exec_generated_text(sc_conn *c, const char *name, const char *sql, int nparams,
+                           const char *const *values, const unsigned char *param_flags,
+                           PGresult **out, sc_error *err);
 /* sc_exec in single-row mode; the final result is consumed. SC_OK, the
  * status that stopped the stream, or the statement's error. */
 int sc_exec_each(sc_conn *c, const sc_stmt *s, const char *const *values, const int *lengths,

@@ -419,6 +419,13 @@ int sc_query_check_args(const sc_query *q, const void *args, sc_error *err)
     return rc != SC_OK ? rc : run(NULL, q, args, NULL, err);
 }
 
+/* The access verdict of row 0 (binary bool; NULL counts as denied). */
+static bool verdict_true(const PGresult *res, int col)
+{
+    return col < PQnfields(res) && !PQgetisnull(res, 0, col) && PQgetlength(res, 0, col) == 1 &&
+           PQgetvalue(res, 0, col)[0] == 1;
+}
+
 int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void *row,
                  sc_error *err)
 {
@@ -432,8 +439,14 @@ int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, v
     memset(row, 0, q->row->size);
     if (PQntuples(res) == 0)
         rc = sc_error_set(err, SC_NOT_FOUND, "%s: no row", q->stmt.name);
+    else if ((q->access & SC_ACCESS_VERDICT) && !verdict_true(res, (int)q->row->nfields))
+        rc = (q->access & SC_ACCESS_HIDES_EXISTENCE)
+                 ? sc_error_set(err, SC_NOT_FOUND, "%s: no row", q->stmt.name)
+                 : sc_error_set(err, SC_ACCESS_DENIED, "%s: the row exists but access is denied",
+                                q->stmt.name);
     else
-        rc = sc_decode_row(res, 0, q->row, a, row, err);
+        rc = sc_decode_row_extra(res, 0, q->row, q->access & SC_ACCESS_VERDICT ? 1 : 0, a, row,
+                                 err);
     PQclear(res);
     return rc;
 }

@@ -134,7 +134,13 @@ typedef struct sc_query {
     const sc_field *params;        /* stmt.nparams fields of the argument struct */
     const sc_row_desc *row;        /* NULL for statements without rows */
     sc_partition_bind partition;
+    unsigned access;               /* SC_ACCESS_*: the last column is a verdict */
 } sc_query;
+
+/* A permission-checked `one` query: the column after the row's fields says
+ * whether the caller may see the row. Not true: SC_ACCESS_DENIED (the row
+ * is not handed out), or SC_NOT_FOUND with SC_ACCESS_HIDES_EXISTENCE. */
+enum { SC_ACCESS_VERDICT = 1, SC_ACCESS_HIDES_EXISTENCE = 2 };
 
 /* Exactly one row into *row (zeroed first); SC_NOT_FOUND when none. */
 int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void *row,
@@ -205,6 +211,27 @@ typedef struct sc_copy {
     const char *table;             /* schema.table: COPYs of fewer columns
                                       (needed with SC_F_DEFAULT columns) */
 } sc_copy;
+
+/* Bulk upsert (INSERT ... VALUES (...), (...) ... ON CONFLICT ...), which
+ * COPY cannot do: statements of at most 65,535 / ncolumns rows (PostgreSQL's
+ * bind-parameter limit) or `batch` when smaller; outside a transaction all
+ * statements run in one, so a failure leaves no row written. An unset
+ * SC_F_DEFAULT column is DEFAULT in that row, as in create. *affected is
+ * the rows inserted or updated. */
+typedef struct sc_upsert {
+    const char *name;              /* for logs and errors */
+    const char *head;              /* INSERT INTO schema.table (cols) VALUES */
+    const char *tail;              /* ON CONFLICT (...) DO UPDATE SET ... */
+    size_t ncolumns;
+    const sc_field *columns;       /* in the order of head's column list */
+    size_t row_size;
+    size_t batch;                  /* 0: as many rows as the parameter limit allows */
+} sc_upsert;
+
+int sc_upsert_rows(sc_conn *c, const sc_upsert *u, const void *rows, size_t n,
+                   int64_t *affected, sc_error *err);
+/* The rows per statement of u. */
+size_t sc_upsert_batch_rows(const sc_upsert *u);
 
 int sc_copy_rows(sc_conn *c, const sc_copy *cp, const void *rows, size_t n, int64_t *inserted,
                  sc_error *err);

@@ -13,6 +13,10 @@
  * into the arena. */
 int sc_decode_row(const PGresult *res, int row, const sc_row_desc *desc, sc_arena *a, void *out,
                   sc_error *err);
+/* The same for a result with `extra` columns after the row's (an access
+ * verdict), which are not decoded. */
+int sc_decode_row_extra(const PGresult *res, int row, const sc_row_desc *desc, size_t extra,
+                        sc_arena *a, void *out, sc_error *err);
 /* Any integer column (int2/int4/int8) as int64. */
 int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error *err);
 

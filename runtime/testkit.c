@@ -162,11 +162,14 @@ static int check_described(PGconn *pg, const sc_query *q, const PGresult *r, cha
         }
     if (!q->row)
         return 0;
-    if ((size_t)PQnfields(r) != q->row->nfields) {
-        snprintf(detail, sizeof detail, "%d result columns, the row struct has %zu", PQnfields(r),
-                 q->row->nfields);
+    size_t verdict = q->access & SC_ACCESS_VERDICT ? 1 : 0;
+    if ((size_t)PQnfields(r) != q->row->nfields + verdict) {
+        snprintf(detail, sizeof detail, "%d result columns, the row struct has %zu%s",
+                 PQnfields(r), q->row->nfields, verdict ? " and a verdict" : "");
         return fail(why, n, "%s: %s", q->stmt.name, detail);
     }
+    if (verdict && PQftype(r, (int)q->row->nfields) != 16 /* bool */)
+        return fail(why, n, "%s: %s", q->stmt.name, "the access verdict is not a boolean");
     for (size_t i = 0; i < q->row->nfields; i++) {
         const sc_field *f = &q->row->fields[i];
         if (strcmp(PQfname(r, (int)i), f->name) != 0 || !kind_accepts(pg, f, PQftype(r, (int)i))) {

@@ -151,20 +151,36 @@ static void optional_enum_filter(void **state)
     assert_int_equal(n, 1);
 }
 
-/* A grant names a user: a plain int32_t, no pointer that could be NULL. */
+/* A grant names a user: a plain int32_t, no pointer that could be NULL; and
+ * only the owner (or an admin) may grant: the grantee cannot grant itself. */
 static void grant_takes_a_plain_user_id(void **state)
 {
     (void)state;
     sc_error err = {0};
     sm_collection_permission p;
-    ok(sm_collection_permissions_grant_to_user(db->conn, db->arena, COLL, reader, "read", &p,
-                                               &err),
+    /* the grantee-to-be tries to grant itself admin */
+    assert_int_equal(sm_collection_permissions_grant_to_user(
+                         db->conn, db->arena,
+                         &(sm_collection_permissions_grant_to_user_args){
+                             .collection_id = COLL, .user_id = reader, .permission = "admin",
+                             .acting_user_id = reader},
+                         &p, &err),
+                     SC_NOT_FOUND);
+    sc_error_clear(&err);
+    ok(sm_collection_permissions_grant_to_user(db->conn, db->arena,
+                                               &(sm_collection_permissions_grant_to_user_args){
+                                                   .collection_id = COLL, .user_id = reader,
+                                                   .permission = "read", .acting_user_id = owner},
+                                               &p, &err),
        &err, "grant");
     assert_true(p.has_user_id);
     assert_int_equal(p.user_id, reader);
     int64_t affected = -1;
-    ok(sm_collection_permissions_revoke_from_user(db->conn, COLL, reader, &affected, &err), &err,
-       "revoke");
+    ok(sm_collection_permissions_revoke_from_user(db->conn, COLL, reader, reader, &affected, &err),
+       &err, "revoke by the grantee");
+    assert_int_equal(affected, 0); /* a read grantee cannot revoke */
+    ok(sm_collection_permissions_revoke_from_user(db->conn, COLL, reader, owner, &affected, &err),
+       &err, "revoke");
     assert_int_equal(affected, 1);
 }
 

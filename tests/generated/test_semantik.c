@@ -182,8 +182,14 @@ static void permission_check_hides_other_users_rows(void **state)
     sm_collection c;
     OK(sm_collections_get_by_uuid_with_permission_check(db->conn, db->arena, ID_C_SHARED, alice, &c, &err));
     OK(sm_collections_get_by_uuid_with_permission_check(db->conn, db->arena, ID_B_PUBLIC, alice, &c, &err));
-    FAILS(SC_NOT_FOUND, sm_collections_get_by_uuid_with_permission_check(db->conn, db->arena, ID_B_PRIVATE, alice, &c, &err));
-    FAILS(SC_NOT_FOUND, sm_collections_get_by_uuid_with_permission_check(db->conn, db->arena, ID_C_SHARED, bob, &c, &err));
+    /* spec 001 section 6: it exists but is not hers: AccessDenied, and none of its values */
+    FAILS(SC_ACCESS_DENIED, sm_collections_get_by_uuid_with_permission_check(db->conn, db->arena, ID_B_PRIVATE, alice, &c, &err));
+    assert_null(c.id);
+    assert_null(c.name);
+    memset(&err, 0, sizeof err);
+    FAILS(SC_ACCESS_DENIED, sm_collections_get_by_uuid_with_permission_check(db->conn, db->arena, ID_C_SHARED, bob, &c, &err));
+    memset(&err, 0, sizeof err);
+    FAILS(SC_NOT_FOUND, sm_collections_get_by_uuid_with_permission_check(db->conn, db->arena, "0f6c7a5e-1d2b-4c3a-9e8f-0000000000ff", alice, &c, &err));
     sc_arena_reset(db->arena);
 }
 

@@ -24,6 +24,7 @@ static const char *const cases[] = {
     "add_check", "drop_check", "add_foreign_key", "drop_foreign_key", "add_index", "drop_index",
     "add_partial_index", "concurrent_index_partitioned", "partition_count", "add_view",
     "drop_view", "add_materialized_view", "trigger_function_body", "add_comment",
+    "enforce_transitions",
 };
 
 typedef struct case_spec {
