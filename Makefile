@@ -196,7 +196,8 @@ install: build
 	install -m 0755 $(BUILD)/schemac $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BUILD)/libschemac.a $(BUILD)/libschemac.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 runtime/schemac.h runtime/sc_query.h runtime/sc_hashtext.h \
-	    runtime/sc_migrate.h runtime/sc_testkit.h runtime/sc_testfx.h $(DESTDIR)$(PREFIX)/include/
+	    runtime/sc_migrate.h runtime/sc_testkit.h runtime/sc_testfx.h runtime/sc_qdrant.h \
+	    $(DESTDIR)$(PREFIX)/include/
 
 clean:
 	rm -rf build

@@ -64,6 +64,59 @@ AS $schemac$
 SELECT (abs(hashtext(collection_id)::bigint) % 100)::integer
 $schemac$;
 
+CREATE FUNCTION semantik.analyze_partition_skew() RETURNS TABLE (partitions integer, partitions_used integer, total_chunks bigint, avg_chunks numeric, min_chunks bigint, max_chunks bigint, skew_ratio numeric, hot_partitions integer, cold_partitions integer, recommendation text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+BEGIN
+  RETURN QUERY
+  WITH counts AS (
+    SELECT k.partition_key, count(c.partition_key) AS n
+    FROM generate_series(0, 99) AS k(partition_key)
+    LEFT JOIN semantik.chunks c ON c.partition_key = k.partition_key
+    GROUP BY k.partition_key
+  ), summary AS (
+    SELECT count(*)::integer AS parts,
+           count(*) FILTER (WHERE n > 0)::integer AS used,
+           sum(n)::bigint AS total,
+           avg(n) AS mean,
+           min(n) AS lo,
+           max(n) AS hi
+    FROM counts
+  )
+  SELECT s.parts, s.used, s.total, round(s.mean, 2), s.lo, s.hi,
+         CASE WHEN s.mean > 0 THEN round(s.hi / s.mean, 2) ELSE 0 END,
+         (SELECT count(*)::integer FROM counts WHERE s.mean > 0 AND n > 2 * s.mean),
+         (SELECT count(*)::integer FROM counts WHERE s.mean > 0 AND n > 0 AND n < 0.5 * s.mean),
+         CASE WHEN s.total = 0 THEN 'no chunks yet'
+              WHEN s.hi > 2 * s.mean THEN 'skewed: some partitions hold more than twice the average; consider more partitions or a better-spread key'
+              ELSE 'balanced' END
+  FROM summary s;
+END;
+$schemac$;
+
+CREATE FUNCTION semantik.get_partition_statistics(p_collection_id varchar) RETURNS TABLE (collection_id varchar, partition_key integer, partition_name text, chunk_count bigint, document_count bigint, partition_chunk_count bigint, share_pct numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+DECLARE
+  key integer := (abs(hashtext(p_collection_id)::bigint) % 100)::integer;
+BEGIN
+  RETURN QUERY
+  WITH mine AS (
+    SELECT count(*) AS chunks, count(DISTINCT c.document_id) AS docs
+    FROM semantik.chunks c
+    WHERE c.collection_id = p_collection_id AND c.partition_key = key
+  ), whole AS (
+    SELECT count(*) AS chunks FROM semantik.chunks c WHERE c.partition_key = key
+  )
+  SELECT p_collection_id, key, format('chunks_part_%s', lpad(key::text, 2, '0')),
+         mine.chunks, mine.docs, whole.chunks,
+         CASE WHEN whole.chunks > 0 THEN round(mine.chunks * 100.0 / whole.chunks, 2) ELSE 0 END
+  FROM mine, whole;
+END;
+$schemac$;
+
 CREATE FUNCTION semantik.refresh_collection_chunking_stats() RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, semantik
@@ -843,6 +896,10 @@ COMMENT ON FUNCTION semantik.documents_search_vector_update() IS 'Keeps document
 COMMENT ON FUNCTION semantik.operations_set_timestamps() IS 'Sets operations.started_at on the first move to processing and completed_at on a terminal status.';
 
 COMMENT ON FUNCTION semantik.compute_chunk_partition_key(text) IS 'The chunks partition key of a collection id (same formula as the chunks partition expression).';
+
+COMMENT ON FUNCTION semantik.analyze_partition_skew() IS 'One row summarising how evenly chunks spread over the partitions, with a recommendation.';
+
+COMMENT ON FUNCTION semantik.get_partition_statistics(varchar) IS 'The chunks partition of a collection, its chunk and document counts and its share of the partition.';
 
 COMMENT ON FUNCTION semantik.refresh_collection_chunking_stats() IS 'Refreshes the collection_chunking_stats materialized view without blocking readers.';
 

@@ -199,6 +199,38 @@ json_t *view_models(gen_arena *a, const m_schema *s, const view_env *env)
     return v;
 }
 
+/* REFRESH ... CONCURRENTLY needs a unique index on the materialized view
+ * over plain columns and without WHERE (PostgreSQL's rule): decided here,
+ * at generate time, and said in the generated comment. */
+static const m_index *concurrent_index(const m_view *v)
+{
+    for (size_t i = 0; i < v->nindexes; i++) {
+        const m_index *ix = &v->indexes[i];
+        if (ix->unique && !ix->where && !ix->expression && ix->ncols > 0)
+            return ix;
+    }
+    return NULL;
+}
+
+static json_t *refresh_views(gen_arena *a, const m_schema *s)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < s->nviews; i++) {
+        const m_view *v = &s->views[i];
+        if (!v->materialized)
+            continue;
+        const m_index *ix = concurrent_index(v);
+        const char *how = ix ? gen_printf(a, "CONCURRENTLY (readers are not blocked; the unique index %s allows it)", ix->name)
+                             : "without CONCURRENTLY (readers wait: the view has no unique index over plain columns without WHERE, which CONCURRENTLY needs)";
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b}", "name",
+                                              gen_printf(a, "%s_refresh_%s", s->prefix, v->name),
+                                              "view", gen_printf(a, "%s.%s", s->name, v->name),
+                                              "comment", vu_comment(a, gen_printf(a, "Refreshes the materialized view %s %s.", v->name, how), "", 100),
+                                              "concurrently", ix != NULL));
+    }
+    return list;
+}
+
 json_t *view_catalog(gen_arena *a, const m_schema *s, const view_env *env)
 {
     json_t *v = json_object();
@@ -213,6 +245,7 @@ json_t *view_catalog(gen_arena *a, const m_schema *s, const view_env *env)
     }
     json_object_set_new(v, "catalog_header", json_string(file));
     json_object_set_new(v, "tables", tables);
+    json_object_set_new(v, "refreshes", refresh_views(a, s));
     json_object_set_new(v, "count", json_integer((json_int_t)s->ntables));
     return v;
 }

@@ -1,6 +1,7 @@
-/* Pool configuration: defaults from spec 001 §5/§9 and the environment
- * variables of spec 001 §9 / 002 appendix C. A malformed value is an error
- * naming the variable, never a silent fallback to the default. */
+/* Pool configuration: defaults from spec 001 §5/§9, the environment
+ * variables of spec 001 §9 / 002 appendix C, and the server_settings of a
+ * DATABASE_URL as spec 002 appendix B writes them. A malformed value is an
+ * error naming the variable, never a silent fallback to the default. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>

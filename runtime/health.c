@@ -259,9 +259,9 @@ static sc_partition_status partition_status(const sc_partition_report *r,
         return SC_PARTITION_NORMAL;
     if (p->rows == 0)
         return SC_PARTITION_EMPTY;
-    if (p->relative_size > 150.0)
+    if (p->relative_size > SC_PARTITION_HOT_PCT)
         return SC_PARTITION_HOT;
-    if (p->relative_size < 50.0)
+    if (p->relative_size < SC_PARTITION_COLD_PCT)
         return SC_PARTITION_COLD;
     return SC_PARTITION_NORMAL;
 }

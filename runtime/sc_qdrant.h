@@ -60,11 +60,14 @@
 extern "C" {
 #endif
 
-/* The longest collection name Qdrant accepts, in bytes: every collection
- * request validates collection_name with length(min = 1, max = 255)
- * (qdrant/qdrant lib/api/build.rs, e.g. "CreateCollection.collection_name");
- * a name is a directory on the server's disk, and 255 bytes is the usual
- * file name limit. All names here are ASCII, so bytes and characters agree. */
+/* The longest collection name Qdrant accepts: Qdrant validates every
+ * collection name with length(min = 1, max = 255), in the REST API
+ * (qdrant/qdrant src/actix/api/mod.rs, StrictCollectionPath, used to create
+ * a collection) and in gRPC (lib/api/build.rs, CreateCollection.collection_name),
+ * and refuses < > : " / \ | ? * NUL 0x1F in a new name
+ * (lib/common/common/src/validation.rs). A name is a directory on the
+ * server's disk, and 255 bytes is the usual file name limit. The limit counts
+ * characters; all names here are ASCII, so bytes and characters agree. */
 #define SC_QDRANT_NAME_MAX 255
 /* A buffer of this size holds any name, terminator included. */
 #define SC_QDRANT_NAME_SIZE (SC_QDRANT_NAME_MAX + 1)

@@ -212,6 +212,11 @@ typedef struct sc_copy {
                                       (needed with SC_F_DEFAULT columns) */
 } sc_copy;
 
+/* REFRESH MATERIALIZED VIEW [CONCURRENTLY] view (a schema-qualified name
+ * of the generated code's, never user input), with the client deadline;
+ * it does not change the session. */
+int sc_refresh_view(sc_conn *c, const char *view, bool concurrently, sc_error *err);
+
 /* Bulk upsert (INSERT ... VALUES (...), (...) ... ON CONFLICT ...), which
  * COPY cannot do: statements of at most 65,535 / ncolumns rows (PostgreSQL's
  * bind-parameter limit) or `batch` when smaller; outside a transaction all

@@ -281,7 +281,11 @@ void sc_pool_config_init(sc_pool_config *cfg);
  *   DB_RETRY_INTERVAL (seconds), DB_POOLER (none|session|transaction).
  * Unset or empty variables keep the default. A malformed value is
  * SC_INVALID_INPUT with a message naming the variable (never its value when
- * it could hold a password). On failure cfg is left cleaned up. */
+ * it could hold a password). DATABASE_URL may carry spec 002's
+ * ?server_settings=jit:off&statement_timeout:30000: jit and the timeouts
+ * become the config's fields, application_name libpq's, and the parameter
+ * is removed before libpq sees the URL; any other setting is
+ * SC_INVALID_INPUT naming it. On failure cfg is left cleaned up. */
 typedef const char *(*sc_env_lookup_fn)(const char *name, void *ctx);
 int sc_pool_config_from_lookup(sc_pool_config *cfg, sc_env_lookup_fn lookup, void *ctx,
                                sc_error *err);
@@ -566,8 +570,13 @@ typedef enum sc_partition_impl {
 const char *sc_partition_impl_name(sc_partition_impl impl);
 
 /* A partition against the average (002 §2.4 partition_health): HOT above
- * 150 % of the average row count, COLD below 50 %, EMPTY with no rows while
- * others have some. */
+ * SC_PARTITION_HOT_PCT % of the average row count, COLD below
+ * SC_PARTITION_COLD_PCT %, EMPTY with no rows while others have some. The
+ * partition_health view of schema/semantik.yaml classifies with the same
+ * numbers (row_count > 2 * avg, < 0.5 * avg); tests/generated/test_monitoring.c
+ * checks that both name the same partitions. */
+#define SC_PARTITION_HOT_PCT 200.0
+#define SC_PARTITION_COLD_PCT 50.0
 typedef enum sc_partition_status {
     SC_PARTITION_NORMAL = 0,
     SC_PARTITION_HOT,

@@ -138,3 +138,18 @@ int sc_upsert_rows(sc_conn *c, const sc_upsert *u, const void *rows, size_t n,
         *affected = rc == SC_OK ? count : 0;
     return rc;
 }
+
+int sc_refresh_view(sc_conn *c, const char *view, bool concurrently, sc_error *err)
+{
+    if (!c || !view || !*view)
+        return sc_error_set(err, SC_MISUSE, "sc_refresh_view: connection and view needed");
+    char sql[300];
+    int n = snprintf(sql, sizeof sql, "REFRESH MATERIALIZED VIEW %s%s",
+                     concurrently ? "CONCURRENTLY " : "", view);
+    if (n < 0 || (size_t)n >= sizeof sql)
+        return sc_error_set(err, SC_MISUSE, "sc_refresh_view: view name too long");
+    PGresult *res = NULL;
+    int rc = sc_exec_generated_text(c, "sc_refresh_view", sql, 0, NULL, NULL, &res, err);
+    PQclear(res);
+    return rc;
+}

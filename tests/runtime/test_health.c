@@ -136,7 +136,7 @@ static void checked_list_partitions(void **state)
     for (int i = 0; i < r.partitions; i++) {
         double rel = (double)r.info[i].rows / 50.0 * 100.0;
         sc_partition_status want = r.info[i].rows == 0 ? SC_PARTITION_EMPTY
-                                   : rel > 150.0       ? SC_PARTITION_HOT
+                                   : rel > 200.0       ? SC_PARTITION_HOT
                                    : rel < 50.0        ? SC_PARTITION_COLD
                                                        : SC_PARTITION_NORMAL;
         assert_int_equal(r.info[i].status, want);
