@@ -45,6 +45,9 @@ GEN_LIB_OBJS  = $(patsubst %.c,$(BUILD)/obj/%.o,$(GEN_LIB_SRCS))
 RT_OBJS       = $(patsubst %.c,$(BUILD)/obj/%.o,$(RT_SRCS))
 RT_PIC_OBJS   = $(patsubst %.c,$(BUILD)/pic/%.o,$(RT_SRCS))
 GENERATED_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(GENERATED_SRCS))
+# Test support the generator writes next to its tests (factories).
+FACTORY_SRCS  = $(wildcard $(GEN_OUT)/tests/*_factories.c)
+FACTORY_OBJS  = $(patsubst %.c,$(BUILD)/obj/%.o,$(FACTORY_SRCS))
 
 # Built-in templates: mk/embed.sh compiles templates/*.tmpl into libschemacgen.a
 # (render.h: render_builtin[]). The directory is a prerequisite too, so adding or
@@ -80,7 +83,7 @@ test: deps
 # Service authors compile the generated layer with their own warnings: it
 # must stay clean under -Wpedantic -Wconversion too.
 pedantic:
-	@for f in $(GENERATED_SRCS); do \
+	@for f in $(GENERATED_SRCS) $(FACTORY_SRCS); do \
 	    $(CC) -std=c11 -Wall -Wextra -Wpedantic -Wconversion -Werror -fsyntax-only \
 	        -D_DEFAULT_SOURCE $(PKG_CFLAGS) -Iruntime -I$(GEN_OUT) "$$f" || exit 1; done
 	@echo "generated/ compiles clean under -Wpedantic -Wconversion"
@@ -163,11 +166,11 @@ $(BUILD)/tests/storm/%: $(BUILD)/obj/tests/storm/%.o $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/gentests/%: $(BUILD)/obj/$(GEN_OUT)/tests/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
+$(BUILD)/gentests/%: $(BUILD)/obj/$(GEN_OUT)/tests/%.o $(GENERATED_OBJS) $(FACTORY_OBJS) $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/tests/generated/%: $(BUILD)/obj/tests/generated/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
+$(BUILD)/tests/generated/%: $(BUILD)/obj/tests/generated/%.o $(GENERATED_OBJS) $(FACTORY_OBJS) $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 

@@ -14,6 +14,7 @@
 
 #include "sc_hashtext.h"
 #include "schemac.h"
+#include "sm_catalog.h"
 #include "sm_chunks.h"
 #include "sm_collection_permissions.h"
 #include "sm_collections.h"
@@ -213,7 +214,9 @@ int main(void)
 {
     sc_pool_config cfg;
     sc_error err = {0};
-    /* DATABASE_URL and the DB_* settings of spec 001 section 9 */
+    /* DATABASE_URL and the DB_* settings of spec 001 section 9; a
+     * CHUNK_PARTITION_COUNT other than the schema's is refused */
+    check(sm_check_environment(NULL, NULL, &err), &err, "environment");
     check(sc_pool_config_from_env(&cfg, &err), &err, "configuration");
     sc_pool *pool;
     check(sc_pool_open(&cfg, &pool, &err), &err, "pool");

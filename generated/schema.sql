@@ -126,6 +126,105 @@ BEGIN
 END;
 $schemac$;
 
+CREATE FUNCTION semantik.collection_sources_audit() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+DECLARE
+    r json;
+    changed json;
+    key_value varchar;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        r := row_to_json(OLD);
+    ELSE
+        r := row_to_json(NEW);
+    END IF;
+    key_value := (r->>'collection_id')::varchar;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT json_agg(n.key ORDER BY n.key) INTO changed
+        FROM json_each(row_to_json(NEW)) n JOIN json_each(row_to_json(OLD)) o ON o.key = n.key
+        WHERE n.value::text IS DISTINCT FROM o.value::text;
+        IF changed IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    INSERT INTO semantik.collection_audit_log (collection_id, action, details, user_id, operation_id)
+    SELECT key_value, 'collection_sources.' || lower(TG_OP),
+           json_build_object('table', 'collection_sources', 'row', json_build_object('id', r->'id'), 'changed', changed),
+           nullif(current_setting('schemac.user_id', true), '')::integer,
+           nullif(current_setting('schemac.operation_id', true), '')::integer
+    WHERE EXISTS (SELECT 1 FROM semantik.collections WHERE id = key_value);
+    RETURN NULL;
+END;
+$schemac$;
+
+CREATE FUNCTION semantik.documents_audit() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+DECLARE
+    r json;
+    changed json;
+    key_value varchar;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        r := row_to_json(OLD);
+    ELSE
+        r := row_to_json(NEW);
+    END IF;
+    key_value := (r->>'collection_id')::varchar;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT json_agg(n.key ORDER BY n.key) INTO changed
+        FROM json_each(row_to_json(NEW)) n JOIN json_each(row_to_json(OLD)) o ON o.key = n.key
+        WHERE n.value::text IS DISTINCT FROM o.value::text;
+        IF changed IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    INSERT INTO semantik.collection_audit_log (collection_id, action, details, user_id, operation_id)
+    SELECT key_value, 'documents.' || lower(TG_OP),
+           json_build_object('table', 'documents', 'row', json_build_object('id', r->'id'), 'changed', changed),
+           nullif(current_setting('schemac.user_id', true), '')::integer,
+           nullif(current_setting('schemac.operation_id', true), '')::integer
+    WHERE EXISTS (SELECT 1 FROM semantik.collections WHERE id = key_value);
+    RETURN NULL;
+END;
+$schemac$;
+
+CREATE FUNCTION semantik.collection_permissions_audit() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+DECLARE
+    r json;
+    changed json;
+    key_value varchar;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        r := row_to_json(OLD);
+    ELSE
+        r := row_to_json(NEW);
+    END IF;
+    key_value := (r->>'collection_id')::varchar;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT json_agg(n.key ORDER BY n.key) INTO changed
+        FROM json_each(row_to_json(NEW)) n JOIN json_each(row_to_json(OLD)) o ON o.key = n.key
+        WHERE n.value::text IS DISTINCT FROM o.value::text;
+        IF changed IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    INSERT INTO semantik.collection_audit_log (collection_id, action, details, user_id, operation_id)
+    SELECT key_value, 'collection_permissions.' || lower(TG_OP),
+           json_build_object('table', 'collection_permissions', 'row', json_build_object('id', r->'id'), 'changed', changed),
+           nullif(current_setting('schemac.user_id', true), '')::integer,
+           nullif(current_setting('schemac.operation_id', true), '')::integer
+    WHERE EXISTS (SELECT 1 FROM semantik.collections WHERE id = key_value);
+    RETURN NULL;
+END;
+$schemac$;
+
 CREATE TABLE semantik.users (
     id serial NOT NULL,
     username varchar NOT NULL,
@@ -744,15 +843,21 @@ CREATE TRIGGER trg_collections_updated_at BEFORE UPDATE ON semantik.collections 
 
 CREATE TRIGGER trg_collection_sources_updated_at BEFORE UPDATE ON semantik.collection_sources FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
+CREATE TRIGGER collection_sources_audit AFTER INSERT OR UPDATE OR DELETE ON semantik.collection_sources FOR EACH ROW EXECUTE FUNCTION semantik.collection_sources_audit();
+
 CREATE TRIGGER trg_documents_updated_at BEFORE UPDATE ON semantik.documents FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
 CREATE TRIGGER trg_documents_search_vector BEFORE INSERT OR UPDATE ON semantik.documents FOR EACH ROW EXECUTE FUNCTION semantik.documents_search_vector_update();
+
+CREATE TRIGGER documents_audit AFTER INSERT OR UPDATE OR DELETE ON semantik.documents FOR EACH ROW EXECUTE FUNCTION semantik.documents_audit();
 
 CREATE TRIGGER trg_chunks_updated_at BEFORE UPDATE ON semantik.chunks FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
 CREATE TRIGGER trg_document_artifacts_updated_at BEFORE UPDATE ON semantik.document_artifacts FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
 CREATE TRIGGER trg_connector_secrets_updated_at BEFORE UPDATE ON semantik.connector_secrets FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
+
+CREATE TRIGGER collection_permissions_audit AFTER INSERT OR UPDATE OR DELETE ON semantik.collection_permissions FOR EACH ROW EXECUTE FUNCTION semantik.collection_permissions_audit();
 
 CREATE TRIGGER trg_operations_timestamps BEFORE UPDATE OF status ON semantik.operations FOR EACH ROW EXECUTE FUNCTION semantik.operations_set_timestamps();
 
@@ -902,6 +1007,12 @@ COMMENT ON FUNCTION semantik.analyze_partition_skew() IS 'One row summarising ho
 COMMENT ON FUNCTION semantik.get_partition_statistics(varchar) IS 'The chunks partition of a collection, its chunk and document counts and its share of the partition.';
 
 COMMENT ON FUNCTION semantik.refresh_collection_chunking_stats() IS 'Refreshes the collection_chunking_stats materialized view without blocking readers.';
+
+COMMENT ON FUNCTION semantik.collection_sources_audit() IS 'Writes a collection_audit_log row for every insert, update and delete of collection_sources (audit).';
+
+COMMENT ON FUNCTION semantik.documents_audit() IS 'Writes a collection_audit_log row for every insert, update and delete of documents (audit).';
+
+COMMENT ON FUNCTION semantik.collection_permissions_audit() IS 'Writes a collection_audit_log row for every insert, update and delete of collection_permissions (audit).';
 
 COMMENT ON TABLE semantik.users IS 'Accounts (spec 000, 001, 002, 003).';
 

@@ -41,7 +41,7 @@ static const char *trigger_body(gen_arena *a, const m_table *t, const m_column *
                       t->name, c->name, e->name, c->name, c->name, name);
 }
 
-static bool name_taken(const m_schema *s, const m_table *t, const char *name)
+bool gen_model_name_taken(const m_schema *s, const m_table *t, const char *name)
 {
     for (size_t i = 0; i < s->nfunctions; i++)
         if (strcmp(s->functions[i].name, name) == 0)
@@ -52,48 +52,55 @@ static bool name_taken(const m_schema *s, const m_table *t, const char *name)
     return false;
 }
 
-static void add_trigger(pctx *c, m_table *t, const m_column *col, const m_enum *e)
+void gen_model_add_trigger(pctx *c, m_table *t, const m_function *fn, const m_trigger *trigger)
 {
     gen_arena *a = c->a;
     m_schema *s = c->s;
+    m_function *fns = gen_alloc(a, (s->nfunctions + 1) * sizeof *fns);
+    if (s->nfunctions)
+        memcpy(fns, s->functions, s->nfunctions * sizeof *fns);
+    fns[s->nfunctions] = *fn;
+    s->functions = fns;
+    s->nfunctions++;
+    m_trigger *trs = gen_alloc(a, (t->ntriggers + 1) * sizeof *trs);
+    if (t->ntriggers)
+        memcpy(trs, t->triggers, t->ntriggers * sizeof *trs);
+    trs[t->ntriggers] = *trigger;
+    t->triggers = trs;
+    t->ntriggers++;
+}
+
+static void add_trigger(pctx *c, m_table *t, const m_column *col, const m_enum *e)
+{
+    gen_arena *a = c->a;
     const char *name = gen_printf(a, "%s_%s_transition", t->name, col->name);
-    if (name_taken(s, t, name)) {
+    if (gen_model_name_taken(c->s, t, name)) {
         gen_error(c->d, col->loc, "enum '%s' enforces its transitions with '%s', a name the "
                                   "schema already uses for a function or trigger",
                   e->name, name);
         return;
     }
-    m_function *fns = gen_alloc(a, (s->nfunctions + 1) * sizeof *fns);
-    if (s->nfunctions)
-        memcpy(fns, s->functions, s->nfunctions * sizeof *fns);
-    m_function *f = &fns[s->nfunctions];
-    f->name = name;
-    f->loc = e->loc;
-    f->returns = "trigger";
-    f->language = "plpgsql";
-    f->volatility = "volatile";
-    f->body = trigger_body(a, t, col, e, name);
-    f->comment = gen_printf(a, "Refuses moves of %s.%s the state machine of %s forbids (enforce: database).", t->name, col->name, e->name);
-    s->functions = fns;
-    s->nfunctions++;
-
-    m_trigger *trs = gen_alloc(a, (t->ntriggers + 1) * sizeof *trs);
-    if (t->ntriggers)
-        memcpy(trs, t->triggers, t->ntriggers * sizeof *trs);
-    m_trigger *tr = &trs[t->ntriggers];
-    tr->name = name;
-    tr->function = name;
-    tr->timing = "before";
-    tr->loc = tr->function_loc = e->loc;
-    tr->events = EV_UPDATE;
-    tr->for_each_row = true;
-    tr->columns.n = 1;
-    tr->columns.items = gen_alloc(a, sizeof *tr->columns.items);
-    tr->columns.items[0] = col->name;
-    tr->columns.locs = gen_alloc(a, sizeof *tr->columns.locs);
-    tr->columns.locs[0] = col->loc;
-    t->triggers = trs;
-    t->ntriggers++;
+    m_function f = {0};
+    f.name = name;
+    f.loc = e->loc;
+    f.returns = "trigger";
+    f.language = "plpgsql";
+    f.volatility = "volatile";
+    f.body = trigger_body(a, t, col, e, name);
+    f.comment = gen_printf(a, "Refuses moves of %s.%s the state machine of %s forbids (enforce: database).", t->name, col->name, e->name);
+    m_trigger tr = {0};
+    tr.name = name;
+    tr.function = name;
+    tr.timing = "before";
+    tr.loc = tr.function_loc = e->loc;
+    tr.events = EV_UPDATE;
+    tr.for_each_row = true;
+    tr.columns.n = 1;
+    tr.columns.items = gen_alloc(a, sizeof *tr.columns.items);
+    tr.columns.items[0] = col->name;
+    tr.columns.locs = gen_alloc(a, sizeof *tr.columns.locs);
+    tr.columns.locs[0] = col->loc;
+    gen_model_add_trigger(c, t, &f, &tr);
 }
 
 void gen_add_transition_triggers(pctx *c)

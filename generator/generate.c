@@ -63,6 +63,10 @@ static int render_all(const m_schema *s, const render_templates *t, gen_arena *a
     rc |= render_file(t, "catalog.h.tmpl", v, out, gen_printf(a, "%s_catalog.h", p), d);
     rc |= render_file(t, "catalog.c.tmpl", v, out, gen_printf(a, "%s_catalog.c", p), d);
     json_decref(v);
+    v = view_factories(a, s, &env);
+    rc |= render_file(t, "factories.h.tmpl", v, out, gen_printf(a, "tests/%s_factories.h", p), d);
+    rc |= render_file(t, "factories.c.tmpl", v, out, gen_printf(a, "tests/%s_factories.c", p), d);
+    json_decref(v);
     for (size_t i = 0; i < s->ntables && rc == 0; i++) {
         const m_table *table = &s->tables[i];
         v = view_repository(a, s, table, &env);

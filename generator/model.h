@@ -128,6 +128,7 @@ typedef struct m_partition {
     gen_loc loc;
     m_partition_by by;
     const char *key, *source, *expression, *name_pattern, *default_name;
+    const char *count_env;           /* an environment variable that must agree with count */
     gen_loc key_loc, source_loc;
     int count;
     size_t nranges;
@@ -220,9 +221,17 @@ struct m_function {
     m_arg *args;
 };
 
+typedef struct m_audit {
+    const char *into;      /* the log table */
+    const char *key;       /* its column that names what changed (collection_id) */
+    const char *from;      /* this table's column that fills it (default: key) */
+    gen_loc loc;
+} m_audit;
+
 struct m_table {
     const char *name;
     gen_loc loc;
+    m_audit audit;         /* audit: into is NULL when not audited */
     const char *comment, *renamed_from, *scope;
     gen_loc scope_loc;
     unsigned operations;
@@ -271,6 +280,8 @@ m_column *m_find_column(const m_table *t, const char *name);
 /* The partition key of a LIST table computed from its source (never given). */
 bool m_is_computed_key(const m_table *t, const m_column *c);
 m_enum *m_find_enum(const m_schema *s, const char *name);
+/* Whether e's transitions let value `from` move to value `to`. */
+bool m_enum_allows(const m_enum *e, size_t from, size_t to);
 m_function *m_find_function(const m_schema *s, const char *name);
 m_view *m_find_view(const m_schema *s, const char *name);
 

@@ -478,10 +478,11 @@ static void parse_partition(pctx *c, m_table *t, const ynode *m)
     if (!m || !expect_kind(c, m, Y_MAP, "'partition'"))
         return;
     check_keys(c, m, KEYS("by", "key", "source", "expression", "count", "name", "ranges",
-                          "default"),
+                          "default", "count_env"),
                "'partition'");
     m_partition *p = t->partition = gen_alloc(c->a, sizeof *p);
     p->loc = m->loc;
+    p->count_env = get_text(c, m, "count_env", false, "'partition'");
     const char *by = get_text(c, m, "by", true, "'partition'");
     if (by && strcmp(by, "list") == 0)
         p->by = PART_LIST;
@@ -570,7 +571,7 @@ static unsigned parse_operations(pctx *c, const ynode *table)
 
 static const char *const table_keys[] = {
     "columns", "primary_key", "unique", "checks", "foreign_keys", "indexes", "partition",
-    "triggers", "scope", "operations", "comment", "renamed_from", NULL};
+    "triggers", "scope", "operations", "comment", "renamed_from", "audit", NULL};
 
 static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
 {
@@ -586,6 +587,16 @@ static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
     if (t->scope)
         t->scope_loc = ymap_get(v, "scope")->loc;
     t->operations = parse_operations(c, v);
+    const ynode *audit = ymap_get(v, "audit");
+    if (audit && expect_kind(c, audit, Y_MAP, "'audit'")) {
+        check_keys(c, audit, KEYS("into", "key", "from"), "'audit'");
+        t->audit.into = get_text(c, audit, "into", true, "'audit'");
+        t->audit.key = get_text(c, audit, "key", true, "'audit'");
+        t->audit.from = get_text(c, audit, "from", false, "'audit'");
+        t->audit.loc = audit->loc;
+        if (!t->audit.from)
+            t->audit.from = t->audit.key;
+    }
     parse_columns(c, t, ymap_get(v, "columns"));
     get_names(c, v, "primary_key", &t->primary_key);
     parse_uniques(c, t, v);
@@ -859,6 +870,8 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
     parse_root(&c, root, &decls, &ndecls);
     if (d->errors == before)
         gen_add_transition_triggers(&c);
+    if (d->errors == before)
+        gen_add_audit_triggers(&c);
     gen_validate(&c, decls, ndecls);
     if (d->errors == before) /* tests resolve against a sound model only */
         gen_load_tests(&c, root->kind == Y_MAP ? ymap_get(root, "tests") : NULL);

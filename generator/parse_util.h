@@ -63,5 +63,10 @@ void gen_access_select(pctx *c, m_query *q, gen_loc loc);
 
 /* enforce: database: the transition triggers added to the model (enforce.c). */
 void gen_add_transition_triggers(pctx *c);
+/* Triggers the generator adds as if the YAML declared them (enforce.c). */
+bool gen_model_name_taken(const m_schema *s, const m_table *t, const char *name);
+void gen_model_add_trigger(pctx *c, m_table *t, const m_function *fn, const m_trigger *trigger);
+/* audit: { into, key, from }: the audit triggers added to the model (audit.c). */
+void gen_add_audit_triggers(pctx *c);
 
 #endif

@@ -27,6 +27,15 @@ m_column *m_find_column(const m_table *t, const char *name)
     return NULL;
 }
 
+bool m_enum_allows(const m_enum *e, size_t from, size_t to)
+{
+    for (size_t t = 0; t < e->ntransitions; t++)
+        for (size_t k = 0; e->transitions[t].from == from && k < e->transitions[t].nto; k++)
+            if (e->transitions[t].to[k] == to)
+                return true;
+    return false;
+}
+
 m_enum *m_find_enum(const m_schema *s, const char *name)
 {
     for (size_t i = 0; i < s->nenums; i++)

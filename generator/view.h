@@ -20,6 +20,8 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
 
 json_t *view_tests(gen_arena *a, const m_schema *s, const m_table *t, const view_env *env);
 json_t *view_catalog(gen_arena *a, const m_schema *s, const view_env *env);
+/* tests/<prefix>_factories.{h,c}: test factories (view_factories.c). */
+json_t *view_factories(gen_arena *a, const m_schema *s, const view_env *env);
 
 /* The C name of a table's row struct: prefix + singular ("sm_collection"). */
 const char *view_row_struct(gen_arena *a, const m_schema *s, const m_table *t);

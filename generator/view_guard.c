@@ -35,9 +35,8 @@ int vg_enum_index(const m_enum *e, const sql_tok *lit)
 size_t vg_sources(const m_enum *e, size_t to)
 {
     size_t n = 0;
-    for (size_t t = 0; t < e->ntransitions; t++)
-        for (size_t k = 0; k < e->transitions[t].nto; k++)
-            n += e->transitions[t].to[k] == to;
+    for (size_t from = 0; from < e->values.n; from++)
+        n += m_enum_allows(e, from, to);
     return n;
 }
 
@@ -73,16 +72,8 @@ static const char *literal_guard(gen_arena *a, const m_column *c, size_t to)
     gen_buf b;
     gen_buf_init(&b, a);
     for (size_t from = 0; from < e->values.n; from++)
-        for (size_t t = 0; t < e->ntransitions; t++) {
-            const m_transition *tr = &e->transitions[t];
-            bool hit = false;
-            for (size_t k = 0; tr->from == from && k < tr->nto; k++)
-                hit |= tr->to[k] == to;
-            if (hit) {
-                gen_buf_printf(&b, "%s'%s'", b.len ? ", " : "", e->values.items[from]);
-                break;
-            }
-        }
+        if (m_enum_allows(e, from, to))
+            gen_buf_printf(&b, "%s'%s'", b.len ? ", " : "", e->values.items[from]);
     return gen_printf(a, "%s IN (%s)", c->name, b.data ? b.data : "NULL");
 }
 

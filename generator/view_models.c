@@ -40,16 +40,8 @@ static const char *enum_moves(gen_arena *a, const m_enum *e, size_t from)
     gen_buf b;
     gen_buf_init(&b, a);
     for (size_t to = 0; to < e->values.n; to++)
-        for (size_t t = 0; t < e->ntransitions; t++) {
-            const m_transition *tr = &e->transitions[t];
-            bool hit = false;
-            for (size_t k = 0; tr->from == from && k < tr->nto; k++)
-                hit |= tr->to[k] == to;
-            if (hit) {
-                gen_buf_printf(&b, "%s%s", b.len ? ", " : "-> ", e->values.items[to]);
-                break;
-            }
-        }
+        if (m_enum_allows(e, from, to))
+            gen_buf_printf(&b, "%s%s", b.len ? ", " : "-> ", e->values.items[to]);
     return b.len ? b.data : "final: no move out";
 }
 
@@ -231,6 +223,22 @@ static json_t *refresh_views(gen_arena *a, const m_schema *s)
     return list;
 }
 
+/* partition.count_env: the environment variable a deployment sets, which
+ * must say the same number as the schema (a different count is a
+ * migration, not a setting). */
+static json_t *env_checks(gen_arena *a, const m_schema *s)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < s->ntables; i++) {
+        const m_partition *p = s->tables[i].partition;
+        if (p && p->count_env && p->count)
+            json_array_append_new(list, json_pack("{s:s, s:i, s:s}", "var", p->count_env, "count",
+                                                  p->count, "what",
+                                                  gen_printf(a, "the %s partitions of %s", s->tables[i].name, s->file ? s->file : "the schema")));
+    }
+    return list;
+}
+
 json_t *view_catalog(gen_arena *a, const m_schema *s, const view_env *env)
 {
     json_t *v = json_object();
@@ -246,6 +254,7 @@ json_t *view_catalog(gen_arena *a, const m_schema *s, const view_env *env)
     json_object_set_new(v, "catalog_header", json_string(file));
     json_object_set_new(v, "tables", tables);
     json_object_set_new(v, "refreshes", refresh_views(a, s));
+    json_object_set_new(v, "env_checks", env_checks(a, s));
     json_object_set_new(v, "count", json_integer((json_int_t)s->ntables));
     return v;
 }

@@ -263,19 +263,6 @@ typedef struct url_settings {
 static const char *const timeout_setting[3] = {
     "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"};
 
-/* At most 40 bytes of s for a message, anything but printable ASCII as '?'. */
-static const char *shown(const char *s, char buf[48])
-{
-    size_t i = 0;
-    for (; s[i] && i < 40; i++)
-        buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (s[i]) {
-        memcpy(buf + i, "...", 3);
-        i += 3;
-    }
-    buf[i] = '\0';
-    return buf;
-}
 
 /* SC_INVALID_INPUT with a message that has been scrubbed of the URL's
  * password (the message only quotes setting names and values, but a
@@ -351,18 +338,18 @@ static int apply_setting(url_settings *ss, char *entry, const char *url, sc_erro
         return url_error(err, url,
                          "DATABASE_URL: server_settings entry '%s' is not name:value "
                          "(e.g. server_settings=jit:off,statement_timeout:30000)",
-                         shown(entry, b1));
+                         sc_shown(entry, b1));
     entry[sep] = '\0';
     char *name = trim(entry), *value = trim(entry + sep + 1);
     if (!value[0])
         return url_error(err, url, "DATABASE_URL: server_settings %s has no value",
-                         shown(name, b1));
+                         sc_shown(name, b1));
     if (strcasecmp(name, "jit") == 0) {
         bool on;
         if (parse_bool("jit", value, &on, NULL) != SC_OK)
             return url_error(err, url,
                              "DATABASE_URL: server_settings jit: expected on or off, got '%s'",
-                             shown(value, b1));
+                             sc_shown(value, b1));
         ss->jit_off = on ? 0 : 1;
         return SC_OK;
     }
@@ -373,7 +360,7 @@ static int apply_setting(url_settings *ss, char *entry, const char *url, sc_erro
             return url_error(err, url,
                              "DATABASE_URL: server_settings %s: expected milliseconds from 0 "
                              "to 2147483647 (e.g. 30000 or 30s), got '%s'%s",
-                             timeout_setting[i], shown(value, b1),
+                             timeout_setting[i], sc_shown(value, b1),
                              i == 0 ? "; or set DB_QUERY_TIMEOUT (seconds)" : "");
         return SC_OK;
     }
@@ -386,7 +373,7 @@ static int apply_setting(url_settings *ss, char *entry, const char *url, sc_erro
         ss->app_name = copy;
         return SC_OK;
     }
-    shown(name, b1);
+    sc_shown(name, b1);
     return url_error(err, url,
                      "DATABASE_URL: server_settings '%s' cannot be applied by the pool (it "
                      "applies jit, the timeouts and application_name); write "
@@ -761,4 +748,25 @@ static const char *lookup_getenv(const char *name, void *ctx)
 int sc_pool_config_from_env(sc_pool_config *cfg, sc_error *err)
 {
     return sc_pool_config_from_lookup(cfg, lookup_getenv, NULL, err);
+}
+
+int sc_env_expect_count(sc_env_lookup_fn lookup, void *ctx, const char *name, long expected,
+                        const char *what, sc_error *err)
+{
+    if (!name || !what)
+        return sc_error_set(err, SC_MISUSE, "sc_env_expect_count: name and what needed");
+    const char *v = lookup ? lookup(name, ctx) : getenv(name);
+    if (!v || !*v)
+        return SC_OK;
+    int n = 0;
+    int rc = parse_int(name, v, 1, 1000000, &n, err);
+    if (rc != SC_OK)
+        return rc;
+    if (n != expected)
+        return sc_error_set(err, SC_INVALID_INPUT,
+                            "%s is %d but %s are %ld: a different count is a schema change "
+                            "(partition count, then schemac migrate new), not a setting; unset "
+                            "%s or set it to %ld",
+                            name, n, what, expected, name, expected);
+    return SC_OK;
 }

@@ -246,3 +246,16 @@ void sc_error_scrub_values(sc_error *err, int n, const char *const *values, cons
         }
     }
 }
+
+const char *sc_shown(const char *s, char buf[48])
+{
+    size_t i = 0;
+    for (; s[i] && i < 40; i++)
+        buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (s[i]) {
+        memcpy(buf + i, "...", 3);
+        i += 3;
+    }
+    buf[i] = '\0';
+    return buf;
+}

@@ -123,13 +123,14 @@ typedef struct trip {
     unsigned sql_flags; /* sc_sql_classify */
     bool err_was_empty; /* err is ours to relabel */
     bool single_row;    /* the statement (not its PREPARE) streams its rows */
+    bool own_text;      /* the runtime's own SQL: known to leave the session as it was */
 } trip;
 
 static trip trip_start(sc_conn *c, sc_error *err)
 {
     sc_conn_nonblocking(c);
     trip t = {sc_conn_deadline(c), PQtransactionStatus(c->pg) == PQTRANS_IDLE, false, 0,
-              !err || err->category == SC_OK, false};
+              !err || err->category == SC_OK, false, false};
     return t;
 }
 
@@ -276,7 +277,7 @@ static int run_unprepared(sc_conn *c, trip *t, const sc_stmt *s, const char *con
                           PGresult **res, sc_error *err)
 {
     t->sql_flags = sc_sql_classify(s->sql);
-    if (t->sql_flags & SC_SQL_SESSION)
+    if ((t->sql_flags & SC_SQL_SESSION) && !t->own_text)
         sc_conn_mark_dirty(c);
     t->single_row = c->sink != NULL;
     return await_sent(c, t,
@@ -408,6 +409,7 @@ int sc_exec_generated_text(sc_conn *c, const char *name, const char *sql, int np
     double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
     c->last_stmt = name;
     trip t = trip_start(c, err);
+    t.own_text = true;
     PGresult *res = NULL;
     int rc = run_unprepared(c, &t, &s, values, NULL, NULL, 0, &res, err);
     result_facts f = facts_of(res);

@@ -103,6 +103,10 @@ void sc_error_hide_values(sc_error *err);
  * err->message and err->detail. */
 void sc_error_scrub_values(sc_error *err, int n, const char *const *values, const int *formats);
 
+/* At most 40 bytes of s for a message, anything but printable ASCII shown
+ * as '?', so that a hostile value cannot forge log lines (error.c). */
+const char *sc_shown(const char *s, char buf[48]);
+
 /* --- network waits with deadlines (io.c) --------------------------------- */
 
 /* Now + the pool's client_timeout_s. */

@@ -484,7 +484,10 @@ static const char reset_mid[] =
 /* Custom placeholders (app.user_id) survive RESET ALL with an empty value
  * and are not listed in pg_settings (GUC_NO_SHOW_ALL): probe the names that
  * policies and non-system functions read, keep the ones ALTER ROLE / ALTER
- * DATABASE set (a fresh session has them too). One row: the count. */
+ * DATABASE set (a fresh session has them too). The runtime's own
+ * schemac.* (sc_tx_set_audit) are only ever set transaction-locally and read
+ * as nullif(..., ''), so an empty leftover is the same as none. One row:
+ * the count. */
 static const char reset_probe[] =
     "SELECT pg_catalog.count(*) FROM (SELECT DISTINCT m[1] AS n FROM ("
     "SELECT pg_catalog.pg_get_expr(polqual, polrelid) AS src FROM pg_catalog.pg_policy "
@@ -494,6 +497,7 @@ static const char reset_probe[] =
     "'information_schema'::pg_catalog.regnamespace])) t, "
     "pg_catalog.regexp_matches(t.src, $p$current_setting\\s*\\(\\s*'([^']+)'$p$, 'g') m) c "
     "WHERE pg_catalog.strpos(c.n, '.') OPERATOR(pg_catalog.>) 0 "
+    "AND pg_catalog.lower(c.n) NOT LIKE 'schemac.%' "
     "AND pg_catalog.current_setting(c.n, true) IS NOT NULL "
     "AND NOT EXISTS (SELECT FROM pg_catalog.pg_settings s "
     "WHERE s.name OPERATOR(pg_catalog.=) pg_catalog.lower(c.n)) "

@@ -6,23 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "internal.h"
 #include "sc_qdrant.h"
 #include "sc_query.h" /* sc_uuid_normalize */
 
-/* At most 40 bytes of an argument for a message, anything but printable
- * ASCII shown as '?', so that a hostile value cannot forge log lines. */
-static const char *shown(const char *s, char buf[48])
-{
-    size_t i = 0;
-    for (; s[i] && i < 40; i++)
-        buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (s[i]) {
-        memcpy(buf + i, "...", 3);
-        i += 3;
-    }
-    buf[i] = '\0';
-    return buf;
-}
 
 /* The output checks every function makes first. */
 static int check_out(const char *fn, char *out, size_t size, sc_error *err)
@@ -56,7 +43,7 @@ static int uuid_arg(const char *fn, const char *id, char uuid[37], sc_error *err
         return sc_error_set(err, SC_INVALID_INPUT, "%s: collection_id is NULL", fn);
     if (sc_uuid_normalize(id, uuid) != 0)
         return sc_error_set(err, SC_INVALID_INPUT, "%s: collection_id is not a UUID v4: '%s'",
-                            fn, shown(id, buf));
+                            fn, sc_shown(id, buf));
     return SC_OK;
 }
 
@@ -151,7 +138,7 @@ int sc_qdrant_model_collection_name(const char *collection_id, const char *model
         char buf[48];
         return sc_error_set(err, SC_INVALID_INPUT,
                             "%s: quantization must be float32, float16 or int8, not '%s'", fn,
-                            quantization ? shown(quantization, buf) : "(NULL)");
+                            quantization ? sc_shown(quantization, buf) : "(NULL)");
     }
     /* 36 + 1 + at most 255 + 1 + 3 bytes: measured here, checked by emit. */
     char name[36 + 1 + SC_QDRANT_NAME_MAX + 1 + 3 + 1];

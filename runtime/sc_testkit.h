@@ -21,6 +21,10 @@ int sc_testkit_create_database(const char *name, const char *ddl_path, char *con
                                size_t size, char *why, size_t why_size);
 int sc_testkit_drop_database(const char *name, char *why, size_t why_size);
 
+/* 1, 2, 3, ... for the whole process (thread-safe): the n of the values the
+ * generated test factories make up. */
+unsigned long sc_testfx_serial(void);
+
 /* Prepares the statement and compares the server's view of it
  * (PQdescribePrepared) with the descriptor: parameter count and types,
  * result column names and types. The sqlx/pgtyped check, at test time. */

@@ -287,6 +287,13 @@ void sc_pool_config_init(sc_pool_config *cfg);
  * is removed before libpq sees the URL; any other setting is
  * SC_INVALID_INPUT naming it. On failure cfg is left cleaned up. */
 typedef const char *(*sc_env_lookup_fn)(const char *name, void *ctx);
+
+/* The environment variable `name` (through lookup, or getenv when lookup
+ * is NULL) is unset or says `expected`; otherwise SC_INVALID_INPUT naming
+ * both numbers and `what` they count. Generated <prefix>_check_environment
+ * uses it for partition counts (partition.count_env). */
+int sc_env_expect_count(sc_env_lookup_fn lookup, void *ctx, const char *name, long expected,
+                        const char *what, sc_error *err);
 int sc_pool_config_from_lookup(sc_pool_config *cfg, sc_env_lookup_fn lookup, void *ctx,
                                sc_error *err);
 /* The same with getenv. */
@@ -505,6 +512,14 @@ int sc_tx_rollback(sc_conn *c, sc_error *err);
 
 /* Nesting depth: 0 outside a transaction, 1 in it, 2+ in savepoints. */
 int sc_tx_depth(const sc_conn *c);
+
+/* Who acts in the current transaction, for the audit triggers of tables
+ * declared with `audit:` (docs/dsl.md): the log rows written until commit
+ * or rollback carry user_id and operation_id (0: NULL). Transaction-local
+ * settings (schemac.user_id, schemac.operation_id), so nothing stays on
+ * the session and PgBouncer's transaction mode is fine; SC_MISUSE outside
+ * a transaction. */
+int sc_tx_set_audit(sc_conn *c, int64_t user_id, int64_t operation_id, sc_error *err);
 
 /* Runs fn in a transaction on a connection from p, and commits if fn returns
  * SC_OK (else rolls back and returns fn's status, with fn's error). Retries

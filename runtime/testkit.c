@@ -274,3 +274,9 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
     PQclear(r);
     return count;
 }
+
+unsigned long sc_testfx_serial(void)
+{
+    static _Atomic unsigned long next = 0;
+    return ++next;
+}

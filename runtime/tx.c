@@ -298,3 +298,26 @@ int sc_tx_run_conn(sc_conn *c, const sc_tx_options *o, sc_arena *a, sc_tx_conn_f
         sleep_seconds(backoff_seconds(interval, attempt));
     }
 }
+
+int sc_tx_set_audit(sc_conn *c, int64_t user_id, int64_t operation_id, sc_error *err)
+{
+    if (!c)
+        return sc_error_set(err, SC_MISUSE, "sc_tx_set_audit: the connection is NULL");
+    if (sc_tx_depth(c) == 0)
+        return sc_error_set(err, SC_MISUSE, "sc_tx_set_audit: outside a transaction the "
+                                            "settings would end with this statement");
+    char user[24] = "", op[24] = "";
+    if (user_id)
+        snprintf(user, sizeof user, "%lld", (long long)user_id);
+    if (operation_id)
+        snprintf(op, sizeof op, "%lld", (long long)operation_id);
+    const char *values[2] = {user, op};
+    PGresult *res = NULL;
+    /* transaction-local (is_local): nothing stays on the session */
+    int rc = sc_exec_generated_text(c, "sc_tx_set_audit",
+                                    "SELECT set_config('schemac.user_id', $1, true), "
+                                    "set_config('schemac.operation_id', $2, true)",
+                                    2, values, NULL, &res, err);
+    PQclear(res);
+    return rc;
+}

@@ -4,6 +4,7 @@
  * checks what reached the database, not only the status. */
 #include "gen_helpers.h"
 
+#include "sm_catalog.h"
 #include "sm_collection_permissions.h"
 #include "sm_collection_resource_limits.h"
 #include "sm_collections.h"
@@ -184,6 +185,26 @@ static void grant_takes_a_plain_user_id(void **state)
     assert_int_equal(affected, 1);
 }
 
+static const char *one_var(const char *name, void *ctx)
+{
+    return strcmp(name, "CHUNK_PARTITION_COUNT") == 0 ? ctx : NULL;
+}
+
+/* Spec 002's CHUNK_PARTITION_COUNT must agree with the schema's 100. */
+static void a_disagreeing_partition_count_is_refused_at_start(void **state)
+{
+    (void)state;
+    sc_error err = {0};
+    assert_int_equal(sm_check_environment(one_var, NULL, &err), SC_OK); /* unset */
+    assert_int_equal(sm_check_environment(one_var, "100", &err), SC_OK);
+    assert_int_equal(sm_check_environment(one_var, "50", &err), SC_INVALID_INPUT);
+    assert_non_null(strstr(err.message, "CHUNK_PARTITION_COUNT is 50"));
+    assert_non_null(strstr(err.message, "100"));
+    sc_error_clear(&err);
+    assert_int_equal(sm_check_environment(one_var, "lots", &err), SC_INVALID_INPUT);
+    assert_non_null(strstr(err.message, "CHUNK_PARTITION_COUNT"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +213,7 @@ int main(void)
         cmocka_unit_test(nullable_scalars_store_null_or_the_value),
         cmocka_unit_test(optional_enum_filter),
         cmocka_unit_test(grant_takes_a_plain_user_id),
+        cmocka_unit_test(a_disagreeing_partition_count_is_refused_at_start),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
