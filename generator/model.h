@@ -267,6 +267,7 @@ typedef struct m_schema {
     size_t nwaivers;
     m_waiver *waivers;
     bool require_tests;              /* every named query but copy needs a test */
+    int *fk_depths;                  /* qtest.c: foreign-key depth by table, computed once */
 } m_schema;
 
 /* Reads, parses and validates a schema file. NULL after reporting errors. */

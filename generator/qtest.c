@@ -513,29 +513,45 @@ static void number_rows(tctx *tc)
         }
 }
 
-/* Foreign-key depth: rows of a table go in after the rows it references. */
-static int depth(const m_schema *s, const m_table *t, int guard)
+/* Foreign-key depth: rows of a table go in after the rows it references.
+ * Memoized (depths[i] < 0: not known yet; INT_MIN: being computed, a cycle
+ * through other tables counts as depth 0), so a chain of n tables costs
+ * O(n) and not O(n^2) per table; no depth cap, so a chain deeper than any
+ * fixed limit still inserts parents first. */
+enum { DEPTH_UNKNOWN = -1, DEPTH_VISITING = -2 };
+
+static int depth(const m_schema *s, int *depths, const m_table *t)
 {
-    int d = 0;
-    if (guard > 32)
+    size_t me = (size_t)(t - s->tables);
+    if (depths[me] == DEPTH_VISITING)
         return 0;
+    if (depths[me] != DEPTH_UNKNOWN)
+        return depths[me];
+    depths[me] = DEPTH_VISITING;
+    int d = 0;
     for (size_t i = 0; i < t->ncolumns; i++) {
         const m_table *to;
         const m_column *col;
         if (foreign_key_of(s, t, &t->columns[i], &to, &col) && to != t) {
-            int k = depth(s, to, guard + 1) + 1;
+            int k = depth(s, depths, to) + 1;
             d = k > d ? k : d;
         }
     }
+    depths[me] = d;
     return d;
 }
 
-/* The foreign-key depth of every table, by table index. */
+/* The foreign-key depth of every table, by table index, once per schema. */
 static const int *table_depths(gen_arena *a, const m_schema *s)
 {
+    if (s->fk_depths)
+        return s->fk_depths;
     int *depths = gen_alloc(a, (s->ntables + 1) * sizeof *depths);
     for (size_t i = 0; i < s->ntables; i++)
-        depths[i] = depth(s, &s->tables[i], 0);
+        depths[i] = DEPTH_UNKNOWN;
+    for (size_t i = 0; i < s->ntables; i++)
+        depth(s, depths, &s->tables[i]);
+    ((m_schema *)s)->fk_depths = depths;
     return depths;
 }
 

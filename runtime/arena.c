@@ -16,10 +16,17 @@ typedef struct sc_deferred {
     void *ptr;
 } sc_deferred;
 
+/* Blocks a reset or rewind gives back are kept for the next calls up to
+ * this many bytes, so a reset-and-refill loop (a request per reset) does
+ * not malloc and free its blocks every time. */
+enum { SPARE_MAX = 256 * 1024 };
+
 struct sc_arena {
     sc_block *head;   /* the block being filled; older blocks follow */
+    sc_block *spare;  /* given back, kept for reuse (at most SPARE_MAX bytes) */
+    size_t spare_bytes;
     size_t block_size;
-    size_t held;      /* bytes of all blocks */
+    size_t held;      /* bytes of all blocks, spares included */
     size_t limit;     /* 0: none; else held never exceeds it */
     sc_deferred *deferred; /* run at reset and free: JSON references */
 };
@@ -68,7 +75,34 @@ void sc_arena_free(sc_arena *a)
         return;
     run_deferred(a);
     free_blocks(a->head);
+    free_blocks(a->spare);
     free(a);
+}
+
+/* b leaves the chain: kept as a spare while there is room, else freed. */
+static void give_back(sc_arena *a, sc_block *b)
+{
+    if (a->spare_bytes + b->size <= SPARE_MAX) {
+        b->next = a->spare;
+        a->spare = b;
+        a->spare_bytes += b->size;
+        return;
+    }
+    a->held -= b->size;
+    free(b);
+}
+
+/* A spare block with room for size bytes, taken off the spare list. */
+static sc_block *take_spare(sc_arena *a, size_t size)
+{
+    for (sc_block **p = &a->spare; *p; p = &(*p)->next)
+        if ((*p)->size >= size) {
+            sc_block *b = *p;
+            *p = b->next;
+            a->spare_bytes -= b->size;
+            return b;
+        }
+    return NULL;
 }
 
 /* Keeps the first block so that a reset-and-refill loop does not churn malloc. */
@@ -84,8 +118,7 @@ void sc_arena_reset(sc_arena *a)
         keep = keep->next;
     for (sc_block *b = a->head; b != keep;) {
         sc_block *next = b->next;
-        a->held -= b->size;
-        free(b);
+        give_back(a, b);
         b = next;
     }
     keep->used = 0;
@@ -110,14 +143,17 @@ void *sc_arena_alloc(sc_arena *a, size_t size)
         size_t cap = size > a->block_size ? size : a->block_size;
         if (cap > ARENA_MAX_BLOCK - sizeof *b)
             return NULL;
-        if (a->limit && (cap > a->limit || a->held > a->limit - cap))
-            return NULL;
-        b = malloc(sizeof *b + cap);
-        if (!b)
-            return NULL;
-        a->held += cap;
+        b = take_spare(a, size);
+        if (!b) {
+            if (a->limit && (cap > a->limit || a->held > a->limit - cap))
+                return NULL;
+            b = malloc(sizeof *b + cap);
+            if (!b)
+                return NULL;
+            a->held += cap;
+            b->size = cap;
+        }
         b->used = 0;
-        b->size = cap;
         b->next = a->head;
         a->head = b;
     }
@@ -154,8 +190,7 @@ void sc_arena_rewind(sc_arena *a, sc_arena_mark m)
     }
     while (a->head && a->head != (sc_block *)m.block) {
         sc_block *next = a->head->next;
-        a->held -= a->head->size;
-        free(a->head);
+        give_back(a, a->head);
         a->head = next;
     }
     if (a->head)

@@ -418,19 +418,25 @@ static int acquire(sc_pool *p, sc_conn **out, sc_error *err)
         if (p->idle) {
             sc_conn *c = pop_idle_locked(p);
             borrow_locked(p, c);
+            /* Counted now, under the lock already held, and taken back
+             * below if the connection proves unusable: the usual borrow
+             * (no ping due) locks the pool once. */
+            p->stats.acquired++;
             pthread_mutex_unlock(&p->mu);
             uint64_t recycled = 0, dead = 0, pings = 0;
             if (still_usable(p, c, &recycled, &dead, &pings)) {
                 c->acquired_at = sc_now();
-                pthread_mutex_lock(&p->mu);
-                p->stats.acquired++;
-                p->stats.pings += pings;
-                pthread_mutex_unlock(&p->mu);
+                if (pings) {
+                    pthread_mutex_lock(&p->mu);
+                    p->stats.pings += pings;
+                    pthread_mutex_unlock(&p->mu);
+                }
                 echo_pool(p, "checkout", c);
                 *out = c;
                 return SC_OK;
             }
             pthread_mutex_lock(&p->mu);
+            p->stats.acquired--;
             unborrow_locked(p, c);
             p->stats.open--;
             p->stats.recycled += recycled;

@@ -246,6 +246,40 @@ static void argument_forms_follow_nullability(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Made-up parents go in before their children however deep the chain of
+ * foreign keys (a depth cap of 32 once put the upper half first). */
+static void deep_foreign_key_chains_insert_parents_first(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/schemac-chain.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *yaml = malloc(40 * 200 + 100);
+    assert_non_null(yaml);
+    size_t n = (size_t)sprintf(yaml, "schema: chn\nprefix: ch\ntables:\n");
+    for (int i = 0; i < 40; i++) {
+        n += (size_t)sprintf(yaml + n, "  t%d:\n    columns:\n      id: { type: serial, primary_key: true }\n", i);
+        if (i)
+            n += (size_t)sprintf(yaml + n, "      up: { type: integer, references: t%d.id }\n", i - 1);
+        n += (size_t)sprintf(yaml + n, "      name: { type: text }\n");
+    }
+    char *test = generate_header(dir, yaml, "tests/test_ch_t39.c");
+    free(yaml);
+    assert_non_null(test);
+    const char *prev = test;
+    for (int i = 0; i < 39; i++) { /* t0, t1, ..., t38: each parent before its child */
+        char needle[40];
+        snprintf(needle, sizeof needle, "INSERT INTO chn.t%d ", i);
+        const char *at = strstr(test, needle);
+        assert_non_null(at);
+        assert_true(at > prev);
+        prev = at;
+    }
+    free(test);
+    char cmd[350];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +289,7 @@ int main(void)
         cmocka_unit_test(broken_override_is_reported_and_writes_nothing),
         cmocka_unit_test(set_values_come_after_identifying_parameters),
         cmocka_unit_test(argument_forms_follow_nullability),
+        cmocka_unit_test(deep_foreign_key_chains_insert_parents_first),
     };
     return cmocka_run_group_tests_name("generator/generate", tests, NULL, NULL);
 }

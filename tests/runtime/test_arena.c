@@ -67,6 +67,31 @@ static void status_names_cover_every_code(void **state)
         assert_string_not_equal(sc_status_name(s), "SC_UNKNOWN_STATUS");
 }
 
+/* A reset keeps its blocks for the next round (up to 256 KiB of spares):
+ * a request loop reaches a steady size instead of malloc'ing every time,
+ * and one huge result does not pin its memory after the reset. */
+static void reset_reuses_blocks_up_to_a_cap(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new(4096);
+    size_t steady = 0;
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 20; i++)
+            assert_non_null(sc_arena_alloc(a, 1000));
+        if (round == 1)
+            steady = sc_arena_bytes(a);
+        if (round > 1)
+            assert_int_equal(sc_arena_bytes(a), steady);
+        sc_arena_reset(a);
+    }
+    for (int i = 0; i < 256; i++) /* 1 MiB in 4 KiB blocks */
+        assert_non_null(sc_arena_alloc(a, 4000));
+    assert_true(sc_arena_bytes(a) >= 1024 * 1000);
+    sc_arena_reset(a);
+    assert_true(sc_arena_bytes(a) <= 4096 + 256 * 1024);
+    sc_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -74,6 +99,7 @@ int main(void)
         cmocka_unit_test(oversized_request_fails_cleanly),
         cmocka_unit_test(server_text_copies_into_arena),
         cmocka_unit_test(status_names_cover_every_code),
+        cmocka_unit_test(reset_reuses_blocks_up_to_a_cap),
     };
     return cmocka_run_group_tests_name("runtime/arena", tests, NULL, NULL);
 }
