@@ -163,10 +163,16 @@ static void raw_get(ctx *x, int n)
 {
     char owner_text[16];
     snprintf(owner_text, sizeof owner_text, "%d", owner);
-    const char *values[2] = {COLLECTION, owner_text};
+    /* bound in the order the generated statement numbers them ($1 is the
+     * user of the access check) */
+    const sc_query *q = generated_query("sm_collections_get_by_uuid_with_permission_check", 2);
+    const char *values[2];
+    for (int i = 0; i < 2; i++)
+        values[i] = strcmp(q->params[i].name, "id") == 0 ? COLLECTION : owner_text;
     for (int i = 0; i < n; i++) {
         PGresult *r = PQexecPrepared(x->raw, "get", 2, values, NULL, NULL, 1);
-        if (PQntuples(r) != 1)
+        int verdict = PQnfields(r) - 1; /* the same job: the access check must hold */
+        if (PQntuples(r) != 1 || PQgetvalue(r, 0, verdict)[0] != 1)
             die("raw get", PQerrorMessage(x->raw));
         raw_copy_rows(r);
         PQclear(r);
