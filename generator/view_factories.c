@@ -64,13 +64,13 @@ static void make_parent(fctx *f, const m_column *c, const m_table *p, const char
     const char *row = view_row_struct(f->a, f->s, p);
     gen_buf_printf(&f->decls, "    %s made_%s;\n", row, c->name);
     gen_buf_printf(&f->body,
-                   "    if (!%sin.%s) {\n"
+                   "    if (!in.%s) {\n"
                    "        int rc = %s_test_make_%s(conn, arena, NULL, &made_%s, err);\n"
                    "        if (rc != SC_OK)\n"
                    "            return rc;\n"
                    "        in.%s = made_%s.%s;\n"
                    "    }\n",
-                   vu_is_pointer(&c->type) ? "" : "", c->name, f->s->prefix,
+                   c->name, f->s->prefix,
                    vu_singular(f->a, p->name), c->name, c->name, c->name, col);
 }
 

@@ -61,7 +61,7 @@ void vk_decode_cursor(vfunc *f, const m_query *q)
 }
 
 /* One row more than the page tells whether another page follows. */
-void vk_call_many(vfunc *f, const char *row)
+void vk_call_many(vfunc *f)
 {
     gen_buf_printf(&f->body,
                    "    int64_t sc_limit = limit ? limit : %d;\n"
@@ -76,7 +76,6 @@ void vk_call_many(vfunc *f, const char *row)
                    "        return SC_OK;\n"
                    "    return sc_cursor_encode(&%s_keyset, &(*out_rows)[sc_limit - 1], arena, out_next, err);\n",
                    VK_DEFAULT_LIMIT, f->name, f->name);
-    (void)row;
 }
 
 const char *vk_comment(gen_arena *a, const m_query *q, const char *comment)
@@ -94,10 +93,6 @@ json_t *vk_cursor_function(const vfunc *f, const char *row)
     const char *name = gen_printf(a, "%s_cursor", f->name);
     const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_arena *arena, const %s *last, const char **out_cursor, sc_error *err)", name, row), strlen(name) + 5);
     const char *body = gen_printf(a, "    return sc_cursor_encode(&%s_keyset, last, arena, out_cursor, err);\n", f->name);
-    return json_pack("{s:s, s:s, s:s, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:s, s:b, s:b, s:b}", "name", name,
-                     "comment", vu_comment(a, gen_printf(a, "The cursor of %s that starts after `last` (a row of an earlier page, or one the service remembers), into the arena.", f->name), "", 100),
-                     "prototype", proto, "has_args", false, "args_fields", "args_struct", f->args_struct,
-                     "variants", "queries_name", gen_printf(a, "%s_queries", f->name), "has_count", false,
-                     "count_variants", "body", body, "public_args", false, "has_variants", false,
-                     "keyset", false);
+    return vr_companion_view(f, name, gen_printf(a, "The cursor of %s that starts after `last` (a row of an earlier page, or one the service remembers), into the arena.", f->name),
+                             proto, body);
 }

@@ -16,7 +16,7 @@ json_t *vk_keyset_view(const vfunc *f, const m_query *q, const char *row);
  * chosen: their fragment is on when a cursor was given). */
 void vk_decode_cursor(vfunc *f, const m_query *q);
 /* Body: the page, one row more to know whether a next cursor is due. */
-void vk_call_many(vfunc *f, const char *row);
+void vk_call_many(vfunc *f);
 const char *vk_comment(gen_arena *a, const m_query *q, const char *comment);
 /* <query>_cursor(arena, last, &cursor, err). */
 json_t *vk_cursor_function(const vfunc *f, const char *row);

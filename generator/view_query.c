@@ -126,7 +126,7 @@ static const char *get_arguments(const vfunc *f, const where *w)
     size_t visible = 0;
     for (size_t i = 0; i < w->n; i++)
         visible += !vr_find(f, w->order[i])->computed;
-    bool by_struct = visible > 3;
+    bool by_struct = vr_struct_for(visible);
     for (size_t i = 0; i < w->n; i++)
         if (!vr_find(f, w->order[i])->computed)
             gen_buf_printf(&b, "%s%s%ssc_args.%s", b.len ? ", " : "", by_struct ? "." : "",
@@ -483,7 +483,7 @@ static void call_executor(vfunc *f, const m_query *q)
         break;
     case RET_MANY:
         if (q->paginate == PAGE_KEYSET) {
-            vk_call_many(f, NULL);
+            vk_call_many(f);
             break;
         }
         gen_buf_printf(b, "    int sc_rc = sc_query_many(conn, %s, &sc_args, arena, (void **)out_rows, out_n, err);\n", qs);
@@ -519,13 +519,9 @@ static json_t *each_function(vfunc *f, const char *row, const char *prefix,
                        "    return sc_query_each(conn, &%s_queries[sc_variant], &sc_args, arena, %s_deliver, &sc_call, err);\n",
                    row, f->name, row);
     const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena%s, %s_fn fn, void *ctx, sc_error *err)", name, proto_args, row), strlen(name) + 5);
-    json_t *v = json_pack("{s:s, s:s, s:s, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:s, s:b, s:b}", "name", name,
-                     "comment", vu_comment(a, gen_printf(a, "%s Streamed: each row is handed to fn (SC_OK continues, another status stops and is returned) and lives until fn returns; the arena holds one row at a time, whatever the result's size. fn must not use conn.", comment), "", 100),
-                     "prototype", proto, "has_args", false, "args_fields", "args_struct", f->args_struct,
-                     "variants", "queries_name", gen_printf(a, "%s_queries", f->name), "has_count", false,
-                     "count_variants", "body", b.data, "public_args", false, "has_variants", false);
+    json_t *v = vr_companion_view(f, name, gen_printf(a, "%s Streamed: each row is handed to fn (SC_OK continues, another status stops and is returned) and lives until fn returns; the arena holds one row at a time, whatever the result's size. fn must not use conn.", comment),
+                                  proto, b.data);
     json_object_set_new(v, "each_row", json_string(row));
-    json_object_set_new(v, "keyset", json_false());
     return v;
 }
 

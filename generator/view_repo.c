@@ -78,6 +78,11 @@ bool vr_is_opt(const vparam *p)
     return vr_by_pointer(p) && !p->member && !p->type.array && p->type.kind != T_BYTEA;
 }
 
+bool vr_struct_for(size_t visible)
+{
+    return visible > 3;
+}
+
 /* Long signatures take one struct: eight `const char *` in a row compile
  * whatever their order; designated initializers name each value. */
 bool vr_wants_struct(const vfunc *f)
@@ -85,7 +90,7 @@ bool vr_wants_struct(const vfunc *f)
     size_t visible = 0;
     for (size_t i = 0; i < f->nparams; i++)
         visible += !f->params[i].computed && !f->params[i].hidden;
-    return visible > 3;
+    return vr_struct_for(visible);
 }
 
 void vr_settle(vfunc *f)
@@ -330,6 +335,17 @@ json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool 
                      json_array_size(f->count_variants) > 0, "count_variants", f->count_variants,
                      "body", f->body.data ? f->body.data : "", "public_args", public_args,
                      "has_variants", json_array_size(f->variants) > 0, "keyset", false);
+}
+
+json_t *vr_companion_view(const vfunc *f, const char *name, const char *comment,
+                          const char *proto, const char *body)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:s, s:b, s:b, s:b}",
+                     "name", name, "comment", vu_comment(f->a, comment, "", 100), "prototype",
+                     proto, "has_args", false, "args_fields", "args_struct", f->args_struct,
+                     "variants", "queries_name", gen_printf(f->a, "%s_queries", f->name),
+                     "has_count", false, "count_variants", "body", body, "public_args", false,
+                     "has_variants", false, "keyset", false);
 }
 
 /* ---- SQL helpers ----------------------------------------------------- */

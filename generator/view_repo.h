@@ -61,6 +61,12 @@ bool vr_by_pointer(const vparam *p);
 bool vr_has_flag(const vparam *p);
 bool vr_is_opt(const vparam *p);
 bool vr_wants_struct(const vfunc *f);
+/* The struct-form rule itself: more than three visible arguments. */
+bool vr_struct_for(size_t visible);
+/* The view of a function that runs another's statements (f's bind struct
+ * and queries): <query>_each, <query>_cursor. */
+json_t *vr_companion_view(const vfunc *f, const char *name, const char *comment,
+                          const char *proto, const char *body);
 void vr_settle(vfunc *f);
 const char *vr_arg(const vfunc *f, const char *name);
 const char *vr_present(const vfunc *f, const vparam *p);
