@@ -99,6 +99,10 @@ const char *ddl_partition_name(gen_arena *a, const m_table *t, int i)
         } else if (strncmp(s, "{n}", 3) == 0) {
             gen_buf_puts(&b, num);
             s += 3;
+        } else if (strncmp(s, "{n:", 3) == 0 && s[3] >= '1' && s[3] <= '9' && s[4] == '}') {
+            /* a fixed width: the names stay when the count grows */
+            gen_buf_printf(&b, "%0*d", s[3] - '0', i);
+            s += 5;
         } else {
             gen_buf_add(&b, s++, 1);
         }

@@ -51,7 +51,6 @@ static void match_tables(dctx *c)
 {
     c->old_of = gen_alloc(c->a, (c->n->ntables + 1) * sizeof *c->old_of);
     c->new_of = gen_alloc(c->a, (c->o->ntables + 1) * sizeof *c->new_of);
-    c->altered = gen_alloc(c->a, (c->n->ntables + 1) * sizeof *c->altered);
     for (size_t i = 0; i < c->n->ntables; i++) {
         const m_table *t = &c->n->tables[i];
         const m_table *old = m_find_table(c->o, t->name);
@@ -121,13 +120,6 @@ const char *alter_type_sql(dctx *c, const m_schema *s, const m_type *t)
     return ddl_type_sql(c->a, s, &u);
 }
 
-bool enum_recreated(dctx *c, const char *name)
-{
-    for (size_t i = 0; i < c->nrecreated; i++)
-        if (strcmp(c->recreated_enums[i], name) == 0)
-            return true;
-    return false;
-}
 
 /* ---- renames the YAML does not state -------------------------------------- */
 
@@ -189,6 +181,37 @@ static void check_ambiguous_renames(dctx *c)
     }
 }
 
+/* A list count change: the expression must change with it (else the new
+ * partitions never get a row), and the partitions that stay keep their
+ * names unless the pattern itself changes (a side-effect rename breaks
+ * what names them: scripts, grants, monitoring). Rows that the new expression puts elsewhere are checked at
+ * run time (diff_partitions). */
+static void check_list_count(dctx *c, const m_table *t, const m_table *old)
+{
+    const m_partition *p = t->partition, *op = old->partition;
+    if (p->expression && op->expression && strcmp(p->expression, op->expression) == 0)
+        gen_error(c->d, p->loc,
+                  "the partition count of '%s' changes from %d to %d but the expression stays "
+                  "'%s': rows would still go to %d partitions and the new ones stay empty; "
+                  "change the expression with the count, or keep the count",
+                  t->name, op->count, p->count, p->expression, op->count);
+    if (strcmp(p->name_pattern, op->name_pattern) != 0)
+        return; /* a new pattern asks for the renames */
+    int kept = p->count < op->count ? p->count : op->count;
+    for (int i = 0; i < kept; i++) {
+        const char *was = ddl_partition_name(c->a, old, i), *now = ddl_partition_name(c->a, t, i);
+        if (strcmp(was, now) == 0)
+            continue;
+        gen_error(c->d, p->loc,
+                  "changing the partition count of '%s' from %d to %d would rename its "
+                  "partitions (%s becomes %s): a migration never renames partitions on a count "
+                  "change; give the pattern a fixed width, e.g. '%s' with {n:%d} in place of {nn}",
+                  t->name, op->count, p->count, was, now, op->name_pattern,
+                  (int)strlen(was) - (int)strlen(op->name_pattern) + 4);
+        return;
+    }
+}
+
 static void check_partitioning(dctx *c)
 {
     for (size_t i = 0; i < c->n->ntables; i++) {
@@ -209,6 +232,8 @@ static void check_partitioning(dctx *c)
                       "every row to another partition, which 'migrate new' does not do; create "
                       "a new table and move the rows",
                       t->name, op->count, p->count);
+        else if (p->by == PART_LIST && p->count != op->count)
+            check_list_count(c, t, old);
     }
 }
 
@@ -288,7 +313,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
     out->arena = a;
     out->transactional = true;
     int errors = d->errors;
-    dctx c = {a, d, old_schema, new_schema, out, NULL, NULL, NULL, NULL, 0, 0, o};
+    dctx c = {.a = a, .d = d, .o = old_schema, .n = new_schema, .r = out, .opt = o};
     if (!old_schema) {
         initial(&c);
         return 0;
@@ -302,19 +327,6 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
     match_tables(&c);
     check_ambiguous_renames(&c);
     check_partitioning(&c);
-    mark_altered_tables(&c);
-
-    /* enums rebuilt under their columns alter those tables: decide first */
-    size_t before = out->n;
-    create_enums(&c);
-    diff_step *enum_steps = gen_alloc(a, (out->n - before + 1) * sizeof *enum_steps);
-    size_t nenum_steps = out->n - before;
-    if (nenum_steps)
-        memcpy(enum_steps, out->steps + before, nenum_steps * sizeof *enum_steps);
-    out->n = before;
-    out->ndestructive = 0;
-    for (size_t i = 0; i < nenum_steps; i++)
-        out->ndestructive += enum_steps[i].destructive;
 
     objset fks, ix, tr, keys, parts;
     objset_init(&c, &fks, collect_fks, false);
@@ -325,10 +337,22 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
     pair_renamed_constraints(&c, &keys);
     pair_renamed_constraints(&c, &fks);
     force_fks_into(&c, &fks, &keys);
-    force_enum_indexes(&c, &ix);
-    force_enum_checks(&c, &keys);
     force_function_triggers(&c, &tr);
     bool *orb, *nr = views_to_rebuild(&c, &orb);
+    c.ix = &ix, c.tr = &tr, c.keys = &keys, c.view_orb = orb;
+
+    /* enum steps are written now (they step around the objects above) and
+     * placed in the order below */
+    size_t before = out->n;
+    create_enums(&c);
+    diff_step *enum_steps = gen_alloc(a, (out->n - before + 1) * sizeof *enum_steps);
+    size_t nenum_steps = out->n - before;
+    if (nenum_steps)
+        memcpy(enum_steps, out->steps + before, nenum_steps * sizeof *enum_steps);
+    out->n = before;
+    out->ndestructive = 0;
+    for (size_t i = 0; i < nenum_steps; i++)
+        out->ndestructive += enum_steps[i].destructive;
 
     /* Constraints and foreign keys are dropped under the old table names,
      * triggers under the new ones (they compare through renames). */
@@ -355,6 +379,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
     drop_functions(&c, false);
     drop_enums(&c);
     diff_partitions(&c, &parts, false);
+    check_stranded_rows(&c);
     create_changed(&c, &keys, "constraint");
     create_changed(&c, &ix, "index");
     create_changed(&c, &fks, "foreign key");

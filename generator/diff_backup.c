@@ -79,6 +79,8 @@ bool backup_column(dctx *c, diff_step *p, const m_table *t, const char *column,
     return true;
 }
 
+/* Rows are compared as text: json, xml, point and many extension types
+ * have no equality operator, and every type has a text form. */
 void restore_column(dctx *c, ddl_script *down, const m_table *t, const char *column,
                            const char *restore)
 {
@@ -86,8 +88,22 @@ void restore_column(dctx *c, ddl_script *down, const m_table *t, const char *col
     /* a restore puts rows back as they were: no updated_at trigger runs */
     d_push(down, DDL_TABLE, table, gen_printf(c->a, "ALTER TABLE %s DISABLE TRIGGER USER", table));
     d_push(down, DDL_TABLE, table,
-         gen_printf(c->a, "UPDATE %s t SET %s = %s FROM %s b WHERE %s AND t.%s IS DISTINCT FROM %s",
+         gen_printf(c->a, "UPDATE %s t SET %s = %s FROM %s b WHERE %s AND "
+                          "t.%s::text IS DISTINCT FROM (%s)::text",
                     table, column, restore, backup, pk_join(c, t), column, restore));
     d_push(down, DDL_TABLE, table, gen_printf(c->a, "ALTER TABLE %s ENABLE TRIGGER USER", table));
+    drop_backup(c, down, backup);
+}
+
+/* The backup is gone once restored; the schema goes with the last one, so
+ * that a down leaves the database as the migration found it. */
+void drop_backup(dctx *c, ddl_script *down, const char *backup)
+{
     d_push(down, DDL_TABLE, backup, gen_printf(c->a, "DROP TABLE %s", backup));
+    d_push(down, DDL_TABLE, "schemac_backup",
+           "DO $empty$ BEGIN\n"
+           "  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = 'schemac_backup'::regnamespace) THEN\n"
+           "    DROP SCHEMA schemac_backup;\n"
+           "  END IF;\n"
+           "END $empty$");
 }

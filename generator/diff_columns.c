@@ -40,7 +40,6 @@ void rename_tables(dctx *c)
         const m_table *t = &c->n->tables[i], *old = c->old_of[i];
         if (!old || strcmp(old->name, t->name) == 0)
             continue;
-        c->altered[i] = true;
         diff_step *p = d_step(c, gen_printf(c->a, "rename table %s to %s", old->name, t->name), false);
         d_push(&p->up, DDL_TABLE, d_q(c, t->name),
              gen_printf(c->a, "ALTER TABLE %s RENAME TO %s", d_q(c, old->name), t->name));
@@ -117,7 +116,7 @@ static void restore_table(dctx *c, ddl_script *down, const m_table *t, const cha
             d_push(down, DDL_TABLE, name,
                  gen_printf(c->a, "SELECT setval(pg_get_serial_sequence('%s', '%s'), max(%s)) FROM %s",
                             name, t->columns[k].name, t->columns[k].name, name));
-    d_push(down, DDL_TABLE, backup, gen_printf(c->a, "DROP TABLE %s", backup));
+    drop_backup(c, down, backup);
 }
 
 void drop_tables(dctx *c)
@@ -270,7 +269,7 @@ static const char *alter_type(dctx *c, const m_table *t, const char *column, con
  * (renamed, added, removed): the old default may spell a value that the
  * type loses, the new one a value it gains. The old default goes before
  * the enum steps (and comes back after them on the way down). */
-static bool default_crosses_enum_change(dctx *c, const m_column *col, const m_column *oc)
+bool default_crosses_enum_change(dctx *c, const m_column *col, const m_column *oc)
 {
     if (col->type.kind != T_ENUM || oc->type.kind != T_ENUM || !oc->default_sql ||
         d_same(col->default_sql, oc->default_sql))
@@ -308,14 +307,12 @@ static void alter_column(dctx *c, size_t ti, const m_column *col, const m_column
     const char *table = d_q(c, t->name);
     gen_arena *a = c->a;
     if (strcmp(oc->name, col->name) != 0) {
-        c->altered[ti] = true;
         diff_step *p = d_step(c, gen_printf(a, "rename column %s.%s to %s", t->name, oc->name, col->name), false);
         d_push(&p->up, DDL_TABLE, table, d_alter(c, t, "RENAME COLUMN %s TO %s", oc->name, col->name));
         d_push(&p->down, DDL_TABLE, table, d_alter(c, t, "RENAME COLUMN %s TO %s", col->name, oc->name));
         rename_sequences(c, p, t, c->old_of[ti], false);
     }
     if (strcmp(type_key(c, col, false), type_key(c, oc, true)) != 0) {
-        c->altered[ti] = true;
         bool narrows = !widens(&oc->type, &col->type);
         const char *what = gen_printf(a, "changing the type of column '%s.%s' from %s to %s",
                                       t->name, col->name, type_key(c, oc, true), type_key(c, col, false));
@@ -376,10 +373,8 @@ void diff_columns(dctx *c, bool drops)
             continue;
         if (drops) {
             for (size_t k = old->ncolumns; k-- > 0;)
-                if (!new_column(t, old, &old->columns[k])) {
-                    c->altered[i] = true;
+                if (!new_column(t, old, &old->columns[k]))
                     drop_column(c, t, &old->columns[k]);
-                }
             continue;
         }
         for (size_t k = 0; k < t->ncolumns; k++) {
@@ -392,25 +387,3 @@ void diff_columns(dctx *c, bool drops)
     }
 }
 
-/* Columns dropped or retyped change what views read: mark before views. */
-void mark_altered_tables(dctx *c)
-{
-    for (size_t i = 0; i < c->n->ntables; i++) {
-        const m_table *t = &c->n->tables[i], *old = c->old_of[i];
-        if (!old) {
-            c->altered[i] = true;
-            continue;
-        }
-        if (strcmp(old->name, t->name) != 0)
-            c->altered[i] = true;
-        for (size_t k = 0; k < old->ncolumns; k++)
-            if (!new_column(t, old, &old->columns[k]))
-                c->altered[i] = true;
-        for (size_t k = 0; k < t->ncolumns; k++) {
-            const m_column *col = &t->columns[k], *oc = old_column(old, col);
-            if (oc && (strcmp(oc->name, col->name) != 0 ||
-                       strcmp(type_key(c, col, false), type_key(c, oc, true)) != 0))
-                c->altered[i] = true;
-        }
-    }
-}

@@ -21,10 +21,6 @@ static bool has_value(const m_names *v, const char *x)
     return false;
 }
 
-/* Removing, reordering or renaming values (ERRATA): rename the type away,
- * create it anew, move every column over through text with its default
- * dropped and restored, drop the old type. cols_schema holds the columns
- * and defaults of the side being created. */
 /* The USING expression moving a column to the rebuilt type: through text,
  * with the values of removed: {old: new} replaced. */
 static const char *enum_using(dctx *c, const m_column *col, const char *name, const m_enum *map)
@@ -49,65 +45,116 @@ static const char *enum_using(dctx *c, const m_column *col, const char *name, co
     return b.data;
 }
 
-/* Tables of cols_schema that exist when an enum step runs (up: not the
- * ones created later; down: all of the old side). */
-static bool exists_at_enum_step(dctx *c, const m_schema *cols_schema, size_t i)
+/* Values of from that the rebuilt type lacks and map does not carry over,
+ * as "'a', 'b'"; NULL when none. */
+static const char *lost_values(dctx *c, const m_names *from, const m_enum *to, const m_enum *map)
 {
-    return cols_schema != c->n || c->old_of[i];
+    gen_buf b;
+    gen_buf_init(&b, c->a);
+    for (size_t i = 0; i < from->n; i++) {
+        bool mapped = false;
+        for (size_t k = 0; map && k < map->nremoved; k++)
+            mapped = mapped || strcmp(map->removed_old[k], from->items[i]) == 0;
+        if (!mapped && !has_value(&to->values, from->items[i]))
+            gen_buf_printf(&b, "%s%s", b.len ? ", " : "", ddl_literal(c->a, from->items[i]));
+    }
+    return b.len ? b.data : NULL;
 }
 
-static void enum_rebuild(dctx *c, const m_schema *cols_schema, const m_enum *to, const m_enum *map,
-                         ddl_script *out)
+/* Rows holding a value the type loses would fail the cast halfway: refuse
+ * first, with the count and the way out (a down has no removed: mapping). */
+static void guard_lost_values(dctx *c, const char *table, const m_column *col, const char *type,
+                              const char *lost, ddl_script *out)
 {
     gen_arena *a = c->a;
-    const char *name = d_q(c, to->name);
-    const char *tmp = gen_printf(a, "%.55s_old", to->name);
-    d_push(out, DDL_ENUM, name, gen_printf(a, "ALTER TYPE %s RENAME TO %s", name, tmp));
-    ddl_create_enum(c->n, to, out);
-    if (to->comment)
-        ddl_comment(out, "TYPE", name, to->comment);
-    for (size_t i = 0; i < cols_schema->ntables; i++) {
-        const m_table *t = &cols_schema->tables[i];
-        for (size_t k = 0; k < t->ncolumns; k++) {
-            const m_column *col = &t->columns[k];
-            if (col->type.kind != T_ENUM || strcmp(col->type.enum_name, to->name) != 0 ||
-                !exists_at_enum_step(c, cols_schema, i))
+    const char *hit = col->type.array
+                          ? gen_printf(a, "%s::text[] && ARRAY[%s]", col->name, lost)
+                          : gen_printf(a, "%s::text IN (%s)", col->name, lost);
+    const char *why = gen_printf(a, " rows of %s.%s hold %s, which enum %s loses here: change them "
+                                    "to values the target schema has (UPDATE %s SET %s = ... WHERE %s), "
+                                    "then run this again",
+                                 table, col->name, lost, type, table, col->name, hit);
+    d_push(out, DDL_TABLE, table,
+           gen_printf(a, "DO $guard$ DECLARE n bigint; BEGIN\n"
+                         "  SELECT count(*) INTO n FROM %s WHERE %s;\n"
+                         "  IF n > 0 THEN\n"
+                         "    RAISE EXCEPTION '%%', n || %s;\n"
+                         "  END IF;\n"
+                         "END $guard$",
+                      table, hit, ddl_literal(a, why)));
+}
+
+/* Moves one column to the rebuilt type: its default (the one it has while
+ * enum steps run) comes off and goes back around the ALTER. */
+static void move_column(dctx *c, const char *table, const m_column *oc, const char *default_sql,
+                        const char *type, const m_enum *map, ddl_script *out)
+{
+    gen_arena *a = c->a;
+    if (default_sql)
+        d_push(out, DDL_TABLE, table,
+               gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", table, oc->name));
+    d_push(out, DDL_TABLE, table,
+           gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s", table, oc->name, type,
+                      oc->type.array ? "[]" : "", enum_using(c, oc, type, map)));
+    if (default_sql)
+        d_push(out, DDL_TABLE, table,
+               gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", table, oc->name,
+                          default_sql));
+}
+
+/* For the plan: "; around it: drop and recreate v1, trg ON t, ..." or "". */
+static const char *stepped_aside(dctx *c, const ddl_script *created)
+{
+    gen_buf b;
+    gen_buf_init(&b, c->a);
+    for (size_t i = 0; i < created->n; i++)
+        if (created->items[i].kind != DDL_COMMENT)
+            gen_buf_printf(&b, "%s%s", b.len ? ", " : "; around it: drop and recreate ",
+                           created->items[i].object);
+    return b.len ? b.data : "";
+}
+
+/* Removing, reordering or dropping added values (ERRATA): rename the type
+ * away, create it anew, move every column over through text, drop the old
+ * type. While enum steps run, in either direction, the database holds the
+ * old side's columns (under their old names) in the tables' current names:
+ * columns added or dropped by this migration come and go in later steps,
+ * table renames came before. Views, triggers, indexes and checks that read
+ * a moved column step aside meanwhile (diff_enum_deps.c). */
+static const char *enum_rebuild(dctx *c, const m_enum *to, const m_names *from,
+                                const m_enum *map, ddl_script *out)
+{
+    gen_arena *a = c->a;
+    const char *type = d_q(c, to->name), *tmp = gen_printf(a, "%.55s_old", to->name);
+    const char *lost = lost_values(c, from, to, map);
+    ddl_script moves;
+    ddl_script_init(&moves, a);
+    enum_deps deps;
+    enum_deps_init(c, &deps);
+    for (size_t i = 0; i < c->o->ntables; i++) {
+        const m_table *ot = &c->o->tables[i], *nt = c->new_of[i];
+        const char *table = d_q(c, nt ? nt->name : ot->name);
+        for (size_t k = 0; k < ot->ncolumns; k++) {
+            const m_column *oc = &ot->columns[k], *nc = nt ? new_column(nt, ot, oc) : NULL;
+            if (oc->type.kind != T_ENUM || strcmp(enum_new_name(c, oc->type.enum_name), to->name) != 0)
                 continue;
-            const char *table = ddl_qualify(a, cols_schema, t->name);
-            const char *arr = col->type.array ? "[]" : "";
-            if (col->default_sql)
-                d_push(out, DDL_TABLE, table, gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", table, col->name));
-            d_push(out, DDL_TABLE, table,
-                 gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s TYPE %s%s USING %s", table,
-                            col->name, name, arr, enum_using(c, col, name, map)));
-            if (col->default_sql)
-                d_push(out, DDL_TABLE, table,
-                     gen_printf(a, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", table,
-                                col->name, col->default_sql));
+            if (lost)
+                guard_lost_values(c, table, oc, to->name, lost, out);
+            enum_deps_collect(c, i, oc, &deps);
+            bool default_gone = nc && default_crosses_enum_change(c, nc, oc); /* dropped earlier */
+            move_column(c, table, oc, default_gone ? NULL : oc->default_sql, type, map, &moves);
         }
     }
-    d_push(out, DDL_ENUM, name, gen_printf(a, "DROP TYPE %s", ddl_qualify(a, c->n, tmp)));
-}
-
-/* The tables of s (old or new) with a column of enum name, as altered. */
-static void mark_enum_tables(dctx *c, const char *enum_name)
-{
-    for (size_t i = 0; i < c->n->ntables; i++)
-        for (size_t k = 0; k < c->n->tables[i].ncolumns; k++) {
-            const m_column *col = &c->n->tables[i].columns[k];
-            if (col->type.kind == T_ENUM && strcmp(col->type.enum_name, enum_name) == 0)
-                c->altered[i] = true;
-        }
-}
-
-/* A type rebuilt under its columns (up or down): views over those tables
- * and partial indexes spelling its literals are rebuilt around it. */
-static void note_enum_rebuilt(dctx *c, const char *name)
-{
-    gen_grow(c->a, (void **)&c->recreated_enums, &c->caprecreated, c->nrecreated + 1,
-             sizeof *c->recreated_enums);
-    c->recreated_enums[c->nrecreated++] = name;
-    mark_enum_tables(c, name);
+    d_push(out, DDL_ENUM, type, gen_printf(a, "ALTER TYPE %s RENAME TO %s", type, tmp));
+    ddl_create_enum(c->n, to, out);
+    if (to->comment)
+        ddl_comment(out, "TYPE", type, to->comment);
+    d_append(out, &deps.view_drop);
+    d_append(out, &deps.drop);
+    d_append(out, &moves);
+    d_push(out, DDL_ENUM, type, gen_printf(a, "DROP TYPE %s", ddl_qualify(a, c->n, tmp)));
+    d_append(out, &deps.create);
+    return stepped_aside(c, &deps.create);
 }
 
 /* renamed_values: {new: old} as RENAME VALUE steps (only what the YAML
@@ -132,7 +179,6 @@ static m_names rename_values(dctx *c, const m_enum *e, const m_enum *oe)
                                                 ddl_literal(c->a, from), ddl_literal(c->a, to)));
         d_push(&p->down, DDL_ENUM, name, gen_printf(c->a, "ALTER TYPE %s RENAME VALUE %s TO %s", name,
                                                   ddl_literal(c->a, to), ddl_literal(c->a, from)));
-        mark_enum_tables(c, e->name); /* literals in views and partial indexes change */
     }
     return cur;
 }
@@ -178,8 +224,8 @@ static void add_enum_values(dctx *c, const m_enum *e, const m_enum *oe, const m_
     m_enum back = *oe;
     back.name = e->name;
     back.values = *cur;
-    enum_rebuild(c, c->o, &back, NULL, &back_step->down);
-    note_enum_rebuilt(c, e->name); /* the down rebuilds it */
+    const char *aside = enum_rebuild(c, &back, &e->values, NULL, &back_step->down);
+    back_step->what = gen_printf(a, "%s%s", back_step->what, aside);
 }
 
 /* Values removed (each needs removed: {old: new}) or reordered: the type is
@@ -223,13 +269,13 @@ static void rebuild_enum(dctx *c, const m_enum *e, const m_enum *oe, const m_nam
             restore_column(c, &restore, t, col->name, gen_printf(a, "b.%s::%s%s", col->name, type, arr));
         }
     }
-    enum_rebuild(c, c->n, e, e, &p->up);
+    const char *aside = enum_rebuild(c, e, cur, e, &p->up);
     m_enum back = *oe;
     back.name = e->name;
     back.values = *cur;
-    enum_rebuild(c, c->o, &back, NULL, &p->down);
+    enum_rebuild(c, &back, &e->values, NULL, &p->down);
+    p->what = gen_printf(a, "%s%s", p->what, aside);
     d_append(&p->down, &restore);
-    note_enum_rebuilt(c, e->name);
 }
 
 static void diff_enum_values(dctx *c, const m_enum *e, const m_enum *oe)

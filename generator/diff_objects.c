@@ -62,6 +62,13 @@ static bool obj_changed(const objset *s, const ddl_stmt *st, const ddl_script *o
     return !peer || strcmp(peer->sql, st->sql) != 0 || forced(s, st->object);
 }
 
+/* st (a new-side statement) exists unchanged on the old side and no rule
+ * forces it to be rebuilt: it is in the database throughout the migration. */
+bool obj_kept(const objset *s, const ddl_stmt *st)
+{
+    return find_stmt(&s->new_, st->object) && !obj_changed(s, st, &s->old);
+}
+
 /* "PRIMARY KEY (id)" of "ALTER TABLE t ADD CONSTRAINT name PRIMARY KEY (id)". */
 static const char *constraint_definition(const char *sql, const char **name, size_t *name_len)
 {
@@ -218,18 +225,20 @@ void collect_triggers(dctx *c, const m_schema *s, bool old, ddl_script *out)
  * CREATE TABLE and DROP TABLE carry the constraints of the others. */
 void collect_constraints(dctx *c, const m_schema *s, bool old, ddl_script *out)
 {
-    for (size_t i = 0; i < s->ntables; i++) {
-        const m_table *t = &s->tables[i];
-        if (!(old ? c->new_of[i] != NULL : c->old_of[i] != NULL))
-            continue;
-        const char *table = ddl_qualify(c->a, s, t->name);
-        ddl_constraint *k;
-        size_t n = ddl_table_constraints(c->a, t, &k);
-        for (size_t j = 0; j < n; j++)
-            d_push(out, DDL_FOREIGN_KEY, gen_printf(c->a, "%s.%s", table, k[j].name),
-                 gen_printf(c->a, "ALTER TABLE %s ADD CONSTRAINT %s %s", table, k[j].name,
-                            k[j].definition));
-    }
+    for (size_t i = 0; i < s->ntables; i++)
+        if (old ? c->new_of[i] != NULL : c->old_of[i] != NULL)
+            collect_table_constraints(c, s, &s->tables[i], out);
+}
+
+void collect_table_constraints(dctx *c, const m_schema *s, const m_table *t, ddl_script *out)
+{
+    const char *table = ddl_qualify(c->a, s, t->name);
+    ddl_constraint *k;
+    size_t n = ddl_table_constraints(c->a, t, &k);
+    for (size_t j = 0; j < n; j++)
+        d_push(out, DDL_FOREIGN_KEY, gen_printf(c->a, "%s.%s", table, k[j].name),
+               gen_printf(c->a, "ALTER TABLE %s ADD CONSTRAINT %s %s", table, k[j].name,
+                          k[j].definition));
 }
 
 /* Partitions of tables present on both sides only: new tables bring theirs,
@@ -343,6 +352,44 @@ void diff_partitions(dctx *c, const objset *parts, bool drops)
     }
 }
 
+/* A changed list expression re-decides every row's partition: rows whose
+ * key disagrees would be stranded where no query looks. Each direction
+ * counts them first and refuses with the way out, before the key CHECK is
+ * put back (which would only say "violated by some row"). */
+static const char *strand_check(dctx *c, const m_table *t, const m_partition *p)
+{
+    const char *table = d_q(c, t->name);
+    const char *why = gen_printf(
+        c->a, " rows of %s have a %s that the expression %s does not give: they would be "
+              "stranded in the wrong partition. A repartition moves rows, which a migration "
+              "does not do in place: create the table anew under another name with the new "
+              "partitioning, copy the rows in batches (INSERT ... SELECT with the key "
+              "recomputed), then rename both tables in one transaction and drop the old one",
+        table, p->key, ddl_literal(c->a, p->expression));
+    return gen_printf(c->a, "DO $strand$ DECLARE n bigint; BEGIN\n"
+                            "  SELECT count(*) INTO n FROM %s WHERE %s IS DISTINCT FROM (%s);\n"
+                            "  IF n > 0 THEN\n"
+                            "    RAISE EXCEPTION '%%', n || %s;\n"
+                            "  END IF;\n"
+                            "END $strand$",
+                      table, p->key, p->expression, ddl_literal(c->a, why));
+}
+
+void check_stranded_rows(dctx *c)
+{
+    for (size_t i = 0; i < c->n->ntables; i++) {
+        const m_table *t = &c->n->tables[i], *old = c->old_of[i];
+        const m_partition *p = t->partition, *op = old ? old->partition : NULL;
+        if (!p || !op || p->by != PART_LIST || !p->expression || !op->expression ||
+            strcmp(p->expression, op->expression) == 0)
+            continue;
+        diff_step *s = d_step(c, gen_printf(c->a, "check that every row of %s fits the new "
+                                                  "partition expression", t->name), false);
+        d_push(&s->up, DDL_TABLE, d_q(c, t->name), strand_check(c, t, p));
+        d_push(&s->down, DDL_TABLE, d_q(c, t->name), strand_check(c, t, op));
+    }
+}
+
 /* ---- forcing dependants to be rebuilt ------------------------------------- */
 
 /* Foreign keys into a table whose key constraint is rebuilt must go first. */
@@ -360,41 +407,7 @@ void force_fks_into(dctx *c, objset *fks, const objset *keys)
     }
 }
 
-/* Partial and expression indexes spell enum literals with the type: when
- * the type is rebuilt under them they must be rebuilt too. */
-void force_enum_indexes(dctx *c, objset *ix)
-{
-    for (size_t i = 0; i < c->n->ntables; i++) {
-        const m_table *t = &c->n->tables[i];
-        bool uses = false;
-        for (size_t k = 0; k < t->ncolumns; k++)
-            uses = uses || (t->columns[k].type.kind == T_ENUM &&
-                            enum_recreated(c, t->columns[k].type.enum_name));
-        for (size_t k = 0; uses && k < t->nindexes; k++)
-            if (t->indexes[k].where || t->indexes[k].expression)
-                force(c, ix, d_q(c, t->indexes[k].name));
-    }
-}
 
-/* CHECK constraints spelling enum literals, on tables whose enum is rebuilt
- * under them: re-parsed against the old type they would fail. */
-void force_enum_checks(dctx *c, objset *keys)
-{
-    for (size_t i = 0; i < c->n->ntables; i++) {
-        const m_table *t = &c->n->tables[i];
-        bool uses = false;
-        for (size_t k = 0; k < t->ncolumns; k++)
-            uses = uses || (t->columns[k].type.kind == T_ENUM &&
-                            enum_recreated(c, t->columns[k].type.enum_name));
-        const char *prefix = gen_printf(c->a, "%s.", d_q(c, t->name));
-        for (size_t k = 0; uses && k < keys->new_.n; k++) {
-            const ddl_stmt *st = &keys->new_.items[k];
-            if (strncmp(st->object, prefix, strlen(prefix)) == 0 && strstr(st->sql, " CHECK (") &&
-                strchr(st->sql, '\''))
-                force(c, keys, st->object);
-        }
-    }
-}
 
 /* Steps that commit on their own (ADD VALUE) go first, in their order. */
 void hoist_own_transactions(dctx *c)

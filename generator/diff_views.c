@@ -4,16 +4,54 @@
 
 /* ---- views: rebuilt when their text or anything they read changes ----- */
 
-static bool table_altered(dctx *c, const char *name)
+/* A column the view may read is dropped, renamed or retyped (an enum
+ * rebuilt under it is not: the rebuild steps the view aside itself). */
+static bool column_changed(dctx *c, const m_table *nt, const m_table *ot, const m_column *oc)
 {
-    for (size_t i = 0; i < c->n->ntables; i++)
-        if (strcmp(c->n->tables[i].name, name) == 0)
-            return c->altered[i];
-    for (size_t i = 0; i < c->o->ntables; i++)
-        if (strcmp(c->o->tables[i].name, name) == 0)
-            return !c->new_of[i] || c->new_of[i] != m_find_table(c->n, name);
+    const m_column *nc = new_column(nt, ot, oc);
+    return !nc || strcmp(nc->name, oc->name) != 0 ||
+           strcmp(type_key(c, nc, false), type_key(c, oc, true)) != 0;
+}
+
+/* True when the view's SQL reads a column of table (a depends_on entry of
+ * the old or the new side) that this migration changes: PostgreSQL refuses
+ * to change a column a view reads. Views over other columns stay. */
+static bool reads_changed_column(dctx *c, const char *sql, const char *table, bool old_side)
+{
+    const m_table *ot, *nt;
+    if (old_side) {
+        ot = m_find_table(c->o, table);
+        if (!ot)
+            return false;
+        nt = c->new_of[ot - c->o->tables];
+        if (!nt)
+            return true; /* the table goes */
+    } else {
+        nt = m_find_table(c->n, table);
+        ot = nt ? c->old_of[nt - c->n->tables] : NULL;
+        if (!ot)
+            return false; /* a new table: the view's text changed too */
+    }
+    bool star = sql_selects_star(c->a, sql);
+    if (star && nt->ncolumns != ot->ncolumns)
+        return true;
+    for (size_t k = 0; k < ot->ncolumns; k++) {
+        const m_column *oc = &ot->columns[k], *nc = new_column(nt, ot, oc);
+        if (column_changed(c, nt, ot, oc) &&
+            (star || sql_mentions(c->a, sql, oc->name) || (nc && sql_mentions(c->a, sql, nc->name))))
+            return true;
+    }
     return false;
 }
+
+static bool view_reads_changed(dctx *c, const m_view *w, bool old_side)
+{
+    for (size_t k = 0; k < w->depends_on.n; k++)
+        if (reads_changed_column(c, w->sql, w->depends_on.items[k], old_side))
+            return true;
+    return false;
+}
+
 
 static const char *view_sql(dctx *c, const m_schema *s, const m_view *w)
 {
@@ -36,15 +74,13 @@ bool *views_to_rebuild(dctx *c, bool **old_rebuild)
         const m_view *w = &c->n->views[i];
         const m_view *ow = m_find_view(c->o, w->name);
         nr[i] = !ow || strcmp(view_sql(c, c->n, w), view_sql(c, c->o, ow)) != 0;
-        for (size_t k = 0; k < w->depends_on.n; k++)
-            nr[i] = nr[i] || table_altered(c, w->depends_on.items[k]);
+        nr[i] = nr[i] || view_reads_changed(c, w, false);
     }
     for (size_t i = 0; i < c->o->nviews; i++) {
         const m_view *w = &c->o->views[i];
         const m_view *nw = m_find_view(c->n, w->name);
         orb[i] = !nw || nr[nw - c->n->views];
-        for (size_t k = 0; k < w->depends_on.n; k++)
-            orb[i] = orb[i] || table_altered(c, w->depends_on.items[k]);
+        orb[i] = orb[i] || view_reads_changed(c, w, true);
     }
     for (bool grew = true; grew;) {
         grew = false;
@@ -75,7 +111,7 @@ bool *views_to_rebuild(dctx *c, bool **old_rebuild)
     return nr;
 }
 
-static void view_create_stmts(const m_schema *s, const m_view *w, ddl_script *out)
+void view_create_stmts(const m_schema *s, const m_view *w, ddl_script *out)
 {
     ddl_create_view(s, w, out);
     if (w->comment)
@@ -83,7 +119,7 @@ static void view_create_stmts(const m_schema *s, const m_view *w, ddl_script *ou
                     ddl_qualify(out->arena, s, w->name), w->comment);
 }
 
-static void view_drop_stmt(gen_arena *a, const m_schema *s, const m_view *w, ddl_script *out)
+void view_drop_stmt(gen_arena *a, const m_schema *s, const m_view *w, ddl_script *out)
 {
     const char *name = ddl_qualify(a, s, w->name);
     d_push(out, DDL_VIEW, name,

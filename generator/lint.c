@@ -34,16 +34,26 @@ typedef struct lctx {
     size_t ncreated, capcreated;
     const char **added;       /* 'value' literals added since the last commit */
     size_t nadded, capadded;
+    const char **rewritten;   /* tables rewritten (ACCESS EXCLUSIVE) since the last commit */
+    size_t nrewritten, caprewritten;
     lint_result *r;
     const sc_migration *m;
 } lctx;
 
-static bool created_here(const lctx *c, const char *table)
+static bool in_list(const char *const *list, size_t n, const char *table)
 {
-    for (size_t i = 0; table && i < c->ncreated; i++)
-        if (strcmp(c->created[i], table) == 0)
+    for (size_t i = 0; table && i < n; i++)
+        if (strcmp(list[i], table) == 0)
             return true;
     return false;
+}
+
+/* Created by this migration, or already held under ACCESS EXCLUSIVE by a
+ * rewrite earlier in the transaction (flagged there, once): building an
+ * index or checking a constraint on it blocks nobody further. */
+static bool created_here(const lctx *c, const char *table)
+{
+    return in_list(c->created, c->ncreated, table) || in_list(c->rewritten, c->nrewritten, table);
 }
 
 /* The reason of a "-- lint-waiver: rule: reason" among the comment lines
@@ -122,7 +132,7 @@ static void check_statement(lctx *c, size_t i, const sc_migration_stmt *st)
         return;
     }
     if (st->commit_before || !c->m->transactional)
-        c->nadded = 0;
+        c->nadded = c->nrewritten = 0;
     for (size_t k = 0; k < c->nadded && c->m->transactional; k++)
         if (strstr(sql, c->added[k]) && !starts(sql, "ALTER TYPE "))
             finding(c, 0, i, st, "add-value-used",
@@ -164,10 +174,13 @@ static void check_statement(lctx *c, size_t i, const sc_migration_stmt *st)
         finding(c, 0, i, st, "not-null-no-default",
                 gen_printf(a, "a NOT NULL column without a default added to existing table %s "
                               "fails as soon as the table has a row", table));
-    if (strstr(sql, " ALTER COLUMN ") && strstr(sql, " TYPE ") && strstr(sql, " USING "))
+    if (strstr(sql, " ALTER COLUMN ") && strstr(sql, " TYPE ") && strstr(sql, " USING ")) {
         finding(c, 0, i, st, "type-rewrite",
                 gen_printf(a, "this type change rewrites table %s under ACCESS EXCLUSIVE (no "
                               "reads or writes until it ends)", table));
+        gen_grow(a, (void **)&c->rewritten, &c->caprewritten, c->nrewritten + 1, sizeof *c->rewritten);
+        c->rewritten[c->nrewritten++] = table;
+    }
 }
 
 int lint_migration(gen_arena *a, const char *path, const char *text, gen_diag *d,

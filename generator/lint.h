@@ -20,7 +20,10 @@
  *   add-value-used        a value added by ALTER TYPE ... ADD VALUE spelled
  *                         later in the same transaction (no "-- +commit"
  *                         between): PostgreSQL rejects it
- * Rules other than timeouts apply to the up section. A statement is waived
+ * Rules other than timeouts apply to the up section. A table created by the
+ * migration, or rewritten by a type change earlier in the same transaction
+ * (already locked), is exempt from index-not-concurrent and
+ * constraint-not-valid. A statement is waived
  * from a rule by a comment line right above it:
  *   -- lint-waiver: <rule>: <reason>
  */

@@ -397,6 +397,13 @@ static m_column *partition_column(pctx *c, m_table *t, const char *name, gen_loc
     return col;
 }
 
+/* "{n:W}", W one digit: partition numbers zero-padded to W digits. */
+static bool has_fixed_width(const char *pattern)
+{
+    const char *at = strstr(pattern, "{n:");
+    return at && at[3] >= '1' && at[3] <= '9' && at[4] == '}';
+}
+
 static void check_partition_shape(pctx *c, m_table *t, m_partition *p)
 {
     if (p->by == PART_LIST) {
@@ -420,8 +427,10 @@ static void check_partition_shape(pctx *c, m_table *t, m_partition *p)
     if (p->by != PART_RANGE && p->count && !p->name_pattern)
         gen_error(c->d, p->loc, "partitioning of '%s' needs a 'name' pattern such as '%s_p{nn}'",
                   t->name, t->name);
-    if (p->name_pattern && !strstr(p->name_pattern, "{n}") && !strstr(p->name_pattern, "{nn}"))
-        gen_error(c->d, p->loc, "partition name pattern '%s' needs {n} or {nn}", p->name_pattern);
+    if (p->name_pattern && !strstr(p->name_pattern, "{n}") && !strstr(p->name_pattern, "{nn}") &&
+        !has_fixed_width(p->name_pattern))
+        gen_error(c->d, p->loc, "partition name pattern '%s' needs {n}, {nn} or {n:W} (W a digit)",
+                  p->name_pattern);
     if (p->by == PART_RANGE && (p->count || p->name_pattern))
         gen_error(c->d, p->loc, "range partitioning lists its 'ranges'; remove 'count' and 'name'");
 }

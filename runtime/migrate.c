@@ -7,6 +7,7 @@
  * The checksum is FNV-1a 64 of every byte from the "-- +up" line to the end. */
 #include "sc_migrate.h"
 #include "internal.h" /* sc_scrub, sc_copy_str */
+#include "migrate_internal.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -563,16 +564,41 @@ static void first_line(const char *sql, char *buf, size_t size)
     snprintf(buf, size, "%.*s%s", (int)(n < 200 ? n : 200), sql, sql[n] || n > 200 ? " ..." : "");
 }
 
-static int run_statements(PGconn *c, const sc_migration *m, bool up, sc_migrate_error *err)
+/* After a failure in a migration that is not transactional: what stays and
+ * how to go on. */
+static void explain_partial(bool up, size_t ran, size_t n, sc_migrate_error *err)
+{
+    size_t len = strlen(err->message);
+    if (ran)
+        snprintf(err->message + len, sizeof err->message - len,
+                 "\n  statements 1-%zu of %zu of the %s section were applied and stay (this "
+                 "migration is not transactional); fix the cause and run 'migrate %s' again: it "
+                 "resumes at statement %zu",
+                 ran, n, up ? "up" : "down", up ? "up" : "down", ran + 1);
+    else
+        snprintf(err->message + len, sizeof err->message - len,
+                 "\n  no statement was applied; fix the cause and run 'migrate %s' again",
+                 up ? "up" : "down");
+}
+
+/* Statements from index from on; a migration that is not transactional
+ * records each one that went through (see migrate_resume.c). */
+static int run_statements(PGconn *c, const sc_migration *m, bool up, size_t from,
+                          const sc_migrate_options *o, sc_migrate_error *err)
 {
     size_t n = up ? m->nup : m->ndown;
     const sc_migration_stmt *st = up ? m->up : m->down;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < n; i++) {
         if (st[i].commit_before && m->transactional &&
             (exec_ok(c, "COMMIT", err) || exec_ok(c, "BEGIN", err)))
             return -1;
-        PGresult *r = PQexec(c, st[i].sql);
-        ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        int done = m->transactional ? 0
+                                    : sc_mig_prepare_statement(c, st[i].sql, from > 0,
+                                                               o ? o->progress : NULL, err);
+        if (done < 0)
+            return -1;
+        PGresult *r = done ? NULL : PQexec(c, st[i].sql);
+        ExecStatusType s = done ? PGRES_COMMAND_OK : r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
             char head[256];
             first_line(st[i].sql, head, sizeof head);
@@ -581,9 +607,13 @@ static int run_statements(PGconn *c, const sc_migration *m, bool up, sc_migrate_
                  m->path, st[i].line, i + 1, up ? "up" : "down",
                  msg ? msg : PQerrorMessage(c), head);
             PQclear(r);
+            if (!m->transactional)
+                explain_partial(up, i, n, err);
             return -1;
         }
         PQclear(r);
+        if (!m->transactional && sc_mig_record_progress(c, m, up, i + 1, err))
+            return -1;
     }
     return 0;
 }
@@ -608,14 +638,17 @@ static int run_one(PGconn *c, const sc_migration *m, bool up, const sc_migrate_o
         if (exec_params(c, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, v, err))
             return -1;
     }
+    size_t from = 0;
+    if (!m->transactional && sc_mig_resume_point(c, m, up, &from, err))
+        return -1;
+    if (from)
+        progress(o, "migrate: resuming %s at statement %zu (a previous run applied %zu)\n",
+                 file_name(m->path), from + 1, from);
     if (m->transactional && exec_ok(c, "BEGIN", err))
         return -1;
-    if (run_statements(c, m, up, err)) {
+    if (run_statements(c, m, up, from, o, err)) {
         if (m->transactional)
             PQclear(PQexec(c, "ROLLBACK"));
-        else
-            progress(o, "migrate: %s is not transactional: statements before the failing one "
-                        "stay applied\n", file_name(m->path));
         return -1;
     }
     char ms[32];
@@ -626,6 +659,8 @@ static int run_one(PGconn *c, const sc_migration *m, bool up, const sc_migrate_o
                                  "checksum, file, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)",
                               6, v, err)
                 : exec_params(c, "DELETE FROM schemac.migrations WHERE revision = $1", 1, v, err);
+    if (rc == 0 && !m->transactional)
+        rc = sc_mig_clear_progress(c, m, err);
     if (rc == 0 && m->transactional)
         rc = exec_ok(c, "COMMIT", err);
     if (rc) {
