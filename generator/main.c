@@ -29,7 +29,7 @@ static const verb verbs[] = {
     {"check-schema", "check-schema [--schema FILE | FILE]",
      "Validates the schema and reports every error as file:line:col; writes nothing.",
      gen_check_schema},
-    {"migrate", "migrate SUBVERB [ARGS]   (new, up, down, current, history, stamp, sql, check)",
+    {"migrate", "migrate SUBVERB [ARGS]   (new, rebase, up, down, current, history, stamp, sql, check)",
      "Versioned migrations in generated/migrations: 'schemac migrate --help' lists\n"
      "the sub-verbs, 'schemac migrate SUBVERB --help' explains one.",
      NULL},
@@ -161,6 +161,16 @@ static int run_check(const migrate_args *a)
     return rc;
 }
 
+static int run_rebase(const migrate_args *a)
+{
+    gen_diag d;
+    gen_diag_init(&d, NULL, NULL);
+    int rc = gen_migrate_rebase(&a->o, a->arg, &d, NULL);
+    gen_diag_flush(&d);
+    gen_diag_release(&d);
+    return rc;
+}
+
 /* Loads the migration files, connects when db is set, runs fn. */
 static int with_migrations(const migrate_args *a, bool db,
                            int (*fn)(PGconn *c, const sc_migrations *m, const migrate_args *a,
@@ -279,6 +289,17 @@ static const subverb subverbs[] = {
      "Lints locks (see README); each section sets lock_timeout (default 5s) and\n"
      "statement_timeout (default 15min), overridden with the options.",
      run_new},
+    {"rebase", "migrate rebase [MINE[,MINE...]] [--allow-destructive]",
+     "After a git merge brought two migrations with one revision (two branches each\n"
+     "ran 'migrate new'): removes MINE (file name, NNNN_slug or slug; the ones\n"
+     "diffed after it go too) and its snapshot, keeps theirs, and writes one migration\n"
+     "after theirs, diffed from the merged schema against their newest snapshot,\n"
+     "with MINE's message and timeouts and fresh checksums. Mine is named, not\n"
+     "guessed: the files cannot tell which branch a 0002 came from. It may destroy\n"
+     "only what MINE destroyed, unless --allow-destructive. Without MINE it names\n"
+     "the forked files. No database needed; a database that applied MINE must\n"
+     "'migrate down' it first (before the merge) or be recreated.",
+     run_rebase},
     {"up", "migrate up [TARGET]",
      "Applies pending migrations up to TARGET (default head) against DATABASE_URL,\n"
      "each in one transaction unless its header says otherwise, under an advisory\n"

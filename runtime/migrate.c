@@ -249,6 +249,7 @@ void sc_migration_free(sc_migration *m)
     free(m->path);
     free(m->revision);
     free(m->down_revision);
+    free(m->down_checksum);
     free(m->message);
     free(m->checksum);
     free(m->actual_checksum);
@@ -294,6 +295,7 @@ int sc_migration_parse(const char *path, const char *text, sc_migration *out, sc
         body++;
     out->revision = header_value(out->text, body, "revision");
     out->down_revision = header_value(out->text, body, "down_revision");
+    out->down_checksum = header_value(out->text, body, "down_checksum");
     out->message = header_value(out->text, body, "message");
     out->checksum = header_value(out->text, body, "checksum");
     out->search_path = header_value(out->text, body, "search_path");
@@ -388,6 +390,24 @@ int sc_migrations_load(const char *dir, sc_migrations *out, sc_migrate_error *er
         qsort(out->items, out->n, sizeof *out->items, by_revision);
     for (size_t i = 0; i < out->n; i++) {
         const char *want = i ? out->items[i - 1].revision : "none";
+        if (i && strcmp(out->items[i].revision, want) == 0) {
+            fail(err, "%s and %s both have revision %s: the chain forks (two branches each "
+                      "added one); run 'schemac migrate rebase YOURS' to make it linear",
+                 out->items[i - 1].path, out->items[i].path, want);
+            sc_migrations_free(out);
+            return -1;
+        }
+        /* a 0003 diffed after the other branch's 0002 runs against a schema
+         * it was not written for: refuse before touching a database */
+        const sc_migration *prev = i ? &out->items[i - 1] : NULL, *cur = &out->items[i];
+        if (prev && cur->down_checksum && strcmp(cur->down_checksum, prev->actual_checksum) != 0) {
+            fail(err, "%s was generated after a migration whose body hashes to %s, not after %s "
+                      "(%s): the chain does not follow; run 'schemac migrate rebase' on the "
+                      "chain as the merge left it",
+                 cur->path, cur->down_checksum, prev->path, prev->actual_checksum);
+            sc_migrations_free(out);
+            return -1;
+        }
         if (strcmp(out->items[i].down_revision, want) != 0) {
             fail(err, "%s: down_revision is %s, but the previous migration is %s",
                  out->items[i].path, out->items[i].down_revision, want);

@@ -48,6 +48,8 @@ typedef struct sc_migration {
     char *path;
     char *revision;        /* "0002" */
     char *down_revision;   /* "0001", or "none" */
+    char *down_checksum;   /* the body checksum of the migration it follows,
+                              or NULL (files written before the header had it) */
     char *message;
     char *checksum;        /* from the header: "fnv1a64:..." */
     char *actual_checksum; /* of the body as it is on disk */
