@@ -124,6 +124,21 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(GENERATED_OBJS) $(BUILD)/libsch
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The schema as a diagram (shown in the README), drawn by Graphviz.
+erd: deps
+	@$(MAKE) --no-print-directory $(BUILD)/schemac
+	$(BUILD)/schemac erd --schema $(SCHEMA) --format svg --out docs/semantik.svg
+
+# Rewrites the golden files of tests/generator/test_erd.c after a deliberate
+# change of the diagrams (or of schema/semantik.yaml): review the diff.
+ERD_CASES = tests/generator/erd/small.yaml schema/semantik.yaml
+erd-golden: $(BUILD)/schemac
+	@for y in $(ERD_CASES); do \
+	    g=tests/generator/erd/$$(basename $$y .yaml); \
+	    $(BUILD)/schemac erd --schema $$y --format dot --out $$g.dot || exit 1; \
+	    $(BUILD)/schemac erd --schema $$y --format mermaid --out $$g.mmd || exit 1; \
+	    echo "wrote $$g.dot $$g.mmd"; done
+
 # Timings need durable commits like production: fsync stays on.
 bench: deps
 	@$(MAKE) --no-print-directory build generate
