@@ -6,6 +6,12 @@ SCHEMA   ?= schema/semantik.yaml
 GEN_OUT  ?= generated
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC       ?= cc
 OPT      ?= -O2
@@ -25,6 +31,7 @@ lazy = $(eval $1 := $(shell $2))$($1)
 PKG_CFLAGS = $(call lazy,PKG_CFLAGS,pkg-config --cflags libpq yaml-0.1 jansson cmocka)
 PKG_LIBS   = $(call lazy,PKG_LIBS,pkg-config --libs libpq yaml-0.1 jansson)
 CMOCKA_LIBS = $(call lazy,CMOCKA_LIBS,pkg-config --libs cmocka)
+RT_LIBS    = $(call lazy,RT_LIBS,pkg-config --libs libpq jansson) -lpthread
 
 CFLAGS   = $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Iruntime -Igenerator -I$(GEN_OUT)
 LDFLAGS  = $(SANFLAGS)
@@ -32,9 +39,11 @@ LIBS     = $(PKG_LIBS) -lpthread
 
 GEN_LIB_SRCS  := $(filter-out generator/main.c,$(wildcard generator/*.c))
 RT_SRCS       := $(wildcard runtime/*.c)
+# The installed headers: every runtime header but the *internal.h ones.
+RT_PUBLIC_HDRS := $(sort $(filter-out runtime/%internal.h,$(wildcard runtime/*.h)))
 GENERATED_SRCS = $(wildcard $(GEN_OUT)/*.c)
 TEST_SRCS      = $(wildcard tests/generator/test_*.c tests/runtime/test_*.c tests/generated/test_*.c \
-                   tests/storm/test_*.c)
+                   tests/storm/test_*.c tests/install/test_*.c)
 TEST_BINS      = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS)) \
                  $(patsubst $(GEN_OUT)/tests/%.c,$(BUILD)/gentests/%,$(wildcard $(GEN_OUT)/tests/test_*.c))
 EXAMPLE_BINS   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -58,7 +67,8 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test test-storm pedantic check run-tests install clean fuzz bench demo
+.PHONY: all deps build generate test test-storm pedantic check run-tests install uninstall clean fuzz \
+        bench demo erd erd-golden
 .DEFAULT_GOAL := all
 
 all: deps
@@ -114,6 +124,21 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(GENERATED_OBJS) $(BUILD)/libsch
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The schema as a diagram (shown in the README), drawn by Graphviz.
+erd: deps
+	@$(MAKE) --no-print-directory $(BUILD)/schemac
+	$(BUILD)/schemac erd --schema $(SCHEMA) --format svg --out docs/semantik.svg
+
+# Rewrites the golden files of tests/generator/test_erd.c after a deliberate
+# change of the diagrams (or of schema/semantik.yaml): review the diff.
+ERD_CASES = tests/generator/erd/small.yaml schema/semantik.yaml
+erd-golden: $(BUILD)/schemac
+	@for y in $(ERD_CASES); do \
+	    g=tests/generator/erd/$$(basename $$y .yaml); \
+	    $(BUILD)/schemac erd --schema $$y --format dot --out $$g.dot || exit 1; \
+	    $(BUILD)/schemac erd --schema $$y --format mermaid --out $$g.mmd || exit 1; \
+	    echo "wrote $$g.dot $$g.mmd"; done
+
 # Timings need durable commits like production: fsync stays on.
 bench: deps
 	@$(MAKE) --no-print-directory build generate
@@ -136,8 +161,30 @@ $(BUILD)/libschemac.a: $(RT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/libschemac.so: $(RT_PIC_OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
+# The shared runtime: libschemac.so.MAJOR.MINOR.PATCH (the version of
+# runtime/schemac.h) with SONAME libschemac.so.MAJOR and the two usual links.
+# It exports what the public headers declare and nothing else (see
+# mk/symbols.sh): internal helpers stay free to change in a patch release.
+sc_version = $(shell sed -n 's/^\#define SC_VERSION_$1 \([0-9]*\)$$/\1/p' runtime/schemac.h)
+SO_MAJOR  := $(call sc_version,MAJOR)
+SO_VERSION := $(SO_MAJOR).$(call sc_version,MINOR).$(call sc_version,PATCH)
+SO_NAME   := libschemac.so.$(SO_MAJOR)
+SO_FILE   := libschemac.so.$(SO_VERSION)
+
+$(BUILD)/libschemac.map: mk/symbols.sh $(RT_PUBLIC_HDRS)
+	@mkdir -p $(dir $@)
+	sh mk/symbols.sh "$(CC)" "$(CFLAGS_BASE) $(PKG_CFLAGS) -Iruntime" $(RT_PUBLIC_HDRS) >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/$(SO_FILE): $(RT_PIC_OBJS) $(BUILD)/libschemac.map
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SO_NAME) -Wl,--version-script=$(BUILD)/libschemac.map \
+	    -Wl,--no-undefined -o $@ $(RT_PIC_OBJS) $(RT_LIBS)
+
+$(BUILD)/$(SO_NAME): $(BUILD)/$(SO_FILE)
+	ln -sfn $(SO_FILE) $@
+
+$(BUILD)/libschemac.so: $(BUILD)/$(SO_NAME)
+	ln -sfn $(SO_NAME) $@
 
 $(BUILD)/libschemacgen.a: $(GEN_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -165,6 +212,10 @@ $(BUILD)/tests/runtime/%: $(BUILD)/obj/tests/runtime/%.o $(BUILD)/libschemac.a
 $(BUILD)/tests/storm/%: $(BUILD)/obj/tests/storm/%.o $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/install/%: $(BUILD)/obj/tests/install/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(BUILD)/gentests/%: $(BUILD)/obj/$(GEN_OUT)/tests/%.o $(GENERATED_OBJS) $(FACTORY_OBJS) $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
@@ -194,13 +245,39 @@ fuzz: $(BUILTIN_C)
 	    -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus >$(FUZZ_DIR)/log 2>&1; \
 	    rc=$$?; grep -v '^"' $(FUZZ_DIR)/log | tail -n 12; exit $$rc
 
+# make install / uninstall (PREFIX, DESTDIR, and BINDIR, LIBDIR, INCLUDEDIR,
+# PKGCONFIGDIR, MANDIR, BASHCOMPDIR): mk/install.sh installs INSTALL_ITEMS
+# and records them in INSTALL_MANIFEST, which is all uninstall reads, so it
+# removes exactly what install wrote. Headers go to include/schemac/ (names
+# like sc_query.h are ours, not the system's); man pages and the bash
+# completion are installed when the sources have them.
+INSTALL_MANIFEST = $(PREFIX)/share/schemac/install-manifest
+MAN_PAGES   = $(sort $(wildcard docs/man/*.1 docs/man/*.5))
+COMPLETION  = $(wildcard completion/schemac.bash)
+INSTALL_ITEMS = \
+    "0755 $(BUILD)/schemac $(BINDIR)/schemac" \
+    "0644 $(BUILD)/$(SO_FILE) $(LIBDIR)/$(SO_FILE)" \
+    "link $(SO_FILE) $(LIBDIR)/$(SO_NAME)" \
+    "link $(SO_NAME) $(LIBDIR)/libschemac.so" \
+    "0644 $(BUILD)/libschemac.a $(LIBDIR)/libschemac.a" \
+    "0644 $(BUILD)/libschemac.pc $(PKGCONFIGDIR)/libschemac.pc" \
+    $(foreach h,$(RT_PUBLIC_HDRS),"0644 $(h) $(INCLUDEDIR)/schemac/$(notdir $(h))") \
+    $(foreach m,$(MAN_PAGES),"0644 $(m) $(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))") \
+    $(foreach c,$(COMPLETION),"0644 $(c) $(BASHCOMPDIR)/schemac")
+
+# Paths below the prefix are written relative to it, as pkg-config files
+# usually are.
+pc_path = $(patsubst $(PREFIX)/%,$${prefix}/%,$1)
+
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 0755 $(BUILD)/schemac $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(BUILD)/libschemac.a $(BUILD)/libschemac.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 runtime/schemac.h runtime/sc_query.h runtime/sc_hashtext.h \
-	    runtime/sc_migrate.h runtime/sc_testkit.h runtime/sc_testfx.h runtime/sc_qdrant.h \
-	    $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_path,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call pc_path,$(INCLUDEDIR))|' -e 's|@VERSION@|$(SO_VERSION)|' \
+	    runtime/libschemac.pc.in >$(BUILD)/libschemac.pc
+	@echo "installing into $(DESTDIR)$(PREFIX):"
+	@printf '%s\n' $(INSTALL_ITEMS) | sh mk/install.sh install "$(DESTDIR)" $(INSTALL_MANIFEST)
+
+uninstall:
+	@sh mk/install.sh uninstall "$(DESTDIR)" $(INSTALL_MANIFEST)
 
 clean:
 	rm -rf build

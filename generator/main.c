@@ -33,7 +33,21 @@ static const verb verbs[] = {
      "Versioned migrations in generated/migrations: 'schemac migrate --help' lists\n"
      "the sub-verbs, 'schemac migrate SUBVERB --help' explains one.",
      NULL},
+    {"erd", "erd [--schema FILE | FILE] [--format dot|svg|mermaid] [--out FILE]",
+     "Draws the schema as an entity-relationship diagram: tables with their\n"
+     "columns, types, keys and nullability, foreign keys with their ON DELETE,\n"
+     "partition counts, enums. dot is Graphviz input, svg is that drawn by\n"
+     "Graphviz's dot (which must be installed), mermaid is an erDiagram for\n"
+     "pull-request descriptions. Deterministic; 'make erd' writes docs/semantik.svg.",
+     gen_erd},
 };
+
+/* erd writes one document: --out is a FILE (stdout by default), --format. */
+static const char *const erd_option_help =
+    "  --schema FILE     the schema (default schema/semantik.yaml)\n"
+    "  --format F        dot (default), svg or mermaid\n"
+    "  --out FILE        write the diagram to FILE (default: standard output)\n"
+    "  --help            this text\n";
 
 static const char *const option_help =
     "  --schema FILE     the schema (default schema/semantik.yaml)\n"
@@ -51,7 +65,8 @@ static void print_usage(FILE *f)
 
 static void print_verb_help(const verb *v)
 {
-    printf("usage: schemac %s\n\n%s\n\noptions:\n%s", v->usage, v->help, option_help);
+    printf("usage: schemac %s\n\n%s\n\noptions:\n%s", v->usage, v->help,
+           v->run == gen_erd ? erd_option_help : option_help);
 }
 
 static const verb *find_verb(const char *name)
@@ -74,8 +89,10 @@ static int parse_options(const verb *v, int argc, char **argv, gen_options *o)
         } else if (strcmp(arg, "--schema") == 0) {
             slot = &o->schema_path;
         } else if (strcmp(arg, "--out") == 0) {
-            slot = &o->out_dir;
-        } else if (strcmp(arg, "--templates") == 0) {
+            slot = v->run == gen_erd ? &o->out_file : &o->out_dir;
+        } else if (strcmp(arg, "--format") == 0 && v->run == gen_erd) {
+            slot = &o->format;
+        } else if (strcmp(arg, "--templates") == 0 && v->run != gen_erd) {
             slot = &o->templates_dir;
         } else if (arg[0] != '-') {
             o->schema_path = arg;

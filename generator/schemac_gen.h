@@ -12,6 +12,8 @@ typedef struct gen_options {
     const char *schema_path;   /* default schema/semantik.yaml */
     const char *out_dir;       /* default generated */
     const char *templates_dir; /* NULL: the built-in templates */
+    const char *format;        /* erd: dot (default), svg or mermaid */
+    const char *out_file;      /* erd: the diagram's file; NULL: stdout */
 } gen_options;
 
 /* Parses and validates the schema; writes nothing. */
@@ -19,5 +21,8 @@ int gen_check_schema(const gen_options *o, gen_diag *d);
 
 /* Parses, validates and renders everything in memory, then writes it. */
 int gen_generate(const gen_options *o, gen_diag *d);
+
+/* The schema as an entity-relationship diagram (generator/erd.h). */
+int gen_erd(const gen_options *o, gen_diag *d);
 
 #endif

@@ -3,9 +3,11 @@
 # As root it installs what is missing (running apt-get update once if a
 # package is unknown); otherwise it prints the one command to run and fails.
 # Usage: mk/deps.sh [extra-package ...]
+# graphviz (dot) and libxml2-utils (xmllint) are tools: `schemac erd --format
+# svg` and its test; nothing links against them.
 set -eu
 
-need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make $*"
+need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make graphviz libxml2-utils $*"
 missing=""
 for p in $need; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -37,7 +37,7 @@ static void write_file(const char *path, const char *text)
 
 static int generate_schema(const char *schema, const char *out, const char *templates)
 {
-    gen_options o = {schema, out, templates};
+    gen_options o = {.schema_path = schema, .out_dir = out, .templates_dir = templates};
     gen_diag d;
     gen_diag_init(&d, NULL, NULL);
     int rc = gen_generate(&o, &d);
