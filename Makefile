@@ -111,8 +111,8 @@ test-storm: deps
 	@SC_STORM_SECONDS=$(STORM_SECONDS) tests/pg/with-pg tests/run-suites $(STORM_BINS)
 
 # The examples are built with the tests so that they never rot.
-run-tests: $(TEST_BINS) $(EXAMPLE_BINS)
-	@tests/pg/with-pg tests/run-suites $(TEST_BINS)
+run-tests: $(TEST_BINS) $(EXAMPLE_BINS) $(BUILD)/schemac
+	@SC_TEST_SCHEMAC=$(BUILD)/schemac tests/pg/with-pg tests/run-suites $(TEST_BINS)
 
 # A throwaway database migrated to head, and the example service on it.
 demo: deps

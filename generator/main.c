@@ -1,6 +1,7 @@
 /* schemac: the command line. Every verb is a row of the table below, which
  * also carries its help text; the work is done by the library in
  * schemac_gen.h. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,12 +150,46 @@ int main(int argc, char **argv)
 typedef struct migrate_args {
     gen_migrate_options o;
     const char *arg;         /* the positional argument: TARGET, N, REV, RANGE */
+    const char *to;          /* down --to REV */
 } migrate_args;
+
+/* The options a sub-verb takes: its --help lists those, its parser refuses
+ * the others. */
+enum { O_SCHEMA = 1, O_OUT = 2, O_DIR = 4, O_MESSAGE = 8, O_DESTRUCTIVE = 16, O_TIMEOUTS = 32,
+       O_TO = 64, O_DB = 128 /* not an option: the verb connects to DATABASE_URL */ };
 
 typedef struct subverb {
     const char *name, *usage, *help;
     int (*run)(const migrate_args *a);
+    unsigned options;
 } subverb;
+
+typedef struct migrate_option {
+    const char *name, *alias, *value, *help;
+    unsigned bit;
+    size_t slot;             /* offsetof the string in migrate_args; 0: a flag */
+} migrate_option;
+
+static const migrate_option migrate_options[] = {
+    {"--schema", NULL, "FILE", "the schema (default schema/semantik.yaml)", O_SCHEMA,
+     offsetof(migrate_args, o.schema_path)},
+    {"--out", NULL, "DIR", "the generated directory (default generated)", O_OUT,
+     offsetof(migrate_args, o.out_dir)},
+    {"--dir", NULL, "DIR", "the migrations directory (default <out>/migrations)", O_DIR,
+     offsetof(migrate_args, o.migrations_dir)},
+    {"-m", "--message", "MESSAGE", "the message of the new migration", O_MESSAGE,
+     offsetof(migrate_args, o.message)},
+    {"--allow-destructive", NULL, NULL, "go ahead with changes that destroy data (backed up first)",
+     O_DESTRUCTIVE, 0},
+    {"--lock-timeout", NULL, "T", "lock_timeout of each section (default 5s)", O_TIMEOUTS,
+     offsetof(migrate_args, o.lock_timeout)},
+    {"--statement-timeout", NULL, "T", "statement_timeout of each section (default 15min)",
+     O_TIMEOUTS, offsetof(migrate_args, o.statement_timeout)},
+    {"--to", NULL, "REV", "revert until the database is at REV (a revision, or base)", O_TO,
+     offsetof(migrate_args, to)},
+};
+
+enum { NMIGRATE_OPTIONS = sizeof migrate_options / sizeof migrate_options[0] };
 
 static int run_new(const migrate_args *a)
 {
@@ -240,10 +275,17 @@ static int do_down(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_
 {
     sc_migrate_options o = progress_on_stderr;
     o.progress = stderr;
+    if (a->to && a->arg) {
+        snprintf(e->message, sizeof e->message, "down takes a count or --to REV, not both");
+        return -1;
+    }
+    if (a->to)
+        return sc_migrate_down_to(c, m, a->to, &o, e);
     char *end;
     long n = a->arg ? strtol(a->arg, &end, 10) : 1;
     if (a->arg && (*end || n < 0)) {
-        snprintf(e->message, sizeof e->message, "down takes a count (default 1), not '%s'", a->arg);
+        snprintf(e->message, sizeof e->message,
+                 "down takes a count (default 1) or --to REV, not '%s'", a->arg);
         return -1;
     }
     return sc_migrate_down(c, m, (int)n, &o, e);
@@ -287,7 +329,7 @@ static int run_sql(const migrate_args *a) { return with_migrations(a, false, do_
 static int run_stamp(const migrate_args *a)
 {
     if (!a->arg) {
-        fprintf(stderr, "schemac migrate stamp: a revision is required (e.g. 0001, head, none)\n");
+        fprintf(stderr, "schemac migrate stamp: a revision is required (e.g. 0001, head, base)\n");
         return 2;
     }
     return with_migrations(a, true, do_stamp);
@@ -305,7 +347,7 @@ static const subverb subverbs[] = {
      "Refuses ambiguous renames and NOT NULL columns without default or backfill.\n"
      "Lints locks (see README); each section sets lock_timeout (default 5s) and\n"
      "statement_timeout (default 15min), overridden with the options.",
-     run_new},
+     run_new, O_SCHEMA | O_OUT | O_DIR | O_MESSAGE | O_DESTRUCTIVE | O_TIMEOUTS},
     {"rebase", "migrate rebase [MINE[,MINE...]] [--allow-destructive]",
      "After a git merge brought two migrations with one revision (two branches each\n"
      "ran 'migrate new'): removes MINE (file name, NNNN_slug or slug; the ones\n"
@@ -316,36 +358,80 @@ static const subverb subverbs[] = {
      "only what MINE destroyed, unless --allow-destructive. Without MINE it names\n"
      "the forked files. No database needed; a database that applied MINE must\n"
      "'migrate down' it first (before the merge) or be recreated.",
-     run_rebase},
+     run_rebase, O_SCHEMA | O_OUT | O_DIR | O_DESTRUCTIVE},
     {"up", "migrate up [TARGET]",
-     "Applies pending migrations up to TARGET (default head) against DATABASE_URL,\n"
+     "Applies pending migrations up to TARGET (a revision or head, the default)\n"
+     "against DATABASE_URL,\n"
      "each in one transaction unless its header says otherwise, under an advisory\n"
      "lock. Refuses applied migrations whose files changed.",
-     run_up},
-    {"down", "migrate down [N]", "Reverts the newest N applied migrations (default 1).", run_down},
-    {"current", "migrate current", "Prints the newest applied revision, or none.", run_current},
+     run_up, O_OUT | O_DIR | O_DB},
+    {"down", "migrate down [N | --to REV]",
+     "Reverts the newest N applied migrations (default 1), or every migration above\n"
+     "REV (--to base reverts them all). Each down runs in one transaction unless its\n"
+     "header says otherwise.",
+     run_down, O_OUT | O_DIR | O_TO | O_DB},
+    {"current", "migrate current", "Prints the newest applied revision, or none.", run_current,
+     O_OUT | O_DIR | O_DB},
     {"history", "migrate history", "Lists every migration: applied (when, how long) or pending.",
-     run_history},
+     run_history, O_OUT | O_DIR | O_DB},
     {"stamp", "migrate stamp REV",
-     "Records REV (a revision, head or none) as applied without running anything.", run_stamp},
+     "Records REV (a revision, head, or base/none) as applied without running anything.",
+     run_stamp, O_OUT | O_DIR | O_DB},
     {"sql", "migrate sql [RANGE]",
      "Prints, without touching any database, the SQL that up (RANGE: B, or A:B with\n"
      "A < B) or down (A:B with A > B) would run. Default: every migration up.",
-     run_sql},
+     run_sql, O_OUT | O_DIR},
     {"check", "migrate check",
      "For CI: fails when the schema has changes no migration covers, when generated/\n"
      "is stale, when a migration's checksum does not match its body, or when a\n"
      "migration breaks the lock lint without a waiver.",
-     run_check},
+     run_check, O_SCHEMA | O_OUT | O_DIR},
 };
 
-static const char *const migrate_option_help =
-    "  --schema FILE     the schema (default schema/semantik.yaml)\n"
-    "  --out DIR         the generated directory (default generated)\n"
-    "  --dir DIR         the migrations directory (default <out>/migrations)\n"
-    "  -m MESSAGE        the message of a new migration\n"
-    "  --help            this text\n"
-    "environment: DATABASE_URL; DB_POOLER=transaction makes the runner refuse.\n";
+static void print_subverb_help(const subverb *sv)
+{
+    printf("usage: schemac %s\n\n%s\n\noptions:\n", sv->usage, sv->help);
+    for (size_t i = 0; i < NMIGRATE_OPTIONS; i++) {
+        const migrate_option *mo = &migrate_options[i];
+        if (!(sv->options & mo->bit))
+            continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s", mo->name, mo->value ? " " : "", mo->value ? mo->value : "");
+        printf("  %-22s %s\n", head, mo->help);
+    }
+    printf("  %-22s %s\n", "--help", "this text");
+    if (sv->options & O_DB)
+        printf("environment: DATABASE_URL (required); DB_POOLER=transaction makes the runner "
+               "refuse.\n");
+}
+
+/* Sets the option argv[*i] names, taking its value; 1 on a usage error. */
+static int take_migrate_option(const subverb *sv, int argc, char **argv, int *i, migrate_args *a)
+{
+    const char *arg = argv[*i];
+    for (size_t k = 0; k < NMIGRATE_OPTIONS; k++) {
+        const migrate_option *mo = &migrate_options[k];
+        if (strcmp(arg, mo->name) != 0 && !(mo->alias && strcmp(arg, mo->alias) == 0))
+            continue;
+        if (!(sv->options & mo->bit)) {
+            fprintf(stderr, "schemac migrate %s: %s is not an option of this verb "
+                            "('schemac migrate %s --help' lists them)\n", sv->name, arg, sv->name);
+            return 1;
+        }
+        if (!mo->slot) {
+            a->o.allow_destructive = true;
+            return 0;
+        }
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "schemac migrate %s: %s needs a value\n", sv->name, arg);
+            return 1;
+        }
+        *(const char **)((char *)a + mo->slot) = argv[++*i];
+        return 0;
+    }
+    fprintf(stderr, "schemac migrate %s: unexpected argument '%s'\n", sv->name, arg);
+    return 1;
+}
 
 static void print_migrate_usage(FILE *f)
 {
@@ -370,41 +456,16 @@ static int migrate_main(int argc, char **argv)
         print_migrate_usage(stderr);
         return 2;
     }
-    migrate_args a = {{.schema_path = "schema/semantik.yaml", .out_dir = "generated"}, NULL};
+    migrate_args a = {{.schema_path = "schema/semantik.yaml", .out_dir = "generated"}, NULL, NULL};
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char **slot = NULL;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            printf("usage: schemac %s\n\n%s\n\noptions:\n%s", sv->usage, sv->help,
-                   migrate_option_help);
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_subverb_help(sv);
             return 0;
-        } else if (strcmp(arg, "--allow-destructive") == 0) {
-            a.o.allow_destructive = true;
-            continue;
-        } else if (strcmp(arg, "-m") == 0 || strcmp(arg, "--message") == 0) {
-            slot = &a.o.message;
-        } else if (strcmp(arg, "--schema") == 0) {
-            slot = &a.o.schema_path;
-        } else if (strcmp(arg, "--lock-timeout") == 0) {
-            slot = &a.o.lock_timeout;
-        } else if (strcmp(arg, "--statement-timeout") == 0) {
-            slot = &a.o.statement_timeout;
-        } else if (strcmp(arg, "--out") == 0) {
-            slot = &a.o.out_dir;
-        } else if (strcmp(arg, "--dir") == 0) {
-            slot = &a.o.migrations_dir;
-        } else if (arg[0] != '-' && !a.arg) {
-            a.arg = arg;
-            continue;
-        } else {
-            fprintf(stderr, "schemac migrate %s: unexpected argument '%s'\n", sv->name, arg);
-            return 2;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "schemac migrate %s: %s needs a value\n", sv->name, arg);
+        if (argv[i][0] != '-' && !a.arg)
+            a.arg = argv[i];
+        else if (take_migrate_option(sv, argc, argv, &i, &a))
             return 2;
-        }
-        *slot = argv[++i];
     }
     return sv->run(&a) ? 1 : 0;
 }

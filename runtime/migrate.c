@@ -712,7 +712,7 @@ static int resolve_target(const sc_migrations *m, const char *target, size_t *co
             *count = i + 1;
             return 0;
         }
-    return fail(err, "unknown revision '%s' (revisions: 0001 to %s, head, none)", target,
+    return fail(err, "unknown revision '%s' (revisions: 0001 to %s, head, base or none)", target,
                 m->n ? m->items[m->n - 1].revision : "none");
 }
 
@@ -769,6 +769,30 @@ int sc_migrate_down(PGconn *c, const sc_migrations *m, int n, const sc_migrate_o
     if (a.n == 0)
         progress(o, "migrate: nothing to revert: no migration is applied\n");
     for (size_t i = a.n; rc == 0 && i > 0 && a.n - i < (size_t)n; i--)
+        rc = run_one(c, &m->items[i - 1], false, o, err);
+    applied_free(&a);
+    unlock(c);
+    return rc;
+}
+
+int sc_migrate_down_to(PGconn *c, const sc_migrations *m, const char *target,
+                       const sc_migrate_options *o, sc_migrate_error *err)
+{
+    size_t count;
+    applied a;
+    if (!target)
+        return fail(err, "down --to needs a revision (e.g. 0002, base)");
+    if (resolve_target(m, target, &count, err) || begin_session(c, m, o, &a, err))
+        return -1;
+    int rc = 0;
+    if (count > a.n)
+        rc = fail(err, "the database is at %s, below %s: 'migrate up %s' goes there",
+                  a.n ? a.revision[a.n - 1] : "base", m->items[count - 1].revision,
+                  m->items[count - 1].revision);
+    else if (count == a.n)
+        progress(o, "migrate: nothing to revert: the database is at %s\n",
+                 a.n ? a.revision[a.n - 1] : "base");
+    for (size_t i = a.n; rc == 0 && i > count; i--)
         rc = run_one(c, &m->items[i - 1], false, o, err);
     applied_free(&a);
     unlock(c);

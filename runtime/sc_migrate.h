@@ -89,6 +89,10 @@ int sc_migrate_up(PGconn *c, const sc_migrations *m, const char *target,
 /* Rolls back the newest n applied migrations. */
 int sc_migrate_down(PGconn *c, const sc_migrations *m, int n, const sc_migrate_options *o,
                     sc_migrate_error *err);
+/* Reverts the newest applied migrations until the database is at target
+ * (a revision, or "base"/"none" for nothing applied). */
+int sc_migrate_down_to(PGconn *c, const sc_migrations *m, const char *target,
+                       const sc_migrate_options *o, sc_migrate_error *err);
 /* The newest applied revision, or "none". */
 int sc_migrate_current(PGconn *c, char *rev, size_t size, sc_migrate_error *err);
 /* One line per migration: revision, message, applied at / pending. */

@@ -8,7 +8,10 @@
  *   advisory lock and then finds nothing to do;
  * - a migration failing halfway leaves the database as it was and names
  *   file, line and statement;
- * - DB_POOLER=transaction is refused; `sql` prints what would run. */
+ * - DB_POOLER=transaction is refused; `sql` prints what would run;
+ * - down --to REV reverts to REV or base, and refuses a REV above current;
+ * - each `schemac migrate VERB --help` lists its own options only, and a
+ *   verb refuses another verb's option. */
 #include <pthread.h>
 #include <time.h>
 
@@ -323,6 +326,80 @@ static void current_history_stamp(void **state)
     tl_rmdir(dir);
 }
 
+static void down_to_revision_and_base(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    tl_migrate_new(BEFORE_YAML, dir, "before");
+    tl_migrate_destructive(AFTER_YAML, dir, "after");
+    sc_migrations m;
+    tl_load(dir, &m);
+    PGconn *c = tl_db_create("mt_down_to");
+    sc_migrate_error err = {{0}};
+    char rev[32];
+    tl_up(c, &m, NULL);
+    assert_int_equal(sc_migrate_down_to(c, &m, "0001", NULL, &err), 0);
+    assert_int_equal(sc_migrate_current(c, rev, sizeof rev, &err), 0);
+    assert_string_equal(rev, "0001");
+    /* above the current revision: refused, nothing runs */
+    assert_int_equal(sc_migrate_down_to(c, &m, "0002", NULL, &err), -1);
+    assert_non_null(strstr(err.message, "'migrate up 0002'"));
+    assert_int_equal(sc_migrate_down_to(c, &m, "0001", NULL, &err), 0); /* nothing to do */
+    assert_int_equal(sc_migrate_down_to(c, &m, "base", NULL, &err), 0);
+    assert_int_equal(sc_migrate_current(c, rev, sizeof rev, &err), 0);
+    assert_string_equal(rev, "none");
+    tl_expect(c, "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig_scenario'", "0");
+    tl_up(c, &m, "base"); /* base as an up target: nothing to apply */
+    assert_int_equal(sc_migrate_current(c, rev, sizeof rev, &err), 0);
+    assert_string_equal(rev, "none");
+    assert_int_equal(sc_migrate_down_to(c, &m, "0009", NULL, &err), -1);
+    assert_non_null(strstr(err.message, "unknown revision '0009'"));
+    sc_migrations_free(&m);
+    tl_db_drop(c, "mt_down_to");
+    tl_rmdir(dir);
+}
+
+/* The output of "schemac ARGS" (the binary of this build: SC_TEST_SCHEMAC,
+ * set by make), malloc'd. */
+static char *command_output(const char *args)
+{
+    const char *bin = getenv("SC_TEST_SCHEMAC");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s", bin && *bin ? bin : "build/schemac", args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 14, n = 0;
+    char *out = calloc(1, cap);
+    while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
+        n = strlen(out);
+    pclose(p);
+    return out;
+}
+
+static void each_verb_helps_with_its_own_options(void **state)
+{
+    (void)state;
+    char *h = command_output("migrate new --help");
+    assert_non_null(strstr(h, "--allow-destructive"));
+    assert_non_null(strstr(h, "-m MESSAGE"));
+    assert_non_null(strstr(h, "--lock-timeout T"));
+    assert_null(strstr(h, "--to REV"));
+    free(h);
+    h = command_output("migrate up --help");
+    assert_null(strstr(h, "-m MESSAGE"));
+    assert_null(strstr(h, "--allow-destructive"));
+    assert_non_null(strstr(h, "DATABASE_URL"));
+    free(h);
+    h = command_output("migrate down --help");
+    assert_non_null(strstr(h, "--to REV"));
+    assert_null(strstr(h, "-m MESSAGE"));
+    free(h);
+    h = command_output("migrate up -m oops 2>&1; echo rc=$?");
+    assert_non_null(strstr(h, "-m is not an option of this verb"));
+    assert_non_null(strstr(h, "rc=2"));
+    free(h);
+}
+
 static void pooler_and_offline_sql(void **state)
 {
     (void)state;
@@ -366,6 +443,8 @@ int main(void)
         cmocka_unit_test(failing_migration_leaves_nothing),
         cmocka_unit_test(current_history_stamp),
         cmocka_unit_test(pooler_and_offline_sql),
+        cmocka_unit_test(down_to_revision_and_base),
+        cmocka_unit_test(each_verb_helps_with_its_own_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
