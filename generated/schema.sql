@@ -126,6 +126,48 @@ BEGIN
 END;
 $schemac$;
 
+CREATE FUNCTION semantik.collections_status_transition() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+BEGIN
+    IF NEW.status IS DISTINCT FROM OLD.status AND OLD.status IS NOT NULL AND NEW.status IS NOT NULL
+       AND (OLD.status::text, NEW.status::text) NOT IN (('pending', 'processing'), ('pending', 'error'), ('processing', 'ready'), ('processing', 'error'), ('processing', 'degraded'), ('ready', 'processing'), ('ready', 'degraded'), ('error', 'processing'), ('degraded', 'processing'), ('degraded', 'ready')) THEN
+        RAISE EXCEPTION 'collections.status cannot move from % to % (state machine of collection_status)',
+            OLD.status, NEW.status USING ERRCODE = 'check_violation', CONSTRAINT = 'collections_status_transition';
+    END IF;
+    RETURN NEW;
+END;
+$schemac$;
+
+CREATE FUNCTION semantik.documents_status_transition() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+BEGIN
+    IF NEW.status IS DISTINCT FROM OLD.status AND OLD.status IS NOT NULL AND NEW.status IS NOT NULL
+       AND (OLD.status::text, NEW.status::text) NOT IN (('pending', 'processing'), ('pending', 'failed'), ('pending', 'deleted'), ('processing', 'completed'), ('processing', 'failed'), ('processing', 'deleted'), ('completed', 'processing'), ('completed', 'deleted'), ('failed', 'pending'), ('failed', 'processing'), ('failed', 'deleted'), ('deleted', 'pending')) THEN
+        RAISE EXCEPTION 'documents.status cannot move from % to % (state machine of document_status)',
+            OLD.status, NEW.status USING ERRCODE = 'check_violation', CONSTRAINT = 'documents_status_transition';
+    END IF;
+    RETURN NEW;
+END;
+$schemac$;
+
+CREATE FUNCTION semantik.operations_status_transition() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+BEGIN
+    IF NEW.status IS DISTINCT FROM OLD.status AND OLD.status IS NOT NULL AND NEW.status IS NOT NULL
+       AND (OLD.status::text, NEW.status::text) NOT IN (('pending', 'processing'), ('pending', 'cancelled'), ('pending', 'failed'), ('processing', 'completed'), ('processing', 'failed'), ('processing', 'cancelled')) THEN
+        RAISE EXCEPTION 'operations.status cannot move from % to % (state machine of operation_status)',
+            OLD.status, NEW.status USING ERRCODE = 'check_violation', CONSTRAINT = 'operations_status_transition';
+    END IF;
+    RETURN NEW;
+END;
+$schemac$;
+
 CREATE FUNCTION semantik.collection_sources_audit() RETURNS trigger
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, semantik
@@ -841,6 +883,8 @@ CREATE TRIGGER trg_chunking_strategies_updated_at BEFORE UPDATE ON semantik.chun
 
 CREATE TRIGGER trg_collections_updated_at BEFORE UPDATE ON semantik.collections FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
+CREATE TRIGGER collections_status_transition BEFORE UPDATE OF status ON semantik.collections FOR EACH ROW EXECUTE FUNCTION semantik.collections_status_transition();
+
 CREATE TRIGGER trg_collection_sources_updated_at BEFORE UPDATE ON semantik.collection_sources FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
 CREATE TRIGGER collection_sources_audit AFTER INSERT OR UPDATE OR DELETE ON semantik.collection_sources FOR EACH ROW EXECUTE FUNCTION semantik.collection_sources_audit();
@@ -848,6 +892,8 @@ CREATE TRIGGER collection_sources_audit AFTER INSERT OR UPDATE OR DELETE ON sema
 CREATE TRIGGER trg_documents_updated_at BEFORE UPDATE ON semantik.documents FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
 CREATE TRIGGER trg_documents_search_vector BEFORE INSERT OR UPDATE ON semantik.documents FOR EACH ROW EXECUTE FUNCTION semantik.documents_search_vector_update();
+
+CREATE TRIGGER documents_status_transition BEFORE UPDATE OF status ON semantik.documents FOR EACH ROW EXECUTE FUNCTION semantik.documents_status_transition();
 
 CREATE TRIGGER documents_audit AFTER INSERT OR UPDATE OR DELETE ON semantik.documents FOR EACH ROW EXECUTE FUNCTION semantik.documents_audit();
 
@@ -860,6 +906,8 @@ CREATE TRIGGER trg_connector_secrets_updated_at BEFORE UPDATE ON semantik.connec
 CREATE TRIGGER collection_permissions_audit AFTER INSERT OR UPDATE OR DELETE ON semantik.collection_permissions FOR EACH ROW EXECUTE FUNCTION semantik.collection_permissions_audit();
 
 CREATE TRIGGER trg_operations_timestamps BEFORE UPDATE OF status ON semantik.operations FOR EACH ROW EXECUTE FUNCTION semantik.operations_set_timestamps();
+
+CREATE TRIGGER operations_status_transition BEFORE UPDATE OF status ON semantik.operations FOR EACH ROW EXECUTE FUNCTION semantik.operations_status_transition();
 
 CREATE TRIGGER trg_collection_resource_limits_updated_at BEFORE UPDATE ON semantik.collection_resource_limits FOR EACH ROW EXECUTE FUNCTION semantik.set_updated_at();
 
@@ -1007,6 +1055,12 @@ COMMENT ON FUNCTION semantik.analyze_partition_skew() IS 'One row summarising ho
 COMMENT ON FUNCTION semantik.get_partition_statistics(varchar) IS 'The chunks partition of a collection, its chunk and document counts and its share of the partition.';
 
 COMMENT ON FUNCTION semantik.refresh_collection_chunking_stats() IS 'Refreshes the collection_chunking_stats materialized view without blocking readers.';
+
+COMMENT ON FUNCTION semantik.collections_status_transition() IS 'Refuses moves of collections.status the state machine of collection_status forbids (enforce: database).';
+
+COMMENT ON FUNCTION semantik.documents_status_transition() IS 'Refuses moves of documents.status the state machine of document_status forbids (enforce: database).';
+
+COMMENT ON FUNCTION semantik.operations_status_transition() IS 'Refuses moves of operations.status the state machine of operation_status forbids (enforce: database).';
 
 COMMENT ON FUNCTION semantik.collection_sources_audit() IS 'Writes a collection_audit_log row for every insert, update and delete of collection_sources (audit).';
 
