@@ -271,14 +271,33 @@ const char *vr_prototype(vfunc *f, const char *outputs, bool arena)
     return vr_wrap(f->a, b.data, strlen(f->name) + 5);
 }
 
-/* Wraps a prototype at commas to stay within 100 columns. */
+/* The next comma of C text outside string and character literals (a test
+ * argument may be JSON with commas: breaking there would split the
+ * literal), or NULL. */
+static const char *next_comma(const char *p)
+{
+    char quote = 0;
+    for (; *p; p++) {
+        if (quote && *p == '\\' && p[1])
+            p++;
+        else if (quote && *p == quote)
+            quote = 0;
+        else if (!quote && (*p == '"' || *p == '\''))
+            quote = *p;
+        else if (!quote && *p == ',')
+            return p;
+    }
+    return NULL;
+}
+
+/* Wraps a prototype or call at commas to stay within 100 columns. */
 const char *vr_wrap(gen_arena *a, const char *text, size_t indent)
 {
     gen_buf w;
     gen_buf_init(&w, a);
     size_t col = 0;
     for (const char *p = text; *p;) {
-        const char *next = strchr(p, ',');
+        const char *next = next_comma(p);
         size_t len = next ? (size_t)(next - p) + 1 : strlen(p);
         if (col + len > 96 && col > indent) {
             gen_buf_printf(&w, "\n%*s", (int)indent, "");

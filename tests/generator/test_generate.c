@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "schemac_gen.h"
+#include "view_repo.h"
 #include "yaml_tree.h"
 
 static char *slurp(const char *path)
@@ -280,6 +281,38 @@ static void deep_foreign_key_chains_insert_parents_first(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Long calls are wrapped at commas, never at a comma inside a string or
+ * character literal (a JSON test argument once became two broken lines). */
+static void wrapping_keeps_string_literals_whole(void **state)
+{
+    (void)state;
+    gen_arena *a = gen_arena_new();
+    const char *call = "rc = sm_things_find(fx->conn, fx->arena, \"{\\\"a\\\": 1, \\\"b\\\": [2, 3], "
+                       "\\\"c\\\": \\\"x, y\\\", \\\"d\\\": [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]}\", ',', 42, "
+                       "&out, &fx->err);";
+    const char *w = vr_wrap(a, call, 18);
+    assert_non_null(strchr(w, '\n')); /* it is long enough to wrap */
+    for (const char *line = w; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        size_t quotes = 0;
+        for (const char *p = line; *p && *p != '\n'; p++)
+            if (*p == '"' && p[-1] != '\\')
+                quotes++;
+        assert_int_equal(quotes % 2, 0); /* every literal opens and closes on its line */
+    }
+    char *joined = gen_strdup(a, w), *o = joined;
+    for (const char *p = w; *p; p++) /* unwrapped, the text is the same */
+        if (*p == '\n') {
+            while (p[1] == ' ')
+                p++;
+            *o++ = ' '; /* the break replaced the space after the comma */
+        } else {
+            *o++ = *p;
+        }
+    *o = '\0';
+    assert_string_equal(joined, call);
+    gen_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +323,7 @@ int main(void)
         cmocka_unit_test(set_values_come_after_identifying_parameters),
         cmocka_unit_test(argument_forms_follow_nullability),
         cmocka_unit_test(deep_foreign_key_chains_insert_parents_first),
+        cmocka_unit_test(wrapping_keeps_string_literals_whole),
     };
     return cmocka_run_group_tests_name("generator/generate", tests, NULL, NULL);
 }
