@@ -534,7 +534,8 @@ void ddl_table_comments(const m_schema *s, const m_table *t, ddl_script *d)
 /* The inverse of ddl_create_all: views, foreign keys (tables refer to each
  * other in any order), tables (partitions, indexes, triggers and comments go
  * with them), functions, types, and the schema itself without CASCADE, so
- * that anything not created here makes the drop fail instead of vanishing. */
+ * that anything not created here makes the drop fail instead of vanishing
+ * (never public, which the database had before any migration). */
 void ddl_drop_all(const m_schema *s, ddl_script *d)
 {
     gen_arena *a = d->arena;
@@ -562,7 +563,9 @@ void ddl_drop_all(const m_schema *s, ddl_script *d)
         const char *name = qualify(a, s, s->enums[i].name);
         add(d, DDL_ENUM, name, gen_printf(a, "DROP TYPE %s", name));
     }
-    add(d, DDL_SCHEMA, s->name, gen_printf(a, "DROP SCHEMA %s", s->name));
+    /* public exists in every database and belongs to it, not to us */
+    if (strcmp(s->name, "public") != 0)
+        add(d, DDL_SCHEMA, s->name, gen_printf(a, "DROP SCHEMA %s", s->name));
 }
 
 /* The object part of "X ON schema.table" / "schema.table.constraint". */

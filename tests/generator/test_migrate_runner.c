@@ -359,6 +359,36 @@ static void down_to_revision_and_base(void **state)
     tl_rmdir(dir);
 }
 
+/* A schema in public: the initial down drops what it created and leaves
+ * the schema, which the database had before (it once ran DROP SCHEMA
+ * public). */
+static void down_of_public_keeps_the_schema(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char yaml[600];
+    snprintf(yaml, sizeof yaml, "%s/public.yaml", dir);
+    FILE *f = fopen(yaml, "w");
+    assert_non_null(f);
+    fputs("schema: public\nprefix: pb\ntables:\n  things:\n    columns:\n"
+          "      id: { type: serial, primary_key: true }\n      name: text\n", f);
+    fclose(f);
+    tl_migrate_new(yaml, dir, "initial");
+    sc_migrations m;
+    tl_load(dir, &m);
+    for (size_t i = 0; i < m.items[0].ndown; i++)
+        assert_null(strstr(m.items[0].down[i].sql, "DROP SCHEMA"));
+    PGconn *c = tl_db_create("mt_public");
+    tl_up(c, &m, NULL);
+    tl_expect(c, "SELECT to_regclass('public.things') IS NOT NULL", "t");
+    tl_down(c, &m, 1);
+    tl_expect(c, "SELECT to_regclass('public.things') IS NULL", "t");
+    tl_expect(c, "SELECT count(*) FROM pg_namespace WHERE nspname = 'public'", "1");
+    sc_migrations_free(&m);
+    tl_db_drop(c, "mt_public");
+    tl_rmdir(dir);
+}
+
 /* The output of "schemac ARGS" (the binary of this build: SC_TEST_SCHEMAC,
  * set by make), malloc'd. */
 static char *command_output(const char *args)
@@ -444,6 +474,7 @@ int main(void)
         cmocka_unit_test(current_history_stamp),
         cmocka_unit_test(pooler_and_offline_sql),
         cmocka_unit_test(down_to_revision_and_base),
+        cmocka_unit_test(down_of_public_keeps_the_schema),
         cmocka_unit_test(each_verb_helps_with_its_own_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
