@@ -14,9 +14,16 @@
 extern "C" {
 #endif
 
-/* Creates database `name` next to the one DATABASE_URL names (PGHOST,
- * PGPORT and PGUSER locate the server), runs the DDL file in it, and writes
- * a conninfo for it into conninfo. */
+/* Creates database `name` on the server DATABASE_URL names (its host, port,
+ * user and password; without DATABASE_URL, libpq's PG* variables), runs the
+ * DDL file in it, and writes a conninfo for it into conninfo: DATABASE_URL
+ * with the database name replaced. */
+/* The schema.sql a generated test suite builds its database from: the
+ * SC_TEST_SCHEMA_SQL environment variable, else the one next to the
+ * suite's own directory (test_file is the suite's __FILE__,
+ * "<out>/tests/test_x.c", so "<out>/schema.sql" whatever --out was). */
+const char *sc_testkit_schema_path(const char *test_file, char *buf, size_t size);
+
 int sc_testkit_create_database(const char *name, const char *ddl_path, char *conninfo,
                                size_t size, char *why, size_t why_size);
 int sc_testkit_drop_database(const char *name, char *why, size_t why_size);

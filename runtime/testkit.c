@@ -47,6 +47,70 @@ static char *read_file(const char *path)
     return buf;
 }
 
+/* 'value' with quotes and backslashes escaped, as conninfo wants. */
+static void put_conninfo_value(char *out, size_t size, size_t *len, const char *v)
+{
+    if (*len + 1 < size)
+        out[(*len)++] = '\'';
+    for (; *v && *len + 3 < size; v++) {
+        if (*v == '\'' || *v == '\\')
+            out[(*len)++] = '\\';
+        out[(*len)++] = *v;
+    }
+    if (*len + 1 < size)
+        out[(*len)++] = '\'';
+    out[*len < size ? *len : size - 1] = '\0';
+}
+
+/* The settings of url (a URI or key=value string; NULL or empty: libpq's
+ * environment defaults apply at connect time) with dbname replaced. */
+static int conninfo_with_dbname(const char *url, const char *dbname, char *out, size_t size)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url ? url : "", &errmsg);
+    PQfreemem(errmsg);
+    if (!opts)
+        return -1;
+    size_t len = 0;
+    out[0] = '\0';
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || strcmp(o->keyword, "dbname") == 0)
+            continue;
+        len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%s=", o->keyword);
+        if (len >= size)
+            break;
+        put_conninfo_value(out, size, &len, o->val);
+        if (len + 1 < size)
+            out[len++] = ' ';
+    }
+    PQconninfoFree(opts);
+    if (len >= size)
+        return -1;
+    out[len] = '\0';
+    snprintf(out + len, size - len, "dbname=%s", dbname);
+    return strlen(out) + 1 >= size ? -1 : 0;
+}
+
+const char *sc_testkit_schema_path(const char *test_file, char *buf, size_t size)
+{
+    const char *env = getenv("SC_TEST_SCHEMA_SQL");
+    if (env && *env) {
+        snprintf(buf, size, "%s", env);
+        return buf;
+    }
+    const char *slash = test_file ? strrchr(test_file, '/') : NULL;
+    size_t dir = slash ? (size_t)(slash - test_file) : 0; /* "<out>/tests" */
+    while (dir > 0 && test_file[dir - 1] != '/')
+        dir--; /* back to "<out>/" */
+    if (slash && dir == 0 && test_file[0] != '/')
+        snprintf(buf, size, "schema.sql"); /* "tests/test_x.c": out is the cwd */
+    else if (!slash)
+        snprintf(buf, size, "../schema.sql"); /* compiled inside <out>/tests */
+    else
+        snprintf(buf, size, "%.*sschema.sql", (int)dir, test_file);
+    return buf;
+}
+
 int sc_testkit_create_database(const char *name, const char *ddl_path, char *conninfo,
                                size_t size, char *why, size_t why_size)
 {
@@ -62,9 +126,8 @@ int sc_testkit_create_database(const char *name, const char *ddl_path, char *con
     PQfinish(pg);
     if (rc)
         return rc;
-    const char *host = getenv("PGHOST"), *port = getenv("PGPORT"), *user = getenv("PGUSER");
-    snprintf(conninfo, size, "host=%s port=%s user=%s dbname=%s", host ? host : "/tmp",
-             port ? port : "5432", user ? user : "postgres", name);
+    if (conninfo_with_dbname(getenv("DATABASE_URL"), name, conninfo, size))
+        return fail(why, why_size, "cannot parse DATABASE_URL%s%s", "", "");
     char *ddl = read_file(ddl_path);
     if (!ddl)
         return fail(why, why_size, "cannot read %s%s", ddl_path, "");

@@ -4,7 +4,8 @@
  * schema (PQdescribePrepared must agree with the descriptors), round trips
  * and constraint violations made up from the schema, and the query tests of
  * the schema (each in a transaction rolled back afterwards). Runs on a database of its own
- * built from generated/schema.sql (DATABASE_URL names the server). */
+ * built from the schema.sql next to this suite's directory (or
+ * SC_TEST_SCHEMA_SQL); DATABASE_URL names the server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1443,8 +1444,10 @@ static int setup(void **state)
     (void)state;
     char why[1024];
     snprintf(database, sizeof database, "t_sm_collections_%d", (int)getpid());
-    if (sc_testkit_create_database(database, "generated/schema.sql", conninfo, sizeof conninfo,
-                                   why, sizeof why) != 0) {
+    char schema_sql[4096];
+    if (sc_testkit_create_database(database,
+                                   sc_testkit_schema_path(__FILE__, schema_sql, sizeof schema_sql),
+                                   conninfo, sizeof conninfo, why, sizeof why) != 0) {
         fprintf(stderr, "%s\n", why);
         return -1;
     }
