@@ -31,7 +31,7 @@ typedef struct sm_api_key_new {
     bool has_expires_at;
 } sm_api_key_new;
 
-/* The columns to change in a api_key row: set_x selects x. */
+/* The columns to change in an api_key row: set_x selects x. */
 typedef struct sm_api_key_patch {
     bool set_name;
     const char *name;
@@ -50,7 +50,7 @@ typedef struct sm_api_key_patch {
     bool has_expires_at;
 } sm_api_key_patch;
 
-/* Inserts a api_key row and returns it as stored (defaults, serials and triggers applied). */
+/* Inserts an api_key row and returns it as stored (defaults, serials and triggers applied). */
 int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
                        sm_api_key *out, sc_error *err);
 

@@ -26,7 +26,7 @@ typedef struct sm_operation_metric_new {
     bool has_recorded_at;
 } sm_operation_metric_new;
 
-/* The columns to change in a operation_metric row: set_x selects x. */
+/* The columns to change in an operation_metric row: set_x selects x. */
 typedef struct sm_operation_metric_patch {
     bool set_operation_id;
     int32_t operation_id;
@@ -42,7 +42,7 @@ typedef struct sm_operation_metric_patch {
     sc_time recorded_at;
 } sm_operation_metric_patch;
 
-/* Inserts a operation_metric row and returns it as stored (defaults, serials and triggers
+/* Inserts an operation_metric row and returns it as stored (defaults, serials and triggers
  * applied). */
 int sm_operation_metrics_create(sc_conn *conn, sc_arena *arena,
                                 const sm_operation_metric_new *in, sm_operation_metric *out,

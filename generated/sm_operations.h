@@ -15,7 +15,7 @@
  * sc_arena_reset or sc_arena_free (json_incref a value to keep it longer);
  * json_t * arguments are borrowed: the caller keeps its reference. */
 
-/* The columns to change in a operation row: set_x selects x. */
+/* The columns to change in an operation row: set_x selects x. */
 typedef struct sm_operation_patch {
     bool set_uuid;
     const char *uuid;

@@ -230,6 +230,7 @@ typedef struct m_audit {
 
 struct m_table {
     const char *name;
+    const char *singular;  /* NULL: derived from name (vu_table_singular) */
     gen_loc loc;
     m_audit audit;         /* audit: into is NULL when not audited */
     const char *comment, *renamed_from, *scope;

@@ -571,7 +571,7 @@ static unsigned parse_operations(pctx *c, const ynode *table)
 
 static const char *const table_keys[] = {
     "columns", "primary_key", "unique", "checks", "foreign_keys", "indexes", "partition",
-    "triggers", "scope", "operations", "comment", "renamed_from", "audit", NULL};
+    "triggers", "scope", "operations", "comment", "renamed_from", "audit", "singular", NULL};
 
 static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
 {
@@ -583,6 +583,9 @@ static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
     check_keys(c, v, table_keys, "a table");
     t->comment = get_text(c, v, "comment", false, "a table");
     t->renamed_from = get_text(c, v, "renamed_from", false, "a table");
+    t->singular = get_text(c, v, "singular", false, "a table");
+    if (t->singular)
+        check_identifier(c, t->singular, ymap_get(v, "singular")->loc, "singular name");
     t->scope = get_text(c, v, "scope", false, "a table");
     if (t->scope)
         t->scope_loc = ymap_get(v, "scope")->loc;

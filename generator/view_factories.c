@@ -71,7 +71,7 @@ static void make_parent(fctx *f, const m_column *c, const m_table *p, const char
                    "        in.%s = made_%s.%s;\n"
                    "    }\n",
                    c->name, f->s->prefix,
-                   vu_singular(f->a, p->name), c->name, c->name, c->name, col);
+                   vu_table_singular(f->a, p), c->name, c->name, c->name, col);
 }
 
 /* In the primary key or a unique constraint: made-up values must differ. */
@@ -162,7 +162,7 @@ static json_t *factory(gen_arena *a, const m_schema *s, const m_table *t)
         if (required(t, &t->columns[i]) && !make_column(&f, &t->columns[i]))
             return NULL;
     const char *row = view_row_struct(a, s, t);
-    const char *name = gen_printf(a, "%s_test_make_%s", s->prefix, vu_singular(a, t->name));
+    const char *name = gen_printf(a, "%s_test_make_%s", s->prefix, vu_table_singular(a, t));
     const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena, const %s_new *overrides, %s *out, sc_error *err)", name, row, row), strlen(name) + 5);
     const char *body = gen_printf(a,
         "    %s_new in = {0};\n"

@@ -342,7 +342,7 @@ json_t *view_made_tests(gen_arena *a, const m_schema *s, const m_table *t)
         has_unwritable_column(t))
         return out;
     made_ctx m = {a, s, t, gen_printf(a, "%s_%s", s->prefix, t->name),
-                  gen_printf(a, "%s_%s", s->prefix, vu_singular(a, t->name)), NULL};
+                  gen_printf(a, "%s_%s", s->prefix, vu_table_singular(a, t)), NULL};
     qt_made every, required;
     if (!qt_make_rows(a, s, t, true, &every) || !qt_make_rows(a, s, t, false, &required))
         return out;

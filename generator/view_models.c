@@ -28,7 +28,7 @@ void view_common(json_t *v, gen_arena *a, const m_schema *s, const view_env *env
 
 const char *view_row_struct(gen_arena *a, const m_schema *s, const m_table *t)
 {
-    return gen_printf(a, "%s_%s", s->prefix, vu_singular(a, t->name));
+    return gen_printf(a, "%s_%s", s->prefix, vu_table_singular(a, t));
 }
 
 /* The state graph as the header shows it, one note per value: "-> b, c"

@@ -84,7 +84,7 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
                                  set.data, key.data, vr_select_list(a, t, NULL));
     vr_add_variant(&f, f.variants, sql, order, n, gen_printf(a, "&%s_row", row));
     json_array_append_new(types, json_pack("{s:s, s:s, s:o, s:b}", "name", patch, "comment",
-                                           vu_comment(a, gen_printf(a, "The columns to change in a %s row: set_x selects x.", vu_singular(a, t->name)), "", 100),
+                                           vu_comment(a, gen_printf(a, "The columns to change in %s %s row: set_x selects x.", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t)), "", 100),
                                            "fields", fields, "row_fn", false));
     /* The argument struct embeds the patch; the prototype takes it by pointer. */
     size_t total = f.nparams;
@@ -301,7 +301,7 @@ void vq_add_params(vfunc *f, const m_query *q)
 const char *vq_row_type(gen_arena *a, const m_schema *s, const m_query *q)
 {
     return q->ncolumns ? gen_printf(a, "%s_%s_%s_row", s->prefix, q->table->name, q->name)
-                       : gen_printf(a, "%s_%s", s->prefix, vu_singular(a, q->table->name));
+                       : gen_printf(a, "%s_%s", s->prefix, vu_table_singular(a, q->table));
 }
 
 /* Row struct and descriptor for a query that declares its columns. */
@@ -619,7 +619,7 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
 {
     const m_table *t = q->table;
     const char *name = gen_printf(a, "%s_%s_%s", s->prefix, t->name, q->name);
-    const char *input = gen_printf(a, "%s_%s_new", s->prefix, vu_singular(a, t->name));
+    const char *input = gen_printf(a, "%s_%s_new", s->prefix, vu_table_singular(a, t));
     json_t *inits = json_array();
     gen_buf cols;
     gen_buf_init(&cols, a);

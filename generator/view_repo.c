@@ -570,7 +570,7 @@ static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, cons
     /* The descriptor reads the caller's struct: has_ flags live there. */
     for (size_t i = 0; i < f.nparams; i++)
         f.params[i].optional = false;
-    return vr_function_view(&f, gen_printf(a, "Inserts a %s row and returns it as stored (defaults, serials and triggers applied).", vu_singular(a, t->name)),
+    return vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t)),
                          proto, false);
 }
 
@@ -614,7 +614,7 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
     json_t *v = json_object();
     const char *file = gen_printf(a, "%s_%s.h", s->prefix, t->name);
     view_common(v, a, s, env, file);
-    const char *row = gen_printf(a, "%s_%s", s->prefix, vu_singular(a, t->name));
+    const char *row = gen_printf(a, "%s_%s", s->prefix, vu_table_singular(a, t));
     const char *new_name = gen_printf(a, "%s_new", row);
     json_t *types = json_array(), *functions = json_array();
     if (t->operations & OP_CREATE) {

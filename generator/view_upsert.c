@@ -28,7 +28,7 @@ json_t *view_upsert_function(gen_arena *a, const m_schema *s, const m_query *q)
 {
     const m_table *t = q->table;
     const char *name = gen_printf(a, "%s_%s_%s", s->prefix, t->name, q->name);
-    const char *input = gen_printf(a, "%s_%s_new", s->prefix, vu_singular(a, t->name));
+    const char *input = gen_printf(a, "%s_%s_new", s->prefix, vu_table_singular(a, t));
     json_t *inits = json_array();
     gen_buf cols, conflict;
     gen_buf_init(&cols, a);

@@ -13,18 +13,69 @@ const char *vu_upper(gen_arena *a, const char *s)
     return u;
 }
 
-/* collections -> collection, strategies -> strategy, statuses -> status;
- * names that do not end in a plain plural 's' stay as they are. */
+/* Plurals no suffix rule gets right, and words that are their own plural. */
+static const char *const irregular[][2] = {
+    {"people", "person"},   {"children", "child"},   {"men", "man"},
+    {"women", "woman"},     {"mice", "mouse"},       {"geese", "goose"},
+    {"teeth", "tooth"},     {"feet", "foot"},        {"indices", "index"},
+    {"matrices", "matrix"}, {"vertices", "vertex"},  {"criteria", "criterion"},
+    {"phenomena", "phenomenon"}, {"movies", "movie"}, {"cookies", "cookie"},
+    {"series", "series"},   {"species", "species"},  {"news", "news"},
+    {"data", "data"},       {"metadata", "metadata"}, {"media", "media"},
+    {"crises", "crisis"},   {"caches", "cache"},     {"niches", "niche"},
+    {"houses", "house"},    {"causes", "cause"},     {"clauses", "clause"},
+    {"pauses", "pause"},    {"uses", "use"},         {"excuses", "excuse"},
+    {"responses", "response"}, {"licenses", "license"}, {"expenses", "expense"},
+};
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* English singular of a table name's last word: collections -> collection,
+ * strategies -> strategy, statuses -> status, analyses -> analysis,
+ * batches -> batch, boxes -> box, people -> person. A table's own
+ * `singular:` wins over this (vu_table_singular). */
 const char *vu_singular(gen_arena *a, const char *plural)
 {
     size_t n = strlen(plural);
-    if (n > 3 && strcmp(plural + n - 3, "ies") == 0)
+    const char *us = strrchr(plural, '_');
+    const char *word = us ? us + 1 : plural;
+    size_t head = (size_t)(word - plural);
+    for (size_t i = 0; i < sizeof irregular / sizeof irregular[0]; i++)
+        if (strcmp(word, irregular[i][0]) == 0)
+            return gen_printf(a, "%.*s%s", (int)head, plural, irregular[i][1]);
+    if (ends_with(plural, n, "yses") || ends_with(plural, n, "theses"))
+        return gen_printf(a, "%.*sis", (int)(n - 2), plural); /* analyses, hypotheses */
+    if (ends_with(plural, n, "ies"))
         return gen_printf(a, "%.*sy", (int)(n - 3), plural);
-    if (n > 4 && strcmp(plural + n - 4, "uses") == 0)
+    if (ends_with(plural, n, "uses") || ends_with(plural, n, "sses") || ends_with(plural, n, "xes") ||
+        ends_with(plural, n, "ches") || ends_with(plural, n, "shes") || ends_with(plural, n, "zzes"))
         return gen_strndup(a, plural, n - 2);
-    if (n > 1 && plural[n - 1] == 's' && plural[n - 2] != 's')
+    if (n > 1 && plural[n - 1] == 's' && plural[n - 2] != 's' && plural[n - 2] != 'u' &&
+        plural[n - 2] != 'i')
         return gen_strndup(a, plural, n - 1);
     return plural;
+}
+
+const char *vu_table_singular(gen_arena *a, const m_table *t)
+{
+    return t->singular ? t->singular : vu_singular(a, t->name);
+}
+
+/* "a" or "an" before word, by its sound as far as spelling tells: an
+ * operation, a user (u sounding "you"), an update, an hour is not tried. */
+const char *vu_article(const char *word)
+{
+    char c = word[0];
+    if (c == 'a' || c == 'e' || c == 'i' || c == 'o')
+        return "an";
+    if (c != 'u')
+        return "a";
+    bool you = word[1] && word[2] && !strchr("aeiou", word[1]) && strchr("aeiou", word[2]);
+    return you || strncmp(word, "uni", 3) == 0 ? "a" : "an";
 }
 
 const char *vu_kind(const m_type *t)

@@ -7,6 +7,8 @@
 
 const char *vu_upper(gen_arena *a, const char *s);
 const char *vu_singular(gen_arena *a, const char *plural);
+const char *vu_table_singular(gen_arena *a, const m_table *t);
+const char *vu_article(const char *word);
 const char *vu_kind(const m_type *t);               /* "SC_K_INT32" */
 bool vu_is_pointer(const m_type *t);                /* NULL-able without a flag */
 const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t);

@@ -16,6 +16,7 @@
 
 #include "schemac_gen.h"
 #include "view_repo.h"
+#include "view_util.h"
 #include "yaml_tree.h"
 
 static char *slurp(const char *path)
@@ -281,6 +282,56 @@ static void deep_foreign_key_chains_insert_parents_first(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Row names are English singulars (analyses -> analysis, not analyse),
+ * "a"/"an" follow the sound, and a table's singular: wins. */
+static void row_names_are_english_singulars(void **state)
+{
+    (void)state;
+    gen_arena *a = gen_arena_new();
+    static const char *const cases[][2] = {
+        {"collections", "collection"}, {"chunking_strategies", "chunking_strategy"},
+        {"statuses", "status"},        {"analyses", "analysis"},
+        {"batches", "batch"},          {"boxes", "box"},
+        {"addresses", "address"},      {"people", "person"},
+        {"user_children", "user_child"}, {"series", "series"},
+        {"houses", "house"},           {"caches", "cache"},
+        {"hypotheses", "hypothesis"},  {"news", "news"},
+        {"collection_audit_log", "collection_audit_log"}, {"bus", "bus"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(vu_singular(a, cases[i][0]), cases[i][1]);
+    assert_string_equal(vu_article("analysis"), "an");
+    assert_string_equal(vu_article("operation"), "an");
+    assert_string_equal(vu_article("user"), "a");
+    assert_string_equal(vu_article("update"), "an");
+    assert_string_equal(vu_article("unit"), "a");
+    assert_string_equal(vu_article("document"), "a");
+    gen_arena_free(a);
+    char dir[] = "/tmp/schemac-singular.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *h = generate_header(dir, "schema: sng\n"
+                                   "prefix: sg\n"
+                                   "tables:\n"
+                                   "  analyses:\n"
+                                   "    columns:\n"
+                                   "      id: { type: serial, primary_key: true }\n"
+                                   "  data_points:\n"
+                                   "    singular: datum\n"
+                                   "    columns:\n"
+                                   "      id: { type: serial, primary_key: true }\n",
+                              "sg_analyses.h");
+    assert_non_null(strstr(h, "sg_analysis *out"));
+    assert_non_null(strstr(h, "Inserts an analysis row"));
+    assert_null(strstr(h, "sg_analyse *"));
+    free(h);
+    char path[400];
+    snprintf(path, sizeof path, "%s/out/sg_data_points.h", dir);
+    h = slurp(path);
+    assert_non_null(strstr(h, "sg_datum *out"));
+    assert_non_null(strstr(h, "Inserts a datum row"));
+    free(h);
+}
+
 /* Long calls are wrapped at commas, never at a comma inside a string or
  * character literal (a JSON test argument once became two broken lines). */
 static void wrapping_keeps_string_literals_whole(void **state)
@@ -324,6 +375,7 @@ int main(void)
         cmocka_unit_test(argument_forms_follow_nullability),
         cmocka_unit_test(deep_foreign_key_chains_insert_parents_first),
         cmocka_unit_test(wrapping_keeps_string_literals_whole),
+        cmocka_unit_test(row_names_are_english_singulars),
     };
     return cmocka_run_group_tests_name("generator/generate", tests, NULL, NULL);
 }
