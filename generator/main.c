@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include "drift.h"
 #include "migrate.h"
 #include "sc_migrate.h"
 #include "schemac_gen.h"
@@ -29,7 +30,7 @@ static const verb verbs[] = {
     {"check-schema", "check-schema [--schema FILE | FILE]",
      "Validates the schema and reports every error as file:line:col; writes nothing.",
      gen_check_schema},
-    {"migrate", "migrate SUBVERB [ARGS]   (new, up, down, current, history, stamp, sql, check)",
+    {"migrate", "migrate SUBVERB [ARGS]   (new, up, down, current, history, stamp, sql, check, drift)",
      "Versioned migrations in generated/migrations: 'schemac migrate --help' lists\n"
      "the sub-verbs, 'schemac migrate SUBVERB --help' explains one.",
      NULL},
@@ -266,6 +267,19 @@ static int run_stamp(const migrate_args *a)
     return with_migrations(a, true, do_stamp);
 }
 
+/* Exit 0: no drift, 1: drift, 2: no answer (usage, connection, build). */
+static int run_drift(const migrate_args *a)
+{
+    char buf[4096];
+    gen_drift_options o = {getenv("DATABASE_URL"), a->o.scratch_url,
+                           gen_migrations_dir(&a->o, buf, sizeof buf), stdout};
+    sc_migrate_error err = {{0}};
+    int rc = gen_drift(&o, &err);
+    if (rc == GEN_DRIFT_ERROR)
+        fprintf(stderr, "schemac migrate drift: %s\n", err.message);
+    return rc;
+}
+
 static const subverb subverbs[] = {
     {"new", "migrate new -m MESSAGE [--allow-destructive] [--lock-timeout T] [--statement-timeout T]",
      "Compares the schema with the snapshot of the newest migration and writes the\n"
@@ -299,6 +313,19 @@ static const subverb subverbs[] = {
      "is stale, when a migration's checksum does not match its body, or when a\n"
      "migration breaks the lock lint without a waiver.",
      run_check},
+    {"drift", "migrate drift [--scratch-url URL]",
+     "Compares the database of DATABASE_URL with what its migrations make: the\n"
+     "migrations up to the revision the database records run in a scratch database\n"
+     "(created on the same server and dropped again; --scratch-url names an empty\n"
+     "database to use instead, where the user may not create databases), and every\n"
+     "hand-made difference in the schemas the migrations own is one line:\n"
+     "  extra index s.ix_foo: CREATE INDEX ix_foo ON s.t USING btree (c)\n"
+     "  missing column s.t.c: integer, not null, default 0\n"
+     "  changed default of column s.t.c: '0' -> '1'   (migrations -> database)\n"
+     "Tables, partitions, columns (type, not null, default, identity, generated),\n"
+     "constraints, indexes, triggers, functions, views, enums, sequences, comments.\n"
+     "Exit 0 and \"no drift\" when equal, 1 on drift, 2 when it cannot tell.",
+     run_drift},
 };
 
 static const char *const migrate_option_help =
@@ -306,6 +333,7 @@ static const char *const migrate_option_help =
     "  --out DIR         the generated directory (default generated)\n"
     "  --dir DIR         the migrations directory (default <out>/migrations)\n"
     "  -m MESSAGE        the message of a new migration\n"
+    "  --scratch-url URL drift: an empty database to build the expected schema in\n"
     "  --help            this text\n"
     "environment: DATABASE_URL; DB_POOLER=transaction makes the runner refuse.\n";
 
@@ -355,6 +383,8 @@ static int migrate_main(int argc, char **argv)
             slot = &a.o.out_dir;
         } else if (strcmp(arg, "--dir") == 0) {
             slot = &a.o.migrations_dir;
+        } else if (strcmp(arg, "--scratch-url") == 0) {
+            slot = &a.o.scratch_url;
         } else if (arg[0] != '-' && !a.arg) {
             a.arg = arg;
             continue;
@@ -368,5 +398,6 @@ static int migrate_main(int argc, char **argv)
         }
         *slot = argv[++i];
     }
-    return sv->run(&a) ? 1 : 0;
+    int rc = sv->run(&a);
+    return rc == 2 ? 2 : rc ? 1 : 0; /* drift's 2: no answer */
 }

@@ -20,6 +20,7 @@ typedef struct gen_migrate_options {
     bool allow_destructive;       /* drop/narrow/remove values, with a backup */
     const char *lock_timeout;     /* SET at the top of each section; default 5s */
     const char *statement_timeout;/* default 15min */
+    const char *scratch_url;      /* drift: an empty database to build into (drift.h) */
 } gen_migrate_options;
 
 /* Writes the next migration and its snapshot, or prints "no changes".
