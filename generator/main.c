@@ -30,6 +30,16 @@ static const verb verbs[] = {
     {"check-schema", "check-schema [--schema FILE | FILE]",
      "Validates the schema and reports every error as file:line:col; writes nothing.",
      gen_check_schema},
+    {"vet", "vet [--schema FILE]",
+     "Prepares every statement of every repository (standard operations and every\n"
+     "variant of every named query) on a PostgreSQL server and compares parameter\n"
+     "and result types with what the generated C encodes and decodes; each problem\n"
+     "is reported at its query's file:line:col. Needs a server where the user may\n"
+     "create a database: the one DATABASE_URL names (or libpq's PGHOST/PGPORT\n"
+     "defaults) gets a scratch database with the schema's DDL, dropped afterwards;\n"
+     "the database the URL names is not touched. Exit 0 clean, 1 problems,\n"
+     "2 no server (e.g. tests/pg/with-pg build/schemac vet).",
+     gen_vet},
     {"migrate", "migrate SUBVERB [ARGS]   (new, up, down, current, history, stamp, sql, check, drift)",
      "Versioned migrations in generated/migrations: 'schemac migrate --help' lists\n"
      "the sub-verbs, 'schemac migrate SUBVERB --help' explains one.",
@@ -123,7 +133,7 @@ int main(int argc, char **argv)
     if (d.errors)
         fprintf(stderr, "%d error%s\n", d.errors, d.errors == 1 ? "" : "s");
     gen_diag_release(&d);
-    return rc ? 1 : 0;
+    return rc == 2 ? 2 : rc ? 1 : 0; /* vet's 2: no server to ask */
 }
 
 /* ---- schemac migrate SUBVERB --------------------------------------------
