@@ -390,6 +390,7 @@ static void vet_all(vet_ctx *v)
         json_t *view = view_repository(v->a, v->s, &v->s->tables[i], &env);
         walk(v, view);
         json_decref(view);
+        v->nseen = 0; /* records are shared within one view only; freed ones get reused */
     }
 }
 
