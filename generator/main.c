@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include "drift.h"
 #include "migrate.h"
 #include "sc_migrate.h"
 #include "schemac_gen.h"
@@ -30,7 +31,17 @@ static const verb verbs[] = {
     {"check-schema", "check-schema [--schema FILE | FILE]",
      "Validates the schema and reports every error as file:line:col; writes nothing.",
      gen_check_schema},
-    {"migrate", "migrate SUBVERB [ARGS]   (new, rebase, up, down, current, history, stamp, sql, check)",
+    {"vet", "vet [--schema FILE]",
+     "Prepares every statement of every repository (standard operations and every\n"
+     "variant of every named query) on a PostgreSQL server and compares parameter\n"
+     "and result types with what the generated C encodes and decodes; each problem\n"
+     "is reported at its query's file:line:col. Needs a server where the user may\n"
+     "create a database: the one DATABASE_URL names (or libpq's PGHOST/PGPORT\n"
+     "defaults) gets a scratch database with the schema's DDL, dropped afterwards;\n"
+     "the database the URL names is not touched. Exit 0 clean, 1 problems,\n"
+     "2 no server (e.g. tests/pg/with-pg build/schemac vet).",
+     gen_vet},
+    {"migrate", "migrate SUBVERB [ARGS]   (new, rebase, up, down, current, history, stamp, sql, check, drift)",
      "Versioned migrations in generated/migrations: 'schemac migrate --help' lists\n"
      "the sub-verbs, 'schemac migrate SUBVERB --help' explains one.",
      NULL},
@@ -140,7 +151,7 @@ int main(int argc, char **argv)
     if (d.errors)
         fprintf(stderr, "%d error%s\n", d.errors, d.errors == 1 ? "" : "s");
     gen_diag_release(&d);
-    return rc ? 1 : 0;
+    return rc == 2 ? 2 : rc ? 1 : 0; /* vet's 2: no server to ask */
 }
 
 /* ---- schemac migrate SUBVERB --------------------------------------------
@@ -156,7 +167,8 @@ typedef struct migrate_args {
 /* The options a sub-verb takes: its --help lists those, its parser refuses
  * the others. */
 enum { O_SCHEMA = 1, O_OUT = 2, O_DIR = 4, O_MESSAGE = 8, O_DESTRUCTIVE = 16, O_TIMEOUTS = 32,
-       O_TO = 64, O_DB = 128 /* not an option: the verb connects to DATABASE_URL */ };
+       O_TO = 64, O_SCRATCH = 256,
+       O_DB = 128 /* not an option: the verb connects to DATABASE_URL */ };
 
 typedef struct subverb {
     const char *name, *usage, *help;
@@ -187,6 +199,8 @@ static const migrate_option migrate_options[] = {
      O_TIMEOUTS, offsetof(migrate_args, o.statement_timeout)},
     {"--to", NULL, "REV", "revert until the database is at REV (a revision, or base)", O_TO,
      offsetof(migrate_args, to)},
+    {"--scratch-url", NULL, "URL", "an empty database to build the expected schema in", O_SCRATCH,
+     offsetof(migrate_args, o.scratch_url)},
 };
 
 enum { NMIGRATE_OPTIONS = sizeof migrate_options / sizeof migrate_options[0] };
@@ -335,6 +349,19 @@ static int run_stamp(const migrate_args *a)
     return with_migrations(a, true, do_stamp);
 }
 
+/* Exit 0: no drift, 1: drift, 2: no answer (usage, connection, build). */
+static int run_drift(const migrate_args *a)
+{
+    char buf[4096];
+    gen_drift_options o = {getenv("DATABASE_URL"), a->o.scratch_url,
+                           gen_migrations_dir(&a->o, buf, sizeof buf), stdout};
+    sc_migrate_error err = {{0}};
+    int rc = gen_drift(&o, &err);
+    if (rc == GEN_DRIFT_ERROR)
+        fprintf(stderr, "schemac migrate drift: %s\n", err.message);
+    return rc;
+}
+
 static const subverb subverbs[] = {
     {"new", "migrate new -m MESSAGE [--allow-destructive] [--lock-timeout T] [--statement-timeout T]",
      "Compares the schema with the snapshot of the newest migration and writes the\n"
@@ -386,6 +413,19 @@ static const subverb subverbs[] = {
      "is stale, when a migration's checksum does not match its body, or when a\n"
      "migration breaks the lock lint without a waiver.",
      run_check, O_SCHEMA | O_OUT | O_DIR},
+    {"drift", "migrate drift [--scratch-url URL]",
+     "Compares the database of DATABASE_URL with what its migrations make: the\n"
+     "migrations up to the revision the database records run in a scratch database\n"
+     "(created on the same server and dropped again; --scratch-url names an empty\n"
+     "database to use instead, where the user may not create databases), and every\n"
+     "hand-made difference in the schemas the migrations own is one line:\n"
+     "  extra index s.ix_foo: CREATE INDEX ix_foo ON s.t USING btree (c)\n"
+     "  missing column s.t.c: integer, not null, default 0\n"
+     "  changed default of column s.t.c: '0' -> '1'   (migrations -> database)\n"
+     "Tables, partitions, columns (type, not null, default, identity, generated),\n"
+     "constraints, indexes, triggers, functions, views, enums, sequences, comments.\n"
+     "Exit 0 and \"no drift\" when equal, 1 on drift, 2 when it cannot tell.",
+     run_drift, O_OUT | O_DIR | O_SCRATCH | O_DB},
 };
 
 static void print_subverb_help(const subverb *sv)
@@ -467,5 +507,6 @@ static int migrate_main(int argc, char **argv)
         else if (take_migrate_option(sv, argc, argv, &i, &a))
             return 2;
     }
-    return sv->run(&a) ? 1 : 0;
+    int rc = sv->run(&a);
+    return rc == 2 ? 2 : rc ? 1 : 0; /* drift's 2: no answer */
 }

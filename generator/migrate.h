@@ -21,6 +21,7 @@ typedef struct gen_migrate_options {
     const char *lock_timeout;     /* SET at the top of each section; default 5s */
     const char *statement_timeout;/* default 15min */
     const char *replaces;         /* rebase: the files the new one replaces (header note) */
+    const char *scratch_url;      /* drift: an empty database to build into (drift.h) */
 } gen_migrate_options;
 
 /* Writes the next migration and its snapshot, or prints "no changes".

@@ -24,5 +24,10 @@ int gen_generate(const gen_options *o, gen_diag *d);
 
 /* The schema as an entity-relationship diagram (generator/erd.h). */
 int gen_erd(const gen_options *o, gen_diag *d);
+/* Prepares every statement of every repository on a scratch database built
+ * from the schema's DDL (on the server of DATABASE_URL) and compares
+ * parameter and result types with the model, reporting each problem at its
+ * query's file:line:col. 0: clean, 1: problems, 2: no server to ask. */
+int gen_vet(const gen_options *o, gen_diag *d);
 
 #endif

@@ -164,6 +164,25 @@ static const char *vr_partition_init(const vfunc *f, const char *const *order, s
     return key ? gen_printf(f->a, "{%d, %d, %d}", key, source, part->count) : "{0, 0, 0}";
 }
 
+/* The statement as data for `schemac vet` (vet.c), which prepares it on a
+ * server: the SQL exactly as sent, the model types of its parameters and
+ * the row it decodes into. Templates never read it; it rides in the view so
+ * that vet checks the very statements generate writes, with no second
+ * builder to keep in step. */
+static json_t *vet_record(const vfunc *f, const char *sql, const char *const *order, size_t n,
+                          const char *row, bool verdict)
+{
+    json_t *params = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const vparam *p = vr_find(f, order[i]);
+        json_array_append_new(params, json_pack("{s:s, s:i, s:b, s:s?}", "name", p->name, "kind",
+                                                (int)p->type.kind, "array", p->type.array, "enum",
+                                                p->type.enum_name));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o, s:s?, s:b}", "function", f->name, "table", f->t->name,
+                     "sql", sql, "params", params, "row", row, "verdict", verdict);
+}
+
 /* Adds one sc_query initializer; order[i] names the parameter bound to $i+1. */
 void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *order,
                     size_t n, const char *row)
@@ -191,6 +210,10 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
                           gen_printf(f->a, "%s_flags", params_name), "flags",
                           flags.data ? flags.data : "");
     json_object_set_new(v, "access", f->access && !count ? json_string(f->access) : json_false());
+    json_t *vet = vet_record(f, sql, order, n, row, f->access && !count);
+    json_object_set_new(vet, "variant", json_integer((json_int_t)index));
+    json_object_set_new(vet, "count", json_boolean(count));
+    json_object_set_new(v, "vet", vet);
     json_array_append_new(list, v);
 }
 
