@@ -66,8 +66,10 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
         if (c->nullable && !vu_is_pointer(&c->type))
             json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
     }
-    if (!n) {
+    if (!n) { /* nothing to update: no function, and f's arrays go too */
         json_decref(fields);
+        json_decref(f.variants);
+        json_decref(f.count_variants);
         return;
     }
     size_t nset = f.nparams;
