@@ -6,6 +6,10 @@
  *   list 50 chunks of a document                       5,000 calls
  *   bulk insert 200,000 chunks of ~800 bytes           vs raw COPY FROM STDIN, in
  *                                                      text and in binary format
+ *   100 document inserts in one transaction, 100 times: create_batch (one
+ *   pipeline) against 100 creates, and raw libpq in pipeline mode against
+ *   raw libpq one statement at a time (the issue's target: batch >= 1.3x
+ *   of one round trip per insert)
  *
  * Each row is the median of 5 runs (bulk: 3), generated and raw runs
  * alternating; the ratio is generated/raw calls per
@@ -29,7 +33,8 @@
 #include "sm_documents.h"
 #include "sm_users.h"
 
-enum { RUNS = 5, GETS = 20000, CREATES = 10000, LISTS = 5000, BULK = 200000 };
+enum { RUNS = 5, GETS = 20000, CREATES = 10000, LISTS = 5000, BULK = 200000, BATCH = 100,
+       BATCH_TXS = 100 };
 
 static const char *const COLLECTION = "5b0c8d1e-7f2a-4e3b-9c4d-000000000001";
 static const char *const DOCUMENT = "5b0c8d1e-7f2a-4e3b-9c4d-0000000000d1";
@@ -222,6 +227,111 @@ static void raw_create(ctx *x, int n)
         PQclear(r);
     }
 }
+
+/* ---- 100 inserts in one transaction, n transactions ------------------- */
+
+static void fill_batch(ctx *x, sm_document_new *rows, char (*ids)[40], char (*hashes)[32],
+                       char side)
+{
+    for (int k = 0; k < BATCH; k++) {
+        snprintf(ids[k], sizeof ids[k], "5b0c8d1e-7f2a-4e3b-9c4d-%012d", ++x->seq);
+        snprintf(hashes[k], sizeof hashes[k], "%c%d", side, x->seq);
+        rows[k] = (sm_document_new){.id = ids[k], .collection_id = COLLECTION,
+                                    .file_path = "/p", .file_name = "p", .file_size = 10,
+                                    .content_hash = hashes[k]};
+    }
+}
+
+static void gen_tx(ctx *x, int n, bool batched)
+{
+    sc_error err = {0};
+    sm_document_new rows[BATCH];
+    static sm_document out[BATCH];
+    char ids[BATCH][40], hashes[BATCH][32];
+    for (int t = 0; t < n; t++) {
+        fill_batch(x, rows, ids, hashes, batched ? 'b' : 'o');
+        if (sc_tx_begin(x->conn, NULL, &err))
+            die("begin", err.message);
+        if (batched && sm_documents_create_batch(x->conn, x->arena, rows, BATCH, out, NULL, &err))
+            die("create_batch", err.message);
+        for (int k = 0; !batched && k < BATCH; k++)
+            if (sm_documents_create(x->conn, x->arena, &rows[k], &out[k], &err))
+                die("create", err.message);
+        if (sc_tx_commit(x->conn, &err))
+            die("commit", err.message);
+        sc_arena_reset(x->arena);
+    }
+}
+
+static void gen_batch(ctx *x, int n) { gen_tx(x, n, true); }
+static void gen_one_by_one(ctx *x, int n) { gen_tx(x, n, false); }
+
+static void raw_values(const sc_query *q, const char **values, const char *id, const char *hash)
+{
+    for (int k = 0; k < q->stmt.nparams; k++) {
+        const char *f = q->params[k].name;
+        values[k] = strcmp(f, "id") == 0              ? id
+                    : strcmp(f, "collection_id") == 0 ? COLLECTION
+                    : strcmp(f, "file_path") == 0     ? "/p"
+                    : strcmp(f, "file_name") == 0     ? "p"
+                    : strcmp(f, "file_size") == 0     ? "10"
+                    : strcmp(f, "content_hash") == 0  ? hash
+                                                      : NULL;
+    }
+}
+
+/* Raw libpq's pipeline: every insert queued, one sync, every result read. */
+static void raw_pipeline(ctx *x, const sc_query *q, char (*ids)[40], char (*hashes)[32])
+{
+    const char *values[64] = {0};
+    if (!PQenterPipelineMode(x->raw))
+        die("pipeline", PQerrorMessage(x->raw));
+    for (int k = 0; k < BATCH; k++) {
+        raw_values(q, values, ids[k], hashes[k]);
+        if (!PQsendQueryPrepared(x->raw, "create", q->stmt.nparams, values, NULL, NULL, 1))
+            die("raw send", PQerrorMessage(x->raw));
+    }
+    PQpipelineSync(x->raw);
+    for (int k = 0; k < BATCH; k++) {
+        PGresult *r = PQgetResult(x->raw);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            die("raw pipelined create", PQerrorMessage(x->raw));
+        raw_copy_rows(r);
+        PQclear(r);
+        PQclear(PQgetResult(x->raw)); /* the end of this statement's results */
+    }
+    PGresult *sync = PQgetResult(x->raw);
+    if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+        die("raw sync", PQerrorMessage(x->raw));
+    PQclear(sync);
+    PQexitPipelineMode(x->raw);
+}
+
+static void raw_tx(ctx *x, int n, bool pipelined)
+{
+    const sc_query *q = generated_query("sm_documents_create", x->create_nparams);
+    sm_document_new rows[BATCH];
+    char ids[BATCH][40], hashes[BATCH][32];
+    const char *values[64] = {0};
+    for (int t = 0; t < n; t++) {
+        fill_batch(x, rows, ids, hashes, pipelined ? 'p' : 'r');
+        exec_raw(x->raw, "BEGIN");
+        if (pipelined)
+            raw_pipeline(x, q, ids, hashes);
+        for (int k = 0; !pipelined && k < BATCH; k++) {
+            raw_values(q, values, ids[k], hashes[k]);
+            PGresult *r = PQexecPrepared(x->raw, "create", q->stmt.nparams, values, NULL, NULL, 1);
+            if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                die("raw create", PQerrorMessage(x->raw));
+            raw_copy_rows(r);
+            PQclear(r);
+        }
+        exec_raw(x->raw, "COMMIT");
+    }
+}
+
+static void raw_batch(ctx *x, int n) { raw_tx(x, n, true); }
+static void raw_one_by_one(ctx *x, int n) { raw_tx(x, n, false); }
 
 static void gen_list(ctx *x, int n)
 {
@@ -483,6 +593,15 @@ int main(int argc, char **argv)
         row("bulk insert 200,000 chunks x 800 B", g, r2, "rows/s (raw: text COPY)");
         compare(&x, gen_bulk, raw_bulk_binary, BULK, true, &g, &r2);
         row("bulk insert, against binary COPY", g, r2, "rows/s (raw: binary COPY)");
+    }
+    if (wanted(argc, argv, "batch")) {
+        double gb, go, rb, ro;
+        compare(&x, gen_batch, gen_one_by_one, BATCH_TXS, false, &gb, &go);
+        compare(&x, raw_batch, raw_one_by_one, BATCH_TXS, false, &rb, &ro);
+        printf("100 document inserts in one transaction (x%d), transactions/s:\n", BATCH_TXS);
+        row("  create_batch vs 100 x create", gb, go, "tx/s (target ratio >= 1.3)");
+        row("  raw pipeline vs 100 x raw PQexecPrepared", rb, ro, "tx/s");
+        row("  create_batch vs raw pipeline", gb, rb, "tx/s");
     }
     if (argc >= 2)
         return 0;

@@ -61,6 +61,16 @@ int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
     return sc_query_one(conn, &sm_api_keys_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_api_keys_create_batch */
+
+int sm_api_keys_create_batch(sc_conn *conn, sc_arena *arena, const sm_api_key_new *rows,
+                             size_t n, sm_api_key *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_api_keys_create_queries[0], &batch, err);
+}
+
 /* ---- sm_api_keys_get */
 
 typedef struct sm_api_keys_get_bind {

@@ -54,6 +54,14 @@ typedef struct sm_api_key_patch {
 int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
                        sm_api_key *out, sc_error *err);
 
+/* Inserts n api_key rows in one pipeline (a round trip per SC_BATCH_CHUNK rows), all or nothing:
+ * outside a transaction in one of its own, inside the caller's a failing row aborts it. out
+ * (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets each row's outcome,
+ * SC_NOT_RUN for rows not inserted because another failed. Bad input is refused before anything
+ * is sent. */
+int sm_api_keys_create_batch(sc_conn *conn, sc_arena *arena, const sm_api_key_new *rows,
+                             size_t n, sm_api_key *out, sc_error *errors, sc_error *err);
+
 /* One row of api_keys by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */
 int sm_api_keys_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,

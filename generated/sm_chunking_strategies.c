@@ -54,6 +54,18 @@ int sm_chunking_strategies_create(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_chunking_strategies_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_chunking_strategies_create_batch */
+
+int sm_chunking_strategies_create_batch(sc_conn *conn, sc_arena *arena,
+                                        const sm_chunking_strategy_new *rows, size_t n,
+                                        sm_chunking_strategy *out, sc_error *errors,
+                                        sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_chunking_strategies_create_queries[0], &batch, err);
+}
+
 /* ---- sm_chunking_strategies_get */
 
 typedef struct sm_chunking_strategies_get_bind {

@@ -129,6 +129,16 @@ int sm_chunks_create(sc_conn *conn, sc_arena *arena, const sm_chunk_new *in, sm_
     return sc_query_one(conn, &sm_chunks_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_chunks_create_batch */
+
+int sm_chunks_create_batch(sc_conn *conn, sc_arena *arena, const sm_chunk_new *rows, size_t n,
+                           sm_chunk *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_chunks_create_queries[0], &batch, err);
+}
+
 /* ---- sm_chunks_get */
 
 typedef struct sm_chunks_get_bind {

@@ -106,6 +106,14 @@ typedef int (*sm_chunks_get_chunk_statistics_row_fn)(void *ctx, const sm_chunks_
 int sm_chunks_create(sc_conn *conn, sc_arena *arena, const sm_chunk_new *in, sm_chunk *out,
                      sc_error *err);
 
+/* Inserts n chunk rows in one pipeline (a round trip per SC_BATCH_CHUNK rows), all or nothing:
+ * outside a transaction in one of its own, inside the caller's a failing row aborts it. out
+ * (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets each row's outcome,
+ * SC_NOT_RUN for rows not inserted because another failed. Bad input is refused before anything
+ * is sent. */
+int sm_chunks_create_batch(sc_conn *conn, sc_arena *arena, const sm_chunk_new *rows, size_t n,
+                           sm_chunk *out, sc_error *errors, sc_error *err);
+
 /* One row of chunks by its primary key; SC_NOT_FOUND when there is none. collection_id must be
  * UUID text (checked before the round trip). */
 int sm_chunks_get(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,

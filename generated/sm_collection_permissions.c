@@ -52,6 +52,18 @@ int sm_collection_permissions_create(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collection_permissions_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_collection_permissions_create_batch */
+
+int sm_collection_permissions_create_batch(sc_conn *conn, sc_arena *arena,
+                                           const sm_collection_permission_new *rows, size_t n,
+                                           sm_collection_permission *out, sc_error *errors,
+                                           sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_collection_permissions_create_queries[0], &batch, err);
+}
+
 /* ---- sm_collection_permissions_get */
 
 typedef struct sm_collection_permissions_get_bind {

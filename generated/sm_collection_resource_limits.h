@@ -67,6 +67,16 @@ int sm_collection_resource_limits_create(sc_conn *conn, sc_arena *arena,
                                          const sm_collection_resource_limit_new *in,
                                          sm_collection_resource_limit *out, sc_error *err);
 
+/* Inserts n collection_resource_limit rows in one pipeline (a round trip per SC_BATCH_CHUNK
+ * rows), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * row aborts it. out (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets
+ * each row's outcome, SC_NOT_RUN for rows not inserted because another failed. Bad input is
+ * refused before anything is sent. */
+int sm_collection_resource_limits_create_batch(sc_conn *conn, sc_arena *arena,
+                                               const sm_collection_resource_limit_new *rows,
+                                               size_t n, sm_collection_resource_limit *out,
+                                               sc_error *errors, sc_error *err);
+
 /* One row of collection_resource_limits by its primary key; SC_NOT_FOUND when there is none.
  * collection_id must be UUID text (checked before the round trip). */
 int sm_collection_resource_limits_get(sc_conn *conn, sc_arena *arena, const char *collection_id,

@@ -103,6 +103,16 @@ int sm_collections_create(sc_conn *conn, sc_arena *arena, const sm_collection_ne
     return sc_query_one(conn, &sm_collections_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_collections_create_batch */
+
+int sm_collections_create_batch(sc_conn *conn, sc_arena *arena, const sm_collection_new *rows,
+                                size_t n, sm_collection *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_collections_create_queries[0], &batch, err);
+}
+
 /* ---- sm_collections_get */
 
 typedef struct sm_collections_get_bind {

@@ -124,6 +124,14 @@ typedef struct sm_collection_patch {
 int sm_collections_create(sc_conn *conn, sc_arena *arena, const sm_collection_new *in,
                           sm_collection *out, sc_error *err);
 
+/* Inserts n collection rows in one pipeline (a round trip per SC_BATCH_CHUNK rows), all or
+ * nothing: outside a transaction in one of its own, inside the caller's a failing row aborts it.
+ * out (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets each row's
+ * outcome, SC_NOT_RUN for rows not inserted because another failed. Bad input is refused before
+ * anything is sent. */
+int sm_collections_create_batch(sc_conn *conn, sc_arena *arena, const sm_collection_new *rows,
+                                size_t n, sm_collection *out, sc_error *errors, sc_error *err);
+
 /* One row of collections by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. id must be UUID text (checked before the round trip). */
 int sm_collections_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,

@@ -65,6 +65,17 @@ int sm_connector_secrets_create(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_connector_secrets_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_connector_secrets_create_batch */
+
+int sm_connector_secrets_create_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_connector_secret_new *rows, size_t n,
+                                      sm_connector_secret *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_connector_secrets_create_queries[0], &batch, err);
+}
+
 /* ---- sm_connector_secrets_get */
 
 typedef struct sm_connector_secrets_get_bind {

@@ -81,6 +81,18 @@ int sm_document_artifacts_create(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_document_artifacts_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_document_artifacts_create_batch */
+
+int sm_document_artifacts_create_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_document_artifact_new *rows, size_t n,
+                                       sm_document_artifact *out, sc_error *errors,
+                                       sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_document_artifacts_create_queries[0], &batch, err);
+}
+
 /* ---- sm_document_artifacts_get */
 
 typedef struct sm_document_artifacts_get_bind {

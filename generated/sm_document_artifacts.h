@@ -78,6 +78,16 @@ int sm_document_artifacts_create(sc_conn *conn, sc_arena *arena,
                                  const sm_document_artifact_new *in, sm_document_artifact *out,
                                  sc_error *err);
 
+/* Inserts n document_artifact rows in one pipeline (a round trip per SC_BATCH_CHUNK rows), all
+ * or nothing: outside a transaction in one of its own, inside the caller's a failing row aborts
+ * it. out (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets each row's
+ * outcome, SC_NOT_RUN for rows not inserted because another failed. Bad input is refused before
+ * anything is sent. */
+int sm_document_artifacts_create_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_document_artifact_new *rows, size_t n,
+                                       sm_document_artifact *out, sc_error *errors,
+                                       sc_error *err);
+
 /* One row of document_artifacts by its primary key; SC_NOT_FOUND when there is none. */
 int sm_document_artifacts_get(sc_conn *conn, sc_arena *arena, int32_t id,
                               sm_document_artifact *out, sc_error *err);

@@ -108,6 +108,16 @@ int sm_documents_create(sc_conn *conn, sc_arena *arena, const sm_document_new *i
     return sc_query_one(conn, &sm_documents_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_documents_create_batch */
+
+int sm_documents_create_batch(sc_conn *conn, sc_arena *arena, const sm_document_new *rows,
+                              size_t n, sm_document *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_documents_create_queries[0], &batch, err);
+}
+
 /* ---- sm_documents_get */
 
 typedef struct sm_documents_get_bind {

@@ -108,6 +108,14 @@ typedef int (*sm_documents_count_by_status_row_fn)(void *ctx, const sm_documents
 int sm_documents_create(sc_conn *conn, sc_arena *arena, const sm_document_new *in,
                         sm_document *out, sc_error *err);
 
+/* Inserts n document rows in one pipeline (a round trip per SC_BATCH_CHUNK rows), all or
+ * nothing: outside a transaction in one of its own, inside the caller's a failing row aborts it.
+ * out (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets each row's
+ * outcome, SC_NOT_RUN for rows not inserted because another failed. Bad input is refused before
+ * anything is sent. */
+int sm_documents_create_batch(sc_conn *conn, sc_arena *arena, const sm_document_new *rows,
+                              size_t n, sm_document *out, sc_error *errors, sc_error *err);
+
 /* One row of documents by its primary key; SC_NOT_FOUND when there is none. id must be UUID text
  * (checked before the round trip). */
 int sm_documents_get(sc_conn *conn, sc_arena *arena, const char *id, sm_document *out,

@@ -54,6 +54,17 @@ int sm_operation_metrics_create(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_operation_metrics_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_operation_metrics_create_batch */
+
+int sm_operation_metrics_create_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_operation_metric_new *rows, size_t n,
+                                      sm_operation_metric *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_operation_metrics_create_queries[0], &batch, err);
+}
+
 /* ---- sm_operation_metrics_get */
 
 typedef struct sm_operation_metrics_get_bind {

@@ -42,6 +42,17 @@ int sm_refresh_tokens_create(sc_conn *conn, sc_arena *arena, const sm_refresh_to
     return sc_query_one(conn, &sm_refresh_tokens_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_refresh_tokens_create_batch */
+
+int sm_refresh_tokens_create_batch(sc_conn *conn, sc_arena *arena,
+                                   const sm_refresh_token_new *rows, size_t n,
+                                   sm_refresh_token *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_refresh_tokens_create_queries[0], &batch, err);
+}
+
 /* ---- sm_refresh_tokens_get */
 
 typedef struct sm_refresh_tokens_get_bind {

@@ -43,6 +43,15 @@ typedef struct sm_refresh_token_patch {
 int sm_refresh_tokens_create(sc_conn *conn, sc_arena *arena, const sm_refresh_token_new *in,
                              sm_refresh_token *out, sc_error *err);
 
+/* Inserts n refresh_token rows in one pipeline (a round trip per SC_BATCH_CHUNK rows), all or
+ * nothing: outside a transaction in one of its own, inside the caller's a failing row aborts it.
+ * out (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets each row's
+ * outcome, SC_NOT_RUN for rows not inserted because another failed. Bad input is refused before
+ * anything is sent. */
+int sm_refresh_tokens_create_batch(sc_conn *conn, sc_arena *arena,
+                                   const sm_refresh_token_new *rows, size_t n,
+                                   sm_refresh_token *out, sc_error *errors, sc_error *err);
+
 /* One row of refresh_tokens by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */
 int sm_refresh_tokens_get(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,

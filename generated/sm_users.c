@@ -53,6 +53,16 @@ int sm_users_create(sc_conn *conn, sc_arena *arena, const sm_user_new *in, sm_us
     return sc_query_one(conn, &sm_users_create_queries[0], in, arena, out, err);
 }
 
+/* ---- sm_users_create_batch */
+
+int sm_users_create_batch(sc_conn *conn, sc_arena *arena, const sm_user_new *rows, size_t n,
+                          sm_user *out, sc_error *errors, sc_error *err)
+{
+    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,
+                      .rows = out, .errors = errors};
+    return sc_query_batch(conn, &sm_users_create_queries[0], &batch, err);
+}
+
 /* ---- sm_users_get */
 
 typedef struct sm_users_get_bind {

@@ -559,8 +559,24 @@ static json_t *new_struct(gen_arena *a, const m_schema *s, const m_table *t, con
                      "fields", fields, "row_fn", false);
 }
 
-static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
-                         const char *new_name)
+/* The batch form of create: every row in one pipelined round trip per
+ * SC_BATCH_CHUNK rows, all or nothing (sc_query_batch). */
+static json_t *create_batch(const vfunc *f, const char *row, const char *new_name)
+{
+    gen_arena *a = f->a;
+    const char *name = gen_printf(a, "%s_batch", f->name);
+    const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena, const %s *rows, size_t n, %s *out, sc_error *errors, sc_error *err)",
+                                              name, new_name, row), strlen(name) + 5);
+    const char *body = gen_printf(a, "    sc_batch batch = {.args = rows, .args_size = sizeof *rows, .n = n, .arena = arena,\n"
+                                     "                      .rows = out, .errors = errors};\n"
+                                     "    return sc_query_batch(conn, &%s_queries[0], &batch, err);\n", f->name);
+    const char *comment = gen_printf(a, "Inserts n %s rows in one pipeline (a round trip per %s), all or nothing: outside a transaction in one of its own, inside the caller's a failing row aborts it. out (NULL: not kept) gets the n rows as stored; errors (NULL: err only) gets each row's outcome, SC_NOT_RUN for rows not inserted because another failed. Bad input is refused before anything is sent.",
+                                     vu_table_singular(a, f->t), "SC_BATCH_CHUNK rows");
+    return vr_companion_view(f, name, comment, proto, body);
+}
+
+static void op_create(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
+                      const char *new_name, json_t *functions)
 {
     vfunc f;
     vr_init(&f, a, s, t, "create");
@@ -593,8 +609,10 @@ static json_t *op_create(gen_arena *a, const m_schema *s, const m_table *t, cons
     /* The descriptor reads the caller's struct: has_ flags live there. */
     for (size_t i = 0; i < f.nparams; i++)
         f.params[i].optional = false;
-    return vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t)),
-                         proto, false);
+    json_t *batch = create_batch(&f, row, new_name);
+    json_array_append_new(functions, vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t)),
+                         proto, false));
+    json_array_append_new(functions, batch);
 }
 
 /* "&name_queries[i]" for every statement of every function, in order. */
@@ -642,7 +660,7 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
     json_t *types = json_array(), *functions = json_array();
     if (t->operations & OP_CREATE) {
         json_array_append_new(types, new_struct(a, s, t, new_name));
-        json_array_append_new(functions, op_create(a, s, t, row, new_name));
+        op_create(a, s, t, row, new_name, functions);
     }
     if ((t->operations & OP_GET) && t->primary_key.n)
         json_array_append_new(functions, op_get(a, s, t, row));

@@ -237,6 +237,29 @@ static int cached(sc_conn *c, trip *t, const sc_stmt *s, sc_cached_stmt **entry,
     return *entry ? SC_OK : prepare(c, t, s, entry, err);
 }
 
+int sc_exec_prepared_name(sc_conn *c, const sc_stmt *s, const char **name, sc_error *err)
+{
+    *name = NULL;
+    unsigned flags = sc_sql_classify(s->sql);
+    if (c->pool->cfg.pooler != SC_POOLER_TRANSACTION) {
+        trip t = trip_start(c, err);
+        sc_cached_stmt *entry = NULL;
+        int rc = cached(c, &t, s, &entry, err);
+        if (rc != SC_OK)
+            return rc;
+        *name = entry->name;
+        flags = entry->sql_flags;
+    }
+    if (flags & SC_SQL_SESSION)
+        sc_conn_mark_dirty(c);
+    return SC_OK;
+}
+
+bool sc_exec_statement_vanished(const PGresult *res)
+{
+    return statement_vanished(res);
+}
+
 /* Prepared path: prepare on first use, then execute by name. If the server
  * forgot the statement (DISCARD ALL, DEALLOCATE), the cache is dropped and,
  * outside a transaction, the call is retried once; inside one the error
@@ -293,7 +316,14 @@ static int run_unprepared(sc_conn *c, trip *t, const sc_stmt *s, const char *con
 static void hide_secrets(const trip *t, const sc_stmt *s, const char *const *values,
                          const int *formats, sc_error *err)
 {
-    if (!err || !t->err_was_empty || !s->param_flags || !values)
+    if (t->err_was_empty)
+        sc_exec_hide_secrets(s, values, formats, err);
+}
+
+void sc_exec_hide_secrets(const sc_stmt *s, const char *const *values, const int *formats,
+                          sc_error *err)
+{
+    if (!err || !s->param_flags || !values)
         return;
     bool any = false;
     for (int i = 0; i < s->nparams; i++) {

@@ -120,6 +120,23 @@ void sc_conn_nonblocking(sc_conn *c);
  * SC_TIMEOUT returned (err set). */
 int sc_conn_await(sc_conn *c, double deadline, PGresult **res, sc_error *err);
 
+/* The pieces of sc_conn_await for a pipeline (batch.c), which reads result by
+ * result. flush: 1 sent, 0 past the deadline, -1 lost. next_result: SC_OK
+ * with *res (NULL: the end of one statement's results), or SC_TIMEOUT
+ * (cancelled and evicted, err set) past the deadline. */
+int sc_conn_flush(sc_conn *c, double deadline);
+int sc_conn_next_result(sc_conn *c, double deadline, PGresult **res, sc_error *err);
+int sc_conn_timed_out(sc_conn *c, sc_error *err);
+/* The name under which s is prepared on c, prepared first if needed; *name
+ * NULL under transaction pooling (send it unnamed). Marks the session dirty
+ * when the statement may change it. */
+int sc_exec_prepared_name(sc_conn *c, const sc_stmt *s, const char **name, sc_error *err);
+/* Takes the values of s's secret parameters out of err (a failed call's). */
+void sc_exec_hide_secrets(const sc_stmt *s, const char *const *values, const int *formats,
+                          sc_error *err);
+/* Forgets c's prepared statements (the server lost them: 26000). */
+bool sc_exec_statement_vanished(const PGresult *res);
+
 /* Where a streamed statement's rows go (single-row mode): row() is called
  * with each one-row result while it returns SC_OK; after the first other
  * status (kept in `stopped`) the rest are read and dropped, so the

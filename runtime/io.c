@@ -125,6 +125,25 @@ static void deliver(sc_row_sink *sink, PGresult *r)
     PQclear(r);
 }
 
+int sc_conn_flush(sc_conn *c, double deadline)
+{
+    return flush_until(c->pg, deadline);
+}
+
+int sc_conn_timed_out(sc_conn *c, sc_error *err)
+{
+    return timed_out(c, err);
+}
+
+int sc_conn_next_result(sc_conn *c, double deadline, PGresult **res, sc_error *err)
+{
+    *res = NULL;
+    if (!wait_not_busy(c->pg, deadline))
+        return timed_out(c, err);
+    *res = PQgetResult(c->pg);
+    return SC_OK;
+}
+
 int sc_conn_await(sc_conn *c, double deadline, PGresult **res, sc_error *err)
 {
     *res = NULL;

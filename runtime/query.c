@@ -14,7 +14,7 @@
 
 /* Generated statements stay far below this (an update of every column of a
  * wide table binds two parameters per column). */
-enum { SCRATCH = 48, MAX_STACK_PARAMS = 128 };
+enum { SCRATCH = SC_FIELD_SCRATCH, MAX_STACK_PARAMS = SC_MAX_PARAMS };
 
 /* Per-call parameter storage: small values live in scratch, JSON and array
  * texts are malloc'd and freed when the call ends. */
@@ -338,6 +338,27 @@ static int encode_all(encoded *e, const sc_query *q, const void *args, sc_error 
     }
     bind_partition_key(e, q);
     return SC_OK;
+}
+
+int sc_params_encode(sc_params *p, const sc_query *q, const void *args, sc_error *err)
+{
+    int n = q->stmt.nparams;
+    if (n > MAX_STACK_PARAMS)
+        return sc_error_set(err, SC_MISUSE, "%s: more than %d parameters", q->stmt.name,
+                            MAX_STACK_PARAMS);
+    encoded e = {n, p->values, p->lengths, p->formats, p->scratch, p->owned, 0};
+    int rc = encode_all(&e, q, args, err);
+    p->nowned = e.nowned;
+    if (rc != SC_OK)
+        sc_params_free(p);
+    return rc;
+}
+
+void sc_params_free(sc_params *p)
+{
+    for (int i = 0; i < p->nowned; i++)
+        free(p->owned[i]);
+    p->nowned = 0;
 }
 
 /* Encodes, runs and hands back the result (binary rows); with c NULL it

@@ -189,6 +189,36 @@ int sc_query_exec(sc_conn *c, const sc_query *q, const void *args, int64_t *affe
 int sc_query_count(sc_conn *c, const sc_query *q, const void *args, int64_t *count,
                    sc_error *err);
 
+/* A pipelined batch: n calls of one statement (libpq's pipeline mode), the
+ * arguments of call i at args + i * args_size. Every argument is checked
+ * before anything is sent, so bad input sends nothing. Calls go out in
+ * chunks of at most SC_BATCH_CHUNK, one sync and one round trip each.
+ *
+ * All or nothing: outside a transaction the batch runs in one of its own
+ * (BEGIN, the chunks, COMMIT; ROLLBACK when any call fails); inside the
+ * caller's, a failing call aborts that transaction as a single call would
+ * (roll it back), and a call that found no row (none_is_error) is reported
+ * without aborting it.
+ *
+ * rows: n row structs of q->row, decoded into the arena (NULL: not kept).
+ * affected: n row counts (NULL: not kept). errors: n outcomes (NULL: only
+ * err): SC_OK, the call's own error, or SC_NOT_RUN for a call that was not
+ * run or was rolled back because another call failed. Returns SC_OK, or the
+ * first failing call's status with err naming its index. */
+enum { SC_BATCH_CHUNK = 256 };
+typedef struct sc_batch {
+    const void *args;
+    size_t args_size;
+    size_t n;
+    sc_arena *arena;       /* needed when rows is not NULL */
+    void *rows;
+    int64_t *affected;
+    sc_error *errors;
+    bool none_is_error;    /* a call that changes or returns no row: SC_NOT_FOUND */
+} sc_batch;
+
+int sc_query_batch(sc_conn *c, const sc_query *q, const sc_batch *b, sc_error *err);
+
 /* Bulk load through COPY ... FROM STDIN: rows are an array of n structs of
  * row_size bytes described by columns (in COPY column order). Batches of at
  * most `batch` rows (the spec's 10,000) each go out as one COPY, never one

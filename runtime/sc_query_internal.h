@@ -27,6 +27,21 @@ int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error 
 int sc_field_text(const sc_field *f, const void *base, char scratch[SC_FIELD_SCRATCH],
                   char **owned, const char **text, sc_error *err);
 
+/* The encoded parameters of one call, as sc_exec takes them: encode, send,
+ * then free what encoding allocated (JSON and array texts). */
+enum { SC_MAX_PARAMS = 128 };
+typedef struct sc_params {
+    const char *values[SC_MAX_PARAMS];
+    int lengths[SC_MAX_PARAMS], formats[SC_MAX_PARAMS];
+    char scratch[SC_MAX_PARAMS][SC_FIELD_SCRATCH];
+    char *owned[SC_MAX_PARAMS];
+    int nowned;
+} sc_params;
+/* Checks and encodes args for q (partition key computed); on failure
+ * nothing needs freeing. */
+int sc_params_encode(sc_params *p, const sc_query *q, const void *args, sc_error *err);
+void sc_params_free(sc_params *p);
+
 /* False when field f of the struct at base holds SQL NULL (NULL pointer or
  * presence flag false). */
 bool sc_field_present(const void *base, const sc_field *f);

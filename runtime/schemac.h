@@ -42,7 +42,8 @@ enum {
     SC_TIMEOUT,         /* no pool connection within the pool timeout */
     SC_NO_MEMORY,
     SC_MISUSE,          /* API used wrongly (e.g. commit without begin) */
-    SC_DATABASE         /* any other server error */
+    SC_DATABASE,        /* any other server error */
+    SC_NOT_RUN          /* a batch item not run, or undone, because another item failed */
 };
 
 /* The first error set wins, like jansson's json_error_t, except over
