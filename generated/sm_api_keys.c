@@ -3,6 +3,7 @@
 #include "sm_api_keys.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The typed callback of the _each functions over sm_api_key rows. */
@@ -182,6 +183,29 @@ int sm_api_keys_update(sc_conn *conn, sc_arena *arena, const char *id, int32_t u
     return sc_query_one(conn, &sm_api_keys_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_api_keys_update_batch */
+
+int sm_api_keys_update_batch(sc_conn *conn, sc_arena *arena,
+                             const sm_api_keys_update_args *items, size_t n, sm_api_key *out,
+                             sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_api_keys_update_batch: items is NULL");
+    sm_api_keys_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_api_keys_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_api_keys_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_api_keys_delete */
 
 typedef struct sm_api_keys_delete_bind {
@@ -218,6 +242,27 @@ int sm_api_keys_delete(sc_conn *conn, const char *id, int32_t user_id, sc_error 
     int sc_rc = sc_query_exec(conn, &sm_api_keys_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_api_keys_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_api_keys_delete_batch */
+
+int sm_api_keys_delete_batch(sc_conn *conn, const sm_api_keys_delete_args *items, size_t n,
+                             sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_api_keys_delete_batch: items is NULL");
+    sm_api_keys_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_api_keys_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_api_keys_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -324,6 +369,28 @@ int sm_api_keys_get_by_key_hash(sc_conn *conn, sc_arena *arena, const char *key_
     return sc_query_one(conn, &sm_api_keys_get_by_key_hash_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_api_keys_get_by_key_hash_batch */
+
+int sm_api_keys_get_by_key_hash_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_api_keys_get_by_key_hash_args *items, size_t n,
+                                      sm_api_key *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_api_keys_get_by_key_hash_batch: items is NULL");
+    sm_api_keys_get_by_key_hash_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_api_keys_get_by_key_hash_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].key_hash = items[i].key_hash;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_api_keys_get_by_key_hash_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_api_keys_list_for_user */
 
 typedef struct sm_api_keys_list_for_user_bind {
@@ -406,6 +473,29 @@ int sm_api_keys_touch_last_used(sc_conn *conn, const char *id, int32_t user_id, 
     return sc_query_exec(conn, &sm_api_keys_touch_last_used_queries[sc_variant], &sc_args, NULL, err);
 }
 
+/* ---- sm_api_keys_touch_last_used_batch */
+
+int sm_api_keys_touch_last_used_batch(sc_conn *conn,
+                                      const sm_api_keys_touch_last_used_args *items, size_t n,
+                                      sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_api_keys_touch_last_used_batch: items is NULL");
+    sm_api_keys_touch_last_used_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_api_keys_touch_last_used_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_api_keys_touch_last_used_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_api_keys_deactivate */
 
 typedef struct sm_api_keys_deactivate_bind {
@@ -440,6 +530,28 @@ int sm_api_keys_deactivate(sc_conn *conn, const char *id, int32_t user_id,
     sc_args.user_id = user_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_api_keys_deactivate_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_api_keys_deactivate_batch */
+
+int sm_api_keys_deactivate_batch(sc_conn *conn, const sm_api_keys_deactivate_args *items,
+                                 size_t n, int64_t *out_affected, sc_error *errors,
+                                 sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_api_keys_deactivate_batch: items is NULL");
+    sm_api_keys_deactivate_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_api_keys_deactivate_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_api_keys_deactivate_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

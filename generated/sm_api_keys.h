@@ -67,23 +67,69 @@ int sm_api_keys_create_batch(sc_conn *conn, sc_arena *arena, const sm_api_key_ne
 int sm_api_keys_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
                     sm_api_key *out, sc_error *err);
 
+/* One call of sm_api_keys_update_batch: the arguments of sm_api_keys_update. */
+typedef struct sm_api_keys_update_args {
+    sm_api_key_patch patch;
+    const char *id;
+    int32_t user_id;
+} sm_api_keys_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row for this user. */
 int sm_api_keys_update(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
                        const sm_api_key_patch *patch, sm_api_key *out, sc_error *err);
 
+/* sm_api_keys_update for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_api_keys_update_batch(sc_conn *conn, sc_arena *arena,
+                             const sm_api_keys_update_args *items, size_t n, sm_api_key *out,
+                             sc_error *errors, sc_error *err);
+
+/* One call of sm_api_keys_delete_batch: the arguments of sm_api_keys_delete. */
+typedef struct sm_api_keys_delete_args {
+    const char *id;
+    int32_t user_id;
+} sm_api_keys_delete_args;
+
 /* Deletes one row of api_keys by its primary key; SC_NOT_FOUND when there is none. */
 int sm_api_keys_delete(sc_conn *conn, const char *id, int32_t user_id, sc_error *err);
+
+/* sm_api_keys_delete for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not
+ * run or rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_api_keys_delete_batch(sc_conn *conn, const sm_api_keys_delete_args *items, size_t n,
+                             sc_error *errors, sc_error *err);
 
 /* A page of api_keys in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
 int sm_api_keys_list(sc_conn *conn, sc_arena *arena, int32_t user_id, const sc_page *page,
                      sm_api_key **out_rows, size_t *out_n, int64_t *out_total, sc_error *err);
 
+/* One call of sm_api_keys_get_by_key_hash_batch: the arguments of sm_api_keys_get_by_key_hash. */
+typedef struct sm_api_keys_get_by_key_hash_args {
+    const char *key_hash;
+} sm_api_keys_get_by_key_hash_args;
+
 /* An active, unexpired key by its hash (authentication). Unscoped: authentication: the user is
  * not known until the key is found */
 int sm_api_keys_get_by_key_hash(sc_conn *conn, sc_arena *arena, const char *key_hash,
                                 sm_api_key *out, sc_error *err);
+
+/* sm_api_keys_get_by_key_hash for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_api_keys_get_by_key_hash_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_api_keys_get_by_key_hash_args *items, size_t n,
+                                      sm_api_key *out, sc_error *errors, sc_error *err);
 
 /* A user's keys, newest first. */
 int sm_api_keys_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id,
@@ -95,12 +141,42 @@ int sm_api_keys_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id,
 int sm_api_keys_list_for_user_each(sc_conn *conn, sc_arena *arena, int32_t user_id,
                                    sm_api_key_fn fn, void *ctx, sc_error *err);
 
+/* One call of sm_api_keys_touch_last_used_batch: the arguments of sm_api_keys_touch_last_used. */
+typedef struct sm_api_keys_touch_last_used_args {
+    const char *id;
+    int32_t user_id;
+} sm_api_keys_touch_last_used_args;
+
 /* Records the use of a key. */
 int sm_api_keys_touch_last_used(sc_conn *conn, const char *id, int32_t user_id, sc_error *err);
+
+/* sm_api_keys_touch_last_used for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_api_keys_touch_last_used_batch(sc_conn *conn,
+                                      const sm_api_keys_touch_last_used_args *items, size_t n,
+                                      sc_error *errors, sc_error *err);
+
+/* One call of sm_api_keys_deactivate_batch: the arguments of sm_api_keys_deactivate. */
+typedef struct sm_api_keys_deactivate_args {
+    const char *id;
+    int32_t user_id;
+} sm_api_keys_deactivate_args;
 
 /* Revokes a key of the user without deleting it. */
 int sm_api_keys_deactivate(sc_conn *conn, const char *id, int32_t user_id,
                            int64_t *out_affected, sc_error *err);
+
+/* sm_api_keys_deactivate for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it. out_affected (NULL: not kept) gets each call's row count; errors (NULL: err
+ * only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because another
+ * failed. Bad input is refused before anything is sent. */
+int sm_api_keys_deactivate_batch(sc_conn *conn, const sm_api_keys_deactivate_args *items,
+                                 size_t n, int64_t *out_affected, sc_error *errors,
+                                 sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_api_keys_statements[];

@@ -3,6 +3,7 @@
 #include "sm_chunking_configs.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- sm_chunking_configs_create */
@@ -174,6 +175,31 @@ int sm_chunking_configs_get_by_hash(sc_conn *conn, sc_arena *arena, const char *
     return sc_query_one(conn, &sm_chunking_configs_get_by_hash_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_chunking_configs_get_by_hash_batch */
+
+int sm_chunking_configs_get_by_hash_batch(sc_conn *conn, sc_arena *arena,
+                                          const sm_chunking_configs_get_by_hash_args *items,
+                                          size_t n, sm_chunking_config *out, sc_error *errors,
+                                          sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunking_configs_get_by_hash_batch: items is NULL");
+    sm_chunking_configs_get_by_hash_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunking_configs_get_by_hash_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].config_hash = items[i].config_hash;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunking_configs_get_by_hash_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_chunking_configs_get_or_create */
 
 typedef struct sm_chunking_configs_get_or_create_bind {
@@ -219,6 +245,33 @@ int sm_chunking_configs_get_or_create(sc_conn *conn, sc_arena *arena, const char
     sc_args.config_data = config_data;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_chunking_configs_get_or_create_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_chunking_configs_get_or_create_batch */
+
+int sm_chunking_configs_get_or_create_batch(sc_conn *conn, sc_arena *arena,
+                                            const sm_chunking_configs_get_or_create_args *items,
+                                            size_t n, sm_chunking_config *out, sc_error *errors,
+                                            sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunking_configs_get_or_create_batch: items is NULL");
+    sm_chunking_configs_get_or_create_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunking_configs_get_or_create_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].config_hash = items[i].config_hash;
+        sc_args[i].strategy_id = items[i].strategy_id;
+        sc_args[i].config_data = items[i].config_data;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunking_configs_get_or_create_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

@@ -52,15 +52,51 @@ int sm_chunking_configs_list(sc_conn *conn, sc_arena *arena, const sc_page *page
                              sm_chunking_config **out_rows, size_t *out_n, int64_t *out_total,
                              sc_error *err);
 
+/* One call of sm_chunking_configs_get_by_hash_batch: the arguments of
+ * sm_chunking_configs_get_by_hash. */
+typedef struct sm_chunking_configs_get_by_hash_args {
+    const char *config_hash;
+} sm_chunking_configs_get_by_hash_args;
+
 /* A deduplicated configuration by its hash. */
 int sm_chunking_configs_get_by_hash(sc_conn *conn, sc_arena *arena, const char *config_hash,
                                     sm_chunking_config *out, sc_error *err);
+
+/* sm_chunking_configs_get_by_hash for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_chunking_configs_get_by_hash_batch(sc_conn *conn, sc_arena *arena,
+                                          const sm_chunking_configs_get_by_hash_args *items,
+                                          size_t n, sm_chunking_config *out, sc_error *errors,
+                                          sc_error *err);
+
+/* One call of sm_chunking_configs_get_or_create_batch: the arguments of
+ * sm_chunking_configs_get_or_create. */
+typedef struct sm_chunking_configs_get_or_create_args {
+    const char *config_hash;
+    int32_t strategy_id;
+    json_t *config_data;
+} sm_chunking_configs_get_or_create_args;
 
 /* Inserts a configuration or, when its hash exists, counts one more use; returns the row either
  * way. */
 int sm_chunking_configs_get_or_create(sc_conn *conn, sc_arena *arena, const char *config_hash,
                                       int32_t strategy_id, json_t *config_data,
                                       sm_chunking_config *out, sc_error *err);
+
+/* sm_chunking_configs_get_or_create for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_chunking_configs_get_or_create_batch(sc_conn *conn, sc_arena *arena,
+                                            const sm_chunking_configs_get_or_create_args *items,
+                                            size_t n, sm_chunking_config *out, sc_error *errors,
+                                            sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_chunking_configs_statements[];

@@ -3,6 +3,7 @@
 #include "sm_chunking_strategies.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The typed callback of the _each functions over sm_chunking_strategy rows. */
@@ -165,6 +166,31 @@ int sm_chunking_strategies_update(sc_conn *conn, sc_arena *arena, int32_t id,
     return sc_query_one(conn, &sm_chunking_strategies_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_chunking_strategies_update_batch */
+
+int sm_chunking_strategies_update_batch(sc_conn *conn, sc_arena *arena,
+                                        const sm_chunking_strategies_update_args *items,
+                                        size_t n, sm_chunking_strategy *out, sc_error *errors,
+                                        sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunking_strategies_update_batch: items is NULL");
+    sm_chunking_strategies_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunking_strategies_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunking_strategies_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_chunking_strategies_delete */
 
 typedef struct sm_chunking_strategies_delete_bind {
@@ -197,6 +223,29 @@ int sm_chunking_strategies_delete(sc_conn *conn, int32_t id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_chunking_strategies_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_chunking_strategies_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_chunking_strategies_delete_batch */
+
+int sm_chunking_strategies_delete_batch(sc_conn *conn,
+                                        const sm_chunking_strategies_delete_args *items,
+                                        size_t n, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunking_strategies_delete_batch: items is NULL");
+    sm_chunking_strategies_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunking_strategies_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunking_strategies_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -283,6 +332,31 @@ int sm_chunking_strategies_get_by_name(sc_conn *conn, sc_arena *arena, const cha
     sc_args.name = name;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_chunking_strategies_get_by_name_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_chunking_strategies_get_by_name_batch */
+
+int sm_chunking_strategies_get_by_name_batch(sc_conn *conn, sc_arena *arena,
+                                             const sm_chunking_strategies_get_by_name_args *items,
+                                             size_t n, sm_chunking_strategy *out,
+                                             sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunking_strategies_get_by_name_batch: items is NULL");
+    sm_chunking_strategies_get_by_name_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunking_strategies_get_by_name_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].name = items[i].name;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunking_strategies_get_by_name_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_chunking_strategies_list_active */

@@ -64,14 +64,48 @@ int sm_chunking_strategies_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_chunking_strategies_get(sc_conn *conn, sc_arena *arena, int32_t id,
                                sm_chunking_strategy *out, sc_error *err);
 
+/* One call of sm_chunking_strategies_update_batch: the arguments of
+ * sm_chunking_strategies_update. */
+typedef struct sm_chunking_strategies_update_args {
+    sm_chunking_strategy_patch patch;
+    int32_t id;
+} sm_chunking_strategies_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_chunking_strategies_update(sc_conn *conn, sc_arena *arena, int32_t id,
                                   const sm_chunking_strategy_patch *patch,
                                   sm_chunking_strategy *out, sc_error *err);
 
+/* sm_chunking_strategies_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_chunking_strategies_update_batch(sc_conn *conn, sc_arena *arena,
+                                        const sm_chunking_strategies_update_args *items,
+                                        size_t n, sm_chunking_strategy *out, sc_error *errors,
+                                        sc_error *err);
+
+/* One call of sm_chunking_strategies_delete_batch: the arguments of
+ * sm_chunking_strategies_delete. */
+typedef struct sm_chunking_strategies_delete_args {
+    int32_t id;
+} sm_chunking_strategies_delete_args;
+
 /* Deletes one row of chunking_strategies by its primary key; SC_NOT_FOUND when there is none. */
 int sm_chunking_strategies_delete(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_chunking_strategies_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_chunking_strategies_delete_batch(sc_conn *conn,
+                                        const sm_chunking_strategies_delete_args *items,
+                                        size_t n, sc_error *errors, sc_error *err);
 
 /* A page of chunking_strategies in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -79,9 +113,26 @@ int sm_chunking_strategies_list(sc_conn *conn, sc_arena *arena, const sc_page *p
                                 sm_chunking_strategy **out_rows, size_t *out_n,
                                 int64_t *out_total, sc_error *err);
 
+/* One call of sm_chunking_strategies_get_by_name_batch: the arguments of
+ * sm_chunking_strategies_get_by_name. */
+typedef struct sm_chunking_strategies_get_by_name_args {
+    const char *name;
+} sm_chunking_strategies_get_by_name_args;
+
 /* A chunking strategy by name. */
 int sm_chunking_strategies_get_by_name(sc_conn *conn, sc_arena *arena, const char *name,
                                        sm_chunking_strategy *out, sc_error *err);
+
+/* sm_chunking_strategies_get_by_name for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_chunking_strategies_get_by_name_batch(sc_conn *conn, sc_arena *arena,
+                                             const sm_chunking_strategies_get_by_name_args *items,
+                                             size_t n, sm_chunking_strategy *out,
+                                             sc_error *errors, sc_error *err);
 
 /* The strategies users may choose. */
 int sm_chunking_strategies_list_active(sc_conn *conn, sc_arena *arena,

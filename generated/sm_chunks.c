@@ -3,6 +3,7 @@
 #include "sm_chunks.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const sc_field sm_chunks_get_for_search_row_fields[] = {
@@ -280,6 +281,28 @@ int sm_chunks_update(sc_conn *conn, sc_arena *arena, int64_t id, const char *col
     return sc_query_one(conn, &sm_chunks_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_chunks_update_batch */
+
+int sm_chunks_update_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_update_args *items,
+                           size_t n, sm_chunk *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_chunks_update_batch: items is NULL");
+    sm_chunks_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_chunks_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+        sc_args[i].collection_id = items[i].collection_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_chunks_delete */
 
 typedef struct sm_chunks_delete_bind {
@@ -319,6 +342,27 @@ int sm_chunks_delete(sc_conn *conn, int64_t id, const char *collection_id, sc_er
     int sc_rc = sc_query_exec(conn, &sm_chunks_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_chunks_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_chunks_delete_batch */
+
+int sm_chunks_delete_batch(sc_conn *conn, const sm_chunks_delete_args *items, size_t n,
+                           sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_chunks_delete_batch: items is NULL");
+    sm_chunks_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_chunks_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].collection_id = items[i].collection_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -490,6 +534,36 @@ int sm_chunks_upsert(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args
     sc_args.metadata = args->metadata;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_chunks_upsert_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_chunks_upsert_batch */
+
+int sm_chunks_upsert_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args *items,
+                           size_t n, sm_chunk *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_chunks_upsert_batch: items is NULL");
+    sm_chunks_upsert_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_chunks_upsert_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].document_id = items[i].document_id;
+        sc_args[i].chunking_config_id = items[i].chunking_config_id;
+        sc_args[i].chunk_index = items[i].chunk_index;
+        sc_args[i].content = items[i].content;
+        sc_args[i].start_offset = items[i].start_offset;
+        sc_args[i].end_offset = items[i].end_offset;
+        sc_args[i].token_count = items[i].token_count;
+        sc_args[i].embedding_vector_id = items[i].embedding_vector_id;
+        sc_args[i].metadata = items[i].metadata;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_upsert_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_chunks_get_chunks_by_document */
@@ -809,6 +883,35 @@ int sm_chunks_update_chunk_embeddings(sc_conn *conn, const char *collection_id,
     return sc_query_exec(conn, &sm_chunks_update_chunk_embeddings_queries[sc_variant], &sc_args, out_affected, err);
 }
 
+/* ---- sm_chunks_update_chunk_embeddings_batch */
+
+int sm_chunks_update_chunk_embeddings_batch(sc_conn *conn,
+                                            const sm_chunks_update_chunk_embeddings_args *items,
+                                            size_t n, int64_t *out_affected, sc_error *errors,
+                                            sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunks_update_chunk_embeddings_batch: items is NULL");
+    sm_chunks_update_chunk_embeddings_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunks_update_chunk_embeddings_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        if (items[i].ids)
+            sc_args[i].ids = *items[i].ids;
+        if (items[i].vector_ids)
+            sc_args[i].vector_ids = *items[i].vector_ids;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_update_chunk_embeddings_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_chunks_delete_chunks_by_document */
 
 typedef struct sm_chunks_delete_chunks_by_document_bind {
@@ -849,6 +952,32 @@ int sm_chunks_delete_chunks_by_document(sc_conn *conn, const char *collection_id
     sc_args.document_id = document_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_chunks_delete_chunks_by_document_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_chunks_delete_chunks_by_document_batch */
+
+int sm_chunks_delete_chunks_by_document_batch(sc_conn *conn,
+                                              const sm_chunks_delete_chunks_by_document_args *items,
+                                              size_t n, int64_t *out_affected, sc_error *errors,
+                                              sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunks_delete_chunks_by_document_batch: items is NULL");
+    sm_chunks_delete_chunks_by_document_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunks_delete_chunks_by_document_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].document_id = items[i].document_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_delete_chunks_by_document_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_chunks_delete_by_document_for_user */
@@ -903,6 +1032,33 @@ int sm_chunks_delete_by_document_for_user(sc_conn *conn, const char *collection_
     return sc_query_exec(conn, &sm_chunks_delete_by_document_for_user_queries[sc_variant], &sc_args, out_affected, err);
 }
 
+/* ---- sm_chunks_delete_by_document_for_user_batch */
+
+int sm_chunks_delete_by_document_for_user_batch(sc_conn *conn,
+                                                const sm_chunks_delete_by_document_for_user_args *items,
+                                                size_t n, int64_t *out_affected,
+                                                sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunks_delete_by_document_for_user_batch: items is NULL");
+    sm_chunks_delete_by_document_for_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunks_delete_by_document_for_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].document_id = items[i].document_id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_delete_by_document_for_user_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_chunks_delete_chunks_by_collection */
 
 typedef struct sm_chunks_delete_chunks_by_collection_bind {
@@ -936,6 +1092,31 @@ int sm_chunks_delete_chunks_by_collection(sc_conn *conn, const char *collection_
     sc_args.collection_id = collection_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_chunks_delete_chunks_by_collection_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_chunks_delete_chunks_by_collection_batch */
+
+int sm_chunks_delete_chunks_by_collection_batch(sc_conn *conn,
+                                                const sm_chunks_delete_chunks_by_collection_args *items,
+                                                size_t n, int64_t *out_affected,
+                                                sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunks_delete_chunks_by_collection_batch: items is NULL");
+    sm_chunks_delete_chunks_by_collection_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunks_delete_chunks_by_collection_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_delete_chunks_by_collection_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_chunks_count_by_collection */
@@ -1078,6 +1259,30 @@ int sm_chunks_get_chunk_statistics(sc_conn *conn, sc_arena *arena, const char *c
     sc_args.collection_id = collection_id;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_chunks_get_chunk_statistics_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_chunks_get_chunk_statistics_batch */
+
+int sm_chunks_get_chunk_statistics_batch(sc_conn *conn, sc_arena *arena,
+                                         const sm_chunks_get_chunk_statistics_args *items,
+                                         size_t n, sm_chunks_get_chunk_statistics_row *out,
+                                         sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_chunks_get_chunk_statistics_batch: items is NULL");
+    sm_chunks_get_chunk_statistics_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_chunks_get_chunk_statistics_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_chunks_get_chunk_statistics_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_chunks_count_partition_key_mismatches */

@@ -119,14 +119,45 @@ int sm_chunks_create_batch(sc_conn *conn, sc_arena *arena, const sm_chunk_new *r
 int sm_chunks_get(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,
                   sm_chunk *out, sc_error *err);
 
+/* One call of sm_chunks_update_batch: the arguments of sm_chunks_update. */
+typedef struct sm_chunks_update_args {
+    sm_chunk_patch patch;
+    int64_t id;
+    const char *collection_id;
+    int32_t partition_key;
+} sm_chunks_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. collection_id must be UUID text (checked before the round trip). */
 int sm_chunks_update(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,
                      const sm_chunk_patch *patch, sm_chunk *out, sc_error *err);
 
+/* sm_chunks_update for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK calls),
+ * all or nothing: outside a transaction in one of its own, inside the caller's a failing call
+ * aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction, does not
+ * abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets each call's
+ * outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is
+ * refused before anything is sent. */
+int sm_chunks_update_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_update_args *items,
+                           size_t n, sm_chunk *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_chunks_delete_batch: the arguments of sm_chunks_delete. */
+typedef struct sm_chunks_delete_args {
+    int64_t id;
+    const char *collection_id;
+} sm_chunks_delete_args;
+
 /* Deletes one row of chunks by its primary key; SC_NOT_FOUND when there is none. collection_id
  * must be UUID text (checked before the round trip). */
 int sm_chunks_delete(sc_conn *conn, int64_t id, const char *collection_id, sc_error *err);
+
+/* sm_chunks_delete for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK calls),
+ * all or nothing: outside a transaction in one of its own, inside the caller's a failing call
+ * aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction, does not
+ * abort it). errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or
+ * rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_chunks_delete_batch(sc_conn *conn, const sm_chunks_delete_args *items, size_t n,
+                           sc_error *errors, sc_error *err);
 
 /* A page of chunks in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. collection_id must be UUID text (checked before the round trip). */
@@ -154,6 +185,15 @@ typedef struct sm_chunks_upsert_args {
  * CONFLICT names the whole primary key (ERRATA 7: id alone is not unique across partitions). */
 int sm_chunks_upsert(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args *args,
                      sm_chunk *out, sc_error *err);
+
+/* sm_chunks_upsert for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK calls),
+ * all or nothing: outside a transaction in one of its own, inside the caller's a failing call
+ * aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction, does not
+ * abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets each call's
+ * outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is
+ * refused before anything is sent. */
+int sm_chunks_upsert_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args *items,
+                           size_t n, sm_chunk *out, sc_error *errors, sc_error *err);
 
 /* The chunks of a document in order; max_rows is optional (spec 001 limit | None). Optional
  * arguments left out (SC_NONE, NULL) drop their filter (2 statement variants). collection_id,
@@ -200,6 +240,14 @@ int sm_chunks_get_chunks_without_embeddings_each(sc_conn *conn, sc_arena *arena,
                                                  const char *collection_id, int64_t max_rows,
                                                  sm_chunk_fn fn, void *ctx, sc_error *err);
 
+/* One call of sm_chunks_update_chunk_embeddings_batch: the arguments of
+ * sm_chunks_update_chunk_embeddings. */
+typedef struct sm_chunks_update_chunk_embeddings_args {
+    const char *collection_id;
+    const sc_array *ids;
+    const sc_array *vector_ids;
+} sm_chunks_update_chunk_embeddings_args;
+
 /* Stores Qdrant vector ids for many chunks of one collection in one statement (spec 001
  * update_chunk_embeddings; ids[i] gets vector_ids[i]). collection_id must be UUID text (checked
  * before the round trip). */
@@ -207,11 +255,46 @@ int sm_chunks_update_chunk_embeddings(sc_conn *conn, const char *collection_id,
                                       const sc_array *ids, const sc_array *vector_ids,
                                       int64_t *out_affected, sc_error *err);
 
+/* sm_chunks_update_chunk_embeddings for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_chunks_update_chunk_embeddings_batch(sc_conn *conn,
+                                            const sm_chunks_update_chunk_embeddings_args *items,
+                                            size_t n, int64_t *out_affected, sc_error *errors,
+                                            sc_error *err);
+
+/* One call of sm_chunks_delete_chunks_by_document_batch: the arguments of
+ * sm_chunks_delete_chunks_by_document. */
+typedef struct sm_chunks_delete_chunks_by_document_args {
+    const char *collection_id;
+    const char *document_id;
+} sm_chunks_delete_chunks_by_document_args;
+
 /* Deletes the chunks of a document (spec 001). collection_id, document_id must be UUID text
  * (checked before the round trip). */
 int sm_chunks_delete_chunks_by_document(sc_conn *conn, const char *collection_id,
                                         const char *document_id, int64_t *out_affected,
                                         sc_error *err);
+
+/* sm_chunks_delete_chunks_by_document for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_chunks_delete_chunks_by_document_batch(sc_conn *conn,
+                                              const sm_chunks_delete_chunks_by_document_args *items,
+                                              size_t n, int64_t *out_affected, sc_error *errors,
+                                              sc_error *err);
+
+/* One call of sm_chunks_delete_by_document_for_user_batch: the arguments of
+ * sm_chunks_delete_by_document_for_user. */
+typedef struct sm_chunks_delete_by_document_for_user_args {
+    const char *collection_id;
+    const char *document_id;
+    int32_t user_id;
+} sm_chunks_delete_by_document_for_user_args;
 
 /* Deletes the chunks of a document on behalf of user_id, who must own the collection or hold
  * write or admin on it; 0 rows when the user may not write to it. collection_id, document_id
@@ -220,10 +303,36 @@ int sm_chunks_delete_by_document_for_user(sc_conn *conn, const char *collection_
                                           const char *document_id, int32_t user_id,
                                           int64_t *out_affected, sc_error *err);
 
+/* sm_chunks_delete_by_document_for_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_chunks_delete_by_document_for_user_batch(sc_conn *conn,
+                                                const sm_chunks_delete_by_document_for_user_args *items,
+                                                size_t n, int64_t *out_affected,
+                                                sc_error *errors, sc_error *err);
+
+/* One call of sm_chunks_delete_chunks_by_collection_batch: the arguments of
+ * sm_chunks_delete_chunks_by_collection. */
+typedef struct sm_chunks_delete_chunks_by_collection_args {
+    const char *collection_id;
+} sm_chunks_delete_chunks_by_collection_args;
+
 /* Deletes every chunk of a collection (spec 001). collection_id must be UUID text (checked
  * before the round trip). */
 int sm_chunks_delete_chunks_by_collection(sc_conn *conn, const char *collection_id,
                                           int64_t *out_affected, sc_error *err);
+
+/* sm_chunks_delete_chunks_by_collection for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_chunks_delete_chunks_by_collection_batch(sc_conn *conn,
+                                                const sm_chunks_delete_chunks_by_collection_args *items,
+                                                size_t n, int64_t *out_affected,
+                                                sc_error *errors, sc_error *err);
 
 /* Number of chunks of a collection (002 section 7.2). collection_id must be UUID text (checked
  * before the round trip). */
@@ -249,10 +358,27 @@ int sm_chunks_get_for_search_each(sc_conn *conn, sc_arena *arena, const char *co
                                   const sc_array *ids, sm_chunks_get_for_search_row_fn fn,
                                   void *ctx, sc_error *err);
 
+/* One call of sm_chunks_get_chunk_statistics_batch: the arguments of
+ * sm_chunks_get_chunk_statistics. */
+typedef struct sm_chunks_get_chunk_statistics_args {
+    const char *collection_id;
+} sm_chunks_get_chunk_statistics_args;
+
 /* Chunk statistics of a collection (spec 001 get_chunk_statistics; 001 section 7
  * get_partition_statistics). collection_id must be UUID text (checked before the round trip). */
 int sm_chunks_get_chunk_statistics(sc_conn *conn, sc_arena *arena, const char *collection_id,
                                    sm_chunks_get_chunk_statistics_row *out, sc_error *err);
+
+/* sm_chunks_get_chunk_statistics for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_chunks_get_chunk_statistics_batch(sc_conn *conn, sc_arena *arena,
+                                         const sm_chunks_get_chunk_statistics_args *items,
+                                         size_t n, sm_chunks_get_chunk_statistics_row *out,
+                                         sc_error *errors, sc_error *err);
 
 /* Rows whose partition_key disagrees with its collection_id (spec 001 section 12 integrity
  * check; 0 unless the CHECK was bypassed). Scans every partition: health check (spec 001 section

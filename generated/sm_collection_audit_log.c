@@ -3,6 +3,7 @@
 #include "sm_collection_audit_log.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The typed callback of the _each functions over sm_collection_audit_log rows. */
@@ -182,6 +183,31 @@ int sm_collection_audit_log_update(sc_conn *conn, sc_arena *arena, int32_t id,
     return sc_query_one(conn, &sm_collection_audit_log_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_audit_log_update_batch */
+
+int sm_collection_audit_log_update_batch(sc_conn *conn, sc_arena *arena,
+                                         const sm_collection_audit_log_update_args *items,
+                                         size_t n, sm_collection_audit_log *out,
+                                         sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_audit_log_update_batch: items is NULL");
+    sm_collection_audit_log_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_audit_log_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_audit_log_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_audit_log_delete */
 
 typedef struct sm_collection_audit_log_delete_bind {
@@ -214,6 +240,29 @@ int sm_collection_audit_log_delete(sc_conn *conn, int32_t id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_collection_audit_log_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_collection_audit_log_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_collection_audit_log_delete_batch */
+
+int sm_collection_audit_log_delete_batch(sc_conn *conn,
+                                         const sm_collection_audit_log_delete_args *items,
+                                         size_t n, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_audit_log_delete_batch: items is NULL");
+    sm_collection_audit_log_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_audit_log_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_audit_log_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -522,6 +571,31 @@ int sm_collection_audit_log_delete_older_than(sc_conn *conn, sc_time before,
     sc_args.before = before;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collection_audit_log_delete_older_than_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_collection_audit_log_delete_older_than_batch */
+
+int sm_collection_audit_log_delete_older_than_batch(sc_conn *conn,
+                                                    const sm_collection_audit_log_delete_older_than_args *items,
+                                                    size_t n, int64_t *out_affected,
+                                                    sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_audit_log_delete_older_than_batch: items is NULL");
+    sm_collection_audit_log_delete_older_than_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_audit_log_delete_older_than_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].before = items[i].before;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_collection_audit_log_delete_older_than_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

@@ -72,14 +72,48 @@ int sm_collection_audit_log_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_collection_audit_log_get(sc_conn *conn, sc_arena *arena, int32_t id,
                                 sm_collection_audit_log *out, sc_error *err);
 
+/* One call of sm_collection_audit_log_update_batch: the arguments of
+ * sm_collection_audit_log_update. */
+typedef struct sm_collection_audit_log_update_args {
+    sm_collection_audit_log_patch patch;
+    int32_t id;
+} sm_collection_audit_log_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_collection_audit_log_update(sc_conn *conn, sc_arena *arena, int32_t id,
                                    const sm_collection_audit_log_patch *patch,
                                    sm_collection_audit_log *out, sc_error *err);
 
+/* sm_collection_audit_log_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_audit_log_update_batch(sc_conn *conn, sc_arena *arena,
+                                         const sm_collection_audit_log_update_args *items,
+                                         size_t n, sm_collection_audit_log *out,
+                                         sc_error *errors, sc_error *err);
+
+/* One call of sm_collection_audit_log_delete_batch: the arguments of
+ * sm_collection_audit_log_delete. */
+typedef struct sm_collection_audit_log_delete_args {
+    int32_t id;
+} sm_collection_audit_log_delete_args;
+
 /* Deletes one row of collection_audit_log by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_audit_log_delete(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_collection_audit_log_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_collection_audit_log_delete_batch(sc_conn *conn,
+                                         const sm_collection_audit_log_delete_args *items,
+                                         size_t n, sc_error *errors, sc_error *err);
 
 /* A page of collection_audit_log in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -119,9 +153,25 @@ int sm_collection_audit_log_list_by_operation_each(sc_conn *conn, sc_arena *aren
                                                    sm_collection_audit_log_fn fn, void *ctx,
                                                    sc_error *err);
 
+/* One call of sm_collection_audit_log_delete_older_than_batch: the arguments of
+ * sm_collection_audit_log_delete_older_than. */
+typedef struct sm_collection_audit_log_delete_older_than_args {
+    sc_time before;
+} sm_collection_audit_log_delete_older_than_args;
+
 /* Retention clean-up (001 section 15 archival of audit logs). */
 int sm_collection_audit_log_delete_older_than(sc_conn *conn, sc_time before,
                                               int64_t *out_affected, sc_error *err);
+
+/* sm_collection_audit_log_delete_older_than for each of n items in one pipeline (a round trip
+ * per SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_collection_audit_log_delete_older_than_batch(sc_conn *conn,
+                                                    const sm_collection_audit_log_delete_older_than_args *items,
+                                                    size_t n, int64_t *out_affected,
+                                                    sc_error *errors, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_collection_audit_log_statements[];

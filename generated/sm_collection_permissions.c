@@ -3,6 +3,7 @@
 #include "sm_collection_permissions.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The typed callback of the _each functions over sm_collection_permission rows. */
@@ -158,6 +159,32 @@ int sm_collection_permissions_update(sc_conn *conn, sc_arena *arena, int32_t id,
     return sc_query_one(conn, &sm_collection_permissions_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_permissions_update_batch */
+
+int sm_collection_permissions_update_batch(sc_conn *conn, sc_arena *arena,
+                                           const sm_collection_permissions_update_args *items,
+                                           size_t n, sm_collection_permission *out,
+                                           sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_update_batch: items is NULL");
+    sm_collection_permissions_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_update_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_permissions_delete */
 
 typedef struct sm_collection_permissions_delete_bind {
@@ -190,6 +217,30 @@ int sm_collection_permissions_delete(sc_conn *conn, int32_t id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_collection_permissions_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_collection_permissions_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_collection_permissions_delete_batch */
+
+int sm_collection_permissions_delete_batch(sc_conn *conn,
+                                           const sm_collection_permissions_delete_args *items,
+                                           size_t n, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_delete_batch: items is NULL");
+    sm_collection_permissions_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_delete_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -284,6 +335,32 @@ int sm_collection_permissions_get_for_user(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collection_permissions_get_for_user_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_permissions_get_for_user_batch */
+
+int sm_collection_permissions_get_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                                 const sm_collection_permissions_get_for_user_args *items,
+                                                 size_t n, sm_collection_permission *out,
+                                                 sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_get_for_user_batch: items is NULL");
+    sm_collection_permissions_get_for_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_get_for_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_get_for_user_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_permissions_get_for_api_key */
 
 typedef struct sm_collection_permissions_get_for_api_key_bind {
@@ -320,6 +397,32 @@ int sm_collection_permissions_get_for_api_key(sc_conn *conn, sc_arena *arena,
     sc_args.api_key_id = api_key_id;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collection_permissions_get_for_api_key_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collection_permissions_get_for_api_key_batch */
+
+int sm_collection_permissions_get_for_api_key_batch(sc_conn *conn, sc_arena *arena,
+                                                    const sm_collection_permissions_get_for_api_key_args *items,
+                                                    size_t n, sm_collection_permission *out,
+                                                    sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_get_for_api_key_batch: items is NULL");
+    sm_collection_permissions_get_for_api_key_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_get_for_api_key_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].api_key_id = items[i].api_key_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_get_for_api_key_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_collection_permissions_list_for_collection */
@@ -475,6 +578,34 @@ int sm_collection_permissions_grant_to_user(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collection_permissions_grant_to_user_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_permissions_grant_to_user_batch */
+
+int sm_collection_permissions_grant_to_user_batch(sc_conn *conn, sc_arena *arena,
+                                                  const sm_collection_permissions_grant_to_user_args *items,
+                                                  size_t n, sm_collection_permission *out,
+                                                  sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_grant_to_user_batch: items is NULL");
+    sm_collection_permissions_grant_to_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_grant_to_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].user_id = items[i].user_id;
+        sc_args[i].permission = items[i].permission;
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].acting_user_id = items[i].acting_user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_grant_to_user_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_permissions_grant_to_api_key */
 
 typedef struct sm_collection_permissions_grant_to_api_key_bind {
@@ -529,6 +660,34 @@ int sm_collection_permissions_grant_to_api_key(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collection_permissions_grant_to_api_key_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_permissions_grant_to_api_key_batch */
+
+int sm_collection_permissions_grant_to_api_key_batch(sc_conn *conn, sc_arena *arena,
+                                                     const sm_collection_permissions_grant_to_api_key_args *items,
+                                                     size_t n, sm_collection_permission *out,
+                                                     sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_grant_to_api_key_batch: items is NULL");
+    sm_collection_permissions_grant_to_api_key_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_grant_to_api_key_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].api_key_id = items[i].api_key_id;
+        sc_args[i].permission = items[i].permission;
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].acting_user_id = items[i].acting_user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_grant_to_api_key_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_permissions_revoke_from_user */
 
 typedef struct sm_collection_permissions_revoke_from_user_bind {
@@ -575,6 +734,33 @@ int sm_collection_permissions_revoke_from_user(sc_conn *conn, const char *collec
     sc_args.acting_user_id = acting_user_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collection_permissions_revoke_from_user_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_collection_permissions_revoke_from_user_batch */
+
+int sm_collection_permissions_revoke_from_user_batch(sc_conn *conn,
+                                                     const sm_collection_permissions_revoke_from_user_args *items,
+                                                     size_t n, int64_t *out_affected,
+                                                     sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_revoke_from_user_batch: items is NULL");
+    sm_collection_permissions_revoke_from_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_revoke_from_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].user_id = items[i].user_id;
+        sc_args[i].acting_user_id = items[i].acting_user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_revoke_from_user_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_collection_permissions_revoke_from_api_key */
@@ -624,6 +810,33 @@ int sm_collection_permissions_revoke_from_api_key(sc_conn *conn, const char *col
     sc_args.acting_user_id = acting_user_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collection_permissions_revoke_from_api_key_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_collection_permissions_revoke_from_api_key_batch */
+
+int sm_collection_permissions_revoke_from_api_key_batch(sc_conn *conn,
+                                                        const sm_collection_permissions_revoke_from_api_key_args *items,
+                                                        size_t n, int64_t *out_affected,
+                                                        sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_permissions_revoke_from_api_key_batch: items is NULL");
+    sm_collection_permissions_revoke_from_api_key_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_permissions_revoke_from_api_key_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].api_key_id = items[i].api_key_id;
+        sc_args[i].acting_user_id = items[i].acting_user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_collection_permissions_revoke_from_api_key_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

@@ -61,14 +61,48 @@ int sm_collection_permissions_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_collection_permissions_get(sc_conn *conn, sc_arena *arena, int32_t id,
                                   sm_collection_permission *out, sc_error *err);
 
+/* One call of sm_collection_permissions_update_batch: the arguments of
+ * sm_collection_permissions_update. */
+typedef struct sm_collection_permissions_update_args {
+    sm_collection_permission_patch patch;
+    int32_t id;
+} sm_collection_permissions_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_collection_permissions_update(sc_conn *conn, sc_arena *arena, int32_t id,
                                      const sm_collection_permission_patch *patch,
                                      sm_collection_permission *out, sc_error *err);
 
+/* sm_collection_permissions_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_permissions_update_batch(sc_conn *conn, sc_arena *arena,
+                                           const sm_collection_permissions_update_args *items,
+                                           size_t n, sm_collection_permission *out,
+                                           sc_error *errors, sc_error *err);
+
+/* One call of sm_collection_permissions_delete_batch: the arguments of
+ * sm_collection_permissions_delete. */
+typedef struct sm_collection_permissions_delete_args {
+    int32_t id;
+} sm_collection_permissions_delete_args;
+
 /* Deletes one row of collection_permissions by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_permissions_delete(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_collection_permissions_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_collection_permissions_delete_batch(sc_conn *conn,
+                                           const sm_collection_permissions_delete_args *items,
+                                           size_t n, sc_error *errors, sc_error *err);
 
 /* A page of collection_permissions in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -76,17 +110,53 @@ int sm_collection_permissions_list(sc_conn *conn, sc_arena *arena, const sc_page
                                    sm_collection_permission **out_rows, size_t *out_n,
                                    int64_t *out_total, sc_error *err);
 
+/* One call of sm_collection_permissions_get_for_user_batch: the arguments of
+ * sm_collection_permissions_get_for_user. */
+typedef struct sm_collection_permissions_get_for_user_args {
+    const char *collection_id;
+    int32_t user_id;
+} sm_collection_permissions_get_for_user_args;
+
 /* The user's grant on a collection (spec 001 check_permission). collection_id must be UUID text
  * (checked before the round trip). */
 int sm_collection_permissions_get_for_user(sc_conn *conn, sc_arena *arena,
                                            const char *collection_id, int32_t user_id,
                                            sm_collection_permission *out, sc_error *err);
 
+/* sm_collection_permissions_get_for_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_permissions_get_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                                 const sm_collection_permissions_get_for_user_args *items,
+                                                 size_t n, sm_collection_permission *out,
+                                                 sc_error *errors, sc_error *err);
+
+/* One call of sm_collection_permissions_get_for_api_key_batch: the arguments of
+ * sm_collection_permissions_get_for_api_key. */
+typedef struct sm_collection_permissions_get_for_api_key_args {
+    const char *collection_id;
+    const char *api_key_id;
+} sm_collection_permissions_get_for_api_key_args;
+
 /* The API key's grant on a collection. collection_id must be UUID text (checked before the round
  * trip). */
 int sm_collection_permissions_get_for_api_key(sc_conn *conn, sc_arena *arena,
                                               const char *collection_id, const char *api_key_id,
                                               sm_collection_permission *out, sc_error *err);
+
+/* sm_collection_permissions_get_for_api_key for each of n items in one pipeline (a round trip
+ * per SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_permissions_get_for_api_key_batch(sc_conn *conn, sc_arena *arena,
+                                                    const sm_collection_permissions_get_for_api_key_args *items,
+                                                    size_t n, sm_collection_permission *out,
+                                                    sc_error *errors, sc_error *err);
 
 /* Every grant on a collection. collection_id must be UUID text (checked before the round trip). */
 int sm_collection_permissions_list_for_collection(sc_conn *conn, sc_arena *arena,
@@ -131,6 +201,17 @@ int sm_collection_permissions_grant_to_user(sc_conn *conn, sc_arena *arena,
                                             const sm_collection_permissions_grant_to_user_args *args,
                                             sm_collection_permission *out, sc_error *err);
 
+/* sm_collection_permissions_grant_to_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_permissions_grant_to_user_batch(sc_conn *conn, sc_arena *arena,
+                                                  const sm_collection_permissions_grant_to_user_args *items,
+                                                  size_t n, sm_collection_permission *out,
+                                                  sc_error *errors, sc_error *err);
+
 /* The arguments of sm_collection_permissions_grant_to_api_key; members left out of a designated
  * initializer are NULL / SC_NONE. */
 typedef struct sm_collection_permissions_grant_to_api_key_args {
@@ -146,6 +227,25 @@ int sm_collection_permissions_grant_to_api_key(sc_conn *conn, sc_arena *arena,
                                                const sm_collection_permissions_grant_to_api_key_args *args,
                                                sm_collection_permission *out, sc_error *err);
 
+/* sm_collection_permissions_grant_to_api_key for each of n items in one pipeline (a round trip
+ * per SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_permissions_grant_to_api_key_batch(sc_conn *conn, sc_arena *arena,
+                                                     const sm_collection_permissions_grant_to_api_key_args *items,
+                                                     size_t n, sm_collection_permission *out,
+                                                     sc_error *errors, sc_error *err);
+
+/* One call of sm_collection_permissions_revoke_from_user_batch: the arguments of
+ * sm_collection_permissions_revoke_from_user. */
+typedef struct sm_collection_permissions_revoke_from_user_args {
+    const char *collection_id;
+    int32_t user_id;
+    int32_t acting_user_id;
+} sm_collection_permissions_revoke_from_user_args;
+
 /* Removes a user's grant on a collection, on behalf of acting_user_id (owner or admin of the
  * collection); 0 rows when there is no such grant or the acting user may not revoke it.
  * collection_id must be UUID text (checked before the round trip). */
@@ -153,12 +253,40 @@ int sm_collection_permissions_revoke_from_user(sc_conn *conn, const char *collec
                                                int32_t user_id, int32_t acting_user_id,
                                                int64_t *out_affected, sc_error *err);
 
+/* sm_collection_permissions_revoke_from_user for each of n items in one pipeline (a round trip
+ * per SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_collection_permissions_revoke_from_user_batch(sc_conn *conn,
+                                                     const sm_collection_permissions_revoke_from_user_args *items,
+                                                     size_t n, int64_t *out_affected,
+                                                     sc_error *errors, sc_error *err);
+
+/* One call of sm_collection_permissions_revoke_from_api_key_batch: the arguments of
+ * sm_collection_permissions_revoke_from_api_key. */
+typedef struct sm_collection_permissions_revoke_from_api_key_args {
+    const char *collection_id;
+    const char *api_key_id;
+    int32_t acting_user_id;
+} sm_collection_permissions_revoke_from_api_key_args;
+
 /* Removes an API key's grant on a collection, on behalf of acting_user_id (owner or admin of the
  * collection). collection_id must be UUID text (checked before the round trip). */
 int sm_collection_permissions_revoke_from_api_key(sc_conn *conn, const char *collection_id,
                                                   const char *api_key_id,
                                                   int32_t acting_user_id, int64_t *out_affected,
                                                   sc_error *err);
+
+/* sm_collection_permissions_revoke_from_api_key for each of n items in one pipeline (a round
+ * trip per SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own,
+ * inside the caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's
+ * row count; errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or
+ * rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_collection_permissions_revoke_from_api_key_batch(sc_conn *conn,
+                                                        const sm_collection_permissions_revoke_from_api_key_args *items,
+                                                        size_t n, int64_t *out_affected,
+                                                        sc_error *errors, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_collection_permissions_statements[];

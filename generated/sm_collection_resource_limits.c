@@ -3,6 +3,7 @@
 #include "sm_collection_resource_limits.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- sm_collection_resource_limits_create */
@@ -176,6 +177,32 @@ int sm_collection_resource_limits_update(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collection_resource_limits_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_resource_limits_update_batch */
+
+int sm_collection_resource_limits_update_batch(sc_conn *conn, sc_arena *arena,
+                                               const sm_collection_resource_limits_update_args *items,
+                                               size_t n, sm_collection_resource_limit *out,
+                                               sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_resource_limits_update_batch: items is NULL");
+    sm_collection_resource_limits_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_resource_limits_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].collection_id = items[i].collection_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_resource_limits_update_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_resource_limits_delete */
 
 typedef struct sm_collection_resource_limits_delete_bind {
@@ -209,6 +236,30 @@ int sm_collection_resource_limits_delete(sc_conn *conn, const char *collection_i
     int sc_rc = sc_query_exec(conn, &sm_collection_resource_limits_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_collection_resource_limits_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_collection_resource_limits_delete_batch */
+
+int sm_collection_resource_limits_delete_batch(sc_conn *conn,
+                                               const sm_collection_resource_limits_delete_args *items,
+                                               size_t n, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_resource_limits_delete_batch: items is NULL");
+    sm_collection_resource_limits_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_resource_limits_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_resource_limits_delete_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -341,6 +392,37 @@ int sm_collection_resource_limits_upsert(sc_conn *conn, sc_arena *arena,
     sc_args.max_concurrent_operations = args->max_concurrent_operations;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collection_resource_limits_upsert_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collection_resource_limits_upsert_batch */
+
+int sm_collection_resource_limits_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                               const sm_collection_resource_limits_upsert_args *items,
+                                               size_t n, sm_collection_resource_limit *out,
+                                               sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_resource_limits_upsert_batch: items is NULL");
+    sm_collection_resource_limits_upsert_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_resource_limits_upsert_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].max_documents = items[i].max_documents;
+        sc_args[i].max_storage_bytes = items[i].max_storage_bytes;
+        sc_args[i].max_file_size_bytes = items[i].max_file_size_bytes;
+        sc_args[i].max_chunks = items[i].max_chunks;
+        sc_args[i].max_operations_per_day = items[i].max_operations_per_day;
+        sc_args[i].max_concurrent_operations = items[i].max_concurrent_operations;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_resource_limits_upsert_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

@@ -82,6 +82,13 @@ int sm_collection_resource_limits_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_collection_resource_limits_get(sc_conn *conn, sc_arena *arena, const char *collection_id,
                                       sm_collection_resource_limit *out, sc_error *err);
 
+/* One call of sm_collection_resource_limits_update_batch: the arguments of
+ * sm_collection_resource_limits_update. */
+typedef struct sm_collection_resource_limits_update_args {
+    sm_collection_resource_limit_patch patch;
+    const char *collection_id;
+} sm_collection_resource_limits_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. collection_id must be UUID text (checked before the round trip). */
 int sm_collection_resource_limits_update(sc_conn *conn, sc_arena *arena,
@@ -89,10 +96,37 @@ int sm_collection_resource_limits_update(sc_conn *conn, sc_arena *arena,
                                          const sm_collection_resource_limit_patch *patch,
                                          sm_collection_resource_limit *out, sc_error *err);
 
+/* sm_collection_resource_limits_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_resource_limits_update_batch(sc_conn *conn, sc_arena *arena,
+                                               const sm_collection_resource_limits_update_args *items,
+                                               size_t n, sm_collection_resource_limit *out,
+                                               sc_error *errors, sc_error *err);
+
+/* One call of sm_collection_resource_limits_delete_batch: the arguments of
+ * sm_collection_resource_limits_delete. */
+typedef struct sm_collection_resource_limits_delete_args {
+    const char *collection_id;
+} sm_collection_resource_limits_delete_args;
+
 /* Deletes one row of collection_resource_limits by its primary key; SC_NOT_FOUND when there is
  * none. collection_id must be UUID text (checked before the round trip). */
 int sm_collection_resource_limits_delete(sc_conn *conn, const char *collection_id,
                                          sc_error *err);
+
+/* sm_collection_resource_limits_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_collection_resource_limits_delete_batch(sc_conn *conn,
+                                               const sm_collection_resource_limits_delete_args *items,
+                                               size_t n, sc_error *errors, sc_error *err);
 
 /* A page of collection_resource_limits in primary key order (page NULL: the first 50), and the
  * total count when out_total is not NULL. */
@@ -116,6 +150,17 @@ typedef struct sm_collection_resource_limits_upsert_args {
 int sm_collection_resource_limits_upsert(sc_conn *conn, sc_arena *arena,
                                          const sm_collection_resource_limits_upsert_args *args,
                                          sm_collection_resource_limit *out, sc_error *err);
+
+/* sm_collection_resource_limits_upsert for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_resource_limits_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                               const sm_collection_resource_limits_upsert_args *items,
+                                               size_t n, sm_collection_resource_limit *out,
+                                               sc_error *errors, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_collection_resource_limits_statements[];

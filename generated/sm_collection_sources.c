@@ -3,6 +3,7 @@
 #include "sm_collection_sources.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The typed callback of the _each functions over sm_collection_source rows. */
@@ -199,6 +200,30 @@ int sm_collection_sources_update(sc_conn *conn, sc_arena *arena, int32_t id,
     return sc_query_one(conn, &sm_collection_sources_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_sources_update_batch */
+
+int sm_collection_sources_update_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_collection_sources_update_args *items, size_t n,
+                                       sm_collection_source *out, sc_error *errors,
+                                       sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collection_sources_update_batch: items is NULL");
+    sm_collection_sources_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_sources_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_sources_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_sources_delete */
 
 typedef struct sm_collection_sources_delete_bind {
@@ -231,6 +256,28 @@ int sm_collection_sources_delete(sc_conn *conn, int32_t id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_collection_sources_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_collection_sources_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_collection_sources_delete_batch */
+
+int sm_collection_sources_delete_batch(sc_conn *conn,
+                                       const sm_collection_sources_delete_args *items, size_t n,
+                                       sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collection_sources_delete_batch: items is NULL");
+    sm_collection_sources_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_sources_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_sources_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -326,6 +373,32 @@ int sm_collection_sources_get_by_path(sc_conn *conn, sc_arena *arena, const char
     sc_args.source_path = source_path;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collection_sources_get_by_path_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collection_sources_get_by_path_batch */
+
+int sm_collection_sources_get_by_path_batch(sc_conn *conn, sc_arena *arena,
+                                            const sm_collection_sources_get_by_path_args *items,
+                                            size_t n, sm_collection_source *out,
+                                            sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_sources_get_by_path_batch: items is NULL");
+    sm_collection_sources_get_by_path_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_sources_get_by_path_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].source_path = items[i].source_path;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_sources_get_by_path_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_collection_sources_list_by_collection */
@@ -437,6 +510,33 @@ int sm_collection_sources_upsert(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collection_sources_upsert_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_sources_upsert_batch */
+
+int sm_collection_sources_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_collection_sources_upsert_args *items, size_t n,
+                                       sm_collection_source *out, sc_error *errors,
+                                       sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collection_sources_upsert_batch: items is NULL");
+    sm_collection_sources_upsert_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_sources_upsert_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].source_path = items[i].source_path;
+        sc_args[i].source_type = items[i].source_type;
+        sc_args[i].source_config = items[i].source_config;
+        sc_args[i].meta = items[i].meta;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_sources_upsert_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_sources_upsert_for_user */
 
 typedef struct sm_collection_sources_upsert_for_user_bind {
@@ -504,6 +604,36 @@ int sm_collection_sources_upsert_for_user(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collection_sources_upsert_for_user_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collection_sources_upsert_for_user_batch */
+
+int sm_collection_sources_upsert_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                                const sm_collection_sources_upsert_for_user_args *items,
+                                                size_t n, sm_collection_source *out,
+                                                sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_sources_upsert_for_user_batch: items is NULL");
+    sm_collection_sources_upsert_for_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_sources_upsert_for_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].source_path = items[i].source_path;
+        sc_args[i].source_type = items[i].source_type;
+        sc_args[i].source_config = items[i].source_config;
+        sc_args[i].meta = items[i].meta;
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collection_sources_upsert_for_user_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collection_sources_update_stats */
 
 typedef struct sm_collection_sources_update_stats_bind {
@@ -544,6 +674,33 @@ int sm_collection_sources_update_stats(sc_conn *conn, int32_t id, int32_t docume
     sc_args.size_bytes = size_bytes;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collection_sources_update_stats_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_collection_sources_update_stats_batch */
+
+int sm_collection_sources_update_stats_batch(sc_conn *conn,
+                                             const sm_collection_sources_update_stats_args *items,
+                                             size_t n, int64_t *out_affected, sc_error *errors,
+                                             sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collection_sources_update_stats_batch: items is NULL");
+    sm_collection_sources_update_stats_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collection_sources_update_stats_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].document_count = items[i].document_count;
+        sc_args[i].size_bytes = items[i].size_bytes;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_collection_sources_update_stats_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

@@ -79,14 +79,46 @@ int sm_collection_sources_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_collection_sources_get(sc_conn *conn, sc_arena *arena, int32_t id,
                               sm_collection_source *out, sc_error *err);
 
+/* One call of sm_collection_sources_update_batch: the arguments of sm_collection_sources_update. */
+typedef struct sm_collection_sources_update_args {
+    sm_collection_source_patch patch;
+    int32_t id;
+} sm_collection_sources_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_collection_sources_update(sc_conn *conn, sc_arena *arena, int32_t id,
                                  const sm_collection_source_patch *patch,
                                  sm_collection_source *out, sc_error *err);
 
+/* sm_collection_sources_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_sources_update_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_collection_sources_update_args *items, size_t n,
+                                       sm_collection_source *out, sc_error *errors,
+                                       sc_error *err);
+
+/* One call of sm_collection_sources_delete_batch: the arguments of sm_collection_sources_delete. */
+typedef struct sm_collection_sources_delete_args {
+    int32_t id;
+} sm_collection_sources_delete_args;
+
 /* Deletes one row of collection_sources by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_sources_delete(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_collection_sources_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_collection_sources_delete_batch(sc_conn *conn,
+                                       const sm_collection_sources_delete_args *items, size_t n,
+                                       sc_error *errors, sc_error *err);
 
 /* A page of collection_sources in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -94,11 +126,29 @@ int sm_collection_sources_list(sc_conn *conn, sc_arena *arena, const sc_page *pa
                                sm_collection_source **out_rows, size_t *out_n,
                                int64_t *out_total, sc_error *err);
 
+/* One call of sm_collection_sources_get_by_path_batch: the arguments of
+ * sm_collection_sources_get_by_path. */
+typedef struct sm_collection_sources_get_by_path_args {
+    const char *collection_id;
+    const char *source_path;
+} sm_collection_sources_get_by_path_args;
+
 /* A source of a collection by its path (unique per collection). collection_id must be UUID text
  * (checked before the round trip). */
 int sm_collection_sources_get_by_path(sc_conn *conn, sc_arena *arena, const char *collection_id,
                                       const char *source_path, sm_collection_source *out,
                                       sc_error *err);
+
+/* sm_collection_sources_get_by_path for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_sources_get_by_path_batch(sc_conn *conn, sc_arena *arena,
+                                            const sm_collection_sources_get_by_path_args *items,
+                                            size_t n, sm_collection_source *out,
+                                            sc_error *errors, sc_error *err);
 
 /* The sources of a collection. collection_id must be UUID text (checked before the round trip). */
 int sm_collection_sources_list_by_collection(sc_conn *conn, sc_arena *arena,
@@ -129,6 +179,17 @@ int sm_collection_sources_upsert(sc_conn *conn, sc_arena *arena,
                                  const sm_collection_sources_upsert_args *args,
                                  sm_collection_source *out, sc_error *err);
 
+/* sm_collection_sources_upsert for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_sources_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_collection_sources_upsert_args *items, size_t n,
+                                       sm_collection_source *out, sc_error *errors,
+                                       sc_error *err);
+
 /* The arguments of sm_collection_sources_upsert_for_user; members left out of a designated
  * initializer are NULL / SC_NONE. */
 typedef struct sm_collection_sources_upsert_for_user_args {
@@ -147,9 +208,38 @@ int sm_collection_sources_upsert_for_user(sc_conn *conn, sc_arena *arena,
                                           const sm_collection_sources_upsert_for_user_args *args,
                                           sm_collection_source *out, sc_error *err);
 
+/* sm_collection_sources_upsert_for_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collection_sources_upsert_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                                const sm_collection_sources_upsert_for_user_args *items,
+                                                size_t n, sm_collection_source *out,
+                                                sc_error *errors, sc_error *err);
+
+/* One call of sm_collection_sources_update_stats_batch: the arguments of
+ * sm_collection_sources_update_stats. */
+typedef struct sm_collection_sources_update_stats_args {
+    int32_t id;
+    int32_t document_count;
+    int32_t size_bytes;
+} sm_collection_sources_update_stats_args;
+
 /* Records the document count and size after an indexing run. */
 int sm_collection_sources_update_stats(sc_conn *conn, int32_t id, int32_t document_count,
                                        int32_t size_bytes, int64_t *out_affected, sc_error *err);
+
+/* sm_collection_sources_update_stats for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_collection_sources_update_stats_batch(sc_conn *conn,
+                                             const sm_collection_sources_update_stats_args *items,
+                                             size_t n, int64_t *out_affected, sc_error *errors,
+                                             sc_error *err);
 
 /* Registers the sources a connector sync found (spec 003 collection sources), inserting new
  * paths and updating the type and configuration of known ones. Writes rows[0..n) as multi-row

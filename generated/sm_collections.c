@@ -3,6 +3,7 @@
 #include "sm_collections.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The typed callback of the _each functions over sm_collection rows. */
@@ -326,6 +327,29 @@ int sm_collections_update(sc_conn *conn, sc_arena *arena, const char *id, int32_
     return sc_query_one(conn, &sm_collections_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collections_update_batch */
+
+int sm_collections_update_batch(sc_conn *conn, sc_arena *arena,
+                                const sm_collections_update_args *items, size_t n,
+                                sm_collection *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collections_update_batch: items is NULL");
+    sm_collections_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_collections_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+        sc_args[i].owner_id = items[i].owner_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collections_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collections_delete */
 
 typedef struct sm_collections_delete_bind {
@@ -362,6 +386,27 @@ int sm_collections_delete(sc_conn *conn, const char *id, int32_t owner_id, sc_er
     int sc_rc = sc_query_exec(conn, &sm_collections_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_collections_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_collections_delete_batch */
+
+int sm_collections_delete_batch(sc_conn *conn, const sm_collections_delete_args *items,
+                                size_t n, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collections_delete_batch: items is NULL");
+    sm_collections_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_collections_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].owner_id = items[i].owner_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collections_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -539,6 +584,28 @@ int sm_collections_get_by_uuid(sc_conn *conn, sc_arena *arena, const char *id,
     return sc_query_one(conn, &sm_collections_get_by_uuid_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collections_get_by_uuid_batch */
+
+int sm_collections_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
+                                     const sm_collections_get_by_uuid_args *items, size_t n,
+                                     sm_collection *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collections_get_by_uuid_batch: items is NULL");
+    sm_collections_get_by_uuid_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collections_get_by_uuid_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collections_get_by_uuid_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collections_get_by_name */
 
 typedef struct sm_collections_get_by_name_bind {
@@ -575,6 +642,28 @@ int sm_collections_get_by_name(sc_conn *conn, sc_arena *arena, const char *name,
     sc_args.name = name;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_get_by_name_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collections_get_by_name_batch */
+
+int sm_collections_get_by_name_batch(sc_conn *conn, sc_arena *arena,
+                                     const sm_collections_get_by_name_args *items, size_t n,
+                                     sm_collection *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collections_get_by_name_batch: items is NULL");
+    sm_collections_get_by_name_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collections_get_by_name_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].name = items[i].name;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collections_get_by_name_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_collections_get_by_vector_store_name */
@@ -616,6 +705,31 @@ int sm_collections_get_by_vector_store_name(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collections_get_by_vector_store_name_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collections_get_by_vector_store_name_batch */
+
+int sm_collections_get_by_vector_store_name_batch(sc_conn *conn, sc_arena *arena,
+                                                  const sm_collections_get_by_vector_store_name_args *items,
+                                                  size_t n, sm_collection *out,
+                                                  sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collections_get_by_vector_store_name_batch: items is NULL");
+    sm_collections_get_by_vector_store_name_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collections_get_by_vector_store_name_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].vector_store_name = items[i].vector_store_name;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collections_get_by_vector_store_name_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collections_delete_for_user */
 
 typedef struct sm_collections_delete_for_user_bind {
@@ -655,6 +769,31 @@ int sm_collections_delete_for_user(sc_conn *conn, const char *id, int32_t user_i
     sc_args.user_id = user_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collections_delete_for_user_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_collections_delete_for_user_batch */
+
+int sm_collections_delete_for_user_batch(sc_conn *conn,
+                                         const sm_collections_delete_for_user_args *items,
+                                         size_t n, int64_t *out_affected, sc_error *errors,
+                                         sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_collections_delete_for_user_batch: items is NULL");
+    sm_collections_delete_for_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collections_delete_for_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_collections_delete_for_user_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_collections_get_by_uuid_with_permission_check */
@@ -1738,6 +1877,29 @@ int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *id, int32_
     return sc_query_one(conn, &sm_collections_rename_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collections_rename_batch */
+
+int sm_collections_rename_batch(sc_conn *conn, sc_arena *arena,
+                                const sm_collections_rename_args *items, size_t n,
+                                sm_collection *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collections_rename_batch: items is NULL");
+    sm_collections_rename_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_collections_rename_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+        sc_args[i].new_name = items[i].new_name;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collections_rename_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_collections_set_staging */
 
 typedef struct sm_collections_set_staging_bind {
@@ -1772,6 +1934,29 @@ int sm_collections_set_staging(sc_conn *conn, const char *id, json_t *qdrant_sta
     sc_args.qdrant_staging = qdrant_staging;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_collections_set_staging_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_collections_set_staging_batch */
+
+int sm_collections_set_staging_batch(sc_conn *conn,
+                                     const sm_collections_set_staging_args *items, size_t n,
+                                     int64_t *out_affected, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collections_set_staging_batch: items is NULL");
+    sm_collections_set_staging_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collections_set_staging_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].qdrant_staging = items[i].qdrant_staging;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_collections_set_staging_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_collections_list_stale_staging */
@@ -1882,6 +2067,30 @@ int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *id,
     sc_args.qdrant_collections = qdrant_collections;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_swap_staging_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collections_swap_staging_batch */
+
+int sm_collections_swap_staging_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_collections_swap_staging_args *items, size_t n,
+                                      sm_collection *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_collections_swap_staging_batch: items is NULL");
+    sm_collections_swap_staging_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_collections_swap_staging_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].vector_store_name = items[i].vector_store_name;
+        sc_args[i].qdrant_collections = items[i].qdrant_collections;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_collections_swap_staging_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_collections_list_by_status */

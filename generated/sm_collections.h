@@ -137,14 +137,45 @@ int sm_collections_create_batch(sc_conn *conn, sc_arena *arena, const sm_collect
 int sm_collections_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
                        sm_collection *out, sc_error *err);
 
+/* One call of sm_collections_update_batch: the arguments of sm_collections_update. */
+typedef struct sm_collections_update_args {
+    sm_collection_patch patch;
+    const char *id;
+    int32_t owner_id;
+} sm_collections_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row for this user. id must be UUID text (checked before the round trip). */
 int sm_collections_update(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
                           const sm_collection_patch *patch, sm_collection *out, sc_error *err);
 
+/* sm_collections_update for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_collections_update_batch(sc_conn *conn, sc_arena *arena,
+                                const sm_collections_update_args *items, size_t n,
+                                sm_collection *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_collections_delete_batch: the arguments of sm_collections_delete. */
+typedef struct sm_collections_delete_args {
+    const char *id;
+    int32_t owner_id;
+} sm_collections_delete_args;
+
 /* Deletes one row of collections by its primary key; SC_NOT_FOUND when there is none. id must be
  * UUID text (checked before the round trip). */
 int sm_collections_delete(sc_conn *conn, const char *id, int32_t owner_id, sc_error *err);
+
+/* sm_collections_delete for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not
+ * run or rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_collections_delete_batch(sc_conn *conn, const sm_collections_delete_args *items,
+                                size_t n, sc_error *errors, sc_error *err);
 
 /* A page of collections in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -158,16 +189,52 @@ int sm_collections_list(sc_conn *conn, sc_arena *arena, int32_t owner_id, const 
 int sm_collections_set_status(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
                               sm_collection_status to, sm_collection *out, sc_error *err);
 
+/* One call of sm_collections_get_by_uuid_batch: the arguments of sm_collections_get_by_uuid. */
+typedef struct sm_collections_get_by_uuid_args {
+    const char *id;
+} sm_collections_get_by_uuid_args;
+
 /* A collection by id, without access check (workers, after the API checked access). Unscoped:
  * spec 001 get_by_uuid(collection_uuid) takes no user: used by workers and services after the
  * API layer checked access id must be UUID text (checked before the round trip). */
 int sm_collections_get_by_uuid(sc_conn *conn, sc_arena *arena, const char *id,
                                sm_collection *out, sc_error *err);
 
+/* sm_collections_get_by_uuid for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collections_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
+                                     const sm_collections_get_by_uuid_args *items, size_t n,
+                                     sm_collection *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_collections_get_by_name_batch: the arguments of sm_collections_get_by_name. */
+typedef struct sm_collections_get_by_name_args {
+    const char *name;
+} sm_collections_get_by_name_args;
+
 /* A collection by its (globally unique) name. Unscoped: collection names are unique across all
  * users (spec 001-003): the duplicate-name check on create must see every owner */
 int sm_collections_get_by_name(sc_conn *conn, sc_arena *arena, const char *name,
                                sm_collection *out, sc_error *err);
+
+/* sm_collections_get_by_name for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collections_get_by_name_batch(sc_conn *conn, sc_arena *arena,
+                                     const sm_collections_get_by_name_args *items, size_t n,
+                                     sm_collection *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_collections_get_by_vector_store_name_batch: the arguments of
+ * sm_collections_get_by_vector_store_name. */
+typedef struct sm_collections_get_by_vector_store_name_args {
+    const char *vector_store_name;
+} sm_collections_get_by_vector_store_name_args;
 
 /* The collection that owns a Qdrant collection (orphan clean-up, spec 002 section 4.2).
  * Unscoped: maintenance: Qdrant orphan clean-up maps vector store names back to collections of
@@ -176,12 +243,40 @@ int sm_collections_get_by_vector_store_name(sc_conn *conn, sc_arena *arena,
                                             const char *vector_store_name, sm_collection *out,
                                             sc_error *err);
 
+/* sm_collections_get_by_vector_store_name for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collections_get_by_vector_store_name_batch(sc_conn *conn, sc_arena *arena,
+                                                  const sm_collections_get_by_vector_store_name_args *items,
+                                                  size_t n, sm_collection *out,
+                                                  sc_error *errors, sc_error *err);
+
+/* One call of sm_collections_delete_for_user_batch: the arguments of
+ * sm_collections_delete_for_user. */
+typedef struct sm_collections_delete_for_user_args {
+    const char *id;
+    int32_t user_id;
+} sm_collections_delete_for_user_args;
+
 /* Deletes a collection (documents, chunks, sources and grants cascade) on behalf of user_id, who
  * must own it or hold admin on it; 0 rows when there is no such collection or the user may not
  * delete it. Unscoped: an admin grantee who does not own the collection may delete it: user_id
  * is bound in the owner and grant checks id must be UUID text (checked before the round trip). */
 int sm_collections_delete_for_user(sc_conn *conn, const char *id, int32_t user_id,
                                    int64_t *out_affected, sc_error *err);
+
+/* sm_collections_delete_for_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_collections_delete_for_user_batch(sc_conn *conn,
+                                         const sm_collections_delete_for_user_args *items,
+                                         size_t n, int64_t *out_affected, sc_error *errors,
+                                         sc_error *err);
 
 /* A collection the user may read: owner, or public, or shared with the user in
  * collection_permissions (spec 001 section 6: EntityNotFoundError when it does not exist,
@@ -259,16 +354,48 @@ int sm_collections_update_stats(sc_conn *conn, sc_arena *arena,
                                 const sm_collections_update_stats_args *args,
                                 sm_collection *out, sc_error *err);
 
+/* One call of sm_collections_rename_batch: the arguments of sm_collections_rename. */
+typedef struct sm_collections_rename_args {
+    const char *id;
+    int32_t user_id;
+    const char *new_name;
+} sm_collections_rename_args;
+
 /* Renames a collection; only its owner may (spec 001 rename(collection_uuid, new_name,
  * user_id)). id must be UUID text (checked before the round trip). */
 int sm_collections_rename(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
                           const char *new_name, sm_collection *out, sc_error *err);
+
+/* sm_collections_rename for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_collections_rename_batch(sc_conn *conn, sc_arena *arena,
+                                const sm_collections_rename_args *items, size_t n,
+                                sm_collection *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_collections_set_staging_batch: the arguments of sm_collections_set_staging. */
+typedef struct sm_collections_set_staging_args {
+    const char *id;
+    json_t *qdrant_staging;
+} sm_collections_set_staging_args;
 
 /* Records the staging Qdrant collections of a blue-green reindex (spec 002 section 4.2).
  * Unscoped: reindex worker, not on behalf of a user id must be UUID text (checked before the
  * round trip). */
 int sm_collections_set_staging(sc_conn *conn, const char *id, json_t *qdrant_staging,
                                int64_t *out_affected, sc_error *err);
+
+/* sm_collections_set_staging for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_collections_set_staging_batch(sc_conn *conn,
+                                     const sm_collections_set_staging_args *items, size_t n,
+                                     int64_t *out_affected, sc_error *errors, sc_error *err);
 
 /* Collections whose blue-green staging collection is older than the cut-off (spec 002 section
  * 4.2 "Check staging collection age (>24 hours)"): the age is read from the staging name's UTC
@@ -288,11 +415,28 @@ int sm_collections_list_stale_staging(sc_conn *conn, sc_arena *arena, sc_time be
 int sm_collections_list_stale_staging_each(sc_conn *conn, sc_arena *arena, sc_time before,
                                            sm_collection_fn fn, void *ctx, sc_error *err);
 
+/* One call of sm_collections_swap_staging_batch: the arguments of sm_collections_swap_staging. */
+typedef struct sm_collections_swap_staging_args {
+    const char *id;
+    const char *vector_store_name;
+    json_t *qdrant_collections;
+} sm_collections_swap_staging_args;
+
 /* Atomic blue-green swap; staging becomes production (spec 002 section 4.2 step 4). Unscoped:
  * reindex worker, not on behalf of a user id must be UUID text (checked before the round trip). */
 int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *id,
                                 const char *vector_store_name, json_t *qdrant_collections,
                                 sm_collection *out, sc_error *err);
+
+/* sm_collections_swap_staging for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_collections_swap_staging_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_collections_swap_staging_args *items, size_t n,
+                                      sm_collection *out, sc_error *errors, sc_error *err);
 
 /* Collections in a status, oldest update first (recovery of stuck processing collections).
  * Unscoped: maintenance: finds collections of every owner stuck in a status */

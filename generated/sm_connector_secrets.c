@@ -3,6 +3,7 @@
 #include "sm_connector_secrets.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const sc_field sm_connector_secrets_list_types_for_source_row_fields[] = {
@@ -180,6 +181,29 @@ int sm_connector_secrets_update(sc_conn *conn, sc_arena *arena, int32_t id,
     return sc_query_one(conn, &sm_connector_secrets_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_connector_secrets_update_batch */
+
+int sm_connector_secrets_update_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_connector_secrets_update_args *items, size_t n,
+                                      sm_connector_secret *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_connector_secrets_update_batch: items is NULL");
+    sm_connector_secrets_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_connector_secrets_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_connector_secrets_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_connector_secrets_delete */
 
 typedef struct sm_connector_secrets_delete_bind {
@@ -212,6 +236,28 @@ int sm_connector_secrets_delete(sc_conn *conn, int32_t id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_connector_secrets_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_connector_secrets_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_connector_secrets_delete_batch */
+
+int sm_connector_secrets_delete_batch(sc_conn *conn,
+                                      const sm_connector_secrets_delete_args *items, size_t n,
+                                      sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_connector_secrets_delete_batch: items is NULL");
+    sm_connector_secrets_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_connector_secrets_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_connector_secrets_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -252,6 +298,32 @@ int sm_connector_secrets_get_for_source(sc_conn *conn, sc_arena *arena,
     sc_args.secret_type = secret_type;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_connector_secrets_get_for_source_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_connector_secrets_get_for_source_batch */
+
+int sm_connector_secrets_get_for_source_batch(sc_conn *conn, sc_arena *arena,
+                                              const sm_connector_secrets_get_for_source_args *items,
+                                              size_t n, sm_connector_secret *out,
+                                              sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_connector_secrets_get_for_source_batch: items is NULL");
+    sm_connector_secrets_get_for_source_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_connector_secrets_get_for_source_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_source_id = items[i].collection_source_id;
+        sc_args[i].secret_type = items[i].secret_type;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_connector_secrets_get_for_source_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_connector_secrets_list_types_for_source */
@@ -359,6 +431,32 @@ int sm_connector_secrets_upsert(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_connector_secrets_upsert_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_connector_secrets_upsert_batch */
+
+int sm_connector_secrets_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_connector_secrets_upsert_args *items, size_t n,
+                                      sm_connector_secret *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_connector_secrets_upsert_batch: items is NULL");
+    sm_connector_secrets_upsert_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_connector_secrets_upsert_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_source_id = items[i].collection_source_id;
+        sc_args[i].secret_type = items[i].secret_type;
+        if (items[i].ciphertext)
+            sc_args[i].ciphertext = *items[i].ciphertext;
+        sc_args[i].key_id = items[i].key_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_connector_secrets_upsert_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_connector_secrets_delete_for_source */
 
 typedef struct sm_connector_secrets_delete_for_source_bind {
@@ -395,6 +493,32 @@ int sm_connector_secrets_delete_for_source(sc_conn *conn, int32_t collection_sou
     sc_args.secret_type = secret_type;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_connector_secrets_delete_for_source_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_connector_secrets_delete_for_source_batch */
+
+int sm_connector_secrets_delete_for_source_batch(sc_conn *conn,
+                                                 const sm_connector_secrets_delete_for_source_args *items,
+                                                 size_t n, int64_t *out_affected,
+                                                 sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_connector_secrets_delete_for_source_batch: items is NULL");
+    sm_connector_secrets_delete_for_source_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_connector_secrets_delete_for_source_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_source_id = items[i].collection_source_id;
+        sc_args[i].secret_type = items[i].secret_type;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_connector_secrets_delete_for_source_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_connector_secrets_list_by_key_id */

@@ -69,19 +69,68 @@ int sm_connector_secrets_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_connector_secrets_get(sc_conn *conn, sc_arena *arena, int32_t id,
                              sm_connector_secret *out, sc_error *err);
 
+/* One call of sm_connector_secrets_update_batch: the arguments of sm_connector_secrets_update. */
+typedef struct sm_connector_secrets_update_args {
+    sm_connector_secret_patch patch;
+    int32_t id;
+} sm_connector_secrets_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_connector_secrets_update(sc_conn *conn, sc_arena *arena, int32_t id,
                                 const sm_connector_secret_patch *patch,
                                 sm_connector_secret *out, sc_error *err);
 
+/* sm_connector_secrets_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_connector_secrets_update_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_connector_secrets_update_args *items, size_t n,
+                                      sm_connector_secret *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_connector_secrets_delete_batch: the arguments of sm_connector_secrets_delete. */
+typedef struct sm_connector_secrets_delete_args {
+    int32_t id;
+} sm_connector_secrets_delete_args;
+
 /* Deletes one row of connector_secrets by its primary key; SC_NOT_FOUND when there is none. */
 int sm_connector_secrets_delete(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_connector_secrets_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_connector_secrets_delete_batch(sc_conn *conn,
+                                      const sm_connector_secrets_delete_args *items, size_t n,
+                                      sc_error *errors, sc_error *err);
+
+/* One call of sm_connector_secrets_get_for_source_batch: the arguments of
+ * sm_connector_secrets_get_for_source. */
+typedef struct sm_connector_secrets_get_for_source_args {
+    int32_t collection_source_id;
+    const char *secret_type;
+} sm_connector_secrets_get_for_source_args;
 
 /* The encrypted secret of a source by type. */
 int sm_connector_secrets_get_for_source(sc_conn *conn, sc_arena *arena,
                                         int32_t collection_source_id, const char *secret_type,
                                         sm_connector_secret *out, sc_error *err);
+
+/* sm_connector_secrets_get_for_source for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_connector_secrets_get_for_source_batch(sc_conn *conn, sc_arena *arena,
+                                              const sm_connector_secrets_get_for_source_args *items,
+                                              size_t n, sm_connector_secret *out,
+                                              sc_error *errors, sc_error *err);
 
 /* Which secrets a source has (presence indicators such as has_token; never the ciphertext). */
 int sm_connector_secrets_list_types_for_source(sc_conn *conn, sc_arena *arena,
@@ -112,10 +161,37 @@ int sm_connector_secrets_upsert(sc_conn *conn, sc_arena *arena,
                                 const sm_connector_secrets_upsert_args *args,
                                 sm_connector_secret *out, sc_error *err);
 
+/* sm_connector_secrets_upsert for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_connector_secrets_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_connector_secrets_upsert_args *items, size_t n,
+                                      sm_connector_secret *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_connector_secrets_delete_for_source_batch: the arguments of
+ * sm_connector_secrets_delete_for_source. */
+typedef struct sm_connector_secrets_delete_for_source_args {
+    int32_t collection_source_id;
+    const char *secret_type;
+} sm_connector_secrets_delete_for_source_args;
+
 /* Deletes a secret of a source by type. */
 int sm_connector_secrets_delete_for_source(sc_conn *conn, int32_t collection_source_id,
                                            const char *secret_type, int64_t *out_affected,
                                            sc_error *err);
+
+/* sm_connector_secrets_delete_for_source for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_connector_secrets_delete_for_source_batch(sc_conn *conn,
+                                                 const sm_connector_secrets_delete_for_source_args *items,
+                                                 size_t n, int64_t *out_affected,
+                                                 sc_error *errors, sc_error *err);
 
 /* Secrets encrypted with a given key, by id (key rotation re-encrypts them batch by batch).
  * Optional arguments left out (SC_NONE, NULL) drop their filter (2 statement variants). Keyset

@@ -3,6 +3,7 @@
 #include "sm_document_artifacts.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const sc_field sm_document_artifacts_list_kinds_for_document_row_fields[] = {
@@ -226,6 +227,30 @@ int sm_document_artifacts_update(sc_conn *conn, sc_arena *arena, int32_t id,
     return sc_query_one(conn, &sm_document_artifacts_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_document_artifacts_update_batch */
+
+int sm_document_artifacts_update_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_document_artifacts_update_args *items, size_t n,
+                                       sm_document_artifact *out, sc_error *errors,
+                                       sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_document_artifacts_update_batch: items is NULL");
+    sm_document_artifacts_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_document_artifacts_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_document_artifacts_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_document_artifacts_delete */
 
 typedef struct sm_document_artifacts_delete_bind {
@@ -258,6 +283,28 @@ int sm_document_artifacts_delete(sc_conn *conn, int32_t id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_document_artifacts_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_document_artifacts_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_document_artifacts_delete_batch */
+
+int sm_document_artifacts_delete_batch(sc_conn *conn,
+                                       const sm_document_artifacts_delete_args *items, size_t n,
+                                       sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_document_artifacts_delete_batch: items is NULL");
+    sm_document_artifacts_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_document_artifacts_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_document_artifacts_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -353,6 +400,32 @@ int sm_document_artifacts_get_for_document(sc_conn *conn, sc_arena *arena,
     sc_args.artifact_kind = artifact_kind;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_document_artifacts_get_for_document_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_document_artifacts_get_for_document_batch */
+
+int sm_document_artifacts_get_for_document_batch(sc_conn *conn, sc_arena *arena,
+                                                 const sm_document_artifacts_get_for_document_args *items,
+                                                 size_t n, sm_document_artifact *out,
+                                                 sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_document_artifacts_get_for_document_batch: items is NULL");
+    sm_document_artifacts_get_for_document_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_document_artifacts_get_for_document_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].document_id = items[i].document_id;
+        sc_args[i].artifact_kind = items[i].artifact_kind;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_document_artifacts_get_for_document_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_document_artifacts_list_kinds_for_document */
@@ -490,6 +563,39 @@ int sm_document_artifacts_upsert(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_document_artifacts_upsert_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_document_artifacts_upsert_batch */
+
+int sm_document_artifacts_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_document_artifacts_upsert_args *items, size_t n,
+                                       sm_document_artifact *out, sc_error *errors,
+                                       sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_document_artifacts_upsert_batch: items is NULL");
+    sm_document_artifacts_upsert_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_document_artifacts_upsert_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].document_id = items[i].document_id;
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].artifact_kind = items[i].artifact_kind;
+        sc_args[i].mime_type = items[i].mime_type;
+        sc_args[i].charset = items[i].charset;
+        sc_args[i].content_text = items[i].content_text;
+        if (items[i].content_bytes)
+            sc_args[i].content_bytes = *items[i].content_bytes;
+        sc_args[i].content_hash = items[i].content_hash;
+        sc_args[i].size_bytes = items[i].size_bytes;
+        sc_args[i].is_truncated = items[i].is_truncated;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_document_artifacts_upsert_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_document_artifacts_delete_for_document */
 
 typedef struct sm_document_artifacts_delete_for_document_bind {
@@ -520,6 +626,31 @@ int sm_document_artifacts_delete_for_document(sc_conn *conn, const char *documen
     sc_args.document_id = document_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_document_artifacts_delete_for_document_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_document_artifacts_delete_for_document_batch */
+
+int sm_document_artifacts_delete_for_document_batch(sc_conn *conn,
+                                                    const sm_document_artifacts_delete_for_document_args *items,
+                                                    size_t n, int64_t *out_affected,
+                                                    sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_document_artifacts_delete_for_document_batch: items is NULL");
+    sm_document_artifacts_delete_for_document_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_document_artifacts_delete_for_document_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].document_id = items[i].document_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_document_artifacts_delete_for_document_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

@@ -92,14 +92,46 @@ int sm_document_artifacts_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_document_artifacts_get(sc_conn *conn, sc_arena *arena, int32_t id,
                               sm_document_artifact *out, sc_error *err);
 
+/* One call of sm_document_artifacts_update_batch: the arguments of sm_document_artifacts_update. */
+typedef struct sm_document_artifacts_update_args {
+    sm_document_artifact_patch patch;
+    int32_t id;
+} sm_document_artifacts_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_document_artifacts_update(sc_conn *conn, sc_arena *arena, int32_t id,
                                  const sm_document_artifact_patch *patch,
                                  sm_document_artifact *out, sc_error *err);
 
+/* sm_document_artifacts_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_document_artifacts_update_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_document_artifacts_update_args *items, size_t n,
+                                       sm_document_artifact *out, sc_error *errors,
+                                       sc_error *err);
+
+/* One call of sm_document_artifacts_delete_batch: the arguments of sm_document_artifacts_delete. */
+typedef struct sm_document_artifacts_delete_args {
+    int32_t id;
+} sm_document_artifacts_delete_args;
+
 /* Deletes one row of document_artifacts by its primary key; SC_NOT_FOUND when there is none. */
 int sm_document_artifacts_delete(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_document_artifacts_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_document_artifacts_delete_batch(sc_conn *conn,
+                                       const sm_document_artifacts_delete_args *items, size_t n,
+                                       sc_error *errors, sc_error *err);
 
 /* A page of document_artifacts in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -107,11 +139,29 @@ int sm_document_artifacts_list(sc_conn *conn, sc_arena *arena, const sc_page *pa
                                sm_document_artifact **out_rows, size_t *out_n,
                                int64_t *out_total, sc_error *err);
 
+/* One call of sm_document_artifacts_get_for_document_batch: the arguments of
+ * sm_document_artifacts_get_for_document. */
+typedef struct sm_document_artifacts_get_for_document_args {
+    const char *document_id;
+    const char *artifact_kind;
+} sm_document_artifacts_get_for_document_args;
+
 /* One artifact of a document by kind (content endpoint, 003). document_id must be UUID text
  * (checked before the round trip). */
 int sm_document_artifacts_get_for_document(sc_conn *conn, sc_arena *arena,
                                            const char *document_id, const char *artifact_kind,
                                            sm_document_artifact *out, sc_error *err);
+
+/* sm_document_artifacts_get_for_document for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_document_artifacts_get_for_document_batch(sc_conn *conn, sc_arena *arena,
+                                                 const sm_document_artifacts_get_for_document_args *items,
+                                                 size_t n, sm_document_artifact *out,
+                                                 sc_error *errors, sc_error *err);
 
 /* Which artifacts a document has, without their content. document_id must be UUID text (checked
  * before the round trip). */
@@ -148,10 +198,37 @@ int sm_document_artifacts_upsert(sc_conn *conn, sc_arena *arena,
                                  const sm_document_artifacts_upsert_args *args,
                                  sm_document_artifact *out, sc_error *err);
 
+/* sm_document_artifacts_upsert for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_document_artifacts_upsert_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_document_artifacts_upsert_args *items, size_t n,
+                                       sm_document_artifact *out, sc_error *errors,
+                                       sc_error *err);
+
+/* One call of sm_document_artifacts_delete_for_document_batch: the arguments of
+ * sm_document_artifacts_delete_for_document. */
+typedef struct sm_document_artifacts_delete_for_document_args {
+    const char *document_id;
+} sm_document_artifacts_delete_for_document_args;
+
 /* Deletes every artifact of a document. document_id must be UUID text (checked before the round
  * trip). */
 int sm_document_artifacts_delete_for_document(sc_conn *conn, const char *document_id,
                                               int64_t *out_affected, sc_error *err);
+
+/* sm_document_artifacts_delete_for_document for each of n items in one pipeline (a round trip
+ * per SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_document_artifacts_delete_for_document_batch(sc_conn *conn,
+                                                    const sm_document_artifacts_delete_for_document_args *items,
+                                                    size_t n, int64_t *out_affected,
+                                                    sc_error *errors, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_document_artifacts_statements[];

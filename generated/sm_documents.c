@@ -3,6 +3,7 @@
 #include "sm_documents.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const sc_field sm_documents_count_by_status_row_fields[] = {
@@ -289,6 +290,28 @@ int sm_documents_update(sc_conn *conn, sc_arena *arena, const char *id,
     return sc_query_one(conn, &sm_documents_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_documents_update_batch */
+
+int sm_documents_update_batch(sc_conn *conn, sc_arena *arena,
+                              const sm_documents_update_args *items, size_t n, sm_document *out,
+                              sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_documents_update_batch: items is NULL");
+    sm_documents_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_documents_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_documents_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_documents_delete */
 
 typedef struct sm_documents_delete_bind {
@@ -321,6 +344,26 @@ int sm_documents_delete(sc_conn *conn, const char *id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_documents_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_documents_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_documents_delete_batch */
+
+int sm_documents_delete_batch(sc_conn *conn, const sm_documents_delete_args *items, size_t n,
+                              sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_documents_delete_batch: items is NULL");
+    sm_documents_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_documents_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_documents_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -479,6 +522,32 @@ int sm_documents_get_by_content_hash(sc_conn *conn, sc_arena *arena, const char 
     return sc_query_one(conn, &sm_documents_get_by_content_hash_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_documents_get_by_content_hash_batch */
+
+int sm_documents_get_by_content_hash_batch(sc_conn *conn, sc_arena *arena,
+                                           const sm_documents_get_by_content_hash_args *items,
+                                           size_t n, sm_document *out, sc_error *errors,
+                                           sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_documents_get_by_content_hash_batch: items is NULL");
+    sm_documents_get_by_content_hash_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_documents_get_by_content_hash_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].content_hash = items[i].content_hash;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_documents_get_by_content_hash_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_documents_get_by_uri */
 
 typedef struct sm_documents_get_by_uri_bind {
@@ -517,6 +586,28 @@ int sm_documents_get_by_uri(sc_conn *conn, sc_arena *arena, const char *collecti
     sc_args.uri = uri;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_documents_get_by_uri_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_documents_get_by_uri_batch */
+
+int sm_documents_get_by_uri_batch(sc_conn *conn, sc_arena *arena,
+                                  const sm_documents_get_by_uri_args *items, size_t n,
+                                  sm_document *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_documents_get_by_uri_batch: items is NULL");
+    sm_documents_get_by_uri_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_documents_get_by_uri_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].uri = items[i].uri;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_documents_get_by_uri_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_documents_create_if_absent */
@@ -604,6 +695,41 @@ int sm_documents_create_if_absent(sc_conn *conn, sc_arena *arena,
     sc_args.meta = args->meta;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_documents_create_if_absent_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_documents_create_if_absent_batch */
+
+int sm_documents_create_if_absent_batch(sc_conn *conn, sc_arena *arena,
+                                        const sm_documents_create_if_absent_args *items,
+                                        size_t n, sm_document *out, sc_error *errors,
+                                        sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_documents_create_if_absent_batch: items is NULL");
+    sm_documents_create_if_absent_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_documents_create_if_absent_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].source_id = items[i].source_id;
+        sc_args[i].file_path = items[i].file_path;
+        sc_args[i].file_name = items[i].file_name;
+        sc_args[i].file_size = items[i].file_size;
+        sc_args[i].mime_type = items[i].mime_type;
+        sc_args[i].content_hash = items[i].content_hash;
+        sc_args[i].source_path = items[i].source_path;
+        sc_args[i].uri = items[i].uri;
+        sc_args[i].source_metadata = items[i].source_metadata;
+        sc_args[i].meta = items[i].meta;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_documents_create_if_absent_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_documents_create_for_user */
@@ -701,6 +827,40 @@ int sm_documents_create_for_user(sc_conn *conn, sc_arena *arena,
     sc_args.user_id = args->user_id;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_documents_create_for_user_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_documents_create_for_user_batch */
+
+int sm_documents_create_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_documents_create_for_user_args *items, size_t n,
+                                       sm_document *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_documents_create_for_user_batch: items is NULL");
+    sm_documents_create_for_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_documents_create_for_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].source_id = items[i].source_id;
+        sc_args[i].file_path = items[i].file_path;
+        sc_args[i].file_name = items[i].file_name;
+        sc_args[i].file_size = items[i].file_size;
+        sc_args[i].mime_type = items[i].mime_type;
+        sc_args[i].content_hash = items[i].content_hash;
+        sc_args[i].source_path = items[i].source_path;
+        sc_args[i].uri = items[i].uri;
+        sc_args[i].source_metadata = items[i].source_metadata;
+        sc_args[i].meta = items[i].meta;
+        sc_args[i].collection_id = items[i].collection_id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_documents_create_for_user_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_documents_soft_delete_for_user */
@@ -1256,6 +1416,32 @@ int sm_documents_mark_chunking_started(sc_conn *conn, const char *id,
     return sc_query_exec(conn, &sm_documents_mark_chunking_started_queries[sc_variant], &sc_args, out_affected, err);
 }
 
+/* ---- sm_documents_mark_chunking_started_batch */
+
+int sm_documents_mark_chunking_started_batch(sc_conn *conn,
+                                             const sm_documents_mark_chunking_started_args *items,
+                                             size_t n, int64_t *out_affected, sc_error *errors,
+                                             sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_documents_mark_chunking_started_batch: items is NULL");
+    sm_documents_mark_chunking_started_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_documents_mark_chunking_started_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].chunking_config_id = items[i].chunking_config_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_documents_mark_chunking_started_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_documents_mark_chunking_completed */
 
 typedef struct sm_documents_mark_chunking_completed_bind {
@@ -1292,6 +1478,32 @@ int sm_documents_mark_chunking_completed(sc_conn *conn, const char *id, int32_t 
     sc_args.chunk_count = chunk_count;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_documents_mark_chunking_completed_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_documents_mark_chunking_completed_batch */
+
+int sm_documents_mark_chunking_completed_batch(sc_conn *conn,
+                                               const sm_documents_mark_chunking_completed_args *items,
+                                               size_t n, int64_t *out_affected,
+                                               sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_documents_mark_chunking_completed_batch: items is NULL");
+    sm_documents_mark_chunking_completed_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_documents_mark_chunking_completed_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].chunk_count = items[i].chunk_count;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_documents_mark_chunking_completed_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_documents_soft_delete_by_source */

@@ -121,14 +121,43 @@ int sm_documents_create_batch(sc_conn *conn, sc_arena *arena, const sm_document_
 int sm_documents_get(sc_conn *conn, sc_arena *arena, const char *id, sm_document *out,
                      sc_error *err);
 
+/* One call of sm_documents_update_batch: the arguments of sm_documents_update. */
+typedef struct sm_documents_update_args {
+    sm_document_patch patch;
+    const char *id;
+} sm_documents_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. id must be UUID text (checked before the round trip). */
 int sm_documents_update(sc_conn *conn, sc_arena *arena, const char *id,
                         const sm_document_patch *patch, sm_document *out, sc_error *err);
 
+/* sm_documents_update for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_documents_update_batch(sc_conn *conn, sc_arena *arena,
+                              const sm_documents_update_args *items, size_t n, sm_document *out,
+                              sc_error *errors, sc_error *err);
+
+/* One call of sm_documents_delete_batch: the arguments of sm_documents_delete. */
+typedef struct sm_documents_delete_args {
+    const char *id;
+} sm_documents_delete_args;
+
 /* Deletes one row of documents by its primary key; SC_NOT_FOUND when there is none. id must be
  * UUID text (checked before the round trip). */
 int sm_documents_delete(sc_conn *conn, const char *id, sc_error *err);
+
+/* sm_documents_delete for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not
+ * run or rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_documents_delete_batch(sc_conn *conn, const sm_documents_delete_args *items, size_t n,
+                              sc_error *errors, sc_error *err);
 
 /* A page of documents in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -141,15 +170,49 @@ int sm_documents_list(sc_conn *conn, sc_arena *arena, const sc_page *page,
 int sm_documents_set_status(sc_conn *conn, sc_arena *arena, const char *id,
                             sm_document_status to, sm_document *out, sc_error *err);
 
+/* One call of sm_documents_get_by_content_hash_batch: the arguments of
+ * sm_documents_get_by_content_hash. */
+typedef struct sm_documents_get_by_content_hash_args {
+    const char *collection_id;
+    const char *content_hash;
+} sm_documents_get_by_content_hash_args;
+
 /* The document of a collection with this content hash (deduplication). collection_id must be
  * UUID text (checked before the round trip). */
 int sm_documents_get_by_content_hash(sc_conn *conn, sc_arena *arena, const char *collection_id,
                                      const char *content_hash, sm_document *out, sc_error *err);
 
+/* sm_documents_get_by_content_hash for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_documents_get_by_content_hash_batch(sc_conn *conn, sc_arena *arena,
+                                           const sm_documents_get_by_content_hash_args *items,
+                                           size_t n, sm_document *out, sc_error *errors,
+                                           sc_error *err);
+
+/* One call of sm_documents_get_by_uri_batch: the arguments of sm_documents_get_by_uri. */
+typedef struct sm_documents_get_by_uri_args {
+    const char *collection_id;
+    const char *uri;
+} sm_documents_get_by_uri_args;
+
 /* The document of a collection with this logical identifier. collection_id must be UUID text
  * (checked before the round trip). */
 int sm_documents_get_by_uri(sc_conn *conn, sc_arena *arena, const char *collection_id,
                             const char *uri, sm_document *out, sc_error *err);
+
+/* sm_documents_get_by_uri for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_documents_get_by_uri_batch(sc_conn *conn, sc_arena *arena,
+                                  const sm_documents_get_by_uri_args *items, size_t n,
+                                  sm_document *out, sc_error *errors, sc_error *err);
 
 /* The arguments of sm_documents_create_if_absent; members left out of a designated initializer
  * are NULL / SC_NONE. */
@@ -173,6 +236,17 @@ typedef struct sm_documents_create_if_absent_args {
 int sm_documents_create_if_absent(sc_conn *conn, sc_arena *arena,
                                   const sm_documents_create_if_absent_args *args,
                                   sm_document *out, sc_error *err);
+
+/* sm_documents_create_if_absent for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_documents_create_if_absent_batch(sc_conn *conn, sc_arena *arena,
+                                        const sm_documents_create_if_absent_args *items,
+                                        size_t n, sm_document *out, sc_error *errors,
+                                        sc_error *err);
 
 /* The arguments of sm_documents_create_for_user; members left out of a designated initializer
  * are NULL / SC_NONE. */
@@ -198,6 +272,16 @@ typedef struct sm_documents_create_for_user_args {
 int sm_documents_create_for_user(sc_conn *conn, sc_arena *arena,
                                  const sm_documents_create_for_user_args *args,
                                  sm_document *out, sc_error *err);
+
+/* sm_documents_create_for_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_documents_create_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                       const sm_documents_create_for_user_args *items, size_t n,
+                                       sm_document *out, sc_error *errors, sc_error *err);
 
 /* Soft-deletes one document on behalf of user_id, who must own its collection or hold write or
  * admin on it; 0 rows when the document is not there, already deleted, or the user may not write
@@ -240,16 +324,50 @@ int sm_documents_update_status(sc_conn *conn, sc_arena *arena, const char *id,
                                sm_document_status status, const char *error_message,
                                sm_document *out, sc_error *err);
 
+/* One call of sm_documents_mark_chunking_started_batch: the arguments of
+ * sm_documents_mark_chunking_started. */
+typedef struct sm_documents_mark_chunking_started_args {
+    const char *id;
+    sc_opt_i32 chunking_config_id;
+} sm_documents_mark_chunking_started_args;
+
 /* Records the start of chunking with the configuration used. id must be UUID text (checked
  * before the round trip). */
 int sm_documents_mark_chunking_started(sc_conn *conn, const char *id,
                                        sc_opt_i32 chunking_config_id, int64_t *out_affected,
                                        sc_error *err);
 
+/* sm_documents_mark_chunking_started for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_documents_mark_chunking_started_batch(sc_conn *conn,
+                                             const sm_documents_mark_chunking_started_args *items,
+                                             size_t n, int64_t *out_affected, sc_error *errors,
+                                             sc_error *err);
+
+/* One call of sm_documents_mark_chunking_completed_batch: the arguments of
+ * sm_documents_mark_chunking_completed. */
+typedef struct sm_documents_mark_chunking_completed_args {
+    const char *id;
+    int32_t chunk_count;
+} sm_documents_mark_chunking_completed_args;
+
 /* Records the end of chunking and the number of chunks (both spec count columns). id must be
  * UUID text (checked before the round trip). */
 int sm_documents_mark_chunking_completed(sc_conn *conn, const char *id, int32_t chunk_count,
                                          int64_t *out_affected, sc_error *err);
+
+/* sm_documents_mark_chunking_completed for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_documents_mark_chunking_completed_batch(sc_conn *conn,
+                                               const sm_documents_mark_chunking_completed_args *items,
+                                               size_t n, int64_t *out_affected,
+                                               sc_error *errors, sc_error *err);
 
 /* Soft-deletes the documents of a source (remove_source operation). Rows whose status may not
  * move to deleted (state machine of document_status) are left as they are. collection_id must be

@@ -61,14 +61,45 @@ int sm_operation_metrics_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_operation_metrics_get(sc_conn *conn, sc_arena *arena, int64_t id,
                              sm_operation_metric *out, sc_error *err);
 
+/* One call of sm_operation_metrics_update_batch: the arguments of sm_operation_metrics_update. */
+typedef struct sm_operation_metrics_update_args {
+    sm_operation_metric_patch patch;
+    int64_t id;
+} sm_operation_metrics_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_operation_metrics_update(sc_conn *conn, sc_arena *arena, int64_t id,
                                 const sm_operation_metric_patch *patch,
                                 sm_operation_metric *out, sc_error *err);
 
+/* sm_operation_metrics_update for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_operation_metrics_update_batch(sc_conn *conn, sc_arena *arena,
+                                      const sm_operation_metrics_update_args *items, size_t n,
+                                      sm_operation_metric *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_operation_metrics_delete_batch: the arguments of sm_operation_metrics_delete. */
+typedef struct sm_operation_metrics_delete_args {
+    int64_t id;
+} sm_operation_metrics_delete_args;
+
 /* Deletes one row of operation_metrics by its primary key; SC_NOT_FOUND when there is none. */
 int sm_operation_metrics_delete(sc_conn *conn, int64_t id, sc_error *err);
+
+/* sm_operation_metrics_delete for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_operation_metrics_delete_batch(sc_conn *conn,
+                                      const sm_operation_metrics_delete_args *items, size_t n,
+                                      sc_error *errors, sc_error *err);
 
 /* A page of operation_metrics in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */

@@ -3,6 +3,7 @@
 #include "sm_operations.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The typed callback of the _each functions over sm_operation rows. */
@@ -150,6 +151,29 @@ int sm_operations_update(sc_conn *conn, sc_arena *arena, int32_t id, int32_t use
     return sc_query_one(conn, &sm_operations_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_operations_update_batch */
+
+int sm_operations_update_batch(sc_conn *conn, sc_arena *arena,
+                               const sm_operations_update_args *items, size_t n,
+                               sm_operation *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_operations_update_batch: items is NULL");
+    sm_operations_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_operations_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_operations_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_operations_delete */
 
 typedef struct sm_operations_delete_bind {
@@ -186,6 +210,27 @@ int sm_operations_delete(sc_conn *conn, int32_t id, int32_t user_id, sc_error *e
     int sc_rc = sc_query_exec(conn, &sm_operations_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_operations_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_operations_delete_batch */
+
+int sm_operations_delete_batch(sc_conn *conn, const sm_operations_delete_args *items, size_t n,
+                               sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_operations_delete_batch: items is NULL");
+    sm_operations_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_operations_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_operations_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -376,6 +421,35 @@ int sm_operations_create_for_user(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_operations_create_for_user_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_operations_create_for_user_batch */
+
+int sm_operations_create_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                        const sm_operations_create_for_user_args *items,
+                                        size_t n, sm_operation *out, sc_error *errors,
+                                        sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_operations_create_for_user_batch: items is NULL");
+    sm_operations_create_for_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_operations_create_for_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].uuid = items[i].uuid;
+        sc_args[i].user_id = items[i].user_id;
+        sc_args[i].type = items[i].type;
+        sc_args[i].config = items[i].config;
+        sc_args[i].meta = items[i].meta;
+        sc_args[i].collection_id = items[i].collection_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_operations_create_for_user_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_operations_get_by_uuid */
 
 typedef struct sm_operations_get_by_uuid_bind {
@@ -413,6 +487,28 @@ int sm_operations_get_by_uuid(sc_conn *conn, sc_arena *arena, const char *uuid, 
     return sc_query_one(conn, &sm_operations_get_by_uuid_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_operations_get_by_uuid_batch */
+
+int sm_operations_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
+                                    const sm_operations_get_by_uuid_args *items, size_t n,
+                                    sm_operation *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_operations_get_by_uuid_batch: items is NULL");
+    sm_operations_get_by_uuid_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_operations_get_by_uuid_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].uuid = items[i].uuid;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_operations_get_by_uuid_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_operations_get_by_uuid_for_worker */
 
 typedef struct sm_operations_get_by_uuid_for_worker_bind {
@@ -444,6 +540,31 @@ int sm_operations_get_by_uuid_for_worker(sc_conn *conn, sc_arena *arena, const c
     sc_args.uuid = uuid;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_operations_get_by_uuid_for_worker_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_operations_get_by_uuid_for_worker_batch */
+
+int sm_operations_get_by_uuid_for_worker_batch(sc_conn *conn, sc_arena *arena,
+                                               const sm_operations_get_by_uuid_for_worker_args *items,
+                                               size_t n, sm_operation *out, sc_error *errors,
+                                               sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_operations_get_by_uuid_for_worker_batch: items is NULL");
+    sm_operations_get_by_uuid_for_worker_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_operations_get_by_uuid_for_worker_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].uuid = items[i].uuid;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_operations_get_by_uuid_for_worker_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_operations_list_for_user */
@@ -1146,6 +1267,28 @@ int sm_operations_set_task_id(sc_conn *conn, const char *uuid, const char *task_
     return sc_query_exec(conn, &sm_operations_set_task_id_queries[sc_variant], &sc_args, out_affected, err);
 }
 
+/* ---- sm_operations_set_task_id_batch */
+
+int sm_operations_set_task_id_batch(sc_conn *conn, const sm_operations_set_task_id_args *items,
+                                    size_t n, int64_t *out_affected, sc_error *errors,
+                                    sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_operations_set_task_id_batch: items is NULL");
+    sm_operations_set_task_id_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_operations_set_task_id_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].uuid = items[i].uuid;
+        sc_args[i].task_id = items[i].task_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_operations_set_task_id_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_operations_update_status */
 
 typedef struct sm_operations_update_status_bind {
@@ -1259,6 +1402,31 @@ int sm_operations_update_progress(sc_conn *conn, const char *uuid, int32_t progr
     sc_args.progress = progress;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_operations_update_progress_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_operations_update_progress_batch */
+
+int sm_operations_update_progress_batch(sc_conn *conn,
+                                        const sm_operations_update_progress_args *items,
+                                        size_t n, int64_t *out_affected, sc_error *errors,
+                                        sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_operations_update_progress_batch: items is NULL");
+    sm_operations_update_progress_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_operations_update_progress_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].uuid = items[i].uuid;
+        sc_args[i].progress = items[i].progress;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_operations_update_progress_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_operations_cancel */

@@ -48,13 +48,44 @@ typedef struct sm_operation_patch {
 int sm_operations_get(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
                       sm_operation *out, sc_error *err);
 
+/* One call of sm_operations_update_batch: the arguments of sm_operations_update. */
+typedef struct sm_operations_update_args {
+    sm_operation_patch patch;
+    int32_t id;
+    int32_t user_id;
+} sm_operations_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row for this user. */
 int sm_operations_update(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
                          const sm_operation_patch *patch, sm_operation *out, sc_error *err);
 
+/* sm_operations_update for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_operations_update_batch(sc_conn *conn, sc_arena *arena,
+                               const sm_operations_update_args *items, size_t n,
+                               sm_operation *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_operations_delete_batch: the arguments of sm_operations_delete. */
+typedef struct sm_operations_delete_args {
+    int32_t id;
+    int32_t user_id;
+} sm_operations_delete_args;
+
 /* Deletes one row of operations by its primary key; SC_NOT_FOUND when there is none. */
 int sm_operations_delete(sc_conn *conn, int32_t id, int32_t user_id, sc_error *err);
+
+/* sm_operations_delete for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not
+ * run or rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_operations_delete_batch(sc_conn *conn, const sm_operations_delete_args *items, size_t n,
+                               sc_error *errors, sc_error *err);
 
 /* A page of operations in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -87,16 +118,60 @@ int sm_operations_create_for_user(sc_conn *conn, sc_arena *arena,
                                   const sm_operations_create_for_user_args *args,
                                   sm_operation *out, sc_error *err);
 
+/* sm_operations_create_for_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_operations_create_for_user_batch(sc_conn *conn, sc_arena *arena,
+                                        const sm_operations_create_for_user_args *items,
+                                        size_t n, sm_operation *out, sc_error *errors,
+                                        sc_error *err);
+
+/* One call of sm_operations_get_by_uuid_batch: the arguments of sm_operations_get_by_uuid. */
+typedef struct sm_operations_get_by_uuid_args {
+    const char *uuid;
+    int32_t user_id;
+} sm_operations_get_by_uuid_args;
+
 /* An operation of the user by its external id. uuid must be UUID text (checked before the round
  * trip). */
 int sm_operations_get_by_uuid(sc_conn *conn, sc_arena *arena, const char *uuid, int32_t user_id,
                               sm_operation *out, sc_error *err);
+
+/* sm_operations_get_by_uuid for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_operations_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
+                                    const sm_operations_get_by_uuid_args *items, size_t n,
+                                    sm_operation *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_operations_get_by_uuid_for_worker_batch: the arguments of
+ * sm_operations_get_by_uuid_for_worker. */
+typedef struct sm_operations_get_by_uuid_for_worker_args {
+    const char *uuid;
+} sm_operations_get_by_uuid_for_worker_args;
 
 /* An operation by its external id, for the worker that runs it. Unscoped: Celery workers receive
  * the uuid from the queue and act for the system, not a user uuid must be UUID text (checked
  * before the round trip). */
 int sm_operations_get_by_uuid_for_worker(sc_conn *conn, sc_arena *arena, const char *uuid,
                                          sm_operation *out, sc_error *err);
+
+/* sm_operations_get_by_uuid_for_worker for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_operations_get_by_uuid_for_worker_batch(sc_conn *conn, sc_arena *arena,
+                                               const sm_operations_get_by_uuid_for_worker_args *items,
+                                               size_t n, sm_operation *out, sc_error *errors,
+                                               sc_error *err);
 
 /* The arguments of sm_operations_list_for_user; members left out of a designated initializer are
  * NULL / SC_NONE. */
@@ -144,10 +219,25 @@ int sm_operations_list_by_status(sc_conn *conn, sc_arena *arena, sm_operation_st
                                  const sc_page *page, sm_operation **out_rows, size_t *out_n,
                                  int64_t *out_total, sc_error *err);
 
+/* One call of sm_operations_set_task_id_batch: the arguments of sm_operations_set_task_id. */
+typedef struct sm_operations_set_task_id_args {
+    const char *uuid;
+    const char *task_id;
+} sm_operations_set_task_id_args;
+
 /* Records the Celery task id of an operation. Unscoped: called by the dispatcher/worker, not on
  * behalf of a user uuid must be UUID text (checked before the round trip). */
 int sm_operations_set_task_id(sc_conn *conn, const char *uuid, const char *task_id,
                               int64_t *out_affected, sc_error *err);
+
+/* sm_operations_set_task_id for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it. out_affected (NULL: not kept) gets each call's row count; errors (NULL: err
+ * only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because another
+ * failed. Bad input is refused before anything is sent. */
+int sm_operations_set_task_id_batch(sc_conn *conn, const sm_operations_set_task_id_args *items,
+                                    size_t n, int64_t *out_affected, sc_error *errors,
+                                    sc_error *err);
 
 /* Sets the status and error message (the generator enforces the transitions); trigger
  * trg_operations_timestamps sets started_at and completed_at. Unscoped: workers move operations
@@ -158,10 +248,27 @@ int sm_operations_update_status(sc_conn *conn, sc_arena *arena, const char *uuid
                                 sm_operation_status status, const char *error_message,
                                 sm_operation *out, sc_error *err);
 
+/* One call of sm_operations_update_progress_batch: the arguments of
+ * sm_operations_update_progress. */
+typedef struct sm_operations_update_progress_args {
+    const char *uuid;
+    int32_t progress;
+} sm_operations_update_progress_args;
+
 /* Records progress (0-100). Unscoped: workers report progress for the system, not a user uuid
  * must be UUID text (checked before the round trip). */
 int sm_operations_update_progress(sc_conn *conn, const char *uuid, int32_t progress,
                                   int64_t *out_affected, sc_error *err);
+
+/* sm_operations_update_progress for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_operations_update_progress_batch(sc_conn *conn,
+                                        const sm_operations_update_progress_args *items,
+                                        size_t n, int64_t *out_affected, sc_error *errors,
+                                        sc_error *err);
 
 /* Cancels the user's operation if it has not finished. Moves status only where the state machine
  * of operation_status allows it, in the same UPDATE; SC_CHECK names both states when it does

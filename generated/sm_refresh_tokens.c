@@ -3,6 +3,7 @@
 #include "sm_refresh_tokens.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- sm_refresh_tokens_create */
@@ -153,6 +154,29 @@ int sm_refresh_tokens_update(sc_conn *conn, sc_arena *arena, int32_t id, int32_t
     return sc_query_one(conn, &sm_refresh_tokens_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_refresh_tokens_update_batch */
+
+int sm_refresh_tokens_update_batch(sc_conn *conn, sc_arena *arena,
+                                   const sm_refresh_tokens_update_args *items, size_t n,
+                                   sm_refresh_token *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_refresh_tokens_update_batch: items is NULL");
+    sm_refresh_tokens_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_refresh_tokens_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_refresh_tokens_delete */
 
 typedef struct sm_refresh_tokens_delete_bind {
@@ -189,6 +213,27 @@ int sm_refresh_tokens_delete(sc_conn *conn, int32_t id, int32_t user_id, sc_erro
     int sc_rc = sc_query_exec(conn, &sm_refresh_tokens_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_refresh_tokens_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_refresh_tokens_delete_batch */
+
+int sm_refresh_tokens_delete_batch(sc_conn *conn, const sm_refresh_tokens_delete_args *items,
+                                   size_t n, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_refresh_tokens_delete_batch: items is NULL");
+    sm_refresh_tokens_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_refresh_tokens_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -293,6 +338,31 @@ int sm_refresh_tokens_get_valid_by_hash(sc_conn *conn, sc_arena *arena, const ch
     return sc_query_one(conn, &sm_refresh_tokens_get_valid_by_hash_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_refresh_tokens_get_valid_by_hash_batch */
+
+int sm_refresh_tokens_get_valid_by_hash_batch(sc_conn *conn, sc_arena *arena,
+                                              const sm_refresh_tokens_get_valid_by_hash_args *items,
+                                              size_t n, sm_refresh_token *out, sc_error *errors,
+                                              sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_refresh_tokens_get_valid_by_hash_batch: items is NULL");
+    sm_refresh_tokens_get_valid_by_hash_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_refresh_tokens_get_valid_by_hash_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].token_hash = items[i].token_hash;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_get_valid_by_hash_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_refresh_tokens_revoke */
 
 typedef struct sm_refresh_tokens_revoke_bind {
@@ -328,6 +398,27 @@ int sm_refresh_tokens_revoke(sc_conn *conn, const char *token_hash, int64_t *out
     return sc_query_exec(conn, &sm_refresh_tokens_revoke_queries[sc_variant], &sc_args, out_affected, err);
 }
 
+/* ---- sm_refresh_tokens_revoke_batch */
+
+int sm_refresh_tokens_revoke_batch(sc_conn *conn, const sm_refresh_tokens_revoke_args *items,
+                                   size_t n, int64_t *out_affected, sc_error *errors,
+                                   sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_refresh_tokens_revoke_batch: items is NULL");
+    sm_refresh_tokens_revoke_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_refresh_tokens_revoke_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].token_hash = items[i].token_hash;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_revoke_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_refresh_tokens_revoke_all_for_user */
 
 typedef struct sm_refresh_tokens_revoke_all_for_user_bind {
@@ -360,6 +451,31 @@ int sm_refresh_tokens_revoke_all_for_user(sc_conn *conn, int32_t user_id, int64_
     return sc_query_exec(conn, &sm_refresh_tokens_revoke_all_for_user_queries[sc_variant], &sc_args, out_affected, err);
 }
 
+/* ---- sm_refresh_tokens_revoke_all_for_user_batch */
+
+int sm_refresh_tokens_revoke_all_for_user_batch(sc_conn *conn,
+                                                const sm_refresh_tokens_revoke_all_for_user_args *items,
+                                                size_t n, int64_t *out_affected,
+                                                sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_refresh_tokens_revoke_all_for_user_batch: items is NULL");
+    sm_refresh_tokens_revoke_all_for_user_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_refresh_tokens_revoke_all_for_user_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].user_id = items[i].user_id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_revoke_all_for_user_queries[0],
+                               &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_refresh_tokens_delete_expired */
 
 typedef struct sm_refresh_tokens_delete_expired_bind {
@@ -390,6 +506,31 @@ int sm_refresh_tokens_delete_expired(sc_conn *conn, sc_time before, int64_t *out
     sc_args.before = before;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_refresh_tokens_delete_expired_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_refresh_tokens_delete_expired_batch */
+
+int sm_refresh_tokens_delete_expired_batch(sc_conn *conn,
+                                           const sm_refresh_tokens_delete_expired_args *items,
+                                           size_t n, int64_t *out_affected, sc_error *errors,
+                                           sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_refresh_tokens_delete_expired_batch: items is NULL");
+    sm_refresh_tokens_delete_expired_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_refresh_tokens_delete_expired_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].before = items[i].before;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_delete_expired_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

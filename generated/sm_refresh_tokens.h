@@ -57,14 +57,45 @@ int sm_refresh_tokens_create_batch(sc_conn *conn, sc_arena *arena,
 int sm_refresh_tokens_get(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
                           sm_refresh_token *out, sc_error *err);
 
+/* One call of sm_refresh_tokens_update_batch: the arguments of sm_refresh_tokens_update. */
+typedef struct sm_refresh_tokens_update_args {
+    sm_refresh_token_patch patch;
+    int32_t id;
+    int32_t user_id;
+} sm_refresh_tokens_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row for this user. */
 int sm_refresh_tokens_update(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
                              const sm_refresh_token_patch *patch, sm_refresh_token *out,
                              sc_error *err);
 
+/* sm_refresh_tokens_update for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_refresh_tokens_update_batch(sc_conn *conn, sc_arena *arena,
+                                   const sm_refresh_tokens_update_args *items, size_t n,
+                                   sm_refresh_token *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_refresh_tokens_delete_batch: the arguments of sm_refresh_tokens_delete. */
+typedef struct sm_refresh_tokens_delete_args {
+    int32_t id;
+    int32_t user_id;
+} sm_refresh_tokens_delete_args;
+
 /* Deletes one row of refresh_tokens by its primary key; SC_NOT_FOUND when there is none. */
 int sm_refresh_tokens_delete(sc_conn *conn, int32_t id, int32_t user_id, sc_error *err);
+
+/* sm_refresh_tokens_delete for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not
+ * run or rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_refresh_tokens_delete_batch(sc_conn *conn, const sm_refresh_tokens_delete_args *items,
+                                   size_t n, sc_error *errors, sc_error *err);
 
 /* A page of refresh_tokens in primary key order (page NULL: the first 50), and the total count
  * when out_total is not NULL. */
@@ -72,24 +103,87 @@ int sm_refresh_tokens_list(sc_conn *conn, sc_arena *arena, int32_t user_id, cons
                            sm_refresh_token **out_rows, size_t *out_n, int64_t *out_total,
                            sc_error *err);
 
+/* One call of sm_refresh_tokens_get_valid_by_hash_batch: the arguments of
+ * sm_refresh_tokens_get_valid_by_hash. */
+typedef struct sm_refresh_tokens_get_valid_by_hash_args {
+    const char *token_hash;
+} sm_refresh_tokens_get_valid_by_hash_args;
+
 /* An unrevoked, unexpired refresh token by its hash. Unscoped: token refresh: the token is the
  * credential, the user is known only from the row */
 int sm_refresh_tokens_get_valid_by_hash(sc_conn *conn, sc_arena *arena, const char *token_hash,
                                         sm_refresh_token *out, sc_error *err);
+
+/* sm_refresh_tokens_get_valid_by_hash for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_refresh_tokens_get_valid_by_hash_batch(sc_conn *conn, sc_arena *arena,
+                                              const sm_refresh_tokens_get_valid_by_hash_args *items,
+                                              size_t n, sm_refresh_token *out, sc_error *errors,
+                                              sc_error *err);
+
+/* One call of sm_refresh_tokens_revoke_batch: the arguments of sm_refresh_tokens_revoke. */
+typedef struct sm_refresh_tokens_revoke_args {
+    const char *token_hash;
+} sm_refresh_tokens_revoke_args;
 
 /* Revokes one refresh token (logout, rotation). Unscoped: logout and rotation present only the
  * token; it identifies the user */
 int sm_refresh_tokens_revoke(sc_conn *conn, const char *token_hash, int64_t *out_affected,
                              sc_error *err);
 
+/* sm_refresh_tokens_revoke for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it. out_affected (NULL: not kept) gets each call's row count; errors (NULL: err
+ * only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because another
+ * failed. Bad input is refused before anything is sent. */
+int sm_refresh_tokens_revoke_batch(sc_conn *conn, const sm_refresh_tokens_revoke_args *items,
+                                   size_t n, int64_t *out_affected, sc_error *errors,
+                                   sc_error *err);
+
+/* One call of sm_refresh_tokens_revoke_all_for_user_batch: the arguments of
+ * sm_refresh_tokens_revoke_all_for_user. */
+typedef struct sm_refresh_tokens_revoke_all_for_user_args {
+    int32_t user_id;
+} sm_refresh_tokens_revoke_all_for_user_args;
+
 /* Revokes every refresh token of a user (password change, logout everywhere). */
 int sm_refresh_tokens_revoke_all_for_user(sc_conn *conn, int32_t user_id, int64_t *out_affected,
                                           sc_error *err);
+
+/* sm_refresh_tokens_revoke_all_for_user for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_refresh_tokens_revoke_all_for_user_batch(sc_conn *conn,
+                                                const sm_refresh_tokens_revoke_all_for_user_args *items,
+                                                size_t n, int64_t *out_affected,
+                                                sc_error *errors, sc_error *err);
+
+/* One call of sm_refresh_tokens_delete_expired_batch: the arguments of
+ * sm_refresh_tokens_delete_expired. */
+typedef struct sm_refresh_tokens_delete_expired_args {
+    sc_time before;
+} sm_refresh_tokens_delete_expired_args;
 
 /* Deletes tokens that expired before the cut-off. Unscoped: maintenance: removes expired tokens
  * of every user */
 int sm_refresh_tokens_delete_expired(sc_conn *conn, sc_time before, int64_t *out_affected,
                                      sc_error *err);
+
+/* sm_refresh_tokens_delete_expired for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. out_affected (NULL: not kept) gets each call's row count;
+ * errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back
+ * because another failed. Bad input is refused before anything is sent. */
+int sm_refresh_tokens_delete_expired_batch(sc_conn *conn,
+                                           const sm_refresh_tokens_delete_expired_args *items,
+                                           size_t n, int64_t *out_affected, sc_error *errors,
+                                           sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_refresh_tokens_statements[];

@@ -3,6 +3,7 @@
 #include "sm_users.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- sm_users_create */
@@ -185,6 +186,27 @@ int sm_users_update(sc_conn *conn, sc_arena *arena, int32_t id, const sm_user_pa
     return sc_query_one(conn, &sm_users_update_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_users_update_batch */
+
+int sm_users_update_batch(sc_conn *conn, sc_arena *arena, const sm_users_update_args *items,
+                          size_t n, sm_user *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_users_update_batch: items is NULL");
+    sm_users_update_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_users_update_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].patch = items[i].patch;
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_users_update_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_users_delete */
 
 typedef struct sm_users_delete_bind {
@@ -217,6 +239,26 @@ int sm_users_delete(sc_conn *conn, int32_t id, sc_error *err)
     int sc_rc = sc_query_exec(conn, &sm_users_delete_queries[0], &sc_args, &sc_affected, err);
     if (sc_rc == SC_OK && sc_affected == 0)
         return sc_error_set(err, SC_NOT_FOUND, "sm_users_delete: no row");
+    return sc_rc;
+}
+
+/* ---- sm_users_delete_batch */
+
+int sm_users_delete_batch(sc_conn *conn, const sm_users_delete_args *items, size_t n,
+                          sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_users_delete_batch: items is NULL");
+    sm_users_delete_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_users_delete_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_users_delete_queries[0], &sc_calls, err);
+    free(sc_args);
     return sc_rc;
 }
 
@@ -306,6 +348,27 @@ int sm_users_get_by_username(sc_conn *conn, sc_arena *arena, const char *usernam
     return sc_query_one(conn, &sm_users_get_by_username_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_users_get_by_username_batch */
+
+int sm_users_get_by_username_batch(sc_conn *conn, sc_arena *arena,
+                                   const sm_users_get_by_username_args *items, size_t n,
+                                   sm_user *out, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_users_get_by_username_batch: items is NULL");
+    sm_users_get_by_username_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_users_get_by_username_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].username = items[i].username;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_users_get_by_username_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_users_get_by_email */
 
 typedef struct sm_users_get_by_email_bind {
@@ -337,6 +400,27 @@ int sm_users_get_by_email(sc_conn *conn, sc_arena *arena, const char *email, sm_
     sc_args.email = email;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_users_get_by_email_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_users_get_by_email_batch */
+
+int sm_users_get_by_email_batch(sc_conn *conn, sc_arena *arena,
+                                const sm_users_get_by_email_args *items, size_t n, sm_user *out,
+                                sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_users_get_by_email_batch: items is NULL");
+    sm_users_get_by_email_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_users_get_by_email_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].email = items[i].email;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_users_get_by_email_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_users_get_by_username_or_email */
@@ -372,6 +456,31 @@ int sm_users_get_by_username_or_email(sc_conn *conn, sc_arena *arena, const char
     return sc_query_one(conn, &sm_users_get_by_username_or_email_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_users_get_by_username_or_email_batch */
+
+int sm_users_get_by_username_or_email_batch(sc_conn *conn, sc_arena *arena,
+                                            const sm_users_get_by_username_or_email_args *items,
+                                            size_t n, sm_user *out, sc_error *errors,
+                                            sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE,
+                            "sm_users_get_by_username_or_email_batch: items is NULL");
+    sm_users_get_by_username_or_email_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_users_get_by_username_or_email_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].login = items[i].login;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .arena = arena, .rows = out, .errors = errors, .none_is_error = true};
+    int sc_rc = sc_query_batch(conn, &sm_users_get_by_username_or_email_queries[0], &sc_calls,
+                               err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_users_update_last_login */
 
 typedef struct sm_users_update_last_login_bind {
@@ -401,6 +510,28 @@ int sm_users_update_last_login(sc_conn *conn, int32_t id, sc_error *err)
     sc_args.id = id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_users_update_last_login_queries[sc_variant], &sc_args, NULL, err);
+}
+
+/* ---- sm_users_update_last_login_batch */
+
+int sm_users_update_last_login_batch(sc_conn *conn,
+                                     const sm_users_update_last_login_args *items, size_t n,
+                                     sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_users_update_last_login_batch: items is NULL");
+    sm_users_update_last_login_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY,
+                            "sm_users_update_last_login_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_users_update_last_login_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 /* ---- sm_users_update_password */
@@ -442,6 +573,28 @@ int sm_users_update_password(sc_conn *conn, int32_t id, const char *hashed_passw
     return sc_query_exec(conn, &sm_users_update_password_queries[sc_variant], &sc_args, out_affected, err);
 }
 
+/* ---- sm_users_update_password_batch */
+
+int sm_users_update_password_batch(sc_conn *conn, const sm_users_update_password_args *items,
+                                   size_t n, int64_t *out_affected, sc_error *errors,
+                                   sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_users_update_password_batch: items is NULL");
+    sm_users_update_password_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_users_update_password_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].hashed_password = items[i].hashed_password;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_users_update_password_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
+}
+
 /* ---- sm_users_set_active */
 
 typedef struct sm_users_set_active_bind {
@@ -477,6 +630,27 @@ int sm_users_set_active(sc_conn *conn, int32_t id, sc_opt_bool is_active, int64_
     sc_args.is_active = is_active;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_users_set_active_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_users_set_active_batch */
+
+int sm_users_set_active_batch(sc_conn *conn, const sm_users_set_active_args *items, size_t n,
+                              int64_t *out_affected, sc_error *errors, sc_error *err)
+{
+    if (n && !items)
+        return sc_error_set(err, SC_MISUSE, "sm_users_set_active_batch: items is NULL");
+    sm_users_set_active_bind *sc_args = calloc(n ? n : 1, sizeof *sc_args);
+    if (!sc_args)
+        return sc_error_set(err, SC_NO_MEMORY, "sm_users_set_active_batch: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sc_args[i].id = items[i].id;
+        sc_args[i].is_active = items[i].is_active;
+    }
+    sc_batch sc_calls = {.args = sc_args, .args_size = sizeof *sc_args, .n = n,
+                         .affected = out_affected, .errors = errors, .none_is_error = false};
+    int sc_rc = sc_query_batch(conn, &sm_users_set_active_queries[0], &sc_calls, err);
+    free(sc_args);
+    return sc_rc;
 }
 
 

@@ -77,41 +77,159 @@ int sm_users_create_batch(sc_conn *conn, sc_arena *arena, const sm_user_new *row
 /* One row of users by its primary key; SC_NOT_FOUND when there is none. */
 int sm_users_get(sc_conn *conn, sc_arena *arena, int32_t id, sm_user *out, sc_error *err);
 
+/* One call of sm_users_update_batch: the arguments of sm_users_update. */
+typedef struct sm_users_update_args {
+    sm_user_patch patch;
+    int32_t id;
+} sm_users_update_args;
+
 /* Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such
  * row. */
 int sm_users_update(sc_conn *conn, sc_arena *arena, int32_t id, const sm_user_patch *patch,
                     sm_user *out, sc_error *err);
 
+/* sm_users_update for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK calls),
+ * all or nothing: outside a transaction in one of its own, inside the caller's a failing call
+ * aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction, does not
+ * abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets each call's
+ * outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is
+ * refused before anything is sent. */
+int sm_users_update_batch(sc_conn *conn, sc_arena *arena, const sm_users_update_args *items,
+                          size_t n, sm_user *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_users_delete_batch: the arguments of sm_users_delete. */
+typedef struct sm_users_delete_args {
+    int32_t id;
+} sm_users_delete_args;
+
 /* Deletes one row of users by its primary key; SC_NOT_FOUND when there is none. */
 int sm_users_delete(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_users_delete for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK calls),
+ * all or nothing: outside a transaction in one of its own, inside the caller's a failing call
+ * aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction, does not
+ * abort it). errors (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or
+ * rolled back because another failed. Bad input is refused before anything is sent. */
+int sm_users_delete_batch(sc_conn *conn, const sm_users_delete_args *items, size_t n,
+                          sc_error *errors, sc_error *err);
 
 /* A page of users in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
 int sm_users_list(sc_conn *conn, sc_arena *arena, const sc_page *page, sm_user **out_rows,
                   size_t *out_n, int64_t *out_total, sc_error *err);
 
+/* One call of sm_users_get_by_username_batch: the arguments of sm_users_get_by_username. */
+typedef struct sm_users_get_by_username_args {
+    const char *username;
+} sm_users_get_by_username_args;
+
 /* A user by username (login). */
 int sm_users_get_by_username(sc_conn *conn, sc_arena *arena, const char *username, sm_user *out,
                              sc_error *err);
+
+/* sm_users_get_by_username for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_users_get_by_username_batch(sc_conn *conn, sc_arena *arena,
+                                   const sm_users_get_by_username_args *items, size_t n,
+                                   sm_user *out, sc_error *errors, sc_error *err);
+
+/* One call of sm_users_get_by_email_batch: the arguments of sm_users_get_by_email. */
+typedef struct sm_users_get_by_email_args {
+    const char *email;
+} sm_users_get_by_email_args;
 
 /* A user by email. */
 int sm_users_get_by_email(sc_conn *conn, sc_arena *arena, const char *email, sm_user *out,
                           sc_error *err);
 
+/* sm_users_get_by_email for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it (a call that finds no row is SC_NOT_FOUND and, in the caller's transaction,
+ * does not abort it). out (NULL: not kept) gets each call's row; errors (NULL: err only) gets
+ * each call's outcome, SC_NOT_RUN for calls not run or rolled back because another failed. Bad
+ * input is refused before anything is sent. */
+int sm_users_get_by_email_batch(sc_conn *conn, sc_arena *arena,
+                                const sm_users_get_by_email_args *items, size_t n, sm_user *out,
+                                sc_error *errors, sc_error *err);
+
+/* One call of sm_users_get_by_username_or_email_batch: the arguments of
+ * sm_users_get_by_username_or_email. */
+typedef struct sm_users_get_by_username_or_email_args {
+    const char *login;
+} sm_users_get_by_username_or_email_args;
+
 /* A user by username or email (login form accepts either). */
 int sm_users_get_by_username_or_email(sc_conn *conn, sc_arena *arena, const char *login,
                                       sm_user *out, sc_error *err);
 
+/* sm_users_get_by_username_or_email for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it (a call that finds no row is SC_NOT_FOUND and, in the
+ * caller's transaction, does not abort it). out (NULL: not kept) gets each call's row; errors
+ * (NULL: err only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because
+ * another failed. Bad input is refused before anything is sent. */
+int sm_users_get_by_username_or_email_batch(sc_conn *conn, sc_arena *arena,
+                                            const sm_users_get_by_username_or_email_args *items,
+                                            size_t n, sm_user *out, sc_error *errors,
+                                            sc_error *err);
+
+/* One call of sm_users_update_last_login_batch: the arguments of sm_users_update_last_login. */
+typedef struct sm_users_update_last_login_args {
+    int32_t id;
+} sm_users_update_last_login_args;
+
 /* Records a successful login. */
 int sm_users_update_last_login(sc_conn *conn, int32_t id, sc_error *err);
+
+/* sm_users_update_last_login for each of n items in one pipeline (a round trip per
+ * SC_BATCH_CHUNK calls), all or nothing: outside a transaction in one of its own, inside the
+ * caller's a failing call aborts it. errors (NULL: err only) gets each call's outcome,
+ * SC_NOT_RUN for calls not run or rolled back because another failed. Bad input is refused
+ * before anything is sent. */
+int sm_users_update_last_login_batch(sc_conn *conn,
+                                     const sm_users_update_last_login_args *items, size_t n,
+                                     sc_error *errors, sc_error *err);
+
+/* One call of sm_users_update_password_batch: the arguments of sm_users_update_password. */
+typedef struct sm_users_update_password_args {
+    int32_t id;
+    const char *hashed_password;
+} sm_users_update_password_args;
 
 /* Replaces the password hash. */
 int sm_users_update_password(sc_conn *conn, int32_t id, const char *hashed_password,
                              int64_t *out_affected, sc_error *err);
 
+/* sm_users_update_password for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it. out_affected (NULL: not kept) gets each call's row count; errors (NULL: err
+ * only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because another
+ * failed. Bad input is refused before anything is sent. */
+int sm_users_update_password_batch(sc_conn *conn, const sm_users_update_password_args *items,
+                                   size_t n, int64_t *out_affected, sc_error *errors,
+                                   sc_error *err);
+
+/* One call of sm_users_set_active_batch: the arguments of sm_users_set_active. */
+typedef struct sm_users_set_active_args {
+    int32_t id;
+    sc_opt_bool is_active;
+} sm_users_set_active_args;
+
 /* Enables or disables an account. */
 int sm_users_set_active(sc_conn *conn, int32_t id, sc_opt_bool is_active, int64_t *out_affected,
                         sc_error *err);
+
+/* sm_users_set_active for each of n items in one pipeline (a round trip per SC_BATCH_CHUNK
+ * calls), all or nothing: outside a transaction in one of its own, inside the caller's a failing
+ * call aborts it. out_affected (NULL: not kept) gets each call's row count; errors (NULL: err
+ * only) gets each call's outcome, SC_NOT_RUN for calls not run or rolled back because another
+ * failed. Bad input is refused before anything is sent. */
+int sm_users_set_active_batch(sc_conn *conn, const sm_users_set_active_args *items, size_t n,
+                              int64_t *out_affected, sc_error *errors, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_users_statements[];

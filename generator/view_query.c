@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sqlscan.h"
+#include "view_batch.h"
 #include "view_guard.h"
 #include "view_keyset.h"
 #include "view_qtests.h"
@@ -101,20 +102,29 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
         if (!f.params[i].computed)
             gen_buf_printf(&f.body, "    sc_args.%s = %s;\n", f.params[i].name, vr_arg(&f, f.params[i].name));
     gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
+    gen_buf fill;
+    gen_buf_init(&fill, a);
+    gen_buf_puts(&fill, "        sc_args[i].patch = items[i].patch;\n");
+    for (size_t i = nset; i < total; i++)
+        if (!f.params[i].computed)
+            gen_buf_printf(&fill, "        sc_args[i].%s = items[i].%s;\n", f.params[i].name, f.params[i].name);
+    json_t *batch = vb_function(&f, &(vb_shape){.fill = fill.data, .row = row, .none_is_error = true});
     for (size_t i = 0; i < nset; i++)
         f.params[i].computed = false;
     json_t *fv = vr_function_view(&f, gen_printf(a, "Changes the columns selected in patch and returns the row; SC_NOT_FOUND when there is no such row%s.", t->scope_col ? " for this user" : ""), proto, false);
     /* the argument struct: the patch, then the key */
     json_t *args = json_array();
-    json_array_append_new(args, json_pack("{s:s}", "decl", gen_printf(a, "%s patch", patch)));
+    json_array_append_new(args, json_pack("{s:s, s:n}", "decl", gen_printf(a, "%s patch", patch), "note"));
     for (size_t i = nset; i < total; i++) {
         const vparam *p = &f.params[i];
         const char *type = vu_c_type(a, s, &p->type);
-        json_array_append_new(args, json_pack("{s:s}", "decl", vu_decl(a, strcmp(type, "char *") == 0 ? "const char *" : type, p->name)));
+        json_array_append_new(args, json_pack("{s:s, s:n}", "decl", vu_decl(a, strcmp(type, "char *") == 0 ? "const char *" : type, p->name), "note"));
     }
-    json_object_set_new(fv, "args_fields", args);
+    json_object_set_new(fv, "args_fields", json_deep_copy(args));
     json_object_set(fv, "has_args", json_true());
+    vb_declare_items(&f, fv, args);
     json_array_append_new(functions, fv);
+    json_array_append_new(functions, batch);
 }
 
 /* ---- status moves --------------------------------------------------- */
@@ -527,6 +537,15 @@ static json_t *each_function(vfunc *f, const char *row, const char *prefix,
     return v;
 }
 
+/* A batch form fits a query of one statement whose arguments all come from
+ * the caller and whose answer is one row or a count. */
+static bool batchable(const vfunc *f, const m_query *q, bool guarded)
+{
+    bool single = q->returns == RET_ONE || q->returns == RET_EXEC || q->returns == RET_EXECROWS;
+    return single && !guarded && !q->access && q->paginate == PAGE_NONE &&
+           json_array_size(f->variants) == 1 && vb_plain_params(f);
+}
+
 static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q, json_t *types,
                               json_t *row_descs, json_t **each)
 {
@@ -606,12 +625,19 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
                              g.param ? gen_printf(a, "`%s`", g.param) : g.col->type.en->values.items[g.literal], g.col->type.enum_name);
     if (q->returns == RET_MANY && q->paginate == PAGE_NONE)
         *each = each_function(&f, row, prefix, vr_arguments(&f), comment);
+    bool batched = batchable(&f, q, guarded);
+    if (batched)
+        *each = vb_function(&f, &(vb_shape){.fill = vb_fill(&f), .row = q->returns == RET_ONE ? row : NULL,
+                                            .affected = q->returns == RET_EXECROWS,
+                                            .none_is_error = q->returns == RET_ONE});
     if (keyset) {
         comment = vk_comment(a, q, comment);
         *each = vk_cursor_function(&f, row);
     }
     json_t *v = vr_function_view(&f, comment, proto, true);
     json_object_set_new(v, "keyset", keyset ? vk_keyset_view(&f, q, row) : json_false());
+    if (batched && !f.by_struct)
+        vb_declare_items(&f, v, NULL);
     return v;
 }
 

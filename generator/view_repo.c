@@ -11,6 +11,7 @@
 #include "output.h"
 #include "sqlscan.h"
 #include "view.h"
+#include "view_batch.h"
 #include "view_repo.h"
 #include "view_util.h"
 
@@ -114,7 +115,7 @@ const char *vr_present(const vfunc *f, const vparam *p)
 }
 
 /* The type in the prototype (and in the caller's argument struct). */
-static const char *vr_arg_type(const vfunc *f, const vparam *p)
+const char *vr_arg_type(const vfunc *f, const vparam *p)
 {
     const char *t = vu_c_type(f->a, f->s, &p->type);
     if (p->type.array)
@@ -473,7 +474,7 @@ static json_t *op_get(gen_arena *a, const m_schema *s, const m_table *t, const c
                          vr_prototype(&f, gen_printf(a, "%s *out", row), true), true);
 }
 
-static json_t *op_delete(gen_arena *a, const m_schema *s, const m_table *t)
+static void op_delete(gen_arena *a, const m_schema *s, const m_table *t, json_t *functions)
 {
     vfunc f;
     vr_init(&f, a, s, t, "delete");
@@ -482,14 +483,22 @@ static json_t *op_delete(gen_arena *a, const m_schema *s, const m_table *t)
     const char *sql = gen_printf(a, "DELETE FROM %s\nWHERE %s", vr_qualified(a, s, t), w.sql.data);
     vr_add_variant(&f, f.variants, sql, w.order, w.n, NULL);
     vr_assign(&f);
+    const char *fill = vb_fill(&f);
     gen_buf_printf(&f.body,
                    "    int64_t sc_affected = 0;\n"
                    "    int sc_rc = sc_query_exec(conn, &%s_queries[0], &sc_args, &sc_affected, err);\n"
                    "    if (sc_rc == SC_OK && sc_affected == 0)\n"
                    "        return sc_error_set(err, SC_NOT_FOUND, \"%s: no row\");\n"
                    "    return sc_rc;\n", f.name, f.name);
-    return vr_function_view(&f, gen_printf(a, "Deletes one row of %s by its primary key; SC_NOT_FOUND when there is none.", t->name),
-                         vr_prototype(&f, NULL, false), true);
+    const char *proto = vr_prototype(&f, NULL, false);
+    json_t *batch = vb_plain_params(&f) ? vb_function(&f, &(vb_shape){.fill = fill, .none_is_error = true}) : NULL;
+    json_t *fv = vr_function_view(&f, gen_printf(a, "Deletes one row of %s by its primary key; SC_NOT_FOUND when there is none.", t->name),
+                                  proto, true);
+    if (batch && !f.by_struct)
+        vb_declare_items(&f, fv, NULL);
+    json_array_append_new(functions, fv);
+    if (batch)
+        json_array_append_new(functions, batch);
 }
 
 static json_t *op_list(gen_arena *a, const m_schema *s, const m_table *t, const char *row)
@@ -667,7 +676,7 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
     if ((t->operations & OP_UPDATE) && t->primary_key.n)
         view_repo_update(a, s, t, row, types, functions);
     if ((t->operations & OP_DELETE) && t->primary_key.n)
-        json_array_append_new(functions, op_delete(a, s, t));
+        op_delete(a, s, t, functions);
     if (t->operations & OP_LIST)
         json_array_append_new(functions, op_list(a, s, t, row));
     view_repo_transitions(a, s, t, row, functions);

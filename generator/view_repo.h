@@ -58,6 +58,8 @@ vparam *vr_add_param(vfunc *f, const char *name, const m_type *type);
 vparam *vr_add_column_param(vfunc *f, const m_column *c);
 const vparam *vr_find(const vfunc *f, const char *name);
 bool vr_by_pointer(const vparam *p);
+/* The type of an argument in the prototype and the caller's argument struct. */
+const char *vr_arg_type(const vfunc *f, const vparam *p);
 bool vr_has_flag(const vparam *p);
 bool vr_is_opt(const vparam *p);
 bool vr_wants_struct(const vfunc *f);

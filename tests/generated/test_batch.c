@@ -181,6 +181,99 @@ static void an_empty_batch_and_misuse(void **state)
     assert_int_equal(stored(), 0);
 }
 
+/* Ten stored rows; their ids in out[0..10). */
+static void store_ten(void)
+{
+    sc_error err = {0};
+    assert_int_equal(sm_collection_sources_create_batch(db->conn, db->arena, rows, 10, out, NULL,
+                                                        &err),
+                     SC_OK);
+}
+
+static long long sum_of_counts(void)
+{
+    return scalar("SELECT coalesce(sum(document_count), 0) FROM semantik.collection_sources");
+}
+
+static void an_update_batch_with_a_missing_row_changes_nothing(void **state)
+{
+    (void)state;
+    store_ten();
+    sm_collection_source_patch patch = {.set_document_count = true, .document_count = 7};
+    sm_collection_sources_update_args items[3] = {
+        {.patch = patch, .id = out[0].id}, {.patch = patch, .id = 999999}, {.patch = patch, .id = out[2].id}};
+    sm_collection_source changed[3];
+    sc_error err = {0};
+    int rc = sm_collection_sources_update_batch(db->conn, db->arena, items, 3, changed, errors, &err);
+    assert_int_equal(rc, SC_NOT_FOUND);
+    assert_int_equal(errors[1].category, SC_NOT_FOUND);
+    assert_int_equal(errors[0].category, SC_NOT_RUN); /* rolled back with the batch */
+    assert_int_equal(errors[2].category, SC_NOT_RUN);
+    assert_int_equal(sum_of_counts(), 0);
+    items[1].id = out[1].id;
+    sc_error_clear(&err);
+    rc = sm_collection_sources_update_batch(db->conn, db->arena, items, 3, changed, errors, &err);
+    assert_int_equal(rc, SC_OK);
+    assert_int_equal(changed[2].document_count, 7);
+    assert_int_equal(changed[2].id, out[2].id);
+    assert_int_equal(sum_of_counts(), 21);
+}
+
+static void a_delete_batch_deletes_every_row_or_none(void **state)
+{
+    (void)state;
+    store_ten();
+    sm_collection_sources_delete_args gone[4] = {{out[0].id}, {out[1].id}, {-5}, {out[3].id}};
+    sc_error err = {0};
+    assert_int_equal(sm_collection_sources_delete_batch(db->conn, gone, 4, errors, &err),
+                     SC_NOT_FOUND);
+    assert_int_equal(errors[2].category, SC_NOT_FOUND);
+    assert_int_equal(stored(), 10);
+    gone[2].id = out[2].id;
+    sc_error_clear(&err);
+    assert_int_equal(sm_collection_sources_delete_batch(db->conn, gone, 4, errors, &err), SC_OK);
+    assert_int_equal(stored(), 6);
+    assert_int_equal(sm_collection_sources_delete_batch(db->conn, NULL, 2, NULL, &err), SC_MISUSE);
+}
+
+static void named_query_batches_keep_each_answer(void **state)
+{
+    (void)state;
+    store_ten();
+    sm_collection_sources_update_stats_args stats[3] = {
+        {.id = out[4].id, .document_count = 3, .size_bytes = 10},
+        {.id = -1, .document_count = 100, .size_bytes = 1}, /* an exec: no row is no error */
+        {.id = out[5].id, .document_count = 4, .size_bytes = 20}};
+    int64_t affected[3] = {-1, -1, -1};
+    sc_error err = {0};
+    assert_int_equal(sm_collection_sources_update_stats_batch(db->conn, stats, 3, affected, NULL,
+                                                              &err),
+                     SC_OK);
+    assert_int_equal(affected[0], 1);
+    assert_int_equal(affected[1], 0);
+    assert_int_equal(affected[2], 1);
+    assert_int_equal(sum_of_counts(), 7);
+
+    sm_collection_sources_get_by_path_args paths_of[2] = {{COLL, paths[7]}, {COLL, paths[4]}};
+    sm_collection_source found[2];
+    assert_int_equal(sm_collection_sources_get_by_path_batch(db->conn, db->arena, paths_of, 2,
+                                                             found, errors, &err),
+                     SC_OK);
+    assert_int_equal(found[0].id, out[7].id);
+    assert_int_equal(found[1].document_count, 3);
+    paths_of[1].source_path = "/no/such/file";
+    assert_int_equal(sm_collection_sources_get_by_path_batch(db->conn, db->arena, paths_of, 2,
+                                                             found, errors, &err),
+                     SC_NOT_FOUND);
+    assert_int_equal(errors[1].category, SC_NOT_FOUND);
+    paths_of[0].collection_id = "not-a-uuid"; /* checked before anything is sent */
+    sc_error_clear(&err);
+    assert_int_equal(sm_collection_sources_get_by_path_batch(db->conn, db->arena, paths_of, 2,
+                                                             found, errors, &err),
+                     SC_INVALID_INPUT);
+    assert_non_null(strstr(err.message, "[0]"));
+}
+
 /* ---- faults: a second pool with a short deadline ---------------------- */
 
 static sc_pool *pool_with(double client_timeout_s, sc_pooler_mode pooler)
@@ -310,6 +403,9 @@ int main(void)
         cmocka_unit_test_setup(inside_a_transaction_the_rows_commit_with_it, fresh),
         cmocka_unit_test_setup(bad_input_is_refused_before_anything_is_sent, fresh),
         cmocka_unit_test_setup(an_empty_batch_and_misuse, fresh),
+        cmocka_unit_test_setup(an_update_batch_with_a_missing_row_changes_nothing, fresh),
+        cmocka_unit_test_setup(a_delete_batch_deletes_every_row_or_none, fresh),
+        cmocka_unit_test_setup(named_query_batches_keep_each_answer, fresh),
         cmocka_unit_test_setup(a_row_blocked_past_the_deadline_times_out_and_keeps_nothing, fresh),
         cmocka_unit_test_setup(a_backend_killed_mid_batch_is_a_lost_connection_and_keeps_nothing,
                                fresh),
