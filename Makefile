@@ -118,7 +118,7 @@ run-tests: $(TEST_BINS) $(EXAMPLE_BINS) $(BUILD)/schemac
 demo: deps
 	@$(MAKE) --no-print-directory build generate
 	@$(MAKE) --no-print-directory $(EXAMPLE_BINS)
-	@tests/pg/with-pg sh -c '$(BUILD)/schemac migrate up && $(BUILD)/examples/semantik_demo && $(BUILD)/examples/latency_histogram'
+	@tests/pg/with-pg sh -c '$(BUILD)/schemac migrate up && $(BUILD)/examples/semantik_demo && $(BUILD)/examples/latency_histogram && $(BUILD)/examples/event_loop'
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)

@@ -72,6 +72,16 @@ int sm_api_keys_create_batch(sc_conn *conn, sc_arena *arena, const sm_api_key_ne
     return sc_query_batch(conn, &sm_api_keys_create_queries[0], &batch, err);
 }
 
+/* ---- sm_api_keys_create_send */
+
+int sm_api_keys_create_send(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
+                            sm_api_key *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_api_keys_get */
 
 typedef struct sm_api_keys_get_bind {
@@ -108,6 +118,20 @@ int sm_api_keys_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t user
     sc_args.id = id;
     sc_args.user_id = user_id;
     return sc_query_one(conn, &sm_api_keys_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_api_keys_get_send */
+
+int sm_api_keys_get_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                         sm_api_key *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_api_keys_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_api_keys_update */
@@ -206,6 +230,22 @@ int sm_api_keys_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_api_keys_update_send */
+
+int sm_api_keys_update_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                            const sm_api_key_patch *patch, sm_api_key *out, sc_done_fn done,
+                            void *ctx, sc_error *err)
+{
+    sm_api_keys_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_api_keys_delete */
 
 typedef struct sm_api_keys_delete_bind {
@@ -264,6 +304,20 @@ int sm_api_keys_delete_batch(sc_conn *conn, const sm_api_keys_delete_args *items
     int sc_rc = sc_query_batch(conn, &sm_api_keys_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_api_keys_delete_send */
+
+int sm_api_keys_delete_send(sc_conn *conn, const char *id, int32_t user_id, sc_done_fn done,
+                            void *ctx, sc_error *err)
+{
+    sm_api_keys_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_api_keys_list */
@@ -391,6 +445,21 @@ int sm_api_keys_get_by_key_hash_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_api_keys_get_by_key_hash_send */
+
+int sm_api_keys_get_by_key_hash_send(sc_conn *conn, sc_arena *arena, const char *key_hash,
+                                     sm_api_key *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_api_keys_get_by_key_hash_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.key_hash = key_hash;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_get_by_key_hash_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_api_keys_list_for_user */
 
 typedef struct sm_api_keys_list_for_user_bind {
@@ -436,6 +505,22 @@ int sm_api_keys_list_for_user_each(sc_conn *conn, sc_arena *arena, int32_t user_
     unsigned sc_variant = 0;
     sm_api_key_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_api_keys_list_for_user_queries[sc_variant], &sc_args, arena, sm_api_key_deliver, &sc_call, err);
+}
+
+/* ---- sm_api_keys_list_for_user_send */
+
+int sm_api_keys_list_for_user_send(sc_conn *conn, sc_arena *arena, int32_t user_id,
+                                   sm_api_key **out_rows, size_t *out_n, sc_done_fn done,
+                                   void *ctx, sc_error *err)
+{
+    sm_api_keys_list_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_list_for_user_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_api_keys_touch_last_used */
@@ -496,6 +581,22 @@ int sm_api_keys_touch_last_used_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_api_keys_touch_last_used_send */
+
+int sm_api_keys_touch_last_used_send(sc_conn *conn, const char *id, int32_t user_id,
+                                     sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_api_keys_touch_last_used_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_touch_last_used_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_api_keys_deactivate */
 
 typedef struct sm_api_keys_deactivate_bind {
@@ -552,6 +653,23 @@ int sm_api_keys_deactivate_batch(sc_conn *conn, const sm_api_keys_deactivate_arg
     int sc_rc = sc_query_batch(conn, &sm_api_keys_deactivate_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_api_keys_deactivate_send */
+
+int sm_api_keys_deactivate_send(sc_conn *conn, const char *id, int32_t user_id,
+                                int64_t *out_affected, sc_done_fn done, void *ctx,
+                                sc_error *err)
+{
+    sm_api_keys_deactivate_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_api_keys_deactivate_queries[sc_variant], &sc_args, &sc_req,
+                         err);
 }
 
 

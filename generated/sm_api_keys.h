@@ -62,10 +62,24 @@ int sm_api_keys_create(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
 int sm_api_keys_create_batch(sc_conn *conn, sc_arena *arena, const sm_api_key_new *rows,
                              size_t n, sm_api_key *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_api_keys_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_api_keys_create_send(sc_conn *conn, sc_arena *arena, const sm_api_key_new *in,
+                            sm_api_key *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of api_keys by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */
 int sm_api_keys_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
                     sm_api_key *out, sc_error *err);
+
+/* The event-loop form of sm_api_keys_get: queues it on conn and returns at once; sc_conn_process
+ * decodes the answer into out and calls done(ctx, status, err) once (see sc_query_send). The
+ * outputs and the arena must live until done is called. SC_OK: queued; otherwise nothing was
+ * sent and done is not called. */
+int sm_api_keys_get_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                         sm_api_key *out, sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_api_keys_update_batch: the arguments of sm_api_keys_update. */
 typedef struct sm_api_keys_update_args {
@@ -89,6 +103,14 @@ int sm_api_keys_update_batch(sc_conn *conn, sc_arena *arena,
                              const sm_api_keys_update_args *items, size_t n, sm_api_key *out,
                              sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_api_keys_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_api_keys_update_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                            const sm_api_key_patch *patch, sm_api_key *out, sc_done_fn done,
+                            void *ctx, sc_error *err);
+
 /* One call of sm_api_keys_delete_batch: the arguments of sm_api_keys_delete. */
 typedef struct sm_api_keys_delete_args {
     const char *id;
@@ -105,6 +127,12 @@ int sm_api_keys_delete(sc_conn *conn, const char *id, int32_t user_id, sc_error 
  * run or rolled back because another failed. Bad input is refused before anything is sent. */
 int sm_api_keys_delete_batch(sc_conn *conn, const sm_api_keys_delete_args *items, size_t n,
                              sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_api_keys_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_api_keys_delete_send(sc_conn *conn, const char *id, int32_t user_id, sc_done_fn done,
+                            void *ctx, sc_error *err);
 
 /* A page of api_keys in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -131,6 +159,13 @@ int sm_api_keys_get_by_key_hash_batch(sc_conn *conn, sc_arena *arena,
                                       const sm_api_keys_get_by_key_hash_args *items, size_t n,
                                       sm_api_key *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_api_keys_get_by_key_hash: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_api_keys_get_by_key_hash_send(sc_conn *conn, sc_arena *arena, const char *key_hash,
+                                     sm_api_key *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* A user's keys, newest first. */
 int sm_api_keys_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id,
                               sm_api_key **out_rows, size_t *out_n, sc_error *err);
@@ -140,6 +175,14 @@ int sm_api_keys_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id,
  * whatever the result's size. fn must not use conn. */
 int sm_api_keys_list_for_user_each(sc_conn *conn, sc_arena *arena, int32_t user_id,
                                    sm_api_key_fn fn, void *ctx, sc_error *err);
+
+/* The event-loop form of sm_api_keys_list_for_user: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_api_keys_list_for_user_send(sc_conn *conn, sc_arena *arena, int32_t user_id,
+                                   sm_api_key **out_rows, size_t *out_n, sc_done_fn done,
+                                   void *ctx, sc_error *err);
 
 /* One call of sm_api_keys_touch_last_used_batch: the arguments of sm_api_keys_touch_last_used. */
 typedef struct sm_api_keys_touch_last_used_args {
@@ -159,6 +202,12 @@ int sm_api_keys_touch_last_used_batch(sc_conn *conn,
                                       const sm_api_keys_touch_last_used_args *items, size_t n,
                                       sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_api_keys_touch_last_used: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_api_keys_touch_last_used_send(sc_conn *conn, const char *id, int32_t user_id,
+                                     sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_api_keys_deactivate_batch: the arguments of sm_api_keys_deactivate. */
 typedef struct sm_api_keys_deactivate_args {
     const char *id;
@@ -177,6 +226,14 @@ int sm_api_keys_deactivate(sc_conn *conn, const char *id, int32_t user_id,
 int sm_api_keys_deactivate_batch(sc_conn *conn, const sm_api_keys_deactivate_args *items,
                                  size_t n, int64_t *out_affected, sc_error *errors,
                                  sc_error *err);
+
+/* The event-loop form of sm_api_keys_deactivate: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_api_keys_deactivate_send(sc_conn *conn, const char *id, int32_t user_id,
+                                int64_t *out_affected, sc_done_fn done, void *ctx,
+                                sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_api_keys_statements[];

@@ -54,6 +54,17 @@ int sm_chunking_configs_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_chunking_configs_create_queries[0], &batch, err);
 }
 
+/* ---- sm_chunking_configs_create_send */
+
+int sm_chunking_configs_create_send(sc_conn *conn, sc_arena *arena,
+                                    const sm_chunking_config_new *in, sm_chunking_config *out,
+                                    sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_configs_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_chunking_configs_get */
 
 typedef struct sm_chunking_configs_get_bind {
@@ -86,6 +97,20 @@ int sm_chunking_configs_get(sc_conn *conn, sc_arena *arena, int32_t id, sm_chunk
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_chunking_configs_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_chunking_configs_get_send */
+
+int sm_chunking_configs_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                 sm_chunking_config *out, sc_done_fn done, void *ctx,
+                                 sc_error *err)
+{
+    sm_chunking_configs_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_configs_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_chunking_configs_list */
@@ -200,6 +225,22 @@ int sm_chunking_configs_get_by_hash_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_chunking_configs_get_by_hash_send */
+
+int sm_chunking_configs_get_by_hash_send(sc_conn *conn, sc_arena *arena,
+                                         const char *config_hash, sm_chunking_config *out,
+                                         sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunking_configs_get_by_hash_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.config_hash = config_hash;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_configs_get_by_hash_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_chunking_configs_get_or_create */
 
 typedef struct sm_chunking_configs_get_or_create_bind {
@@ -272,6 +313,25 @@ int sm_chunking_configs_get_or_create_batch(sc_conn *conn, sc_arena *arena,
                                err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_chunking_configs_get_or_create_send */
+
+int sm_chunking_configs_get_or_create_send(sc_conn *conn, sc_arena *arena,
+                                           const char *config_hash, int32_t strategy_id,
+                                           json_t *config_data, sm_chunking_config *out,
+                                           sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunking_configs_get_or_create_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.config_hash = config_hash;
+    sc_args.strategy_id = strategy_id;
+    sc_args.config_data = config_data;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_configs_get_or_create_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 

@@ -42,9 +42,25 @@ int sm_chunking_configs_create_batch(sc_conn *conn, sc_arena *arena,
                                      const sm_chunking_config_new *rows, size_t n,
                                      sm_chunking_config *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_chunking_configs_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_configs_create_send(sc_conn *conn, sc_arena *arena,
+                                    const sm_chunking_config_new *in, sm_chunking_config *out,
+                                    sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of chunking_configs by its primary key; SC_NOT_FOUND when there is none. */
 int sm_chunking_configs_get(sc_conn *conn, sc_arena *arena, int32_t id, sm_chunking_config *out,
                             sc_error *err);
+
+/* The event-loop form of sm_chunking_configs_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_configs_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                 sm_chunking_config *out, sc_done_fn done, void *ctx,
+                                 sc_error *err);
 
 /* A page of chunking_configs in primary key order (page NULL: the first 50), and the total count
  * when out_total is not NULL. */
@@ -73,6 +89,14 @@ int sm_chunking_configs_get_by_hash_batch(sc_conn *conn, sc_arena *arena,
                                           size_t n, sm_chunking_config *out, sc_error *errors,
                                           sc_error *err);
 
+/* The event-loop form of sm_chunking_configs_get_by_hash: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_configs_get_by_hash_send(sc_conn *conn, sc_arena *arena,
+                                         const char *config_hash, sm_chunking_config *out,
+                                         sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_chunking_configs_get_or_create_batch: the arguments of
  * sm_chunking_configs_get_or_create. */
 typedef struct sm_chunking_configs_get_or_create_args {
@@ -97,6 +121,15 @@ int sm_chunking_configs_get_or_create_batch(sc_conn *conn, sc_arena *arena,
                                             const sm_chunking_configs_get_or_create_args *items,
                                             size_t n, sm_chunking_config *out, sc_error *errors,
                                             sc_error *err);
+
+/* The event-loop form of sm_chunking_configs_get_or_create: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_configs_get_or_create_send(sc_conn *conn, sc_arena *arena,
+                                           const char *config_hash, int32_t strategy_id,
+                                           json_t *config_data, sm_chunking_config *out,
+                                           sc_done_fn done, void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_chunking_configs_statements[];

@@ -67,6 +67,18 @@ int sm_chunking_strategies_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_chunking_strategies_create_queries[0], &batch, err);
 }
 
+/* ---- sm_chunking_strategies_create_send */
+
+int sm_chunking_strategies_create_send(sc_conn *conn, sc_arena *arena,
+                                       const sm_chunking_strategy_new *in,
+                                       sm_chunking_strategy *out, sc_done_fn done, void *ctx,
+                                       sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_strategies_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_chunking_strategies_get */
 
 typedef struct sm_chunking_strategies_get_bind {
@@ -98,6 +110,20 @@ int sm_chunking_strategies_get(sc_conn *conn, sc_arena *arena, int32_t id,
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_chunking_strategies_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_chunking_strategies_get_send */
+
+int sm_chunking_strategies_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                    sm_chunking_strategy *out, sc_done_fn done, void *ctx,
+                                    sc_error *err)
+{
+    sm_chunking_strategies_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_strategies_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_chunking_strategies_update */
@@ -191,6 +217,23 @@ int sm_chunking_strategies_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_chunking_strategies_update_send */
+
+int sm_chunking_strategies_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                       const sm_chunking_strategy_patch *patch,
+                                       sm_chunking_strategy *out, sc_done_fn done, void *ctx,
+                                       sc_error *err)
+{
+    sm_chunking_strategies_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_strategies_update_queries[0], &sc_args, &sc_req,
+                         err);
+}
+
 /* ---- sm_chunking_strategies_delete */
 
 typedef struct sm_chunking_strategies_delete_bind {
@@ -247,6 +290,20 @@ int sm_chunking_strategies_delete_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_chunking_strategies_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_chunking_strategies_delete_send */
+
+int sm_chunking_strategies_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                       sc_error *err)
+{
+    sm_chunking_strategies_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_strategies_delete_queries[0], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_chunking_strategies_list */
@@ -359,6 +416,22 @@ int sm_chunking_strategies_get_by_name_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_chunking_strategies_get_by_name_send */
+
+int sm_chunking_strategies_get_by_name_send(sc_conn *conn, sc_arena *arena, const char *name,
+                                            sm_chunking_strategy *out, sc_done_fn done,
+                                            void *ctx, sc_error *err)
+{
+    sm_chunking_strategies_get_by_name_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.name = name;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_strategies_get_by_name_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_chunking_strategies_list_active */
 
 typedef struct sm_chunking_strategies_list_active_bind {
@@ -397,6 +470,21 @@ int sm_chunking_strategies_list_active_each(sc_conn *conn, sc_arena *arena,
     unsigned sc_variant = 0;
     sm_chunking_strategy_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_chunking_strategies_list_active_queries[sc_variant], &sc_args, arena, sm_chunking_strategy_deliver, &sc_call, err);
+}
+
+/* ---- sm_chunking_strategies_list_active_send */
+
+int sm_chunking_strategies_list_active_send(sc_conn *conn, sc_arena *arena,
+                                            sm_chunking_strategy **out_rows, size_t *out_n,
+                                            sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunking_strategies_list_active_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunking_strategies_list_active_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 

@@ -60,9 +60,26 @@ int sm_chunking_strategies_create_batch(sc_conn *conn, sc_arena *arena,
                                         sm_chunking_strategy *out, sc_error *errors,
                                         sc_error *err);
 
+/* The event-loop form of sm_chunking_strategies_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_strategies_create_send(sc_conn *conn, sc_arena *arena,
+                                       const sm_chunking_strategy_new *in,
+                                       sm_chunking_strategy *out, sc_done_fn done, void *ctx,
+                                       sc_error *err);
+
 /* One row of chunking_strategies by its primary key; SC_NOT_FOUND when there is none. */
 int sm_chunking_strategies_get(sc_conn *conn, sc_arena *arena, int32_t id,
                                sm_chunking_strategy *out, sc_error *err);
+
+/* The event-loop form of sm_chunking_strategies_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_strategies_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                    sm_chunking_strategy *out, sc_done_fn done, void *ctx,
+                                    sc_error *err);
 
 /* One call of sm_chunking_strategies_update_batch: the arguments of
  * sm_chunking_strategies_update. */
@@ -88,6 +105,15 @@ int sm_chunking_strategies_update_batch(sc_conn *conn, sc_arena *arena,
                                         size_t n, sm_chunking_strategy *out, sc_error *errors,
                                         sc_error *err);
 
+/* The event-loop form of sm_chunking_strategies_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_strategies_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                       const sm_chunking_strategy_patch *patch,
+                                       sm_chunking_strategy *out, sc_done_fn done, void *ctx,
+                                       sc_error *err);
+
 /* One call of sm_chunking_strategies_delete_batch: the arguments of
  * sm_chunking_strategies_delete. */
 typedef struct sm_chunking_strategies_delete_args {
@@ -106,6 +132,12 @@ int sm_chunking_strategies_delete(sc_conn *conn, int32_t id, sc_error *err);
 int sm_chunking_strategies_delete_batch(sc_conn *conn,
                                         const sm_chunking_strategies_delete_args *items,
                                         size_t n, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_chunking_strategies_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_chunking_strategies_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                       sc_error *err);
 
 /* A page of chunking_strategies in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -134,6 +166,14 @@ int sm_chunking_strategies_get_by_name_batch(sc_conn *conn, sc_arena *arena,
                                              size_t n, sm_chunking_strategy *out,
                                              sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_chunking_strategies_get_by_name: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunking_strategies_get_by_name_send(sc_conn *conn, sc_arena *arena, const char *name,
+                                            sm_chunking_strategy *out, sc_done_fn done,
+                                            void *ctx, sc_error *err);
+
 /* The strategies users may choose. */
 int sm_chunking_strategies_list_active(sc_conn *conn, sc_arena *arena,
                                        sm_chunking_strategy **out_rows, size_t *out_n,
@@ -145,6 +185,14 @@ int sm_chunking_strategies_list_active(sc_conn *conn, sc_arena *arena,
 int sm_chunking_strategies_list_active_each(sc_conn *conn, sc_arena *arena,
                                             sm_chunking_strategy_fn fn, void *ctx,
                                             sc_error *err);
+
+/* The event-loop form of sm_chunking_strategies_list_active: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status,
+ * err) once (see sc_query_send). The outputs and the arena must live until done is called.
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_chunking_strategies_list_active_send(sc_conn *conn, sc_arena *arena,
+                                            sm_chunking_strategy **out_rows, size_t *out_n,
+                                            sc_done_fn done, void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_chunking_strategies_statements[];

@@ -140,6 +140,16 @@ int sm_chunks_create_batch(sc_conn *conn, sc_arena *arena, const sm_chunk_new *r
     return sc_query_batch(conn, &sm_chunks_create_queries[0], &batch, err);
 }
 
+/* ---- sm_chunks_create_send */
+
+int sm_chunks_create_send(sc_conn *conn, sc_arena *arena, const sm_chunk_new *in, sm_chunk *out,
+                          sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_chunks_get */
 
 typedef struct sm_chunks_get_bind {
@@ -180,6 +190,20 @@ int sm_chunks_get(sc_conn *conn, sc_arena *arena, int64_t id, const char *collec
     sc_args.id = id;
     sc_args.collection_id = collection_id;
     return sc_query_one(conn, &sm_chunks_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_chunks_get_send */
+
+int sm_chunks_get_send(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,
+                       sm_chunk *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunks_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.collection_id = collection_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_chunks_update */
@@ -303,6 +327,22 @@ int sm_chunks_update_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_updat
     return sc_rc;
 }
 
+/* ---- sm_chunks_update_send */
+
+int sm_chunks_update_send(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,
+                          const sm_chunk_patch *patch, sm_chunk *out, sc_done_fn done,
+                          void *ctx, sc_error *err)
+{
+    sm_chunks_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_args.collection_id = collection_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_chunks_delete */
 
 typedef struct sm_chunks_delete_bind {
@@ -364,6 +404,20 @@ int sm_chunks_delete_batch(sc_conn *conn, const sm_chunks_delete_args *items, si
     int sc_rc = sc_query_batch(conn, &sm_chunks_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_chunks_delete_send */
+
+int sm_chunks_delete_send(sc_conn *conn, int64_t id, const char *collection_id, sc_done_fn done,
+                          void *ctx, sc_error *err)
+{
+    sm_chunks_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.collection_id = collection_id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_chunks_list */
@@ -566,6 +620,30 @@ int sm_chunks_upsert_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_upser
     return sc_rc;
 }
 
+/* ---- sm_chunks_upsert_send */
+
+int sm_chunks_upsert_send(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args *args,
+                          sm_chunk *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunks_upsert_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = args->id;
+    sc_args.collection_id = args->collection_id;
+    sc_args.document_id = args->document_id;
+    sc_args.chunking_config_id = args->chunking_config_id;
+    sc_args.chunk_index = args->chunk_index;
+    sc_args.content = args->content;
+    sc_args.start_offset = args->start_offset;
+    sc_args.end_offset = args->end_offset;
+    sc_args.token_count = args->token_count;
+    sc_args.embedding_vector_id = args->embedding_vector_id;
+    sc_args.metadata = args->metadata;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_upsert_queries[sc_variant], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_chunks_get_chunks_by_document */
 
 typedef struct sm_chunks_get_chunks_by_document_bind {
@@ -658,6 +736,28 @@ int sm_chunks_get_chunks_by_document_each(sc_conn *conn, sc_arena *arena,
         sc_variant |= 1u << 0;
     sm_chunk_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_chunks_get_chunks_by_document_queries[sc_variant], &sc_args, arena, sm_chunk_deliver, &sc_call, err);
+}
+
+/* ---- sm_chunks_get_chunks_by_document_send */
+
+int sm_chunks_get_chunks_by_document_send(sc_conn *conn, sc_arena *arena,
+                                          const char *collection_id, const char *document_id,
+                                          sc_opt_i64 max_rows, sm_chunk **out_rows,
+                                          size_t *out_n, sc_done_fn done, void *ctx,
+                                          sc_error *err)
+{
+    sm_chunks_get_chunks_by_document_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.document_id = document_id;
+    sc_args.max_rows = max_rows;
+    unsigned sc_variant = 0;
+    if (max_rows.has)
+        sc_variant |= 1u << 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_get_chunks_by_document_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_chunks_get_chunks_by_collection */
@@ -833,6 +933,24 @@ int sm_chunks_get_chunks_without_embeddings_each(sc_conn *conn, sc_arena *arena,
     return sc_query_each(conn, &sm_chunks_get_chunks_without_embeddings_queries[sc_variant], &sc_args, arena, sm_chunk_deliver, &sc_call, err);
 }
 
+/* ---- sm_chunks_get_chunks_without_embeddings_send */
+
+int sm_chunks_get_chunks_without_embeddings_send(sc_conn *conn, sc_arena *arena,
+                                                 const char *collection_id, int64_t max_rows,
+                                                 sm_chunk **out_rows, size_t *out_n,
+                                                 sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunks_get_chunks_without_embeddings_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.max_rows = max_rows;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_get_chunks_without_embeddings_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_chunks_update_chunk_embeddings */
 
 typedef struct sm_chunks_update_chunk_embeddings_bind {
@@ -912,6 +1030,27 @@ int sm_chunks_update_chunk_embeddings_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_chunks_update_chunk_embeddings_send */
+
+int sm_chunks_update_chunk_embeddings_send(sc_conn *conn, const char *collection_id,
+                                           const sc_array *ids, const sc_array *vector_ids,
+                                           int64_t *out_affected, sc_done_fn done, void *ctx,
+                                           sc_error *err)
+{
+    sm_chunks_update_chunk_embeddings_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    if (ids)
+        sc_args.ids = *ids;
+    if (vector_ids)
+        sc_args.vector_ids = *vector_ids;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_update_chunk_embeddings_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_chunks_delete_chunks_by_document */
 
 typedef struct sm_chunks_delete_chunks_by_document_bind {
@@ -978,6 +1117,23 @@ int sm_chunks_delete_chunks_by_document_batch(sc_conn *conn,
                                err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_chunks_delete_chunks_by_document_send */
+
+int sm_chunks_delete_chunks_by_document_send(sc_conn *conn, const char *collection_id,
+                                             const char *document_id, int64_t *out_affected,
+                                             sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunks_delete_chunks_by_document_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.document_id = document_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_delete_chunks_by_document_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_chunks_delete_by_document_for_user */
@@ -1059,6 +1215,25 @@ int sm_chunks_delete_by_document_for_user_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_chunks_delete_by_document_for_user_send */
+
+int sm_chunks_delete_by_document_for_user_send(sc_conn *conn, const char *collection_id,
+                                               const char *document_id, int32_t user_id,
+                                               int64_t *out_affected, sc_done_fn done,
+                                               void *ctx, sc_error *err)
+{
+    sm_chunks_delete_by_document_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.document_id = document_id;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_delete_by_document_for_user_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_chunks_delete_chunks_by_collection */
 
 typedef struct sm_chunks_delete_chunks_by_collection_bind {
@@ -1117,6 +1292,22 @@ int sm_chunks_delete_chunks_by_collection_batch(sc_conn *conn,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_chunks_delete_chunks_by_collection_send */
+
+int sm_chunks_delete_chunks_by_collection_send(sc_conn *conn, const char *collection_id,
+                                               int64_t *out_affected, sc_done_fn done,
+                                               void *ctx, sc_error *err)
+{
+    sm_chunks_delete_chunks_by_collection_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_delete_chunks_by_collection_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_chunks_count_by_collection */
@@ -1219,6 +1410,24 @@ int sm_chunks_get_for_search_each(sc_conn *conn, sc_arena *arena, const char *co
     return sc_query_each(conn, &sm_chunks_get_for_search_queries[sc_variant], &sc_args, arena, sm_chunks_get_for_search_row_deliver, &sc_call, err);
 }
 
+/* ---- sm_chunks_get_for_search_send */
+
+int sm_chunks_get_for_search_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                  const sc_array *ids, sm_chunks_get_for_search_row **out_rows,
+                                  size_t *out_n, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunks_get_for_search_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    if (ids)
+        sc_args.ids = *ids;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_get_for_search_queries[sc_variant], &sc_args, &sc_req,
+                         err);
+}
+
 /* ---- sm_chunks_get_chunk_statistics */
 
 typedef struct sm_chunks_get_chunk_statistics_bind {
@@ -1283,6 +1492,23 @@ int sm_chunks_get_chunk_statistics_batch(sc_conn *conn, sc_arena *arena,
     int sc_rc = sc_query_batch(conn, &sm_chunks_get_chunk_statistics_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_chunks_get_chunk_statistics_send */
+
+int sm_chunks_get_chunk_statistics_send(sc_conn *conn, sc_arena *arena,
+                                        const char *collection_id,
+                                        sm_chunks_get_chunk_statistics_row *out,
+                                        sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_chunks_get_chunk_statistics_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_chunks_get_chunk_statistics_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_chunks_count_partition_key_mismatches */

@@ -114,10 +114,24 @@ int sm_chunks_create(sc_conn *conn, sc_arena *arena, const sm_chunk_new *in, sm_
 int sm_chunks_create_batch(sc_conn *conn, sc_arena *arena, const sm_chunk_new *rows, size_t n,
                            sm_chunk *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_chunks_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunks_create_send(sc_conn *conn, sc_arena *arena, const sm_chunk_new *in, sm_chunk *out,
+                          sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of chunks by its primary key; SC_NOT_FOUND when there is none. collection_id must be
  * UUID text (checked before the round trip). */
 int sm_chunks_get(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,
                   sm_chunk *out, sc_error *err);
+
+/* The event-loop form of sm_chunks_get: queues it on conn and returns at once; sc_conn_process
+ * decodes the answer into out and calls done(ctx, status, err) once (see sc_query_send). The
+ * outputs and the arena must live until done is called. SC_OK: queued; otherwise nothing was
+ * sent and done is not called. */
+int sm_chunks_get_send(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,
+                       sm_chunk *out, sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_chunks_update_batch: the arguments of sm_chunks_update. */
 typedef struct sm_chunks_update_args {
@@ -141,6 +155,14 @@ int sm_chunks_update(sc_conn *conn, sc_arena *arena, int64_t id, const char *col
 int sm_chunks_update_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_update_args *items,
                            size_t n, sm_chunk *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_chunks_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunks_update_send(sc_conn *conn, sc_arena *arena, int64_t id, const char *collection_id,
+                          const sm_chunk_patch *patch, sm_chunk *out, sc_done_fn done,
+                          void *ctx, sc_error *err);
+
 /* One call of sm_chunks_delete_batch: the arguments of sm_chunks_delete. */
 typedef struct sm_chunks_delete_args {
     int64_t id;
@@ -158,6 +180,12 @@ int sm_chunks_delete(sc_conn *conn, int64_t id, const char *collection_id, sc_er
  * rolled back because another failed. Bad input is refused before anything is sent. */
 int sm_chunks_delete_batch(sc_conn *conn, const sm_chunks_delete_args *items, size_t n,
                            sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_chunks_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_delete_send(sc_conn *conn, int64_t id, const char *collection_id, sc_done_fn done,
+                          void *ctx, sc_error *err);
 
 /* A page of chunks in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. collection_id must be UUID text (checked before the round trip). */
@@ -195,6 +223,13 @@ int sm_chunks_upsert(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args
 int sm_chunks_upsert_batch(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args *items,
                            size_t n, sm_chunk *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_chunks_upsert: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunks_upsert_send(sc_conn *conn, sc_arena *arena, const sm_chunks_upsert_args *args,
+                          sm_chunk *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* The chunks of a document in order; max_rows is optional (spec 001 limit | None). Optional
  * arguments left out (SC_NONE, NULL) drop their filter (2 statement variants). collection_id,
  * document_id must be UUID text (checked before the round trip). */
@@ -209,6 +244,16 @@ int sm_chunks_get_chunks_by_document(sc_conn *conn, sc_arena *arena, const char 
 int sm_chunks_get_chunks_by_document_each(sc_conn *conn, sc_arena *arena,
                                           const char *collection_id, const char *document_id,
                                           sc_opt_i64 max_rows, sm_chunk_fn fn, void *ctx,
+                                          sc_error *err);
+
+/* The event-loop form of sm_chunks_get_chunks_by_document: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status,
+ * err) once (see sc_query_send). The outputs and the arena must live until done is called.
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_get_chunks_by_document_send(sc_conn *conn, sc_arena *arena,
+                                          const char *collection_id, const char *document_id,
+                                          sc_opt_i64 max_rows, sm_chunk **out_rows,
+                                          size_t *out_n, sc_done_fn done, void *ctx,
                                           sc_error *err);
 
 /* The chunks of a collection by id, keyset-paginated (spec 001
@@ -240,6 +285,15 @@ int sm_chunks_get_chunks_without_embeddings_each(sc_conn *conn, sc_arena *arena,
                                                  const char *collection_id, int64_t max_rows,
                                                  sm_chunk_fn fn, void *ctx, sc_error *err);
 
+/* The event-loop form of sm_chunks_get_chunks_without_embeddings: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_get_chunks_without_embeddings_send(sc_conn *conn, sc_arena *arena,
+                                                 const char *collection_id, int64_t max_rows,
+                                                 sm_chunk **out_rows, size_t *out_n,
+                                                 sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_chunks_update_chunk_embeddings_batch: the arguments of
  * sm_chunks_update_chunk_embeddings. */
 typedef struct sm_chunks_update_chunk_embeddings_args {
@@ -265,6 +319,15 @@ int sm_chunks_update_chunk_embeddings_batch(sc_conn *conn,
                                             size_t n, int64_t *out_affected, sc_error *errors,
                                             sc_error *err);
 
+/* The event-loop form of sm_chunks_update_chunk_embeddings: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_update_chunk_embeddings_send(sc_conn *conn, const char *collection_id,
+                                           const sc_array *ids, const sc_array *vector_ids,
+                                           int64_t *out_affected, sc_done_fn done, void *ctx,
+                                           sc_error *err);
+
 /* One call of sm_chunks_delete_chunks_by_document_batch: the arguments of
  * sm_chunks_delete_chunks_by_document. */
 typedef struct sm_chunks_delete_chunks_by_document_args {
@@ -287,6 +350,14 @@ int sm_chunks_delete_chunks_by_document_batch(sc_conn *conn,
                                               const sm_chunks_delete_chunks_by_document_args *items,
                                               size_t n, int64_t *out_affected, sc_error *errors,
                                               sc_error *err);
+
+/* The event-loop form of sm_chunks_delete_chunks_by_document: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_delete_chunks_by_document_send(sc_conn *conn, const char *collection_id,
+                                             const char *document_id, int64_t *out_affected,
+                                             sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_chunks_delete_by_document_for_user_batch: the arguments of
  * sm_chunks_delete_by_document_for_user. */
@@ -313,6 +384,15 @@ int sm_chunks_delete_by_document_for_user_batch(sc_conn *conn,
                                                 size_t n, int64_t *out_affected,
                                                 sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_chunks_delete_by_document_for_user: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_delete_by_document_for_user_send(sc_conn *conn, const char *collection_id,
+                                               const char *document_id, int32_t user_id,
+                                               int64_t *out_affected, sc_done_fn done,
+                                               void *ctx, sc_error *err);
+
 /* One call of sm_chunks_delete_chunks_by_collection_batch: the arguments of
  * sm_chunks_delete_chunks_by_collection. */
 typedef struct sm_chunks_delete_chunks_by_collection_args {
@@ -333,6 +413,14 @@ int sm_chunks_delete_chunks_by_collection_batch(sc_conn *conn,
                                                 const sm_chunks_delete_chunks_by_collection_args *items,
                                                 size_t n, int64_t *out_affected,
                                                 sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_chunks_delete_chunks_by_collection: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_delete_chunks_by_collection_send(sc_conn *conn, const char *collection_id,
+                                               int64_t *out_affected, sc_done_fn done,
+                                               void *ctx, sc_error *err);
 
 /* Number of chunks of a collection (002 section 7.2). collection_id must be UUID text (checked
  * before the round trip). */
@@ -358,6 +446,14 @@ int sm_chunks_get_for_search_each(sc_conn *conn, sc_arena *arena, const char *co
                                   const sc_array *ids, sm_chunks_get_for_search_row_fn fn,
                                   void *ctx, sc_error *err);
 
+/* The event-loop form of sm_chunks_get_for_search: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_chunks_get_for_search_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                  const sc_array *ids, sm_chunks_get_for_search_row **out_rows,
+                                  size_t *out_n, sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_chunks_get_chunk_statistics_batch: the arguments of
  * sm_chunks_get_chunk_statistics. */
 typedef struct sm_chunks_get_chunk_statistics_args {
@@ -379,6 +475,15 @@ int sm_chunks_get_chunk_statistics_batch(sc_conn *conn, sc_arena *arena,
                                          const sm_chunks_get_chunk_statistics_args *items,
                                          size_t n, sm_chunks_get_chunk_statistics_row *out,
                                          sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_chunks_get_chunk_statistics: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_chunks_get_chunk_statistics_send(sc_conn *conn, sc_arena *arena,
+                                        const char *collection_id,
+                                        sm_chunks_get_chunk_statistics_row *out,
+                                        sc_done_fn done, void *ctx, sc_error *err);
 
 /* Rows whose partition_key disagrees with its collection_id (spec 001 section 12 integrity
  * check; 0 unless the CHECK was bypassed). Scans every partition: health check (spec 001 section

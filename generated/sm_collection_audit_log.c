@@ -72,6 +72,18 @@ int sm_collection_audit_log_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_collection_audit_log_create_queries[0], &batch, err);
 }
 
+/* ---- sm_collection_audit_log_create_send */
+
+int sm_collection_audit_log_create_send(sc_conn *conn, sc_arena *arena,
+                                        const sm_collection_audit_log_new *in,
+                                        sm_collection_audit_log *out, sc_done_fn done,
+                                        void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_audit_log_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_collection_audit_log_get */
 
 typedef struct sm_collection_audit_log_get_bind {
@@ -104,6 +116,20 @@ int sm_collection_audit_log_get(sc_conn *conn, sc_arena *arena, int32_t id,
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_collection_audit_log_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collection_audit_log_get_send */
+
+int sm_collection_audit_log_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                     sm_collection_audit_log *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_collection_audit_log_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_audit_log_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collection_audit_log_update */
@@ -208,6 +234,23 @@ int sm_collection_audit_log_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collection_audit_log_update_send */
+
+int sm_collection_audit_log_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                        const sm_collection_audit_log_patch *patch,
+                                        sm_collection_audit_log *out, sc_done_fn done,
+                                        void *ctx, sc_error *err)
+{
+    sm_collection_audit_log_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_audit_log_update_queries[0], &sc_args, &sc_req,
+                         err);
+}
+
 /* ---- sm_collection_audit_log_delete */
 
 typedef struct sm_collection_audit_log_delete_bind {
@@ -264,6 +307,20 @@ int sm_collection_audit_log_delete_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_collection_audit_log_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_audit_log_delete_send */
+
+int sm_collection_audit_log_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                        sc_error *err)
+{
+    sm_collection_audit_log_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_audit_log_delete_queries[0], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_collection_audit_log_list */
@@ -541,6 +598,24 @@ int sm_collection_audit_log_list_by_operation_each(sc_conn *conn, sc_arena *aren
     return sc_query_each(conn, &sm_collection_audit_log_list_by_operation_queries[sc_variant], &sc_args, arena, sm_collection_audit_log_deliver, &sc_call, err);
 }
 
+/* ---- sm_collection_audit_log_list_by_operation_send */
+
+int sm_collection_audit_log_list_by_operation_send(sc_conn *conn, sc_arena *arena,
+                                                   int32_t operation_id,
+                                                   sm_collection_audit_log **out_rows,
+                                                   size_t *out_n, sc_done_fn done, void *ctx,
+                                                   sc_error *err)
+{
+    sm_collection_audit_log_list_by_operation_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.operation_id = operation_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_audit_log_list_by_operation_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_audit_log_delete_older_than */
 
 typedef struct sm_collection_audit_log_delete_older_than_bind {
@@ -596,6 +671,22 @@ int sm_collection_audit_log_delete_older_than_batch(sc_conn *conn,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_audit_log_delete_older_than_send */
+
+int sm_collection_audit_log_delete_older_than_send(sc_conn *conn, sc_time before,
+                                                   int64_t *out_affected, sc_done_fn done,
+                                                   void *ctx, sc_error *err)
+{
+    sm_collection_audit_log_delete_older_than_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.before = before;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_audit_log_delete_older_than_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 

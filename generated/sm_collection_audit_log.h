@@ -68,9 +68,26 @@ int sm_collection_audit_log_create_batch(sc_conn *conn, sc_arena *arena,
                                          sm_collection_audit_log *out, sc_error *errors,
                                          sc_error *err);
 
+/* The event-loop form of sm_collection_audit_log_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_audit_log_create_send(sc_conn *conn, sc_arena *arena,
+                                        const sm_collection_audit_log_new *in,
+                                        sm_collection_audit_log *out, sc_done_fn done,
+                                        void *ctx, sc_error *err);
+
 /* One row of collection_audit_log by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_audit_log_get(sc_conn *conn, sc_arena *arena, int32_t id,
                                 sm_collection_audit_log *out, sc_error *err);
+
+/* The event-loop form of sm_collection_audit_log_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_audit_log_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                     sm_collection_audit_log *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
 
 /* One call of sm_collection_audit_log_update_batch: the arguments of
  * sm_collection_audit_log_update. */
@@ -96,6 +113,15 @@ int sm_collection_audit_log_update_batch(sc_conn *conn, sc_arena *arena,
                                          size_t n, sm_collection_audit_log *out,
                                          sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_audit_log_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_audit_log_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                        const sm_collection_audit_log_patch *patch,
+                                        sm_collection_audit_log *out, sc_done_fn done,
+                                        void *ctx, sc_error *err);
+
 /* One call of sm_collection_audit_log_delete_batch: the arguments of
  * sm_collection_audit_log_delete. */
 typedef struct sm_collection_audit_log_delete_args {
@@ -114,6 +140,12 @@ int sm_collection_audit_log_delete(sc_conn *conn, int32_t id, sc_error *err);
 int sm_collection_audit_log_delete_batch(sc_conn *conn,
                                          const sm_collection_audit_log_delete_args *items,
                                          size_t n, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collection_audit_log_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_audit_log_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                        sc_error *err);
 
 /* A page of collection_audit_log in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -153,6 +185,16 @@ int sm_collection_audit_log_list_by_operation_each(sc_conn *conn, sc_arena *aren
                                                    sm_collection_audit_log_fn fn, void *ctx,
                                                    sc_error *err);
 
+/* The event-loop form of sm_collection_audit_log_list_by_operation: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls
+ * done(ctx, status, err) once (see sc_query_send). The outputs and the arena must live until
+ * done is called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_audit_log_list_by_operation_send(sc_conn *conn, sc_arena *arena,
+                                                   int32_t operation_id,
+                                                   sm_collection_audit_log **out_rows,
+                                                   size_t *out_n, sc_done_fn done, void *ctx,
+                                                   sc_error *err);
+
 /* One call of sm_collection_audit_log_delete_older_than_batch: the arguments of
  * sm_collection_audit_log_delete_older_than. */
 typedef struct sm_collection_audit_log_delete_older_than_args {
@@ -172,6 +214,14 @@ int sm_collection_audit_log_delete_older_than_batch(sc_conn *conn,
                                                     const sm_collection_audit_log_delete_older_than_args *items,
                                                     size_t n, int64_t *out_affected,
                                                     sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collection_audit_log_delete_older_than: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_affected and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_audit_log_delete_older_than_send(sc_conn *conn, sc_time before,
+                                                   int64_t *out_affected, sc_done_fn done,
+                                                   void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_collection_audit_log_statements[];

@@ -65,6 +65,18 @@ int sm_collection_permissions_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_collection_permissions_create_queries[0], &batch, err);
 }
 
+/* ---- sm_collection_permissions_create_send */
+
+int sm_collection_permissions_create_send(sc_conn *conn, sc_arena *arena,
+                                          const sm_collection_permission_new *in,
+                                          sm_collection_permission *out, sc_done_fn done,
+                                          void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_collection_permissions_get */
 
 typedef struct sm_collection_permissions_get_bind {
@@ -96,6 +108,21 @@ int sm_collection_permissions_get(sc_conn *conn, sc_arena *arena, int32_t id,
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_collection_permissions_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collection_permissions_get_send */
+
+int sm_collection_permissions_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                       sm_collection_permission *out, sc_done_fn done,
+                                       void *ctx, sc_error *err)
+{
+    sm_collection_permissions_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_get_queries[0], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_collection_permissions_update */
@@ -185,6 +212,23 @@ int sm_collection_permissions_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collection_permissions_update_send */
+
+int sm_collection_permissions_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                          const sm_collection_permission_patch *patch,
+                                          sm_collection_permission *out, sc_done_fn done,
+                                          void *ctx, sc_error *err)
+{
+    sm_collection_permissions_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_update_queries[0], &sc_args, &sc_req,
+                         err);
+}
+
 /* ---- sm_collection_permissions_delete */
 
 typedef struct sm_collection_permissions_delete_bind {
@@ -242,6 +286,20 @@ int sm_collection_permissions_delete_batch(sc_conn *conn,
                                err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_permissions_delete_send */
+
+int sm_collection_permissions_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                          sc_error *err)
+{
+    sm_collection_permissions_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_delete_queries[0], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_collection_permissions_list */
@@ -361,6 +419,24 @@ int sm_collection_permissions_get_for_user_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collection_permissions_get_for_user_send */
+
+int sm_collection_permissions_get_for_user_send(sc_conn *conn, sc_arena *arena,
+                                                const char *collection_id, int32_t user_id,
+                                                sm_collection_permission *out, sc_done_fn done,
+                                                void *ctx, sc_error *err)
+{
+    sm_collection_permissions_get_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_get_for_user_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_permissions_get_for_api_key */
 
 typedef struct sm_collection_permissions_get_for_api_key_bind {
@@ -425,6 +501,25 @@ int sm_collection_permissions_get_for_api_key_batch(sc_conn *conn, sc_arena *are
     return sc_rc;
 }
 
+/* ---- sm_collection_permissions_get_for_api_key_send */
+
+int sm_collection_permissions_get_for_api_key_send(sc_conn *conn, sc_arena *arena,
+                                                   const char *collection_id,
+                                                   const char *api_key_id,
+                                                   sm_collection_permission *out,
+                                                   sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collection_permissions_get_for_api_key_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.api_key_id = api_key_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_get_for_api_key_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_permissions_list_for_collection */
 
 typedef struct sm_collection_permissions_list_for_collection_bind {
@@ -475,6 +570,25 @@ int sm_collection_permissions_list_for_collection_each(sc_conn *conn, sc_arena *
     return sc_query_each(conn, &sm_collection_permissions_list_for_collection_queries[sc_variant], &sc_args, arena, sm_collection_permission_deliver, &sc_call, err);
 }
 
+/* ---- sm_collection_permissions_list_for_collection_send */
+
+int sm_collection_permissions_list_for_collection_send(sc_conn *conn, sc_arena *arena,
+                                                       const char *collection_id,
+                                                       sm_collection_permission **out_rows,
+                                                       size_t *out_n, sc_done_fn done,
+                                                       void *ctx, sc_error *err)
+{
+    sm_collection_permissions_list_for_collection_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn,
+                         &sm_collection_permissions_list_for_collection_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_permissions_list_for_user */
 
 typedef struct sm_collection_permissions_list_for_user_bind {
@@ -522,6 +636,24 @@ int sm_collection_permissions_list_for_user_each(sc_conn *conn, sc_arena *arena,
     unsigned sc_variant = 0;
     sm_collection_permission_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_collection_permissions_list_for_user_queries[sc_variant], &sc_args, arena, sm_collection_permission_deliver, &sc_call, err);
+}
+
+/* ---- sm_collection_permissions_list_for_user_send */
+
+int sm_collection_permissions_list_for_user_send(sc_conn *conn, sc_arena *arena,
+                                                 int32_t user_id,
+                                                 sm_collection_permission **out_rows,
+                                                 size_t *out_n, sc_done_fn done, void *ctx,
+                                                 sc_error *err)
+{
+    sm_collection_permissions_list_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_list_for_user_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collection_permissions_grant_to_user */
@@ -606,6 +738,26 @@ int sm_collection_permissions_grant_to_user_batch(sc_conn *conn, sc_arena *arena
     return sc_rc;
 }
 
+/* ---- sm_collection_permissions_grant_to_user_send */
+
+int sm_collection_permissions_grant_to_user_send(sc_conn *conn, sc_arena *arena,
+                                                 const sm_collection_permissions_grant_to_user_args *args,
+                                                 sm_collection_permission *out, sc_done_fn done,
+                                                 void *ctx, sc_error *err)
+{
+    sm_collection_permissions_grant_to_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.user_id = args->user_id;
+    sc_args.permission = args->permission;
+    sc_args.collection_id = args->collection_id;
+    sc_args.acting_user_id = args->acting_user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_grant_to_user_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_permissions_grant_to_api_key */
 
 typedef struct sm_collection_permissions_grant_to_api_key_bind {
@@ -688,6 +840,26 @@ int sm_collection_permissions_grant_to_api_key_batch(sc_conn *conn, sc_arena *ar
     return sc_rc;
 }
 
+/* ---- sm_collection_permissions_grant_to_api_key_send */
+
+int sm_collection_permissions_grant_to_api_key_send(sc_conn *conn, sc_arena *arena,
+                                                    const sm_collection_permissions_grant_to_api_key_args *args,
+                                                    sm_collection_permission *out,
+                                                    sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collection_permissions_grant_to_api_key_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.api_key_id = args->api_key_id;
+    sc_args.permission = args->permission;
+    sc_args.collection_id = args->collection_id;
+    sc_args.acting_user_id = args->acting_user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_grant_to_api_key_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_permissions_revoke_from_user */
 
 typedef struct sm_collection_permissions_revoke_from_user_bind {
@@ -761,6 +933,25 @@ int sm_collection_permissions_revoke_from_user_batch(sc_conn *conn,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_permissions_revoke_from_user_send */
+
+int sm_collection_permissions_revoke_from_user_send(sc_conn *conn, const char *collection_id,
+                                                    int32_t user_id, int32_t acting_user_id,
+                                                    int64_t *out_affected, sc_done_fn done,
+                                                    void *ctx, sc_error *err)
+{
+    sm_collection_permissions_revoke_from_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.user_id = user_id;
+    sc_args.acting_user_id = acting_user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_permissions_revoke_from_user_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collection_permissions_revoke_from_api_key */
@@ -837,6 +1028,27 @@ int sm_collection_permissions_revoke_from_api_key_batch(sc_conn *conn,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_permissions_revoke_from_api_key_send */
+
+int sm_collection_permissions_revoke_from_api_key_send(sc_conn *conn, const char *collection_id,
+                                                       const char *api_key_id,
+                                                       int32_t acting_user_id,
+                                                       int64_t *out_affected, sc_done_fn done,
+                                                       void *ctx, sc_error *err)
+{
+    sm_collection_permissions_revoke_from_api_key_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.api_key_id = api_key_id;
+    sc_args.acting_user_id = acting_user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn,
+                         &sm_collection_permissions_revoke_from_api_key_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 

@@ -57,9 +57,26 @@ int sm_collection_permissions_create_batch(sc_conn *conn, sc_arena *arena,
                                            sm_collection_permission *out, sc_error *errors,
                                            sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_create: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_create_send(sc_conn *conn, sc_arena *arena,
+                                          const sm_collection_permission_new *in,
+                                          sm_collection_permission *out, sc_done_fn done,
+                                          void *ctx, sc_error *err);
+
 /* One row of collection_permissions by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_permissions_get(sc_conn *conn, sc_arena *arena, int32_t id,
                                   sm_collection_permission *out, sc_error *err);
+
+/* The event-loop form of sm_collection_permissions_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                       sm_collection_permission *out, sc_done_fn done,
+                                       void *ctx, sc_error *err);
 
 /* One call of sm_collection_permissions_update_batch: the arguments of
  * sm_collection_permissions_update. */
@@ -85,6 +102,15 @@ int sm_collection_permissions_update_batch(sc_conn *conn, sc_arena *arena,
                                            size_t n, sm_collection_permission *out,
                                            sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_update: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                          const sm_collection_permission_patch *patch,
+                                          sm_collection_permission *out, sc_done_fn done,
+                                          void *ctx, sc_error *err);
+
 /* One call of sm_collection_permissions_delete_batch: the arguments of
  * sm_collection_permissions_delete. */
 typedef struct sm_collection_permissions_delete_args {
@@ -103,6 +129,12 @@ int sm_collection_permissions_delete(sc_conn *conn, int32_t id, sc_error *err);
 int sm_collection_permissions_delete_batch(sc_conn *conn,
                                            const sm_collection_permissions_delete_args *items,
                                            size_t n, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collection_permissions_delete: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer and calls done(ctx, status, err) once (see
+ * sc_query_send). SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                          sc_error *err);
 
 /* A page of collection_permissions in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -134,6 +166,15 @@ int sm_collection_permissions_get_for_user_batch(sc_conn *conn, sc_arena *arena,
                                                  size_t n, sm_collection_permission *out,
                                                  sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_get_for_user: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_get_for_user_send(sc_conn *conn, sc_arena *arena,
+                                                const char *collection_id, int32_t user_id,
+                                                sm_collection_permission *out, sc_done_fn done,
+                                                void *ctx, sc_error *err);
+
 /* One call of sm_collection_permissions_get_for_api_key_batch: the arguments of
  * sm_collection_permissions_get_for_api_key. */
 typedef struct sm_collection_permissions_get_for_api_key_args {
@@ -158,6 +199,16 @@ int sm_collection_permissions_get_for_api_key_batch(sc_conn *conn, sc_arena *are
                                                     size_t n, sm_collection_permission *out,
                                                     sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_get_for_api_key: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_get_for_api_key_send(sc_conn *conn, sc_arena *arena,
+                                                   const char *collection_id,
+                                                   const char *api_key_id,
+                                                   sm_collection_permission *out,
+                                                   sc_done_fn done, void *ctx, sc_error *err);
+
 /* Every grant on a collection. collection_id must be UUID text (checked before the round trip). */
 int sm_collection_permissions_list_for_collection(sc_conn *conn, sc_arena *arena,
                                                   const char *collection_id,
@@ -172,6 +223,16 @@ int sm_collection_permissions_list_for_collection_each(sc_conn *conn, sc_arena *
                                                        sm_collection_permission_fn fn,
                                                        void *ctx, sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_list_for_collection: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls
+ * done(ctx, status, err) once (see sc_query_send). The outputs and the arena must live until
+ * done is called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_list_for_collection_send(sc_conn *conn, sc_arena *arena,
+                                                       const char *collection_id,
+                                                       sm_collection_permission **out_rows,
+                                                       size_t *out_n, sc_done_fn done,
+                                                       void *ctx, sc_error *err);
+
 /* Every grant a user has. */
 int sm_collection_permissions_list_for_user(sc_conn *conn, sc_arena *arena, int32_t user_id,
                                             sm_collection_permission **out_rows, size_t *out_n,
@@ -183,6 +244,16 @@ int sm_collection_permissions_list_for_user(sc_conn *conn, sc_arena *arena, int3
 int sm_collection_permissions_list_for_user_each(sc_conn *conn, sc_arena *arena,
                                                  int32_t user_id,
                                                  sm_collection_permission_fn fn, void *ctx,
+                                                 sc_error *err);
+
+/* The event-loop form of sm_collection_permissions_list_for_user: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_list_for_user_send(sc_conn *conn, sc_arena *arena,
+                                                 int32_t user_id,
+                                                 sm_collection_permission **out_rows,
+                                                 size_t *out_n, sc_done_fn done, void *ctx,
                                                  sc_error *err);
 
 /* The arguments of sm_collection_permissions_grant_to_user; members left out of a designated
@@ -212,6 +283,15 @@ int sm_collection_permissions_grant_to_user_batch(sc_conn *conn, sc_arena *arena
                                                   size_t n, sm_collection_permission *out,
                                                   sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_grant_to_user: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_grant_to_user_send(sc_conn *conn, sc_arena *arena,
+                                                 const sm_collection_permissions_grant_to_user_args *args,
+                                                 sm_collection_permission *out, sc_done_fn done,
+                                                 void *ctx, sc_error *err);
+
 /* The arguments of sm_collection_permissions_grant_to_api_key; members left out of a designated
  * initializer are NULL / SC_NONE. */
 typedef struct sm_collection_permissions_grant_to_api_key_args {
@@ -238,6 +318,15 @@ int sm_collection_permissions_grant_to_api_key_batch(sc_conn *conn, sc_arena *ar
                                                      size_t n, sm_collection_permission *out,
                                                      sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_grant_to_api_key: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_grant_to_api_key_send(sc_conn *conn, sc_arena *arena,
+                                                    const sm_collection_permissions_grant_to_api_key_args *args,
+                                                    sm_collection_permission *out,
+                                                    sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_collection_permissions_revoke_from_user_batch: the arguments of
  * sm_collection_permissions_revoke_from_user. */
 typedef struct sm_collection_permissions_revoke_from_user_args {
@@ -263,6 +352,15 @@ int sm_collection_permissions_revoke_from_user_batch(sc_conn *conn,
                                                      size_t n, int64_t *out_affected,
                                                      sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_permissions_revoke_from_user: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_affected and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_revoke_from_user_send(sc_conn *conn, const char *collection_id,
+                                                    int32_t user_id, int32_t acting_user_id,
+                                                    int64_t *out_affected, sc_done_fn done,
+                                                    void *ctx, sc_error *err);
+
 /* One call of sm_collection_permissions_revoke_from_api_key_batch: the arguments of
  * sm_collection_permissions_revoke_from_api_key. */
 typedef struct sm_collection_permissions_revoke_from_api_key_args {
@@ -287,6 +385,16 @@ int sm_collection_permissions_revoke_from_api_key_batch(sc_conn *conn,
                                                         const sm_collection_permissions_revoke_from_api_key_args *items,
                                                         size_t n, int64_t *out_affected,
                                                         sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collection_permissions_revoke_from_api_key: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_affected and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_permissions_revoke_from_api_key_send(sc_conn *conn, const char *collection_id,
+                                                       const char *api_key_id,
+                                                       int32_t acting_user_id,
+                                                       int64_t *out_affected, sc_done_fn done,
+                                                       void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_collection_permissions_statements[];

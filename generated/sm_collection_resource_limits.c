@@ -63,6 +63,19 @@ int sm_collection_resource_limits_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_collection_resource_limits_create_queries[0], &batch, err);
 }
 
+/* ---- sm_collection_resource_limits_create_send */
+
+int sm_collection_resource_limits_create_send(sc_conn *conn, sc_arena *arena,
+                                              const sm_collection_resource_limit_new *in,
+                                              sm_collection_resource_limit *out,
+                                              sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_resource_limits_create_queries[0], in, &sc_req,
+                         err);
+}
+
 /* ---- sm_collection_resource_limits_get */
 
 typedef struct sm_collection_resource_limits_get_bind {
@@ -96,6 +109,22 @@ int sm_collection_resource_limits_get(sc_conn *conn, sc_arena *arena, const char
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.collection_id = collection_id;
     return sc_query_one(conn, &sm_collection_resource_limits_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collection_resource_limits_get_send */
+
+int sm_collection_resource_limits_get_send(sc_conn *conn, sc_arena *arena,
+                                           const char *collection_id,
+                                           sm_collection_resource_limit *out, sc_done_fn done,
+                                           void *ctx, sc_error *err)
+{
+    sm_collection_resource_limits_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_resource_limits_get_queries[0], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_collection_resource_limits_update */
@@ -203,6 +232,24 @@ int sm_collection_resource_limits_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collection_resource_limits_update_send */
+
+int sm_collection_resource_limits_update_send(sc_conn *conn, sc_arena *arena,
+                                              const char *collection_id,
+                                              const sm_collection_resource_limit_patch *patch,
+                                              sm_collection_resource_limit *out,
+                                              sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collection_resource_limits_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.collection_id = collection_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_resource_limits_update_queries[0], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_collection_resource_limits_delete */
 
 typedef struct sm_collection_resource_limits_delete_bind {
@@ -261,6 +308,20 @@ int sm_collection_resource_limits_delete_batch(sc_conn *conn,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_resource_limits_delete_send */
+
+int sm_collection_resource_limits_delete_send(sc_conn *conn, const char *collection_id,
+                                              sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collection_resource_limits_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_resource_limits_delete_queries[0], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_collection_resource_limits_list */
@@ -423,6 +484,29 @@ int sm_collection_resource_limits_upsert_batch(sc_conn *conn, sc_arena *arena,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_resource_limits_upsert_send */
+
+int sm_collection_resource_limits_upsert_send(sc_conn *conn, sc_arena *arena,
+                                              const sm_collection_resource_limits_upsert_args *args,
+                                              sm_collection_resource_limit *out,
+                                              sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collection_resource_limits_upsert_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = args->collection_id;
+    sc_args.max_documents = args->max_documents;
+    sc_args.max_storage_bytes = args->max_storage_bytes;
+    sc_args.max_file_size_bytes = args->max_file_size_bytes;
+    sc_args.max_chunks = args->max_chunks;
+    sc_args.max_operations_per_day = args->max_operations_per_day;
+    sc_args.max_concurrent_operations = args->max_concurrent_operations;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_resource_limits_upsert_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 

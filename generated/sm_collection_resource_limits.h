@@ -77,10 +77,28 @@ int sm_collection_resource_limits_create_batch(sc_conn *conn, sc_arena *arena,
                                                size_t n, sm_collection_resource_limit *out,
                                                sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_resource_limits_create: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_resource_limits_create_send(sc_conn *conn, sc_arena *arena,
+                                              const sm_collection_resource_limit_new *in,
+                                              sm_collection_resource_limit *out,
+                                              sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of collection_resource_limits by its primary key; SC_NOT_FOUND when there is none.
  * collection_id must be UUID text (checked before the round trip). */
 int sm_collection_resource_limits_get(sc_conn *conn, sc_arena *arena, const char *collection_id,
                                       sm_collection_resource_limit *out, sc_error *err);
+
+/* The event-loop form of sm_collection_resource_limits_get: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_resource_limits_get_send(sc_conn *conn, sc_arena *arena,
+                                           const char *collection_id,
+                                           sm_collection_resource_limit *out, sc_done_fn done,
+                                           void *ctx, sc_error *err);
 
 /* One call of sm_collection_resource_limits_update_batch: the arguments of
  * sm_collection_resource_limits_update. */
@@ -107,6 +125,16 @@ int sm_collection_resource_limits_update_batch(sc_conn *conn, sc_arena *arena,
                                                size_t n, sm_collection_resource_limit *out,
                                                sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_resource_limits_update: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_resource_limits_update_send(sc_conn *conn, sc_arena *arena,
+                                              const char *collection_id,
+                                              const sm_collection_resource_limit_patch *patch,
+                                              sm_collection_resource_limit *out,
+                                              sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_collection_resource_limits_delete_batch: the arguments of
  * sm_collection_resource_limits_delete. */
 typedef struct sm_collection_resource_limits_delete_args {
@@ -127,6 +155,12 @@ int sm_collection_resource_limits_delete(sc_conn *conn, const char *collection_i
 int sm_collection_resource_limits_delete_batch(sc_conn *conn,
                                                const sm_collection_resource_limits_delete_args *items,
                                                size_t n, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collection_resource_limits_delete: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer and calls done(ctx, status, err) once (see
+ * sc_query_send). SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_resource_limits_delete_send(sc_conn *conn, const char *collection_id,
+                                              sc_done_fn done, void *ctx, sc_error *err);
 
 /* A page of collection_resource_limits in primary key order (page NULL: the first 50), and the
  * total count when out_total is not NULL. */
@@ -161,6 +195,15 @@ int sm_collection_resource_limits_upsert_batch(sc_conn *conn, sc_arena *arena,
                                                const sm_collection_resource_limits_upsert_args *items,
                                                size_t n, sm_collection_resource_limit *out,
                                                sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collection_resource_limits_upsert: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_resource_limits_upsert_send(sc_conn *conn, sc_arena *arena,
+                                              const sm_collection_resource_limits_upsert_args *args,
+                                              sm_collection_resource_limit *out,
+                                              sc_done_fn done, void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_collection_resource_limits_statements[];

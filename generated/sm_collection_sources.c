@@ -77,6 +77,18 @@ int sm_collection_sources_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_collection_sources_create_queries[0], &batch, err);
 }
 
+/* ---- sm_collection_sources_create_send */
+
+int sm_collection_sources_create_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_collection_source_new *in,
+                                      sm_collection_source *out, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_collection_sources_get */
 
 typedef struct sm_collection_sources_get_bind {
@@ -110,6 +122,20 @@ int sm_collection_sources_get(sc_conn *conn, sc_arena *arena, int32_t id,
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_collection_sources_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collection_sources_get_send */
+
+int sm_collection_sources_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                   sm_collection_source *out, sc_done_fn done, void *ctx,
+                                   sc_error *err)
+{
+    sm_collection_sources_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collection_sources_update */
@@ -224,6 +250,22 @@ int sm_collection_sources_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collection_sources_update_send */
+
+int sm_collection_sources_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                      const sm_collection_source_patch *patch,
+                                      sm_collection_source *out, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sm_collection_sources_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_sources_delete */
 
 typedef struct sm_collection_sources_delete_bind {
@@ -279,6 +321,19 @@ int sm_collection_sources_delete_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_collection_sources_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_sources_delete_send */
+
+int sm_collection_sources_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sm_collection_sources_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collection_sources_list */
@@ -401,6 +456,24 @@ int sm_collection_sources_get_by_path_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collection_sources_get_by_path_send */
+
+int sm_collection_sources_get_by_path_send(sc_conn *conn, sc_arena *arena,
+                                           const char *collection_id, const char *source_path,
+                                           sm_collection_source *out, sc_done_fn done,
+                                           void *ctx, sc_error *err)
+{
+    sm_collection_sources_get_by_path_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.source_path = source_path;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_get_by_path_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_collection_sources_list_by_collection */
 
 typedef struct sm_collection_sources_list_by_collection_bind {
@@ -451,6 +524,24 @@ int sm_collection_sources_list_by_collection_each(sc_conn *conn, sc_arena *arena
     unsigned sc_variant = 0;
     sm_collection_source_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_collection_sources_list_by_collection_queries[sc_variant], &sc_args, arena, sm_collection_source_deliver, &sc_call, err);
+}
+
+/* ---- sm_collection_sources_list_by_collection_send */
+
+int sm_collection_sources_list_by_collection_send(sc_conn *conn, sc_arena *arena,
+                                                  const char *collection_id,
+                                                  sm_collection_source **out_rows,
+                                                  size_t *out_n, sc_done_fn done, void *ctx,
+                                                  sc_error *err)
+{
+    sm_collection_sources_list_by_collection_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_list_by_collection_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collection_sources_upsert */
@@ -535,6 +626,27 @@ int sm_collection_sources_upsert_batch(sc_conn *conn, sc_arena *arena,
     int sc_rc = sc_query_batch(conn, &sm_collection_sources_upsert_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_sources_upsert_send */
+
+int sm_collection_sources_upsert_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_collection_sources_upsert_args *args,
+                                      sm_collection_source *out, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sm_collection_sources_upsert_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = args->collection_id;
+    sc_args.source_path = args->source_path;
+    sc_args.source_type = args->source_type;
+    sc_args.source_config = args->source_config;
+    sc_args.meta = args->meta;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_upsert_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_collection_sources_upsert_for_user */
@@ -634,6 +746,28 @@ int sm_collection_sources_upsert_for_user_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collection_sources_upsert_for_user_send */
+
+int sm_collection_sources_upsert_for_user_send(sc_conn *conn, sc_arena *arena,
+                                               const sm_collection_sources_upsert_for_user_args *args,
+                                               sm_collection_source *out, sc_done_fn done,
+                                               void *ctx, sc_error *err)
+{
+    sm_collection_sources_upsert_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.source_path = args->source_path;
+    sc_args.source_type = args->source_type;
+    sc_args.source_config = args->source_config;
+    sc_args.meta = args->meta;
+    sc_args.collection_id = args->collection_id;
+    sc_args.user_id = args->user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_upsert_for_user_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collection_sources_update_stats */
 
 typedef struct sm_collection_sources_update_stats_bind {
@@ -701,6 +835,24 @@ int sm_collection_sources_update_stats_batch(sc_conn *conn,
                                err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collection_sources_update_stats_send */
+
+int sm_collection_sources_update_stats_send(sc_conn *conn, int32_t id, int32_t document_count,
+                                            int32_t size_bytes, int64_t *out_affected,
+                                            sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collection_sources_update_stats_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.document_count = document_count;
+    sc_args.size_bytes = size_bytes;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collection_sources_update_stats_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 

@@ -75,9 +75,26 @@ int sm_collection_sources_create_batch(sc_conn *conn, sc_arena *arena,
                                        sm_collection_source *out, sc_error *errors,
                                        sc_error *err);
 
+/* The event-loop form of sm_collection_sources_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_sources_create_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_collection_source_new *in,
+                                      sm_collection_source *out, sc_done_fn done, void *ctx,
+                                      sc_error *err);
+
 /* One row of collection_sources by its primary key; SC_NOT_FOUND when there is none. */
 int sm_collection_sources_get(sc_conn *conn, sc_arena *arena, int32_t id,
                               sm_collection_source *out, sc_error *err);
+
+/* The event-loop form of sm_collection_sources_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_sources_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                   sm_collection_source *out, sc_done_fn done, void *ctx,
+                                   sc_error *err);
 
 /* One call of sm_collection_sources_update_batch: the arguments of sm_collection_sources_update. */
 typedef struct sm_collection_sources_update_args {
@@ -102,6 +119,15 @@ int sm_collection_sources_update_batch(sc_conn *conn, sc_arena *arena,
                                        sm_collection_source *out, sc_error *errors,
                                        sc_error *err);
 
+/* The event-loop form of sm_collection_sources_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_sources_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                      const sm_collection_source_patch *patch,
+                                      sm_collection_source *out, sc_done_fn done, void *ctx,
+                                      sc_error *err);
+
 /* One call of sm_collection_sources_delete_batch: the arguments of sm_collection_sources_delete. */
 typedef struct sm_collection_sources_delete_args {
     int32_t id;
@@ -119,6 +145,12 @@ int sm_collection_sources_delete(sc_conn *conn, int32_t id, sc_error *err);
 int sm_collection_sources_delete_batch(sc_conn *conn,
                                        const sm_collection_sources_delete_args *items, size_t n,
                                        sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collection_sources_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_sources_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                      sc_error *err);
 
 /* A page of collection_sources in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -150,6 +182,15 @@ int sm_collection_sources_get_by_path_batch(sc_conn *conn, sc_arena *arena,
                                             size_t n, sm_collection_source *out,
                                             sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_sources_get_by_path: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_sources_get_by_path_send(sc_conn *conn, sc_arena *arena,
+                                           const char *collection_id, const char *source_path,
+                                           sm_collection_source *out, sc_done_fn done,
+                                           void *ctx, sc_error *err);
+
 /* The sources of a collection. collection_id must be UUID text (checked before the round trip). */
 int sm_collection_sources_list_by_collection(sc_conn *conn, sc_arena *arena,
                                              const char *collection_id,
@@ -162,6 +203,16 @@ int sm_collection_sources_list_by_collection(sc_conn *conn, sc_arena *arena,
 int sm_collection_sources_list_by_collection_each(sc_conn *conn, sc_arena *arena,
                                                   const char *collection_id,
                                                   sm_collection_source_fn fn, void *ctx,
+                                                  sc_error *err);
+
+/* The event-loop form of sm_collection_sources_list_by_collection: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collection_sources_list_by_collection_send(sc_conn *conn, sc_arena *arena,
+                                                  const char *collection_id,
+                                                  sm_collection_source **out_rows,
+                                                  size_t *out_n, sc_done_fn done, void *ctx,
                                                   sc_error *err);
 
 /* The arguments of sm_collection_sources_upsert; members left out of a designated initializer
@@ -189,6 +240,15 @@ int sm_collection_sources_upsert_batch(sc_conn *conn, sc_arena *arena,
                                        const sm_collection_sources_upsert_args *items, size_t n,
                                        sm_collection_source *out, sc_error *errors,
                                        sc_error *err);
+
+/* The event-loop form of sm_collection_sources_upsert: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_sources_upsert_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_collection_sources_upsert_args *args,
+                                      sm_collection_source *out, sc_done_fn done, void *ctx,
+                                      sc_error *err);
 
 /* The arguments of sm_collection_sources_upsert_for_user; members left out of a designated
  * initializer are NULL / SC_NONE. */
@@ -219,6 +279,15 @@ int sm_collection_sources_upsert_for_user_batch(sc_conn *conn, sc_arena *arena,
                                                 size_t n, sm_collection_source *out,
                                                 sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collection_sources_upsert_for_user: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collection_sources_upsert_for_user_send(sc_conn *conn, sc_arena *arena,
+                                               const sm_collection_sources_upsert_for_user_args *args,
+                                               sm_collection_source *out, sc_done_fn done,
+                                               void *ctx, sc_error *err);
+
 /* One call of sm_collection_sources_update_stats_batch: the arguments of
  * sm_collection_sources_update_stats. */
 typedef struct sm_collection_sources_update_stats_args {
@@ -240,6 +309,14 @@ int sm_collection_sources_update_stats_batch(sc_conn *conn,
                                              const sm_collection_sources_update_stats_args *items,
                                              size_t n, int64_t *out_affected, sc_error *errors,
                                              sc_error *err);
+
+/* The event-loop form of sm_collection_sources_update_stats: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_collection_sources_update_stats_send(sc_conn *conn, int32_t id, int32_t document_count,
+                                            int32_t size_bytes, int64_t *out_affected,
+                                            sc_done_fn done, void *ctx, sc_error *err);
 
 /* Registers the sources a connector sync found (spec 003 collection sources), inserting new
  * paths and updating the type and configuration of known ones. Writes rows[0..n) as multi-row

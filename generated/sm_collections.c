@@ -114,6 +114,16 @@ int sm_collections_create_batch(sc_conn *conn, sc_arena *arena, const sm_collect
     return sc_query_batch(conn, &sm_collections_create_queries[0], &batch, err);
 }
 
+/* ---- sm_collections_create_send */
+
+int sm_collections_create_send(sc_conn *conn, sc_arena *arena, const sm_collection_new *in,
+                               sm_collection *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_collections_get */
 
 typedef struct sm_collections_get_bind {
@@ -155,6 +165,20 @@ int sm_collections_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t o
     sc_args.id = id;
     sc_args.owner_id = owner_id;
     return sc_query_one(conn, &sm_collections_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collections_get_send */
+
+int sm_collections_get_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
+                            sm_collection *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collections_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.owner_id = owner_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collections_update */
@@ -350,6 +374,22 @@ int sm_collections_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collections_update_send */
+
+int sm_collections_update_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
+                               const sm_collection_patch *patch, sm_collection *out,
+                               sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collections_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_args.owner_id = owner_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_collections_delete */
 
 typedef struct sm_collections_delete_bind {
@@ -408,6 +448,20 @@ int sm_collections_delete_batch(sc_conn *conn, const sm_collections_delete_args 
     int sc_rc = sc_query_batch(conn, &sm_collections_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collections_delete_send */
+
+int sm_collections_delete_send(sc_conn *conn, const char *id, int32_t owner_id, sc_done_fn done,
+                               void *ctx, sc_error *err)
+{
+    sm_collections_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.owner_id = owner_id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collections_list */
@@ -606,6 +660,22 @@ int sm_collections_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collections_get_by_uuid_send */
+
+int sm_collections_get_by_uuid_send(sc_conn *conn, sc_arena *arena, const char *id,
+                                    sm_collection *out, sc_done_fn done, void *ctx,
+                                    sc_error *err)
+{
+    sm_collections_get_by_uuid_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_get_by_uuid_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_collections_get_by_name */
 
 typedef struct sm_collections_get_by_name_bind {
@@ -664,6 +734,22 @@ int sm_collections_get_by_name_batch(sc_conn *conn, sc_arena *arena,
     int sc_rc = sc_query_batch(conn, &sm_collections_get_by_name_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collections_get_by_name_send */
+
+int sm_collections_get_by_name_send(sc_conn *conn, sc_arena *arena, const char *name,
+                                    sm_collection *out, sc_done_fn done, void *ctx,
+                                    sc_error *err)
+{
+    sm_collections_get_by_name_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.name = name;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_get_by_name_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_collections_get_by_vector_store_name */
@@ -728,6 +814,23 @@ int sm_collections_get_by_vector_store_name_batch(sc_conn *conn, sc_arena *arena
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collections_get_by_vector_store_name_send */
+
+int sm_collections_get_by_vector_store_name_send(sc_conn *conn, sc_arena *arena,
+                                                 const char *vector_store_name,
+                                                 sm_collection *out, sc_done_fn done, void *ctx,
+                                                 sc_error *err)
+{
+    sm_collections_get_by_vector_store_name_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.vector_store_name = vector_store_name;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_get_by_vector_store_name_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collections_delete_for_user */
@@ -796,6 +899,23 @@ int sm_collections_delete_for_user_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_collections_delete_for_user_send */
+
+int sm_collections_delete_for_user_send(sc_conn *conn, const char *id, int32_t user_id,
+                                        int64_t *out_affected, sc_done_fn done, void *ctx,
+                                        sc_error *err)
+{
+    sm_collections_delete_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_delete_for_user_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_collections_get_by_uuid_with_permission_check */
 
 typedef struct sm_collections_get_by_uuid_with_permission_check_bind {
@@ -842,6 +962,25 @@ int sm_collections_get_by_uuid_with_permission_check(sc_conn *conn, sc_arena *ar
     sc_args.user_id = user_id;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_get_by_uuid_with_permission_check_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collections_get_by_uuid_with_permission_check_send */
+
+int sm_collections_get_by_uuid_with_permission_check_send(sc_conn *conn, sc_arena *arena,
+                                                          const char *id, int32_t user_id,
+                                                          sm_collection *out, sc_done_fn done,
+                                                          void *ctx, sc_error *err)
+{
+    sm_collections_get_by_uuid_with_permission_check_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn,
+                         &sm_collections_get_by_uuid_with_permission_check_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collections_get_by_uuid_for_api_key */
@@ -896,6 +1035,23 @@ int sm_collections_get_by_uuid_for_api_key(sc_conn *conn, sc_arena *arena, const
     sc_args.api_key_id = api_key_id;
     unsigned sc_variant = 0;
     return sc_query_one(conn, &sm_collections_get_by_uuid_for_api_key_queries[sc_variant], &sc_args, arena, out, err);
+}
+
+/* ---- sm_collections_get_by_uuid_for_api_key_send */
+
+int sm_collections_get_by_uuid_for_api_key_send(sc_conn *conn, sc_arena *arena, const char *id,
+                                                const char *api_key_id, sm_collection *out,
+                                                sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collections_get_by_uuid_for_api_key_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.api_key_id = api_key_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_get_by_uuid_for_api_key_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_collections_list_for_user */
@@ -1829,6 +1985,35 @@ int sm_collections_update_stats(sc_conn *conn, sc_arena *arena,
     return sc_query_one(conn, &sm_collections_update_stats_queries[sc_variant], &sc_args, arena, out, err);
 }
 
+/* ---- sm_collections_update_stats_send */
+
+int sm_collections_update_stats_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_collections_update_stats_args *args,
+                                     sm_collection *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_collections_update_stats_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = args->id;
+    sc_args.document_count = args->document_count;
+    sc_args.vector_count = args->vector_count;
+    sc_args.total_size_bytes = args->total_size_bytes;
+    sc_args.chunks_total_count = args->chunks_total_count;
+    unsigned sc_variant = 0;
+    if (args->document_count.has)
+        sc_variant |= 1u << 0;
+    if (args->vector_count.has)
+        sc_variant |= 1u << 1;
+    if (args->total_size_bytes.has)
+        sc_variant |= 1u << 2;
+    if (args->chunks_total_count.has)
+        sc_variant |= 1u << 3;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_update_stats_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_collections_rename */
 
 typedef struct sm_collections_rename_bind {
@@ -1900,6 +2085,24 @@ int sm_collections_rename_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_collections_rename_send */
+
+int sm_collections_rename_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                               const char *new_name, sm_collection *out, sc_done_fn done,
+                               void *ctx, sc_error *err)
+{
+    sm_collections_rename_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_args.new_name = new_name;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_rename_queries[sc_variant], &sc_args, &sc_req,
+                         err);
+}
+
 /* ---- sm_collections_set_staging */
 
 typedef struct sm_collections_set_staging_bind {
@@ -1959,6 +2162,23 @@ int sm_collections_set_staging_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_collections_set_staging_send */
+
+int sm_collections_set_staging_send(sc_conn *conn, const char *id, json_t *qdrant_staging,
+                                    int64_t *out_affected, sc_done_fn done, void *ctx,
+                                    sc_error *err)
+{
+    sm_collections_set_staging_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.qdrant_staging = qdrant_staging;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_set_staging_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_collections_list_stale_staging */
 
 typedef struct sm_collections_list_stale_staging_bind {
@@ -2015,6 +2235,22 @@ int sm_collections_list_stale_staging_each(sc_conn *conn, sc_arena *arena, sc_ti
     unsigned sc_variant = 0;
     sm_collection_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_collections_list_stale_staging_queries[sc_variant], &sc_args, arena, sm_collection_deliver, &sc_call, err);
+}
+
+/* ---- sm_collections_list_stale_staging_send */
+
+int sm_collections_list_stale_staging_send(sc_conn *conn, sc_arena *arena, sc_time before,
+                                           sm_collection **out_rows, size_t *out_n,
+                                           sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_collections_list_stale_staging_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.before = before;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_list_stale_staging_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_collections_swap_staging */
@@ -2091,6 +2327,25 @@ int sm_collections_swap_staging_batch(sc_conn *conn, sc_arena *arena,
     int sc_rc = sc_query_batch(conn, &sm_collections_swap_staging_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_collections_swap_staging_send */
+
+int sm_collections_swap_staging_send(sc_conn *conn, sc_arena *arena, const char *id,
+                                     const char *vector_store_name, json_t *qdrant_collections,
+                                     sm_collection *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_collections_swap_staging_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.vector_store_name = vector_store_name;
+    sc_args.qdrant_collections = qdrant_collections;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_collections_swap_staging_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_collections_list_by_status */

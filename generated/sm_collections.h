@@ -132,10 +132,24 @@ int sm_collections_create(sc_conn *conn, sc_arena *arena, const sm_collection_ne
 int sm_collections_create_batch(sc_conn *conn, sc_arena *arena, const sm_collection_new *rows,
                                 size_t n, sm_collection *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collections_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_create_send(sc_conn *conn, sc_arena *arena, const sm_collection_new *in,
+                               sm_collection *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of collections by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. id must be UUID text (checked before the round trip). */
 int sm_collections_get(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
                        sm_collection *out, sc_error *err);
+
+/* The event-loop form of sm_collections_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_get_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
+                            sm_collection *out, sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_collections_update_batch: the arguments of sm_collections_update. */
 typedef struct sm_collections_update_args {
@@ -159,6 +173,14 @@ int sm_collections_update_batch(sc_conn *conn, sc_arena *arena,
                                 const sm_collections_update_args *items, size_t n,
                                 sm_collection *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collections_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_update_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t owner_id,
+                               const sm_collection_patch *patch, sm_collection *out,
+                               sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_collections_delete_batch: the arguments of sm_collections_delete. */
 typedef struct sm_collections_delete_args {
     const char *id;
@@ -176,6 +198,12 @@ int sm_collections_delete(sc_conn *conn, const char *id, int32_t owner_id, sc_er
  * run or rolled back because another failed. Bad input is refused before anything is sent. */
 int sm_collections_delete_batch(sc_conn *conn, const sm_collections_delete_args *items,
                                 size_t n, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collections_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collections_delete_send(sc_conn *conn, const char *id, int32_t owner_id, sc_done_fn done,
+                               void *ctx, sc_error *err);
 
 /* A page of collections in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -210,6 +238,14 @@ int sm_collections_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
                                      const sm_collections_get_by_uuid_args *items, size_t n,
                                      sm_collection *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collections_get_by_uuid: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_get_by_uuid_send(sc_conn *conn, sc_arena *arena, const char *id,
+                                    sm_collection *out, sc_done_fn done, void *ctx,
+                                    sc_error *err);
+
 /* One call of sm_collections_get_by_name_batch: the arguments of sm_collections_get_by_name. */
 typedef struct sm_collections_get_by_name_args {
     const char *name;
@@ -229,6 +265,14 @@ int sm_collections_get_by_name(sc_conn *conn, sc_arena *arena, const char *name,
 int sm_collections_get_by_name_batch(sc_conn *conn, sc_arena *arena,
                                      const sm_collections_get_by_name_args *items, size_t n,
                                      sm_collection *out, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collections_get_by_name: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_get_by_name_send(sc_conn *conn, sc_arena *arena, const char *name,
+                                    sm_collection *out, sc_done_fn done, void *ctx,
+                                    sc_error *err);
 
 /* One call of sm_collections_get_by_vector_store_name_batch: the arguments of
  * sm_collections_get_by_vector_store_name. */
@@ -254,6 +298,15 @@ int sm_collections_get_by_vector_store_name_batch(sc_conn *conn, sc_arena *arena
                                                   size_t n, sm_collection *out,
                                                   sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collections_get_by_vector_store_name: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_get_by_vector_store_name_send(sc_conn *conn, sc_arena *arena,
+                                                 const char *vector_store_name,
+                                                 sm_collection *out, sc_done_fn done, void *ctx,
+                                                 sc_error *err);
+
 /* One call of sm_collections_delete_for_user_batch: the arguments of
  * sm_collections_delete_for_user. */
 typedef struct sm_collections_delete_for_user_args {
@@ -278,6 +331,14 @@ int sm_collections_delete_for_user_batch(sc_conn *conn,
                                          size_t n, int64_t *out_affected, sc_error *errors,
                                          sc_error *err);
 
+/* The event-loop form of sm_collections_delete_for_user: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_delete_for_user_send(sc_conn *conn, const char *id, int32_t user_id,
+                                        int64_t *out_affected, sc_done_fn done, void *ctx,
+                                        sc_error *err);
+
 /* A collection the user may read: owner, or public, or shared with the user in
  * collection_permissions (spec 001 section 6: EntityNotFoundError when it does not exist,
  * AccessDeniedError when the user may not read it). SC_NOT_FOUND when there is no such row,
@@ -289,6 +350,15 @@ int sm_collections_get_by_uuid_with_permission_check(sc_conn *conn, sc_arena *ar
                                                      const char *id, int32_t user_id,
                                                      sm_collection *out, sc_error *err);
 
+/* The event-loop form of sm_collections_get_by_uuid_with_permission_check: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_collections_get_by_uuid_with_permission_check_send(sc_conn *conn, sc_arena *arena,
+                                                          const char *id, int32_t user_id,
+                                                          sm_collection *out, sc_done_fn done,
+                                                          void *ctx, sc_error *err);
+
 /* A collection a request made with an API key may read: public, or shared with the key itself,
  * or readable by the key's user (owner or a user grant), while the key is active and unexpired.
  * SC_NOT_FOUND when there is no such collection, SC_ACCESS_DENIED when the key may not read it.
@@ -298,6 +368,14 @@ int sm_collections_get_by_uuid_with_permission_check(sc_conn *conn, sc_arena *ar
 int sm_collections_get_by_uuid_for_api_key(sc_conn *conn, sc_arena *arena, const char *id,
                                            const char *api_key_id, sm_collection *out,
                                            sc_error *err);
+
+/* The event-loop form of sm_collections_get_by_uuid_for_api_key: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_get_by_uuid_for_api_key_send(sc_conn *conn, sc_arena *arena, const char *id,
+                                                const char *api_key_id, sm_collection *out,
+                                                sc_done_fn done, void *ctx, sc_error *err);
 
 /* Collections accessible to the user (owned, public, or shared with them), most recently updated
  * first (spec 000, 001). 000's optional status filter is kept. Unscoped: lists every collection
@@ -354,6 +432,15 @@ int sm_collections_update_stats(sc_conn *conn, sc_arena *arena,
                                 const sm_collections_update_stats_args *args,
                                 sm_collection *out, sc_error *err);
 
+/* The event-loop form of sm_collections_update_stats: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_update_stats_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_collections_update_stats_args *args,
+                                     sm_collection *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
+
 /* One call of sm_collections_rename_batch: the arguments of sm_collections_rename. */
 typedef struct sm_collections_rename_args {
     const char *id;
@@ -376,6 +463,14 @@ int sm_collections_rename_batch(sc_conn *conn, sc_arena *arena,
                                 const sm_collections_rename_args *items, size_t n,
                                 sm_collection *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collections_rename: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_rename_send(sc_conn *conn, sc_arena *arena, const char *id, int32_t user_id,
+                               const char *new_name, sm_collection *out, sc_done_fn done,
+                               void *ctx, sc_error *err);
+
 /* One call of sm_collections_set_staging_batch: the arguments of sm_collections_set_staging. */
 typedef struct sm_collections_set_staging_args {
     const char *id;
@@ -397,6 +492,14 @@ int sm_collections_set_staging_batch(sc_conn *conn,
                                      const sm_collections_set_staging_args *items, size_t n,
                                      int64_t *out_affected, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_collections_set_staging: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_set_staging_send(sc_conn *conn, const char *id, json_t *qdrant_staging,
+                                    int64_t *out_affected, sc_done_fn done, void *ctx,
+                                    sc_error *err);
+
 /* Collections whose blue-green staging collection is older than the cut-off (spec 002 section
  * 4.2 "Check staging collection age (>24 hours)"): the age is read from the staging name's UTC
  * timestamp (staging_{base}_{YYYYMMDD_HHMMSS}, sc_qdrant_staging_name); a name without one is
@@ -414,6 +517,14 @@ int sm_collections_list_stale_staging(sc_conn *conn, sc_arena *arena, sc_time be
  * time, whatever the result's size. fn must not use conn. */
 int sm_collections_list_stale_staging_each(sc_conn *conn, sc_arena *arena, sc_time before,
                                            sm_collection_fn fn, void *ctx, sc_error *err);
+
+/* The event-loop form of sm_collections_list_stale_staging: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status,
+ * err) once (see sc_query_send). The outputs and the arena must live until done is called.
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_collections_list_stale_staging_send(sc_conn *conn, sc_arena *arena, sc_time before,
+                                           sm_collection **out_rows, size_t *out_n,
+                                           sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_collections_swap_staging_batch: the arguments of sm_collections_swap_staging. */
 typedef struct sm_collections_swap_staging_args {
@@ -437,6 +548,15 @@ int sm_collections_swap_staging(sc_conn *conn, sc_arena *arena, const char *id,
 int sm_collections_swap_staging_batch(sc_conn *conn, sc_arena *arena,
                                       const sm_collections_swap_staging_args *items, size_t n,
                                       sm_collection *out, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_collections_swap_staging: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_collections_swap_staging_send(sc_conn *conn, sc_arena *arena, const char *id,
+                                     const char *vector_store_name, json_t *qdrant_collections,
+                                     sm_collection *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
 
 /* Collections in a status, oldest update first (recovery of stuck processing collections).
  * Unscoped: maintenance: finds collections of every owner stuck in a status */

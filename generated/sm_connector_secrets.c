@@ -77,6 +77,18 @@ int sm_connector_secrets_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_connector_secrets_create_queries[0], &batch, err);
 }
 
+/* ---- sm_connector_secrets_create_send */
+
+int sm_connector_secrets_create_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_connector_secret_new *in,
+                                     sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_connector_secrets_get */
 
 typedef struct sm_connector_secrets_get_bind {
@@ -109,6 +121,20 @@ int sm_connector_secrets_get(sc_conn *conn, sc_arena *arena, int32_t id,
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_connector_secrets_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_connector_secrets_get_send */
+
+int sm_connector_secrets_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                  sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                  sc_error *err)
+{
+    sm_connector_secrets_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_connector_secrets_update */
@@ -204,6 +230,22 @@ int sm_connector_secrets_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_connector_secrets_update_send */
+
+int sm_connector_secrets_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                     const sm_connector_secret_patch *patch,
+                                     sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_connector_secrets_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_connector_secrets_delete */
 
 typedef struct sm_connector_secrets_delete_bind {
@@ -259,6 +301,19 @@ int sm_connector_secrets_delete_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_connector_secrets_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_connector_secrets_delete_send */
+
+int sm_connector_secrets_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_connector_secrets_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_connector_secrets_get_for_source */
@@ -326,6 +381,24 @@ int sm_connector_secrets_get_for_source_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_connector_secrets_get_for_source_send */
+
+int sm_connector_secrets_get_for_source_send(sc_conn *conn, sc_arena *arena,
+                                             int32_t collection_source_id,
+                                             const char *secret_type, sm_connector_secret *out,
+                                             sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_connector_secrets_get_for_source_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_source_id = collection_source_id;
+    sc_args.secret_type = secret_type;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_get_for_source_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_connector_secrets_list_types_for_source */
 
 typedef struct sm_connector_secrets_list_types_for_source_bind {
@@ -375,6 +448,24 @@ int sm_connector_secrets_list_types_for_source_each(sc_conn *conn, sc_arena *are
     unsigned sc_variant = 0;
     sm_connector_secrets_list_types_for_source_row_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_connector_secrets_list_types_for_source_queries[sc_variant], &sc_args, arena, sm_connector_secrets_list_types_for_source_row_deliver, &sc_call, err);
+}
+
+/* ---- sm_connector_secrets_list_types_for_source_send */
+
+int sm_connector_secrets_list_types_for_source_send(sc_conn *conn, sc_arena *arena,
+                                                    int32_t collection_source_id,
+                                                    sm_connector_secrets_list_types_for_source_row **out_rows,
+                                                    size_t *out_n, sc_done_fn done, void *ctx,
+                                                    sc_error *err)
+{
+    sm_connector_secrets_list_types_for_source_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_source_id = collection_source_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_list_types_for_source_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_connector_secrets_upsert */
@@ -457,6 +548,27 @@ int sm_connector_secrets_upsert_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_connector_secrets_upsert_send */
+
+int sm_connector_secrets_upsert_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_connector_secrets_upsert_args *args,
+                                     sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_connector_secrets_upsert_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_source_id = args->collection_source_id;
+    sc_args.secret_type = args->secret_type;
+    if (args->ciphertext)
+        sc_args.ciphertext = *args->ciphertext;
+    sc_args.key_id = args->key_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_upsert_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_connector_secrets_delete_for_source */
 
 typedef struct sm_connector_secrets_delete_for_source_bind {
@@ -519,6 +631,23 @@ int sm_connector_secrets_delete_for_source_batch(sc_conn *conn,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_connector_secrets_delete_for_source_send */
+
+int sm_connector_secrets_delete_for_source_send(sc_conn *conn, int32_t collection_source_id,
+                                                const char *secret_type, int64_t *out_affected,
+                                                sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_connector_secrets_delete_for_source_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_source_id = collection_source_id;
+    sc_args.secret_type = secret_type;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_connector_secrets_delete_for_source_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_connector_secrets_list_by_key_id */

@@ -65,9 +65,26 @@ int sm_connector_secrets_create_batch(sc_conn *conn, sc_arena *arena,
                                       const sm_connector_secret_new *rows, size_t n,
                                       sm_connector_secret *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_connector_secrets_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_create_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_connector_secret_new *in,
+                                     sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
+
 /* One row of connector_secrets by its primary key; SC_NOT_FOUND when there is none. */
 int sm_connector_secrets_get(sc_conn *conn, sc_arena *arena, int32_t id,
                              sm_connector_secret *out, sc_error *err);
+
+/* The event-loop form of sm_connector_secrets_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                  sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                  sc_error *err);
 
 /* One call of sm_connector_secrets_update_batch: the arguments of sm_connector_secrets_update. */
 typedef struct sm_connector_secrets_update_args {
@@ -91,6 +108,15 @@ int sm_connector_secrets_update_batch(sc_conn *conn, sc_arena *arena,
                                       const sm_connector_secrets_update_args *items, size_t n,
                                       sm_connector_secret *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_connector_secrets_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                     const sm_connector_secret_patch *patch,
+                                     sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
+
 /* One call of sm_connector_secrets_delete_batch: the arguments of sm_connector_secrets_delete. */
 typedef struct sm_connector_secrets_delete_args {
     int32_t id;
@@ -108,6 +134,12 @@ int sm_connector_secrets_delete(sc_conn *conn, int32_t id, sc_error *err);
 int sm_connector_secrets_delete_batch(sc_conn *conn,
                                       const sm_connector_secrets_delete_args *items, size_t n,
                                       sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_connector_secrets_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                     sc_error *err);
 
 /* One call of sm_connector_secrets_get_for_source_batch: the arguments of
  * sm_connector_secrets_get_for_source. */
@@ -132,6 +164,15 @@ int sm_connector_secrets_get_for_source_batch(sc_conn *conn, sc_arena *arena,
                                               size_t n, sm_connector_secret *out,
                                               sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_connector_secrets_get_for_source: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_get_for_source_send(sc_conn *conn, sc_arena *arena,
+                                             int32_t collection_source_id,
+                                             const char *secret_type, sm_connector_secret *out,
+                                             sc_done_fn done, void *ctx, sc_error *err);
+
 /* Which secrets a source has (presence indicators such as has_token; never the ciphertext). */
 int sm_connector_secrets_list_types_for_source(sc_conn *conn, sc_arena *arena,
                                                int32_t collection_source_id,
@@ -146,6 +187,16 @@ int sm_connector_secrets_list_types_for_source_each(sc_conn *conn, sc_arena *are
                                                     int32_t collection_source_id,
                                                     sm_connector_secrets_list_types_for_source_row_fn fn,
                                                     void *ctx, sc_error *err);
+
+/* The event-loop form of sm_connector_secrets_list_types_for_source: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls
+ * done(ctx, status, err) once (see sc_query_send). The outputs and the arena must live until
+ * done is called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_list_types_for_source_send(sc_conn *conn, sc_arena *arena,
+                                                    int32_t collection_source_id,
+                                                    sm_connector_secrets_list_types_for_source_row **out_rows,
+                                                    size_t *out_n, sc_done_fn done, void *ctx,
+                                                    sc_error *err);
 
 /* The arguments of sm_connector_secrets_upsert; members left out of a designated initializer are
  * NULL / SC_NONE. */
@@ -171,6 +222,15 @@ int sm_connector_secrets_upsert_batch(sc_conn *conn, sc_arena *arena,
                                       const sm_connector_secrets_upsert_args *items, size_t n,
                                       sm_connector_secret *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_connector_secrets_upsert: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_upsert_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_connector_secrets_upsert_args *args,
+                                     sm_connector_secret *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
+
 /* One call of sm_connector_secrets_delete_for_source_batch: the arguments of
  * sm_connector_secrets_delete_for_source. */
 typedef struct sm_connector_secrets_delete_for_source_args {
@@ -192,6 +252,14 @@ int sm_connector_secrets_delete_for_source_batch(sc_conn *conn,
                                                  const sm_connector_secrets_delete_for_source_args *items,
                                                  size_t n, int64_t *out_affected,
                                                  sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_connector_secrets_delete_for_source: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status,
+ * err) once (see sc_query_send). The outputs and the arena must live until done is called.
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_connector_secrets_delete_for_source_send(sc_conn *conn, int32_t collection_source_id,
+                                                const char *secret_type, int64_t *out_affected,
+                                                sc_done_fn done, void *ctx, sc_error *err);
 
 /* Secrets encrypted with a given key, by id (key rotation re-encrypts them batch by batch).
  * Optional arguments left out (SC_NONE, NULL) drop their filter (2 statement variants). Keyset

@@ -94,6 +94,18 @@ int sm_document_artifacts_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_document_artifacts_create_queries[0], &batch, err);
 }
 
+/* ---- sm_document_artifacts_create_send */
+
+int sm_document_artifacts_create_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_document_artifact_new *in,
+                                      sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_document_artifacts_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_document_artifacts_get */
 
 typedef struct sm_document_artifacts_get_bind {
@@ -127,6 +139,20 @@ int sm_document_artifacts_get(sc_conn *conn, sc_arena *arena, int32_t id,
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_document_artifacts_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_document_artifacts_get_send */
+
+int sm_document_artifacts_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                   sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                   sc_error *err)
+{
+    sm_document_artifacts_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_document_artifacts_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_document_artifacts_update */
@@ -251,6 +277,22 @@ int sm_document_artifacts_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_document_artifacts_update_send */
+
+int sm_document_artifacts_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                      const sm_document_artifact_patch *patch,
+                                      sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sm_document_artifacts_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_document_artifacts_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_document_artifacts_delete */
 
 typedef struct sm_document_artifacts_delete_bind {
@@ -306,6 +348,19 @@ int sm_document_artifacts_delete_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_document_artifacts_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_document_artifacts_delete_send */
+
+int sm_document_artifacts_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sm_document_artifacts_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_document_artifacts_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_document_artifacts_list */
@@ -428,6 +483,25 @@ int sm_document_artifacts_get_for_document_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_document_artifacts_get_for_document_send */
+
+int sm_document_artifacts_get_for_document_send(sc_conn *conn, sc_arena *arena,
+                                                const char *document_id,
+                                                const char *artifact_kind,
+                                                sm_document_artifact *out, sc_done_fn done,
+                                                void *ctx, sc_error *err)
+{
+    sm_document_artifacts_get_for_document_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.document_id = document_id;
+    sc_args.artifact_kind = artifact_kind;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_document_artifacts_get_for_document_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_document_artifacts_list_kinds_for_document */
 
 typedef struct sm_document_artifacts_list_kinds_for_document_bind {
@@ -477,6 +551,25 @@ int sm_document_artifacts_list_kinds_for_document_each(sc_conn *conn, sc_arena *
     unsigned sc_variant = 0;
     sm_document_artifacts_list_kinds_for_document_row_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_document_artifacts_list_kinds_for_document_queries[sc_variant], &sc_args, arena, sm_document_artifacts_list_kinds_for_document_row_deliver, &sc_call, err);
+}
+
+/* ---- sm_document_artifacts_list_kinds_for_document_send */
+
+int sm_document_artifacts_list_kinds_for_document_send(sc_conn *conn, sc_arena *arena,
+                                                       const char *document_id,
+                                                       sm_document_artifacts_list_kinds_for_document_row **out_rows,
+                                                       size_t *out_n, sc_done_fn done,
+                                                       void *ctx, sc_error *err)
+{
+    sm_document_artifacts_list_kinds_for_document_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.document_id = document_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn,
+                         &sm_document_artifacts_list_kinds_for_document_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_document_artifacts_upsert */
@@ -596,6 +689,33 @@ int sm_document_artifacts_upsert_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_document_artifacts_upsert_send */
+
+int sm_document_artifacts_upsert_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_document_artifacts_upsert_args *args,
+                                      sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sm_document_artifacts_upsert_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.document_id = args->document_id;
+    sc_args.collection_id = args->collection_id;
+    sc_args.artifact_kind = args->artifact_kind;
+    sc_args.mime_type = args->mime_type;
+    sc_args.charset = args->charset;
+    sc_args.content_text = args->content_text;
+    if (args->content_bytes)
+        sc_args.content_bytes = *args->content_bytes;
+    sc_args.content_hash = args->content_hash;
+    sc_args.size_bytes = args->size_bytes;
+    sc_args.is_truncated = args->is_truncated;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_document_artifacts_upsert_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_document_artifacts_delete_for_document */
 
 typedef struct sm_document_artifacts_delete_for_document_bind {
@@ -651,6 +771,22 @@ int sm_document_artifacts_delete_for_document_batch(sc_conn *conn,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_document_artifacts_delete_for_document_send */
+
+int sm_document_artifacts_delete_for_document_send(sc_conn *conn, const char *document_id,
+                                                   int64_t *out_affected, sc_done_fn done,
+                                                   void *ctx, sc_error *err)
+{
+    sm_document_artifacts_delete_for_document_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.document_id = document_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_document_artifacts_delete_for_document_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 

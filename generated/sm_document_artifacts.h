@@ -88,9 +88,26 @@ int sm_document_artifacts_create_batch(sc_conn *conn, sc_arena *arena,
                                        sm_document_artifact *out, sc_error *errors,
                                        sc_error *err);
 
+/* The event-loop form of sm_document_artifacts_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_create_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_document_artifact_new *in,
+                                      sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                      sc_error *err);
+
 /* One row of document_artifacts by its primary key; SC_NOT_FOUND when there is none. */
 int sm_document_artifacts_get(sc_conn *conn, sc_arena *arena, int32_t id,
                               sm_document_artifact *out, sc_error *err);
+
+/* The event-loop form of sm_document_artifacts_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_get_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                   sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                   sc_error *err);
 
 /* One call of sm_document_artifacts_update_batch: the arguments of sm_document_artifacts_update. */
 typedef struct sm_document_artifacts_update_args {
@@ -115,6 +132,15 @@ int sm_document_artifacts_update_batch(sc_conn *conn, sc_arena *arena,
                                        sm_document_artifact *out, sc_error *errors,
                                        sc_error *err);
 
+/* The event-loop form of sm_document_artifacts_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_update_send(sc_conn *conn, sc_arena *arena, int32_t id,
+                                      const sm_document_artifact_patch *patch,
+                                      sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                      sc_error *err);
+
 /* One call of sm_document_artifacts_delete_batch: the arguments of sm_document_artifacts_delete. */
 typedef struct sm_document_artifacts_delete_args {
     int32_t id;
@@ -132,6 +158,12 @@ int sm_document_artifacts_delete(sc_conn *conn, int32_t id, sc_error *err);
 int sm_document_artifacts_delete_batch(sc_conn *conn,
                                        const sm_document_artifacts_delete_args *items, size_t n,
                                        sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_document_artifacts_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                      sc_error *err);
 
 /* A page of document_artifacts in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -163,6 +195,16 @@ int sm_document_artifacts_get_for_document_batch(sc_conn *conn, sc_arena *arena,
                                                  size_t n, sm_document_artifact *out,
                                                  sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_document_artifacts_get_for_document: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_get_for_document_send(sc_conn *conn, sc_arena *arena,
+                                                const char *document_id,
+                                                const char *artifact_kind,
+                                                sm_document_artifact *out, sc_done_fn done,
+                                                void *ctx, sc_error *err);
+
 /* Which artifacts a document has, without their content. document_id must be UUID text (checked
  * before the round trip). */
 int sm_document_artifacts_list_kinds_for_document(sc_conn *conn, sc_arena *arena,
@@ -176,6 +218,16 @@ int sm_document_artifacts_list_kinds_for_document(sc_conn *conn, sc_arena *arena
 int sm_document_artifacts_list_kinds_for_document_each(sc_conn *conn, sc_arena *arena,
                                                        const char *document_id,
                                                        sm_document_artifacts_list_kinds_for_document_row_fn fn,
+                                                       void *ctx, sc_error *err);
+
+/* The event-loop form of sm_document_artifacts_list_kinds_for_document: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls
+ * done(ctx, status, err) once (see sc_query_send). The outputs and the arena must live until
+ * done is called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_list_kinds_for_document_send(sc_conn *conn, sc_arena *arena,
+                                                       const char *document_id,
+                                                       sm_document_artifacts_list_kinds_for_document_row **out_rows,
+                                                       size_t *out_n, sc_done_fn done,
                                                        void *ctx, sc_error *err);
 
 /* The arguments of sm_document_artifacts_upsert; members left out of a designated initializer
@@ -209,6 +261,15 @@ int sm_document_artifacts_upsert_batch(sc_conn *conn, sc_arena *arena,
                                        sm_document_artifact *out, sc_error *errors,
                                        sc_error *err);
 
+/* The event-loop form of sm_document_artifacts_upsert: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_upsert_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_document_artifacts_upsert_args *args,
+                                      sm_document_artifact *out, sc_done_fn done, void *ctx,
+                                      sc_error *err);
+
 /* One call of sm_document_artifacts_delete_for_document_batch: the arguments of
  * sm_document_artifacts_delete_for_document. */
 typedef struct sm_document_artifacts_delete_for_document_args {
@@ -229,6 +290,14 @@ int sm_document_artifacts_delete_for_document_batch(sc_conn *conn,
                                                     const sm_document_artifacts_delete_for_document_args *items,
                                                     size_t n, int64_t *out_affected,
                                                     sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_document_artifacts_delete_for_document: queues it on conn and
+ * returns at once; sc_conn_process decodes the answer into *out_affected and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_document_artifacts_delete_for_document_send(sc_conn *conn, const char *document_id,
+                                                   int64_t *out_affected, sc_done_fn done,
+                                                   void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_document_artifacts_statements[];

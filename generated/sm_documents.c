@@ -119,6 +119,16 @@ int sm_documents_create_batch(sc_conn *conn, sc_arena *arena, const sm_document_
     return sc_query_batch(conn, &sm_documents_create_queries[0], &batch, err);
 }
 
+/* ---- sm_documents_create_send */
+
+int sm_documents_create_send(sc_conn *conn, sc_arena *arena, const sm_document_new *in,
+                             sm_document *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_documents_get */
 
 typedef struct sm_documents_get_bind {
@@ -154,6 +164,19 @@ int sm_documents_get(sc_conn *conn, sc_arena *arena, const char *id, sm_document
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_documents_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_documents_get_send */
+
+int sm_documents_get_send(sc_conn *conn, sc_arena *arena, const char *id, sm_document *out,
+                          sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_documents_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_documents_update */
@@ -312,6 +335,21 @@ int sm_documents_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_documents_update_send */
+
+int sm_documents_update_send(sc_conn *conn, sc_arena *arena, const char *id,
+                             const sm_document_patch *patch, sm_document *out, sc_done_fn done,
+                             void *ctx, sc_error *err)
+{
+    sm_documents_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_documents_delete */
 
 typedef struct sm_documents_delete_bind {
@@ -365,6 +403,19 @@ int sm_documents_delete_batch(sc_conn *conn, const sm_documents_delete_args *ite
     int sc_rc = sc_query_batch(conn, &sm_documents_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_documents_delete_send */
+
+int sm_documents_delete_send(sc_conn *conn, const char *id, sc_done_fn done, void *ctx,
+                             sc_error *err)
+{
+    sm_documents_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_documents_list */
@@ -548,6 +599,24 @@ int sm_documents_get_by_content_hash_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_documents_get_by_content_hash_send */
+
+int sm_documents_get_by_content_hash_send(sc_conn *conn, sc_arena *arena,
+                                          const char *collection_id, const char *content_hash,
+                                          sm_document *out, sc_done_fn done, void *ctx,
+                                          sc_error *err)
+{
+    sm_documents_get_by_content_hash_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.content_hash = content_hash;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_get_by_content_hash_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_documents_get_by_uri */
 
 typedef struct sm_documents_get_by_uri_bind {
@@ -608,6 +677,23 @@ int sm_documents_get_by_uri_batch(sc_conn *conn, sc_arena *arena,
     int sc_rc = sc_query_batch(conn, &sm_documents_get_by_uri_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_documents_get_by_uri_send */
+
+int sm_documents_get_by_uri_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                 const char *uri, sm_document *out, sc_done_fn done, void *ctx,
+                                 sc_error *err)
+{
+    sm_documents_get_by_uri_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.uri = uri;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_get_by_uri_queries[sc_variant], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_documents_create_if_absent */
@@ -730,6 +816,34 @@ int sm_documents_create_if_absent_batch(sc_conn *conn, sc_arena *arena,
     int sc_rc = sc_query_batch(conn, &sm_documents_create_if_absent_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_documents_create_if_absent_send */
+
+int sm_documents_create_if_absent_send(sc_conn *conn, sc_arena *arena,
+                                       const sm_documents_create_if_absent_args *args,
+                                       sm_document *out, sc_done_fn done, void *ctx,
+                                       sc_error *err)
+{
+    sm_documents_create_if_absent_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = args->id;
+    sc_args.collection_id = args->collection_id;
+    sc_args.source_id = args->source_id;
+    sc_args.file_path = args->file_path;
+    sc_args.file_name = args->file_name;
+    sc_args.file_size = args->file_size;
+    sc_args.mime_type = args->mime_type;
+    sc_args.content_hash = args->content_hash;
+    sc_args.source_path = args->source_path;
+    sc_args.uri = args->uri;
+    sc_args.source_metadata = args->source_metadata;
+    sc_args.meta = args->meta;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_create_if_absent_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_documents_create_for_user */
@@ -863,6 +977,35 @@ int sm_documents_create_for_user_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_documents_create_for_user_send */
+
+int sm_documents_create_for_user_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_documents_create_for_user_args *args,
+                                      sm_document *out, sc_done_fn done, void *ctx,
+                                      sc_error *err)
+{
+    sm_documents_create_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = args->id;
+    sc_args.source_id = args->source_id;
+    sc_args.file_path = args->file_path;
+    sc_args.file_name = args->file_name;
+    sc_args.file_size = args->file_size;
+    sc_args.mime_type = args->mime_type;
+    sc_args.content_hash = args->content_hash;
+    sc_args.source_path = args->source_path;
+    sc_args.uri = args->uri;
+    sc_args.source_metadata = args->source_metadata;
+    sc_args.meta = args->meta;
+    sc_args.collection_id = args->collection_id;
+    sc_args.user_id = args->user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_create_for_user_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_documents_soft_delete_for_user */
 
 typedef struct sm_documents_soft_delete_for_user_bind {
@@ -909,6 +1052,25 @@ int sm_documents_soft_delete_for_user(sc_conn *conn, const char *id, const char 
     sc_args.user_id = user_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_documents_soft_delete_for_user_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_documents_soft_delete_for_user_send */
+
+int sm_documents_soft_delete_for_user_send(sc_conn *conn, const char *id,
+                                           const char *collection_id, int32_t user_id,
+                                           int64_t *out_affected, sc_done_fn done, void *ctx,
+                                           sc_error *err)
+{
+    sm_documents_soft_delete_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.collection_id = collection_id;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_soft_delete_for_user_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_documents_list_by_collection */
@@ -1290,6 +1452,23 @@ int sm_documents_list_unchunked_each(sc_conn *conn, sc_arena *arena, const char 
     return sc_query_each(conn, &sm_documents_list_unchunked_queries[sc_variant], &sc_args, arena, sm_document_deliver, &sc_call, err);
 }
 
+/* ---- sm_documents_list_unchunked_send */
+
+int sm_documents_list_unchunked_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                     int64_t max_rows, sm_document **out_rows, size_t *out_n,
+                                     sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_documents_list_unchunked_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.max_rows = max_rows;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_list_unchunked_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_documents_update_status */
 
 typedef struct sm_documents_update_status_bind {
@@ -1442,6 +1621,24 @@ int sm_documents_mark_chunking_started_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_documents_mark_chunking_started_send */
+
+int sm_documents_mark_chunking_started_send(sc_conn *conn, const char *id,
+                                            sc_opt_i32 chunking_config_id,
+                                            int64_t *out_affected, sc_done_fn done, void *ctx,
+                                            sc_error *err)
+{
+    sm_documents_mark_chunking_started_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.chunking_config_id = chunking_config_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_mark_chunking_started_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_documents_mark_chunking_completed */
 
 typedef struct sm_documents_mark_chunking_completed_bind {
@@ -1506,6 +1703,23 @@ int sm_documents_mark_chunking_completed_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_documents_mark_chunking_completed_send */
+
+int sm_documents_mark_chunking_completed_send(sc_conn *conn, const char *id,
+                                              int32_t chunk_count, int64_t *out_affected,
+                                              sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_documents_mark_chunking_completed_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.chunk_count = chunk_count;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_mark_chunking_completed_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_documents_soft_delete_by_source */
 
 typedef struct sm_documents_soft_delete_by_source_bind {
@@ -1542,6 +1756,23 @@ int sm_documents_soft_delete_by_source(sc_conn *conn, const char *collection_id,
     sc_args.source_id = source_id;
     unsigned sc_variant = 0;
     return sc_query_exec(conn, &sm_documents_soft_delete_by_source_queries[sc_variant], &sc_args, out_affected, err);
+}
+
+/* ---- sm_documents_soft_delete_by_source_send */
+
+int sm_documents_soft_delete_by_source_send(sc_conn *conn, const char *collection_id,
+                                            int32_t source_id, int64_t *out_affected,
+                                            sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_documents_soft_delete_by_source_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.source_id = source_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_soft_delete_by_source_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_documents_count_by_status */
@@ -1592,6 +1823,22 @@ int sm_documents_count_by_status_each(sc_conn *conn, sc_arena *arena, const char
     unsigned sc_variant = 0;
     sm_documents_count_by_status_row_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_documents_count_by_status_queries[sc_variant], &sc_args, arena, sm_documents_count_by_status_row_deliver, &sc_call, err);
+}
+
+/* ---- sm_documents_count_by_status_send */
+
+int sm_documents_count_by_status_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                      sm_documents_count_by_status_row **out_rows,
+                                      size_t *out_n, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_documents_count_by_status_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_count_by_status_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_documents_search_by_file_name */
@@ -1741,6 +1988,23 @@ int sm_documents_search_each(sc_conn *conn, sc_arena *arena, const char *collect
     unsigned sc_variant = 0;
     sm_document_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_documents_search_queries[sc_variant], &sc_args, arena, sm_document_deliver, &sc_call, err);
+}
+
+/* ---- sm_documents_search_send */
+
+int sm_documents_search_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                             const char *query, int64_t max_rows, sm_document **out_rows,
+                             size_t *out_n, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_documents_search_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    sc_args.query = query;
+    sc_args.max_rows = max_rows;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_documents_search_queries[sc_variant], &sc_args, &sc_req, err);
 }
 
 

@@ -116,10 +116,24 @@ int sm_documents_create(sc_conn *conn, sc_arena *arena, const sm_document_new *i
 int sm_documents_create_batch(sc_conn *conn, sc_arena *arena, const sm_document_new *rows,
                               size_t n, sm_document *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_documents_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_documents_create_send(sc_conn *conn, sc_arena *arena, const sm_document_new *in,
+                             sm_document *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of documents by its primary key; SC_NOT_FOUND when there is none. id must be UUID text
  * (checked before the round trip). */
 int sm_documents_get(sc_conn *conn, sc_arena *arena, const char *id, sm_document *out,
                      sc_error *err);
+
+/* The event-loop form of sm_documents_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_documents_get_send(sc_conn *conn, sc_arena *arena, const char *id, sm_document *out,
+                          sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_documents_update_batch: the arguments of sm_documents_update. */
 typedef struct sm_documents_update_args {
@@ -142,6 +156,14 @@ int sm_documents_update_batch(sc_conn *conn, sc_arena *arena,
                               const sm_documents_update_args *items, size_t n, sm_document *out,
                               sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_documents_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_documents_update_send(sc_conn *conn, sc_arena *arena, const char *id,
+                             const sm_document_patch *patch, sm_document *out, sc_done_fn done,
+                             void *ctx, sc_error *err);
+
 /* One call of sm_documents_delete_batch: the arguments of sm_documents_delete. */
 typedef struct sm_documents_delete_args {
     const char *id;
@@ -158,6 +180,12 @@ int sm_documents_delete(sc_conn *conn, const char *id, sc_error *err);
  * run or rolled back because another failed. Bad input is refused before anything is sent. */
 int sm_documents_delete_batch(sc_conn *conn, const sm_documents_delete_args *items, size_t n,
                               sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_documents_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_documents_delete_send(sc_conn *conn, const char *id, sc_done_fn done, void *ctx,
+                             sc_error *err);
 
 /* A page of documents in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -193,6 +221,15 @@ int sm_documents_get_by_content_hash_batch(sc_conn *conn, sc_arena *arena,
                                            size_t n, sm_document *out, sc_error *errors,
                                            sc_error *err);
 
+/* The event-loop form of sm_documents_get_by_content_hash: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_documents_get_by_content_hash_send(sc_conn *conn, sc_arena *arena,
+                                          const char *collection_id, const char *content_hash,
+                                          sm_document *out, sc_done_fn done, void *ctx,
+                                          sc_error *err);
+
 /* One call of sm_documents_get_by_uri_batch: the arguments of sm_documents_get_by_uri. */
 typedef struct sm_documents_get_by_uri_args {
     const char *collection_id;
@@ -213,6 +250,14 @@ int sm_documents_get_by_uri(sc_conn *conn, sc_arena *arena, const char *collecti
 int sm_documents_get_by_uri_batch(sc_conn *conn, sc_arena *arena,
                                   const sm_documents_get_by_uri_args *items, size_t n,
                                   sm_document *out, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_documents_get_by_uri: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_documents_get_by_uri_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                 const char *uri, sm_document *out, sc_done_fn done, void *ctx,
+                                 sc_error *err);
 
 /* The arguments of sm_documents_create_if_absent; members left out of a designated initializer
  * are NULL / SC_NONE. */
@@ -247,6 +292,15 @@ int sm_documents_create_if_absent_batch(sc_conn *conn, sc_arena *arena,
                                         const sm_documents_create_if_absent_args *items,
                                         size_t n, sm_document *out, sc_error *errors,
                                         sc_error *err);
+
+/* The event-loop form of sm_documents_create_if_absent: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_documents_create_if_absent_send(sc_conn *conn, sc_arena *arena,
+                                       const sm_documents_create_if_absent_args *args,
+                                       sm_document *out, sc_done_fn done, void *ctx,
+                                       sc_error *err);
 
 /* The arguments of sm_documents_create_for_user; members left out of a designated initializer
  * are NULL / SC_NONE. */
@@ -283,12 +337,30 @@ int sm_documents_create_for_user_batch(sc_conn *conn, sc_arena *arena,
                                        const sm_documents_create_for_user_args *items, size_t n,
                                        sm_document *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_documents_create_for_user: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_documents_create_for_user_send(sc_conn *conn, sc_arena *arena,
+                                      const sm_documents_create_for_user_args *args,
+                                      sm_document *out, sc_done_fn done, void *ctx,
+                                      sc_error *err);
+
 /* Soft-deletes one document on behalf of user_id, who must own its collection or hold write or
  * admin on it; 0 rows when the document is not there, already deleted, or the user may not write
  * to it. Rows whose status may not move to deleted (state machine of document_status) are left
  * as they are. id, collection_id must be UUID text (checked before the round trip). */
 int sm_documents_soft_delete_for_user(sc_conn *conn, const char *id, const char *collection_id,
                                       int32_t user_id, int64_t *out_affected, sc_error *err);
+
+/* The event-loop form of sm_documents_soft_delete_for_user: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_documents_soft_delete_for_user_send(sc_conn *conn, const char *id,
+                                           const char *collection_id, int32_t user_id,
+                                           int64_t *out_affected, sc_done_fn done, void *ctx,
+                                           sc_error *err);
 
 /* Live (not soft-deleted) documents of a collection, newest first. Optional arguments left out
  * (SC_NONE, NULL) drop their filter (4 statement variants). collection_id must be UUID text
@@ -316,6 +388,14 @@ int sm_documents_list_unchunked(sc_conn *conn, sc_arena *arena, const char *coll
 int sm_documents_list_unchunked_each(sc_conn *conn, sc_arena *arena, const char *collection_id,
                                      int64_t max_rows, sm_document_fn fn, void *ctx,
                                      sc_error *err);
+
+/* The event-loop form of sm_documents_list_unchunked: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_documents_list_unchunked_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                     int64_t max_rows, sm_document **out_rows, size_t *out_n,
+                                     sc_done_fn done, void *ctx, sc_error *err);
 
 /* Sets a document's status and error message; the generator enforces the transitions. Moves
  * status only where the state machine of document_status allows it, in the same UPDATE; SC_CHECK
@@ -347,6 +427,15 @@ int sm_documents_mark_chunking_started_batch(sc_conn *conn,
                                              size_t n, int64_t *out_affected, sc_error *errors,
                                              sc_error *err);
 
+/* The event-loop form of sm_documents_mark_chunking_started: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_documents_mark_chunking_started_send(sc_conn *conn, const char *id,
+                                            sc_opt_i32 chunking_config_id,
+                                            int64_t *out_affected, sc_done_fn done, void *ctx,
+                                            sc_error *err);
+
 /* One call of sm_documents_mark_chunking_completed_batch: the arguments of
  * sm_documents_mark_chunking_completed. */
 typedef struct sm_documents_mark_chunking_completed_args {
@@ -369,11 +458,27 @@ int sm_documents_mark_chunking_completed_batch(sc_conn *conn,
                                                size_t n, int64_t *out_affected,
                                                sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_documents_mark_chunking_completed: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_documents_mark_chunking_completed_send(sc_conn *conn, const char *id,
+                                              int32_t chunk_count, int64_t *out_affected,
+                                              sc_done_fn done, void *ctx, sc_error *err);
+
 /* Soft-deletes the documents of a source (remove_source operation). Rows whose status may not
  * move to deleted (state machine of document_status) are left as they are. collection_id must be
  * UUID text (checked before the round trip). */
 int sm_documents_soft_delete_by_source(sc_conn *conn, const char *collection_id,
                                        int32_t source_id, int64_t *out_affected, sc_error *err);
+
+/* The event-loop form of sm_documents_soft_delete_by_source: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_documents_soft_delete_by_source_send(sc_conn *conn, const char *collection_id,
+                                            int32_t source_id, int64_t *out_affected,
+                                            sc_done_fn done, void *ctx, sc_error *err);
 
 /* Number of documents per status in a collection. collection_id must be UUID text (checked
  * before the round trip). */
@@ -387,6 +492,14 @@ int sm_documents_count_by_status(sc_conn *conn, sc_arena *arena, const char *col
 int sm_documents_count_by_status_each(sc_conn *conn, sc_arena *arena, const char *collection_id,
                                       sm_documents_count_by_status_row_fn fn, void *ctx,
                                       sc_error *err);
+
+/* The event-loop form of sm_documents_count_by_status: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_documents_count_by_status_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                                      sm_documents_count_by_status_row **out_rows,
+                                      size_t *out_n, sc_done_fn done, void *ctx, sc_error *err);
 
 /* Documents whose file name matches a LIKE pattern (spec 001 section 6 search_documents, here
  * within one collection). collection_id must be UUID text (checked before the round trip). */
@@ -408,6 +521,14 @@ int sm_documents_search(sc_conn *conn, sc_arena *arena, const char *collection_i
 int sm_documents_search_each(sc_conn *conn, sc_arena *arena, const char *collection_id,
                              const char *query, int64_t max_rows, sm_document_fn fn, void *ctx,
                              sc_error *err);
+
+/* The event-loop form of sm_documents_search: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_documents_search_send(sc_conn *conn, sc_arena *arena, const char *collection_id,
+                             const char *query, int64_t max_rows, sm_document **out_rows,
+                             size_t *out_n, sc_done_fn done, void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_documents_statements[];

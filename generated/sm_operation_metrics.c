@@ -66,6 +66,18 @@ int sm_operation_metrics_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_operation_metrics_create_queries[0], &batch, err);
 }
 
+/* ---- sm_operation_metrics_create_send */
+
+int sm_operation_metrics_create_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_operation_metric_new *in,
+                                     sm_operation_metric *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operation_metrics_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_operation_metrics_get */
 
 typedef struct sm_operation_metrics_get_bind {
@@ -97,6 +109,20 @@ int sm_operation_metrics_get(sc_conn *conn, sc_arena *arena, int64_t id,
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_operation_metrics_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_operation_metrics_get_send */
+
+int sm_operation_metrics_get_send(sc_conn *conn, sc_arena *arena, int64_t id,
+                                  sm_operation_metric *out, sc_done_fn done, void *ctx,
+                                  sc_error *err)
+{
+    sm_operation_metrics_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operation_metrics_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_operation_metrics_update */
@@ -188,6 +214,22 @@ int sm_operation_metrics_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_operation_metrics_update_send */
+
+int sm_operation_metrics_update_send(sc_conn *conn, sc_arena *arena, int64_t id,
+                                     const sm_operation_metric_patch *patch,
+                                     sm_operation_metric *out, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_operation_metrics_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operation_metrics_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_operation_metrics_delete */
 
 typedef struct sm_operation_metrics_delete_bind {
@@ -243,6 +285,19 @@ int sm_operation_metrics_delete_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_operation_metrics_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_operation_metrics_delete_send */
+
+int sm_operation_metrics_delete_send(sc_conn *conn, int64_t id, sc_done_fn done, void *ctx,
+                                     sc_error *err)
+{
+    sm_operation_metrics_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operation_metrics_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_operation_metrics_list */
@@ -346,6 +401,23 @@ int sm_operation_metrics_list_for_operation_each(sc_conn *conn, sc_arena *arena,
     unsigned sc_variant = 0;
     sm_operation_metric_call sc_call = {fn, ctx};
     return sc_query_each(conn, &sm_operation_metrics_list_for_operation_queries[sc_variant], &sc_args, arena, sm_operation_metric_deliver, &sc_call, err);
+}
+
+/* ---- sm_operation_metrics_list_for_operation_send */
+
+int sm_operation_metrics_list_for_operation_send(sc_conn *conn, sc_arena *arena,
+                                                 int32_t operation_id,
+                                                 sm_operation_metric **out_rows, size_t *out_n,
+                                                 sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_operation_metrics_list_for_operation_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.operation_id = operation_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operation_metrics_list_for_operation_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 

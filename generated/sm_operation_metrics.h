@@ -57,9 +57,26 @@ int sm_operation_metrics_create_batch(sc_conn *conn, sc_arena *arena,
                                       const sm_operation_metric_new *rows, size_t n,
                                       sm_operation_metric *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_operation_metrics_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operation_metrics_create_send(sc_conn *conn, sc_arena *arena,
+                                     const sm_operation_metric_new *in,
+                                     sm_operation_metric *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
+
 /* One row of operation_metrics by its primary key; SC_NOT_FOUND when there is none. */
 int sm_operation_metrics_get(sc_conn *conn, sc_arena *arena, int64_t id,
                              sm_operation_metric *out, sc_error *err);
+
+/* The event-loop form of sm_operation_metrics_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operation_metrics_get_send(sc_conn *conn, sc_arena *arena, int64_t id,
+                                  sm_operation_metric *out, sc_done_fn done, void *ctx,
+                                  sc_error *err);
 
 /* One call of sm_operation_metrics_update_batch: the arguments of sm_operation_metrics_update. */
 typedef struct sm_operation_metrics_update_args {
@@ -83,6 +100,15 @@ int sm_operation_metrics_update_batch(sc_conn *conn, sc_arena *arena,
                                       const sm_operation_metrics_update_args *items, size_t n,
                                       sm_operation_metric *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_operation_metrics_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operation_metrics_update_send(sc_conn *conn, sc_arena *arena, int64_t id,
+                                     const sm_operation_metric_patch *patch,
+                                     sm_operation_metric *out, sc_done_fn done, void *ctx,
+                                     sc_error *err);
+
 /* One call of sm_operation_metrics_delete_batch: the arguments of sm_operation_metrics_delete. */
 typedef struct sm_operation_metrics_delete_args {
     int64_t id;
@@ -100,6 +126,12 @@ int sm_operation_metrics_delete(sc_conn *conn, int64_t id, sc_error *err);
 int sm_operation_metrics_delete_batch(sc_conn *conn,
                                       const sm_operation_metrics_delete_args *items, size_t n,
                                       sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_operation_metrics_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_operation_metrics_delete_send(sc_conn *conn, int64_t id, sc_done_fn done, void *ctx,
+                                     sc_error *err);
 
 /* A page of operation_metrics in primary key order (page NULL: the first 50), and the total
  * count when out_total is not NULL. */
@@ -120,6 +152,15 @@ int sm_operation_metrics_list_for_operation_each(sc_conn *conn, sc_arena *arena,
                                                  int32_t operation_id,
                                                  sm_operation_metric_fn fn, void *ctx,
                                                  sc_error *err);
+
+/* The event-loop form of sm_operation_metrics_list_for_operation: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_operation_metrics_list_for_operation_send(sc_conn *conn, sc_arena *arena,
+                                                 int32_t operation_id,
+                                                 sm_operation_metric **out_rows, size_t *out_n,
+                                                 sc_done_fn done, void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_operation_metrics_statements[];

@@ -56,6 +56,20 @@ int sm_operations_get(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_i
     return sc_query_one(conn, &sm_operations_get_queries[0], &sc_args, arena, out, err);
 }
 
+/* ---- sm_operations_get_send */
+
+int sm_operations_get_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                           sm_operation *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_operations_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_get_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_operations_update */
 
 typedef struct sm_operations_update_bind {
@@ -174,6 +188,22 @@ int sm_operations_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_operations_update_send */
+
+int sm_operations_update_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                              const sm_operation_patch *patch, sm_operation *out,
+                              sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_operations_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_operations_delete */
 
 typedef struct sm_operations_delete_bind {
@@ -232,6 +262,20 @@ int sm_operations_delete_batch(sc_conn *conn, const sm_operations_delete_args *i
     int sc_rc = sc_query_batch(conn, &sm_operations_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_operations_delete_send */
+
+int sm_operations_delete_send(sc_conn *conn, int32_t id, int32_t user_id, sc_done_fn done,
+                              void *ctx, sc_error *err)
+{
+    sm_operations_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_operations_list */
@@ -450,6 +494,28 @@ int sm_operations_create_for_user_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_operations_create_for_user_send */
+
+int sm_operations_create_for_user_send(sc_conn *conn, sc_arena *arena,
+                                       const sm_operations_create_for_user_args *args,
+                                       sm_operation *out, sc_done_fn done, void *ctx,
+                                       sc_error *err)
+{
+    sm_operations_create_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.uuid = args->uuid;
+    sc_args.user_id = args->user_id;
+    sc_args.type = args->type;
+    sc_args.config = args->config;
+    sc_args.meta = args->meta;
+    sc_args.collection_id = args->collection_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_create_for_user_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_operations_get_by_uuid */
 
 typedef struct sm_operations_get_by_uuid_bind {
@@ -509,6 +575,23 @@ int sm_operations_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_operations_get_by_uuid_send */
+
+int sm_operations_get_by_uuid_send(sc_conn *conn, sc_arena *arena, const char *uuid,
+                                   int32_t user_id, sm_operation *out, sc_done_fn done,
+                                   void *ctx, sc_error *err)
+{
+    sm_operations_get_by_uuid_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.uuid = uuid;
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_get_by_uuid_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_operations_get_by_uuid_for_worker */
 
 typedef struct sm_operations_get_by_uuid_for_worker_bind {
@@ -565,6 +648,22 @@ int sm_operations_get_by_uuid_for_worker_batch(sc_conn *conn, sc_arena *arena,
                                &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_operations_get_by_uuid_for_worker_send */
+
+int sm_operations_get_by_uuid_for_worker_send(sc_conn *conn, sc_arena *arena, const char *uuid,
+                                              sm_operation *out, sc_done_fn done, void *ctx,
+                                              sc_error *err)
+{
+    sm_operations_get_by_uuid_for_worker_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.uuid = uuid;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_get_by_uuid_for_worker_queries[sc_variant],
+                         &sc_args, &sc_req, err);
 }
 
 /* ---- sm_operations_list_for_user */
@@ -1164,6 +1263,23 @@ int sm_operations_list_active_by_collection_each(sc_conn *conn, sc_arena *arena,
     return sc_query_each(conn, &sm_operations_list_active_by_collection_queries[sc_variant], &sc_args, arena, sm_operation_deliver, &sc_call, err);
 }
 
+/* ---- sm_operations_list_active_by_collection_send */
+
+int sm_operations_list_active_by_collection_send(sc_conn *conn, sc_arena *arena,
+                                                 const char *collection_id,
+                                                 sm_operation **out_rows, size_t *out_n,
+                                                 sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_operations_list_active_by_collection_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.collection_id = collection_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_MANY, .arena = arena, .rows = (void **)out_rows,
+                         .n = out_n, .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_list_active_by_collection_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_operations_list_by_status */
 
 typedef struct sm_operations_list_by_status_bind {
@@ -1287,6 +1403,23 @@ int sm_operations_set_task_id_batch(sc_conn *conn, const sm_operations_set_task_
     int sc_rc = sc_query_batch(conn, &sm_operations_set_task_id_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_operations_set_task_id_send */
+
+int sm_operations_set_task_id_send(sc_conn *conn, const char *uuid, const char *task_id,
+                                   int64_t *out_affected, sc_done_fn done, void *ctx,
+                                   sc_error *err)
+{
+    sm_operations_set_task_id_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.uuid = uuid;
+    sc_args.task_id = task_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_set_task_id_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_operations_update_status */
@@ -1427,6 +1560,23 @@ int sm_operations_update_progress_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_operations_update_progress_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_operations_update_progress_send */
+
+int sm_operations_update_progress_send(sc_conn *conn, const char *uuid, int32_t progress,
+                                       int64_t *out_affected, sc_done_fn done, void *ctx,
+                                       sc_error *err)
+{
+    sm_operations_update_progress_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.uuid = uuid;
+    sc_args.progress = progress;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_operations_update_progress_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_operations_cancel */

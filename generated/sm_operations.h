@@ -48,6 +48,13 @@ typedef struct sm_operation_patch {
 int sm_operations_get(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
                       sm_operation *out, sc_error *err);
 
+/* The event-loop form of sm_operations_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operations_get_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                           sm_operation *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_operations_update_batch: the arguments of sm_operations_update. */
 typedef struct sm_operations_update_args {
     sm_operation_patch patch;
@@ -70,6 +77,14 @@ int sm_operations_update_batch(sc_conn *conn, sc_arena *arena,
                                const sm_operations_update_args *items, size_t n,
                                sm_operation *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_operations_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operations_update_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                              const sm_operation_patch *patch, sm_operation *out,
+                              sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_operations_delete_batch: the arguments of sm_operations_delete. */
 typedef struct sm_operations_delete_args {
     int32_t id;
@@ -86,6 +101,12 @@ int sm_operations_delete(sc_conn *conn, int32_t id, int32_t user_id, sc_error *e
  * run or rolled back because another failed. Bad input is refused before anything is sent. */
 int sm_operations_delete_batch(sc_conn *conn, const sm_operations_delete_args *items, size_t n,
                                sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_operations_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_operations_delete_send(sc_conn *conn, int32_t id, int32_t user_id, sc_done_fn done,
+                              void *ctx, sc_error *err);
 
 /* A page of operations in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -129,6 +150,15 @@ int sm_operations_create_for_user_batch(sc_conn *conn, sc_arena *arena,
                                         size_t n, sm_operation *out, sc_error *errors,
                                         sc_error *err);
 
+/* The event-loop form of sm_operations_create_for_user: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operations_create_for_user_send(sc_conn *conn, sc_arena *arena,
+                                       const sm_operations_create_for_user_args *args,
+                                       sm_operation *out, sc_done_fn done, void *ctx,
+                                       sc_error *err);
+
 /* One call of sm_operations_get_by_uuid_batch: the arguments of sm_operations_get_by_uuid. */
 typedef struct sm_operations_get_by_uuid_args {
     const char *uuid;
@@ -149,6 +179,14 @@ int sm_operations_get_by_uuid(sc_conn *conn, sc_arena *arena, const char *uuid, 
 int sm_operations_get_by_uuid_batch(sc_conn *conn, sc_arena *arena,
                                     const sm_operations_get_by_uuid_args *items, size_t n,
                                     sm_operation *out, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_operations_get_by_uuid: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operations_get_by_uuid_send(sc_conn *conn, sc_arena *arena, const char *uuid,
+                                   int32_t user_id, sm_operation *out, sc_done_fn done,
+                                   void *ctx, sc_error *err);
 
 /* One call of sm_operations_get_by_uuid_for_worker_batch: the arguments of
  * sm_operations_get_by_uuid_for_worker. */
@@ -172,6 +210,14 @@ int sm_operations_get_by_uuid_for_worker_batch(sc_conn *conn, sc_arena *arena,
                                                const sm_operations_get_by_uuid_for_worker_args *items,
                                                size_t n, sm_operation *out, sc_error *errors,
                                                sc_error *err);
+
+/* The event-loop form of sm_operations_get_by_uuid_for_worker: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operations_get_by_uuid_for_worker_send(sc_conn *conn, sc_arena *arena, const char *uuid,
+                                              sm_operation *out, sc_done_fn done, void *ctx,
+                                              sc_error *err);
 
 /* The arguments of sm_operations_list_for_user; members left out of a designated initializer are
  * NULL / SC_NONE. */
@@ -213,6 +259,15 @@ int sm_operations_list_active_by_collection_each(sc_conn *conn, sc_arena *arena,
                                                  const char *collection_id, sm_operation_fn fn,
                                                  void *ctx, sc_error *err);
 
+/* The event-loop form of sm_operations_list_active_by_collection: queues it on conn and returns
+ * at once; sc_conn_process decodes the answer into *out_rows and *out_n and calls done(ctx,
+ * status, err) once (see sc_query_send). The outputs and the arena must live until done is
+ * called. SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_operations_list_active_by_collection_send(sc_conn *conn, sc_arena *arena,
+                                                 const char *collection_id,
+                                                 sm_operation **out_rows, size_t *out_n,
+                                                 sc_done_fn done, void *ctx, sc_error *err);
+
 /* Operations in a status, oldest first (worker recovery, dashboards). Unscoped: maintenance:
  * finds queued or stuck operations of every user */
 int sm_operations_list_by_status(sc_conn *conn, sc_arena *arena, sm_operation_status status,
@@ -238,6 +293,14 @@ int sm_operations_set_task_id(sc_conn *conn, const char *uuid, const char *task_
 int sm_operations_set_task_id_batch(sc_conn *conn, const sm_operations_set_task_id_args *items,
                                     size_t n, int64_t *out_affected, sc_error *errors,
                                     sc_error *err);
+
+/* The event-loop form of sm_operations_set_task_id: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operations_set_task_id_send(sc_conn *conn, const char *uuid, const char *task_id,
+                                   int64_t *out_affected, sc_done_fn done, void *ctx,
+                                   sc_error *err);
 
 /* Sets the status and error message (the generator enforces the transitions); trigger
  * trg_operations_timestamps sets started_at and completed_at. Unscoped: workers move operations
@@ -269,6 +332,14 @@ int sm_operations_update_progress_batch(sc_conn *conn,
                                         const sm_operations_update_progress_args *items,
                                         size_t n, int64_t *out_affected, sc_error *errors,
                                         sc_error *err);
+
+/* The event-loop form of sm_operations_update_progress: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_operations_update_progress_send(sc_conn *conn, const char *uuid, int32_t progress,
+                                       int64_t *out_affected, sc_done_fn done, void *ctx,
+                                       sc_error *err);
 
 /* Cancels the user's operation if it has not finished. Moves status only where the state machine
  * of operation_status allows it, in the same UPDATE; SC_CHECK names both states when it does

@@ -54,6 +54,17 @@ int sm_refresh_tokens_create_batch(sc_conn *conn, sc_arena *arena,
     return sc_query_batch(conn, &sm_refresh_tokens_create_queries[0], &batch, err);
 }
 
+/* ---- sm_refresh_tokens_create_send */
+
+int sm_refresh_tokens_create_send(sc_conn *conn, sc_arena *arena,
+                                  const sm_refresh_token_new *in, sm_refresh_token *out,
+                                  sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_refresh_tokens_get */
 
 typedef struct sm_refresh_tokens_get_bind {
@@ -89,6 +100,20 @@ int sm_refresh_tokens_get(sc_conn *conn, sc_arena *arena, int32_t id, int32_t us
     sc_args.id = id;
     sc_args.user_id = user_id;
     return sc_query_one(conn, &sm_refresh_tokens_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_refresh_tokens_get_send */
+
+int sm_refresh_tokens_get_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                               sm_refresh_token *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_refresh_tokens_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_refresh_tokens_update */
@@ -177,6 +202,22 @@ int sm_refresh_tokens_update_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_refresh_tokens_update_send */
+
+int sm_refresh_tokens_update_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                                  const sm_refresh_token_patch *patch, sm_refresh_token *out,
+                                  sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_refresh_tokens_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_refresh_tokens_delete */
 
 typedef struct sm_refresh_tokens_delete_bind {
@@ -235,6 +276,20 @@ int sm_refresh_tokens_delete_batch(sc_conn *conn, const sm_refresh_tokens_delete
     int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_refresh_tokens_delete_send */
+
+int sm_refresh_tokens_delete_send(sc_conn *conn, int32_t id, int32_t user_id, sc_done_fn done,
+                                  void *ctx, sc_error *err)
+{
+    sm_refresh_tokens_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.user_id = user_id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_refresh_tokens_list */
@@ -363,6 +418,22 @@ int sm_refresh_tokens_get_valid_by_hash_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_refresh_tokens_get_valid_by_hash_send */
+
+int sm_refresh_tokens_get_valid_by_hash_send(sc_conn *conn, sc_arena *arena,
+                                             const char *token_hash, sm_refresh_token *out,
+                                             sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_refresh_tokens_get_valid_by_hash_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.token_hash = token_hash;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_get_valid_by_hash_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_refresh_tokens_revoke */
 
 typedef struct sm_refresh_tokens_revoke_bind {
@@ -417,6 +488,21 @@ int sm_refresh_tokens_revoke_batch(sc_conn *conn, const sm_refresh_tokens_revoke
     int sc_rc = sc_query_batch(conn, &sm_refresh_tokens_revoke_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_refresh_tokens_revoke_send */
+
+int sm_refresh_tokens_revoke_send(sc_conn *conn, const char *token_hash, int64_t *out_affected,
+                                  sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_refresh_tokens_revoke_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.token_hash = token_hash;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_revoke_queries[sc_variant], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_refresh_tokens_revoke_all_for_user */
@@ -476,6 +562,22 @@ int sm_refresh_tokens_revoke_all_for_user_batch(sc_conn *conn,
     return sc_rc;
 }
 
+/* ---- sm_refresh_tokens_revoke_all_for_user_send */
+
+int sm_refresh_tokens_revoke_all_for_user_send(sc_conn *conn, int32_t user_id,
+                                               int64_t *out_affected, sc_done_fn done,
+                                               void *ctx, sc_error *err)
+{
+    sm_refresh_tokens_revoke_all_for_user_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.user_id = user_id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_revoke_all_for_user_queries[sc_variant],
+                         &sc_args, &sc_req, err);
+}
+
 /* ---- sm_refresh_tokens_delete_expired */
 
 typedef struct sm_refresh_tokens_delete_expired_bind {
@@ -531,6 +633,21 @@ int sm_refresh_tokens_delete_expired_batch(sc_conn *conn,
                                err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_refresh_tokens_delete_expired_send */
+
+int sm_refresh_tokens_delete_expired_send(sc_conn *conn, sc_time before, int64_t *out_affected,
+                                          sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_refresh_tokens_delete_expired_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.before = before;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_refresh_tokens_delete_expired_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 

@@ -52,10 +52,25 @@ int sm_refresh_tokens_create_batch(sc_conn *conn, sc_arena *arena,
                                    const sm_refresh_token_new *rows, size_t n,
                                    sm_refresh_token *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_refresh_tokens_create: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_create_send(sc_conn *conn, sc_arena *arena,
+                                  const sm_refresh_token_new *in, sm_refresh_token *out,
+                                  sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of refresh_tokens by its primary key; SC_NOT_FOUND when there is none or it belongs to
  * another user. */
 int sm_refresh_tokens_get(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
                           sm_refresh_token *out, sc_error *err);
+
+/* The event-loop form of sm_refresh_tokens_get: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_get_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                               sm_refresh_token *out, sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_refresh_tokens_update_batch: the arguments of sm_refresh_tokens_update. */
 typedef struct sm_refresh_tokens_update_args {
@@ -80,6 +95,14 @@ int sm_refresh_tokens_update_batch(sc_conn *conn, sc_arena *arena,
                                    const sm_refresh_tokens_update_args *items, size_t n,
                                    sm_refresh_token *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_refresh_tokens_update: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_update_send(sc_conn *conn, sc_arena *arena, int32_t id, int32_t user_id,
+                                  const sm_refresh_token_patch *patch, sm_refresh_token *out,
+                                  sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_refresh_tokens_delete_batch: the arguments of sm_refresh_tokens_delete. */
 typedef struct sm_refresh_tokens_delete_args {
     int32_t id;
@@ -96,6 +119,12 @@ int sm_refresh_tokens_delete(sc_conn *conn, int32_t id, int32_t user_id, sc_erro
  * run or rolled back because another failed. Bad input is refused before anything is sent. */
 int sm_refresh_tokens_delete_batch(sc_conn *conn, const sm_refresh_tokens_delete_args *items,
                                    size_t n, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_refresh_tokens_delete: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_delete_send(sc_conn *conn, int32_t id, int32_t user_id, sc_done_fn done,
+                                  void *ctx, sc_error *err);
 
 /* A page of refresh_tokens in primary key order (page NULL: the first 50), and the total count
  * when out_total is not NULL. */
@@ -125,6 +154,14 @@ int sm_refresh_tokens_get_valid_by_hash_batch(sc_conn *conn, sc_arena *arena,
                                               size_t n, sm_refresh_token *out, sc_error *errors,
                                               sc_error *err);
 
+/* The event-loop form of sm_refresh_tokens_get_valid_by_hash: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_get_valid_by_hash_send(sc_conn *conn, sc_arena *arena,
+                                             const char *token_hash, sm_refresh_token *out,
+                                             sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_refresh_tokens_revoke_batch: the arguments of sm_refresh_tokens_revoke. */
 typedef struct sm_refresh_tokens_revoke_args {
     const char *token_hash;
@@ -143,6 +180,13 @@ int sm_refresh_tokens_revoke(sc_conn *conn, const char *token_hash, int64_t *out
 int sm_refresh_tokens_revoke_batch(sc_conn *conn, const sm_refresh_tokens_revoke_args *items,
                                    size_t n, int64_t *out_affected, sc_error *errors,
                                    sc_error *err);
+
+/* The event-loop form of sm_refresh_tokens_revoke: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_revoke_send(sc_conn *conn, const char *token_hash, int64_t *out_affected,
+                                  sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_refresh_tokens_revoke_all_for_user_batch: the arguments of
  * sm_refresh_tokens_revoke_all_for_user. */
@@ -164,6 +208,14 @@ int sm_refresh_tokens_revoke_all_for_user_batch(sc_conn *conn,
                                                 size_t n, int64_t *out_affected,
                                                 sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_refresh_tokens_revoke_all_for_user: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_revoke_all_for_user_send(sc_conn *conn, int32_t user_id,
+                                               int64_t *out_affected, sc_done_fn done,
+                                               void *ctx, sc_error *err);
+
 /* One call of sm_refresh_tokens_delete_expired_batch: the arguments of
  * sm_refresh_tokens_delete_expired. */
 typedef struct sm_refresh_tokens_delete_expired_args {
@@ -184,6 +236,13 @@ int sm_refresh_tokens_delete_expired_batch(sc_conn *conn,
                                            const sm_refresh_tokens_delete_expired_args *items,
                                            size_t n, int64_t *out_affected, sc_error *errors,
                                            sc_error *err);
+
+/* The event-loop form of sm_refresh_tokens_delete_expired: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err)
+ * once (see sc_query_send). The outputs and the arena must live until done is called. SC_OK:
+ * queued; otherwise nothing was sent and done is not called. */
+int sm_refresh_tokens_delete_expired_send(sc_conn *conn, sc_time before, int64_t *out_affected,
+                                          sc_done_fn done, void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_refresh_tokens_statements[];

@@ -64,6 +64,16 @@ int sm_users_create_batch(sc_conn *conn, sc_arena *arena, const sm_user_new *row
     return sc_query_batch(conn, &sm_users_create_queries[0], &batch, err);
 }
 
+/* ---- sm_users_create_send */
+
+int sm_users_create_send(sc_conn *conn, sc_arena *arena, const sm_user_new *in, sm_user *out,
+                         sc_done_fn done, void *ctx, sc_error *err)
+{
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_create_queries[0], in, &sc_req, err);
+}
+
 /* ---- sm_users_get */
 
 typedef struct sm_users_get_bind {
@@ -95,6 +105,19 @@ int sm_users_get(sc_conn *conn, sc_arena *arena, int32_t id, sm_user *out, sc_er
     memset(&sc_args, 0, sizeof sc_args);
     sc_args.id = id;
     return sc_query_one(conn, &sm_users_get_queries[0], &sc_args, arena, out, err);
+}
+
+/* ---- sm_users_get_send */
+
+int sm_users_get_send(sc_conn *conn, sc_arena *arena, int32_t id, sm_user *out, sc_done_fn done,
+                      void *ctx, sc_error *err)
+{
+    sm_users_get_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_get_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_users_update */
@@ -207,6 +230,20 @@ int sm_users_update_batch(sc_conn *conn, sc_arena *arena, const sm_users_update_
     return sc_rc;
 }
 
+/* ---- sm_users_update_send */
+
+int sm_users_update_send(sc_conn *conn, sc_arena *arena, int32_t id, const sm_user_patch *patch,
+                         sm_user *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_users_update_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.patch = *patch;
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_update_queries[0], &sc_args, &sc_req, err);
+}
+
 /* ---- sm_users_delete */
 
 typedef struct sm_users_delete_bind {
@@ -260,6 +297,18 @@ int sm_users_delete_batch(sc_conn *conn, const sm_users_delete_args *items, size
     int sc_rc = sc_query_batch(conn, &sm_users_delete_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_users_delete_send */
+
+int sm_users_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_users_delete_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = true,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_delete_queries[0], &sc_args, &sc_req, err);
 }
 
 /* ---- sm_users_list */
@@ -369,6 +418,21 @@ int sm_users_get_by_username_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_users_get_by_username_send */
+
+int sm_users_get_by_username_send(sc_conn *conn, sc_arena *arena, const char *username,
+                                  sm_user *out, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_users_get_by_username_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.username = username;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_get_by_username_queries[sc_variant], &sc_args, &sc_req,
+                         err);
+}
+
 /* ---- sm_users_get_by_email */
 
 typedef struct sm_users_get_by_email_bind {
@@ -421,6 +485,21 @@ int sm_users_get_by_email_batch(sc_conn *conn, sc_arena *arena,
     int sc_rc = sc_query_batch(conn, &sm_users_get_by_email_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_users_get_by_email_send */
+
+int sm_users_get_by_email_send(sc_conn *conn, sc_arena *arena, const char *email, sm_user *out,
+                               sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_users_get_by_email_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.email = email;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_get_by_email_queries[sc_variant], &sc_args, &sc_req,
+                         err);
 }
 
 /* ---- sm_users_get_by_username_or_email */
@@ -481,6 +560,22 @@ int sm_users_get_by_username_or_email_batch(sc_conn *conn, sc_arena *arena,
     return sc_rc;
 }
 
+/* ---- sm_users_get_by_username_or_email_send */
+
+int sm_users_get_by_username_or_email_send(sc_conn *conn, sc_arena *arena, const char *login,
+                                           sm_user *out, sc_done_fn done, void *ctx,
+                                           sc_error *err)
+{
+    sm_users_get_by_username_or_email_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.login = login;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_ONE, .arena = arena, .row = out,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_get_by_username_or_email_queries[sc_variant], &sc_args,
+                         &sc_req, err);
+}
+
 /* ---- sm_users_update_last_login */
 
 typedef struct sm_users_update_last_login_bind {
@@ -532,6 +627,21 @@ int sm_users_update_last_login_batch(sc_conn *conn,
     int sc_rc = sc_query_batch(conn, &sm_users_update_last_login_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_users_update_last_login_send */
+
+int sm_users_update_last_login_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                    sc_error *err)
+{
+    sm_users_update_last_login_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = NULL, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_update_last_login_queries[sc_variant], &sc_args,
+                         &sc_req, err);
 }
 
 /* ---- sm_users_update_password */
@@ -595,6 +705,23 @@ int sm_users_update_password_batch(sc_conn *conn, const sm_users_update_password
     return sc_rc;
 }
 
+/* ---- sm_users_update_password_send */
+
+int sm_users_update_password_send(sc_conn *conn, int32_t id, const char *hashed_password,
+                                  int64_t *out_affected, sc_done_fn done, void *ctx,
+                                  sc_error *err)
+{
+    sm_users_update_password_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.hashed_password = hashed_password;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_update_password_queries[sc_variant], &sc_args, &sc_req,
+                         err);
+}
+
 /* ---- sm_users_set_active */
 
 typedef struct sm_users_set_active_bind {
@@ -651,6 +778,21 @@ int sm_users_set_active_batch(sc_conn *conn, const sm_users_set_active_args *ite
     int sc_rc = sc_query_batch(conn, &sm_users_set_active_queries[0], &sc_calls, err);
     free(sc_args);
     return sc_rc;
+}
+
+/* ---- sm_users_set_active_send */
+
+int sm_users_set_active_send(sc_conn *conn, int32_t id, sc_opt_bool is_active,
+                             int64_t *out_affected, sc_done_fn done, void *ctx, sc_error *err)
+{
+    sm_users_set_active_bind sc_args;
+    memset(&sc_args, 0, sizeof sc_args);
+    sc_args.id = id;
+    sc_args.is_active = is_active;
+    unsigned sc_variant = 0;
+    sc_request sc_req = {.answer = SC_ANSWER_EXEC, .affected = out_affected, .none_is_error = false,
+                         .done = done, .ctx = ctx};
+    return sc_query_send(conn, &sm_users_set_active_queries[sc_variant], &sc_args, &sc_req, err);
 }
 
 

@@ -74,8 +74,22 @@ int sm_users_create(sc_conn *conn, sc_arena *arena, const sm_user_new *in, sm_us
 int sm_users_create_batch(sc_conn *conn, sc_arena *arena, const sm_user_new *rows, size_t n,
                           sm_user *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_users_create: queues it on conn and returns at once; sc_conn_process
+ * decodes the answer into out and calls done(ctx, status, err) once (see sc_query_send). The
+ * outputs and the arena must live until done is called. SC_OK: queued; otherwise nothing was
+ * sent and done is not called. */
+int sm_users_create_send(sc_conn *conn, sc_arena *arena, const sm_user_new *in, sm_user *out,
+                         sc_done_fn done, void *ctx, sc_error *err);
+
 /* One row of users by its primary key; SC_NOT_FOUND when there is none. */
 int sm_users_get(sc_conn *conn, sc_arena *arena, int32_t id, sm_user *out, sc_error *err);
+
+/* The event-loop form of sm_users_get: queues it on conn and returns at once; sc_conn_process
+ * decodes the answer into out and calls done(ctx, status, err) once (see sc_query_send). The
+ * outputs and the arena must live until done is called. SC_OK: queued; otherwise nothing was
+ * sent and done is not called. */
+int sm_users_get_send(sc_conn *conn, sc_arena *arena, int32_t id, sm_user *out, sc_done_fn done,
+                      void *ctx, sc_error *err);
 
 /* One call of sm_users_update_batch: the arguments of sm_users_update. */
 typedef struct sm_users_update_args {
@@ -97,6 +111,13 @@ int sm_users_update(sc_conn *conn, sc_arena *arena, int32_t id, const sm_user_pa
 int sm_users_update_batch(sc_conn *conn, sc_arena *arena, const sm_users_update_args *items,
                           size_t n, sm_user *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_users_update: queues it on conn and returns at once; sc_conn_process
+ * decodes the answer into out and calls done(ctx, status, err) once (see sc_query_send). The
+ * outputs and the arena must live until done is called. SC_OK: queued; otherwise nothing was
+ * sent and done is not called. */
+int sm_users_update_send(sc_conn *conn, sc_arena *arena, int32_t id, const sm_user_patch *patch,
+                         sm_user *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_users_delete_batch: the arguments of sm_users_delete. */
 typedef struct sm_users_delete_args {
     int32_t id;
@@ -112,6 +133,11 @@ int sm_users_delete(sc_conn *conn, int32_t id, sc_error *err);
  * rolled back because another failed. Bad input is refused before anything is sent. */
 int sm_users_delete_batch(sc_conn *conn, const sm_users_delete_args *items, size_t n,
                           sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_users_delete: queues it on conn and returns at once; sc_conn_process
+ * decodes the answer and calls done(ctx, status, err) once (see sc_query_send). SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_users_delete_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx, sc_error *err);
 
 /* A page of users in primary key order (page NULL: the first 50), and the total count when
  * out_total is not NULL. */
@@ -137,6 +163,13 @@ int sm_users_get_by_username_batch(sc_conn *conn, sc_arena *arena,
                                    const sm_users_get_by_username_args *items, size_t n,
                                    sm_user *out, sc_error *errors, sc_error *err);
 
+/* The event-loop form of sm_users_get_by_username: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_users_get_by_username_send(sc_conn *conn, sc_arena *arena, const char *username,
+                                  sm_user *out, sc_done_fn done, void *ctx, sc_error *err);
+
 /* One call of sm_users_get_by_email_batch: the arguments of sm_users_get_by_email. */
 typedef struct sm_users_get_by_email_args {
     const char *email;
@@ -155,6 +188,13 @@ int sm_users_get_by_email(sc_conn *conn, sc_arena *arena, const char *email, sm_
 int sm_users_get_by_email_batch(sc_conn *conn, sc_arena *arena,
                                 const sm_users_get_by_email_args *items, size_t n, sm_user *out,
                                 sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_users_get_by_email: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_users_get_by_email_send(sc_conn *conn, sc_arena *arena, const char *email, sm_user *out,
+                               sc_done_fn done, void *ctx, sc_error *err);
 
 /* One call of sm_users_get_by_username_or_email_batch: the arguments of
  * sm_users_get_by_username_or_email. */
@@ -177,6 +217,14 @@ int sm_users_get_by_username_or_email_batch(sc_conn *conn, sc_arena *arena,
                                             size_t n, sm_user *out, sc_error *errors,
                                             sc_error *err);
 
+/* The event-loop form of sm_users_get_by_username_or_email: queues it on conn and returns at
+ * once; sc_conn_process decodes the answer into out and calls done(ctx, status, err) once (see
+ * sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_users_get_by_username_or_email_send(sc_conn *conn, sc_arena *arena, const char *login,
+                                           sm_user *out, sc_done_fn done, void *ctx,
+                                           sc_error *err);
+
 /* One call of sm_users_update_last_login_batch: the arguments of sm_users_update_last_login. */
 typedef struct sm_users_update_last_login_args {
     int32_t id;
@@ -193,6 +241,12 @@ int sm_users_update_last_login(sc_conn *conn, int32_t id, sc_error *err);
 int sm_users_update_last_login_batch(sc_conn *conn,
                                      const sm_users_update_last_login_args *items, size_t n,
                                      sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_users_update_last_login: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer and calls done(ctx, status, err) once (see sc_query_send).
+ * SC_OK: queued; otherwise nothing was sent and done is not called. */
+int sm_users_update_last_login_send(sc_conn *conn, int32_t id, sc_done_fn done, void *ctx,
+                                    sc_error *err);
 
 /* One call of sm_users_update_password_batch: the arguments of sm_users_update_password. */
 typedef struct sm_users_update_password_args {
@@ -213,6 +267,14 @@ int sm_users_update_password_batch(sc_conn *conn, const sm_users_update_password
                                    size_t n, int64_t *out_affected, sc_error *errors,
                                    sc_error *err);
 
+/* The event-loop form of sm_users_update_password: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_users_update_password_send(sc_conn *conn, int32_t id, const char *hashed_password,
+                                  int64_t *out_affected, sc_done_fn done, void *ctx,
+                                  sc_error *err);
+
 /* One call of sm_users_set_active_batch: the arguments of sm_users_set_active. */
 typedef struct sm_users_set_active_args {
     int32_t id;
@@ -230,6 +292,13 @@ int sm_users_set_active(sc_conn *conn, int32_t id, sc_opt_bool is_active, int64_
  * failed. Bad input is refused before anything is sent. */
 int sm_users_set_active_batch(sc_conn *conn, const sm_users_set_active_args *items, size_t n,
                               int64_t *out_affected, sc_error *errors, sc_error *err);
+
+/* The event-loop form of sm_users_set_active: queues it on conn and returns at once;
+ * sc_conn_process decodes the answer into *out_affected and calls done(ctx, status, err) once
+ * (see sc_query_send). The outputs and the arena must live until done is called. SC_OK: queued;
+ * otherwise nothing was sent and done is not called. */
+int sm_users_set_active_send(sc_conn *conn, int32_t id, sc_opt_bool is_active,
+                             int64_t *out_affected, sc_done_fn done, void *ctx, sc_error *err);
 
 /* Every statement of this repository, for tests and tools. */
 extern const sc_query *const sm_users_statements[];

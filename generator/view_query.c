@@ -10,6 +10,7 @@
 #include "view_keyset.h"
 #include "view_qtests.h"
 #include "view_repo.h"
+#include "view_send.h"
 #include "view_util.h"
 
 /* ---- update of chosen columns --------------------------------------- */
@@ -101,6 +102,8 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
     for (size_t i = nset; i < total; i++)
         if (!f.params[i].computed)
             gen_buf_printf(&f.body, "    sc_args.%s = %s;\n", f.params[i].name, vr_arg(&f, f.params[i].name));
+    json_t *send = vs_function(&f, &(vs_shape){.prefix = gen_strdup(a, f.body.data), .args = "&sc_args", .variant = "0",
+                                               .inputs = gen_printf(a, "%s, const %s *patch", vr_arguments(&f), patch), .row = row});
     gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
     gen_buf fill;
     gen_buf_init(&fill, a);
@@ -125,6 +128,7 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
     vb_declare_items(&f, fv, args);
     json_array_append_new(functions, fv);
     json_array_append_new(functions, batch);
+    json_array_append_new(functions, send);
 }
 
 /* ---- status moves --------------------------------------------------- */
@@ -546,8 +550,17 @@ static bool batchable(const vfunc *f, const m_query *q, bool guarded)
            json_array_size(f->variants) == 1 && vb_plain_params(f);
 }
 
+/* An event-loop form fits a query answered by one statement and decoded
+ * as it comes: no probe after a guarded UPDATE, no page count, no cursor. */
+static bool sendable(const m_query *q, bool probed)
+{
+    bool answered = q->returns == RET_ONE || q->returns == RET_MANY || q->returns == RET_EXEC ||
+                    q->returns == RET_EXECROWS;
+    return answered && !probed && q->paginate == PAGE_NONE;
+}
+
 static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q, json_t *types,
-                              json_t *row_descs, json_t **each)
+                              json_t *row_descs, json_t *companions)
 {
     vfunc f;
     vr_init(&f, a, s, q->table, q->name);
@@ -624,15 +637,20 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         comment = gen_printf(a, "%s Rows whose %s may not move to %s (state machine of %s) are left as they are.", comment, g.col->name,
                              g.param ? gen_printf(a, "`%s`", g.param) : g.col->type.en->values.items[g.literal], g.col->type.enum_name);
     if (q->returns == RET_MANY && q->paginate == PAGE_NONE)
-        *each = each_function(&f, row, prefix, vr_arguments(&f), comment);
+        json_array_append_new(companions, each_function(&f, row, prefix, vr_arguments(&f), comment));
     bool batched = batchable(&f, q, guarded);
     if (batched)
-        *each = vb_function(&f, &(vb_shape){.fill = vb_fill(&f), .row = q->returns == RET_ONE ? row : NULL,
-                                            .affected = q->returns == RET_EXECROWS,
-                                            .none_is_error = q->returns == RET_ONE});
+        json_array_append_new(companions, vb_function(&f, &(vb_shape){.fill = vb_fill(&f), .row = q->returns == RET_ONE ? row : NULL,
+                                                                      .affected = q->returns == RET_EXECROWS,
+                                                                      .none_is_error = q->returns == RET_ONE}));
+    if (sendable(q, probed))
+        json_array_append_new(companions, vs_function(&f, &(vs_shape){.prefix = prefix, .args = "&sc_args", .variant = "sc_variant",
+                                                                      .inputs = vr_arguments(&f), .row = row,
+                                                                      .many = q->returns == RET_MANY,
+                                                                      .affected = q->returns == RET_EXECROWS}));
     if (keyset) {
         comment = vk_comment(a, q, comment);
-        *each = vk_cursor_function(&f, row);
+        json_array_append_new(companions, vk_cursor_function(&f, row));
     }
     json_t *v = vr_function_view(&f, comment, proto, true);
     json_object_set_new(v, "keyset", keyset ? vk_keyset_view(&f, q, row) : json_false());
@@ -696,10 +714,10 @@ void view_repo_queries(gen_arena *a, const m_schema *s, const m_table *t, json_t
             json_array_append_new(upserts, view_upsert_function(a, s, q));
         else if (q->sql)
         {
-            json_t *each = NULL;
-            json_array_append_new(functions, query_function(a, s, q, types, row_descs, &each));
-            if (each)
-                json_array_append_new(functions, each);
+            json_t *companions = json_array();
+            json_array_append_new(functions, query_function(a, s, q, types, row_descs, companions));
+            json_array_extend(functions, companions);
+            json_decref(companions);
         }
     }
 }

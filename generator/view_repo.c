@@ -13,6 +13,7 @@
 #include "view.h"
 #include "view_batch.h"
 #include "view_repo.h"
+#include "view_send.h"
 #include "view_util.h"
 
 enum { DEFAULT_PAGE_LIMIT = 50 };
@@ -459,7 +460,8 @@ static const char *vr_order_by_pk(gen_arena *a, const m_table *t)
 
 /* ---- standard operations --------------------------------------------- */
 
-static json_t *op_get(gen_arena *a, const m_schema *s, const m_table *t, const char *row)
+static void op_get(gen_arena *a, const m_schema *s, const m_table *t, const char *row,
+                   json_t *functions)
 {
     vfunc f;
     vr_init(&f, a, s, t, "get");
@@ -469,9 +471,14 @@ static json_t *op_get(gen_arena *a, const m_schema *s, const m_table *t, const c
                                  vr_qualified(a, s, t), w.sql.data);
     vr_add_variant(&f, f.variants, sql, w.order, w.n, gen_printf(a, "&%s_row", row));
     vr_assign(&f);
+    const char *prefix = gen_strdup(a, f.body.data);
     gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], &sc_args, arena, out, err);\n", f.name);
-    return vr_function_view(&f, gen_printf(a, "One row of %s by its primary key; SC_NOT_FOUND when there is none%s.", t->name, t->scope_col ? " or it belongs to another user" : ""),
-                         vr_prototype(&f, gen_printf(a, "%s *out", row), true), true);
+    const char *proto = vr_prototype(&f, gen_printf(a, "%s *out", row), true);
+    json_t *send = vs_function(&f, &(vs_shape){.prefix = prefix, .args = "&sc_args", .variant = "0",
+                                               .inputs = vr_arguments(&f), .row = row});
+    json_array_append_new(functions, vr_function_view(&f, gen_printf(a, "One row of %s by its primary key; SC_NOT_FOUND when there is none%s.", t->name, t->scope_col ? " or it belongs to another user" : ""),
+                                                      proto, true));
+    json_array_append_new(functions, send);
 }
 
 static void op_delete(gen_arena *a, const m_schema *s, const m_table *t, json_t *functions)
@@ -483,6 +490,7 @@ static void op_delete(gen_arena *a, const m_schema *s, const m_table *t, json_t 
     const char *sql = gen_printf(a, "DELETE FROM %s\nWHERE %s", vr_qualified(a, s, t), w.sql.data);
     vr_add_variant(&f, f.variants, sql, w.order, w.n, NULL);
     vr_assign(&f);
+    const char *prefix = gen_strdup(a, f.body.data);
     const char *fill = vb_fill(&f);
     gen_buf_printf(&f.body,
                    "    int64_t sc_affected = 0;\n"
@@ -492,6 +500,8 @@ static void op_delete(gen_arena *a, const m_schema *s, const m_table *t, json_t 
                    "    return sc_rc;\n", f.name, f.name);
     const char *proto = vr_prototype(&f, NULL, false);
     json_t *batch = vb_plain_params(&f) ? vb_function(&f, &(vb_shape){.fill = fill, .none_is_error = true}) : NULL;
+    json_t *send = vs_function(&f, &(vs_shape){.prefix = prefix, .args = "&sc_args", .variant = "0",
+                                               .inputs = vr_arguments(&f), .none_is_error = true});
     json_t *fv = vr_function_view(&f, gen_printf(a, "Deletes one row of %s by its primary key; SC_NOT_FOUND when there is none.", t->name),
                                   proto, true);
     if (batch && !f.by_struct)
@@ -499,6 +509,7 @@ static void op_delete(gen_arena *a, const m_schema *s, const m_table *t, json_t 
     json_array_append_new(functions, fv);
     if (batch)
         json_array_append_new(functions, batch);
+    json_array_append_new(functions, send);
 }
 
 static json_t *op_list(gen_arena *a, const m_schema *s, const m_table *t, const char *row)
@@ -619,9 +630,12 @@ static void op_create(gen_arena *a, const m_schema *s, const m_table *t, const c
     for (size_t i = 0; i < f.nparams; i++)
         f.params[i].optional = false;
     json_t *batch = create_batch(&f, row, new_name);
+    json_t *send = vs_function(&f, &(vs_shape){.prefix = "", .args = "in", .variant = "0",
+                                               .inputs = gen_printf(a, ", const %s *in", new_name), .row = row});
     json_array_append_new(functions, vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t)),
                          proto, false));
     json_array_append_new(functions, batch);
+    json_array_append_new(functions, send);
 }
 
 /* "&name_queries[i]" for every statement of every function, in order. */
@@ -672,7 +686,7 @@ json_t *view_repository(gen_arena *a, const m_schema *s, const m_table *t, const
         op_create(a, s, t, row, new_name, functions);
     }
     if ((t->operations & OP_GET) && t->primary_key.n)
-        json_array_append_new(functions, op_get(a, s, t, row));
+        op_get(a, s, t, row, functions);
     if ((t->operations & OP_UPDATE) && t->primary_key.n)
         view_repo_update(a, s, t, row, types, functions);
     if ((t->operations & OP_DELETE) && t->primary_key.n)

@@ -255,6 +255,27 @@ int sc_exec_prepared_name(sc_conn *c, const sc_stmt *s, const char **name, sc_er
     return SC_OK;
 }
 
+const char *sc_exec_cache_claim(sc_conn *c, const sc_stmt *s, bool *fresh, unsigned *flags)
+{
+    sc_cached_stmt *entry = cache_find(c, s);
+    *fresh = !entry || entry->sql != s->sql || entry->nparams != s->nparams;
+    if (!*fresh) {
+        *flags = entry->sql_flags;
+        return entry->name;
+    }
+    if (!entry && !cache_reserve(c))
+        return NULL;
+    char name[24];
+    snprintf(name, sizeof name, "sc_%u", c->next_stmt_id++);
+    if (!entry)
+        entry = cache_insert(c, s, name);
+    entry->sql = s->sql;
+    entry->nparams = s->nparams;
+    entry->sql_flags = *flags = sc_sql_classify(s->sql);
+    sc_copy_str(entry->name, sizeof entry->name, name);
+    return entry->name;
+}
+
 bool sc_exec_statement_vanished(const PGresult *res)
 {
     return statement_vanished(res);
@@ -371,6 +392,14 @@ static void report_statement(const sc_conn *c, const char *name, const char *sql
     cfg->on_statement(cfg->hook_ctx, &ev);
 }
 
+/* The blocking calls wait for their own answer: not while event-loop
+ * requests (sc_query_send) are in flight on the connection. */
+static int in_flight(const char *what, sc_error *err)
+{
+    return sc_error_set(err, SC_MISUSE, "%.60s: requests are in flight on this connection "
+                        "(sc_conn_process until sc_conn_in_flight is 0)", what ? what : "");
+}
+
 static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
                      const int *lengths, const int *formats, int result_format, PGresult **out,
                      sc_row_sink *sink, sc_error *err);
@@ -402,6 +431,8 @@ static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
         return sc_error_set(err, SC_MISUSE, "sc_exec: connection, statement and values needed");
     if (c->broken)
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
+    if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
+        return in_flight(s->name, err);
     bool echo = c->pool->cfg.echo;
     double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
     c->last_stmt = s->name;
@@ -458,6 +489,8 @@ int sc_exec_generated_text(sc_conn *c, const char *name, const char *sql, int np
 static int exec_raw(sc_conn *c, const char *sql, int nparams, const char *const *values,
                     PGresult **out, sc_error *err)
 {
+    if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
+        return in_flight(sql, err);
     sc_conn_mark_dirty(c);
     bool echo = c->pool->cfg.echo;
     double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
@@ -505,6 +538,8 @@ int sc_conn_control(sc_conn *c, const char *sql, sc_error *err)
 {
     if (c->broken)
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
+    if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
+        return in_flight(sql, err);
     bool echo = c->pool->cfg.echo;
     double started = echo ? sc_now() : 0;
     PGresult *res = NULL;

@@ -17,6 +17,8 @@ typedef struct sc_cached_stmt {
     char name[24];
 } sc_cached_stmt;
 
+typedef struct sc_async sc_async;
+
 struct sc_conn {
     PGconn *pg;
     sc_pool *pool;
@@ -35,6 +37,7 @@ struct sc_conn {
     size_t cache_used;
     unsigned next_stmt_id;  /* names are never reused on a connection */
     struct sc_row_sink *sink; /* set while a statement streams its rows */
+    struct sc_async *async; /* requests in flight (async.c), or NULL */
     sc_conn *next;          /* idle stack, or the borrowed list */
     sc_conn *prev;          /* borrowed list only */
 };
@@ -134,8 +137,15 @@ int sc_exec_prepared_name(sc_conn *c, const sc_stmt *s, const char **name, sc_er
 /* Takes the values of s's secret parameters out of err (a failed call's). */
 void sc_exec_hide_secrets(const sc_stmt *s, const char *const *values, const int *formats,
                           sc_error *err);
-/* Forgets c's prepared statements (the server lost them: 26000). */
+/* Whether res says the server forgot a prepared statement (26000). */
 bool sc_exec_statement_vanished(const PGresult *res);
+/* The name s goes by on c, taken in the cache now; *fresh when the caller
+ * must queue its PREPARE first; *flags its sc_sql_classify. NULL when out
+ * of memory. */
+const char *sc_exec_cache_claim(sc_conn *c, const sc_stmt *s, bool *fresh, unsigned *flags);
+/* Fails what is in flight (the connection is being released or closed) and
+ * frees the queue (async.c). */
+void sc_conn_async_free(sc_conn *c);
 
 /* Where a streamed statement's rows go (single-row mode): row() is called
  * with each one-row result while it returns SC_OK; after the first other

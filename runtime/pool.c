@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sc_query.h"
 
 double sc_now(void)
 {
@@ -195,6 +196,7 @@ static void close_conn(sc_conn *c)
 {
     if (!c)
         return;
+    sc_conn_async_free(c);
     PQfinish(c->pg);
     sc_conn_cache_free(c);
     free(c);
@@ -629,6 +631,8 @@ void sc_pool_release(sc_pool *p, sc_conn *c)
     p = c->pool; /* the connection knows its own pool */
     echo_pool(p, "return", c);
     report_pool(p, SC_POOL_RELEASE, sc_now() - c->acquired_at, SC_OK, c);
+    if (sc_conn_in_flight(c))
+        sc_conn_async_free(c); /* fails them and marks the connection broken */
     bool dirty = false, reset = false;
     bool keep = clean_for_reuse(p, c, &dirty, &reset);
     c->released_at = sc_now();

@@ -366,6 +366,7 @@ void sc_params_free(sc_params *p)
  * the executors refuse a NULL connection in check_call first). */
 static int run_into(sc_conn *c, const sc_query *q, const void *args, PGresult **res,
                     sc_row_sink *sink, sc_error *err);
+static bool verdict_true(const PGresult *res, int col);
 
 static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, sc_error *err)
 {
@@ -438,6 +439,11 @@ int sc_query_check_args(const sc_query *q, const void *args, sc_error *err)
 {
     int rc = check_query("sc_query_check_args", q, args, err);
     return rc != SC_OK ? rc : run(NULL, q, args, NULL, err);
+}
+
+bool sc_access_verdict(const PGresult *res, int col)
+{
+    return verdict_true(res, col);
 }
 
 /* The access verdict of row 0 (binary bool; NULL counts as denied). */

@@ -219,6 +219,52 @@ typedef struct sc_batch {
 
 int sc_query_batch(sc_conn *c, const sc_query *q, const sc_batch *b, sc_error *err);
 
+/* The event-loop form: requests in flight on one connection, none waited
+ * for. sc_query_send queues a statement (libpq's pipeline mode, one sync per
+ * request: each is a transaction of its own, and a failure stays its own)
+ * and returns at once; the caller polls sc_conn_socket(c) for
+ * sc_conn_events(c) with a timeout of sc_conn_poll_timeout_ms(c), and calls
+ * sc_conn_process(c) when the socket is ready (or the timeout passes): it
+ * reads what has come and completes, in send order, each request whose
+ * answer is in, calling its done(ctx, status, err) exactly once (err NULL
+ * on SC_OK). A request past its deadline (now + client_timeout_s at send)
+ * cancels the server's work and evicts the connection; every request in
+ * flight then completes with SC_TIMEOUT (and after a lost connection with
+ * SC_CONNECTION, or SC_COMMIT_UNKNOWN for a write). The blocking calls
+ * refuse (SC_MISUSE) while requests are in flight; releasing the connection
+ * completes them as lost. Arguments are encoded at send and may go away;
+ * the outputs and the arena must live until done is called. */
+typedef void (*sc_done_fn)(void *ctx, int status, const sc_error *err);
+
+typedef enum sc_answer { SC_ANSWER_ONE, SC_ANSWER_MANY, SC_ANSWER_EXEC } sc_answer;
+
+typedef struct sc_request {
+    sc_answer answer;
+    sc_arena *arena;      /* ONE and MANY */
+    void *row;            /* ONE: the row struct, zeroed then filled */
+    void **rows;          /* MANY: an arena array of *n row structs */
+    size_t *n;
+    int64_t *affected;    /* EXEC: the row count (may be NULL) */
+    bool none_is_error;   /* EXEC: no row changed is SC_NOT_FOUND */
+    sc_done_fn done;
+    void *ctx;
+} sc_request;
+
+/* SC_OK: queued, done will be called. Otherwise nothing was queued (bad
+ * input, misuse, a lost connection) and done is not called. */
+int sc_query_send(sc_conn *c, const sc_query *q, const void *args, const sc_request *r,
+                  sc_error *err);
+/* Reads and sends what the socket allows and completes what it can. SC_OK,
+ * or the failure that completed every request in flight. */
+int sc_conn_process(sc_conn *c, sc_error *err);
+/* The connection's socket, and the poll events it waits for (0: none in
+ * flight). */
+int sc_conn_socket(const sc_conn *c);
+short sc_conn_events(const sc_conn *c);
+/* Milliseconds until the earliest deadline in flight (-1: none). */
+int sc_conn_poll_timeout_ms(const sc_conn *c);
+size_t sc_conn_in_flight(const sc_conn *c);
+
 /* Bulk load through COPY ... FROM STDIN: rows are an array of n structs of
  * row_size bytes described by columns (in COPY column order). Batches of at
  * most `batch` rows (the spec's 10,000) each go out as one COPY, never one

@@ -17,6 +17,8 @@ int sc_decode_row(const PGresult *res, int row, const sc_row_desc *desc, sc_aren
  * verdict), which are not decoded. */
 int sc_decode_row_extra(const PGresult *res, int row, const sc_row_desc *desc, size_t extra,
                         sc_arena *a, void *out, sc_error *err);
+/* The access verdict in column col of row 0 (NULL counts as denied). */
+bool sc_access_verdict(const PGresult *res, int col);
 /* Any integer column (int2/int4/int8) as int64. */
 int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error *err);
 
