@@ -5,7 +5,8 @@
  * public sc_ API and no internal helper; a service (the demo and the
  * generated sources vendored into one directory) builds with
  * `pkg-config --cflags --libs libschemac` alone and runs against a real
- * PostgreSQL, migrated by the installed schemac; `make uninstall` removes
+ * PostgreSQL, migrated by the installed schemac; man finds the installed
+ * pages and the installed completion completes; `make uninstall` removes
  * exactly what install wrote and nothing else.
  *
  * Runs from the top of the source tree (like every suite); it calls make
@@ -213,6 +214,33 @@ static void service_builds_with_pkg_config_and_runs(void **state)
     assert_non_null(strstr(out, "collection 9d4e2f6a-8b1c-4d3e-a5f7-0123456789ab 'handbook'"));
 }
 
+/* What a user does with them: `man` finds the pages below MANDIR by name
+ * and section, and bash-completion's file, sourced, completes schemac. */
+static void man_pages_and_completion_are_usable_installed(void **state)
+{
+    (void)state;
+    static char out[1 << 16];
+    if (access("docs/man/schemac.1", F_OK) == 0) {
+        assert_int_equal(run(out, sizeof out, "mman -M %s%s/share/man -T ascii 1 schemac 2>&1",
+                             dest, PREFIX), 0);
+        assert_non_null(strstr(out, "SCHEMAC(1)"));
+    }
+    if (access("docs/man/schemac-schema.5", F_OK) == 0) {
+        assert_int_equal(run(out, sizeof out,
+                             "mman -M %s%s/share/man -T ascii 5 schemac-schema 2>&1", dest,
+                             PREFIX), 0);
+        assert_non_null(strstr(out, "SCHEMAC-SCHEMA(5)"));
+    }
+    if (access("completion/schemac.bash", F_OK) == 0) {
+        assert_int_equal(run(out, sizeof out,
+                             "bash --norc --noprofile -c '. %s%s/share/bash-completion/completions/"
+                             "schemac && COMP_WORDS=(schemac mig) && COMP_CWORD=1 && _schemac && "
+                             "echo \"${COMPREPLY[*]}\" && complete -p schemac' 2>&1",
+                             dest, PREFIX), 0);
+        assert_string_equal(out, "migrate\ncomplete -F _schemac schemac\n");
+    }
+}
+
 /* Last: removes what the manifest lists, keeps keep.txt and its directory. */
 static void uninstall_removes_exactly_what_install_wrote(void **state)
 {
@@ -232,6 +260,7 @@ int main(void)
         cmocka_unit_test(shared_library_has_soname_and_links),
         cmocka_unit_test(exports_only_the_public_api),
         cmocka_unit_test(service_builds_with_pkg_config_and_runs),
+        cmocka_unit_test(man_pages_and_completion_are_usable_installed),
         cmocka_unit_test(uninstall_removes_exactly_what_install_wrote),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
