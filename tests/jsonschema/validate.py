@@ -55,6 +55,30 @@ def yaml_files(path):
                 yield os.path.normpath(os.path.join(root, f))
 
 
+def wrong_kind(error):
+    """True when error only says the value is not of the branch's kind."""
+    if error.relative_path:
+        return False
+    if error.validator in ("type", "enum", "const"):
+        return True
+    return error.validator in ("anyOf", "oneOf") and all(wrong_kind(e) for e in error.context)
+
+
+def closest(error):
+    """For an anyOf error, the error of the one branch whose kind fits the
+    value (a column that is a mapping: the mapping's error, not "is not of
+    type string"); the error itself when that is not one branch."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        branches = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        fitting = [errs for errs in branches.values() if not any(wrong_kind(e) for e in errs)]
+        if len(fitting) != 1:
+            break
+        error = fitting[0][0]
+    return error
+
+
 def where(error):
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
@@ -81,8 +105,7 @@ def main(argv):
                 continue
             errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
             for e in errors:
-                # an anyOf ("a type or a mapping") names the branch that came closest
-                e = jsonschema.exceptions.best_match([e])
+                e = closest(e)
                 print(f"{name}: {where(e)}: {e.message}")
             bad += bool(errors)
     if total == 0:
