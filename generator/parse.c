@@ -832,6 +832,19 @@ static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *
     s->require_tests = get_bool(c, root, "require_tests", false);
 }
 
+/* An editor's modeline on the first line ("# yaml-language-server: $schema=
+ * ./schemac.schema.json") tells the editor where the JSON Schema is and
+ * nothing about the schema: the hash leaves it out, so adding it changes no
+ * generated file. Returns the length of that line, 0 without one. */
+static size_t modeline_length(const char *buf, size_t len)
+{
+    static const char tag[] = "# yaml-language-server:";
+    if (len < sizeof tag - 1 || memcmp(buf, tag, sizeof tag - 1) != 0)
+        return 0;
+    const char *nl = memchr(buf, '\n', len);
+    return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
 m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_arena *a,
                            gen_diag *d)
 {
@@ -841,7 +854,8 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
         return NULL;
     m_schema *s = gen_alloc(a, sizeof *s);
     s->file = file;
-    s->hash = gen_hash64(buf, len);
+    size_t skip = modeline_length(buf, len);
+    s->hash = gen_hash64(buf + skip, len - skip);
     pctx c = {a, d, s};
     query_decls *decls = NULL;
     size_t ndecls = 0;

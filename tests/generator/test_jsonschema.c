@@ -3,7 +3,8 @@
  * by tests/jsonschema/validate.py with Debian's python3-jsonschema); a typo
  * is flagged by it as by the C parser; and its closed objects have exactly
  * the keys of the parser's tables (generator/keys.c), both ways, and its
- * type list is the parser's. */
+ * type list is the parser's. The editor modeline that points at it leaves
+ * the schema hash, and so every generated file, as it was. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +125,33 @@ static void typo_is_flagged(void **state)
     assert_non_null(strstr(out, "tables.items.columns.name"));
     assert_non_null(strstr(out, "'nulable' was unexpected"));
     assert_string_equal(summary(out), "1 of 1 files invalid");
+}
+
+/* The hash of a schema (in every generated banner) leaves out an editor
+ * modeline on the first line, and only that: another comment changes it. */
+static unsigned long long hash_of(const char *head)
+{
+    char yaml[1024];
+    int n = snprintf(yaml, sizeof yaml, "%s", head);
+    snprintf(yaml + n, sizeof yaml - (size_t)n, SMALL_SCHEMA, "nullable");
+    gen_arena *a = gen_arena_new();
+    gen_diag d;
+    gen_diag_init(&d, NULL, NULL);
+    m_schema *s = gen_schema_parse("t.yaml", yaml, strlen(yaml), a, &d);
+    gen_diag_release(&d);
+    assert_non_null(s);
+    unsigned long long h = s->hash;
+    gen_arena_free(a);
+    return h;
+}
+
+static void modeline_leaves_the_hash(void **state)
+{
+    (void)state;
+    unsigned long long plain = hash_of("");
+    assert_true(plain == hash_of("# yaml-language-server: $schema=./schemac.schema.json\n"));
+    assert_true(plain != hash_of("# a comment\n"));
+    assert_true(plain != hash_of("\n# yaml-language-server: $schema=./schemac.schema.json\n"));
 }
 
 /* ---- keys: the parser's tables and the JSON Schema's objects ----------- */
@@ -300,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(repository_schemas_pass),
         cmocka_unit_test(typo_is_flagged),
+        cmocka_unit_test(modeline_leaves_the_hash),
         cmocka_unit_test(keys_match_the_parser),
         cmocka_unit_test(comparison_finds_differences),
         cmocka_unit_test(types_match_the_parser),
