@@ -259,7 +259,7 @@ typedef struct m_waiver {
 typedef struct m_schema {
     const char *file;
     const char *name, *prefix;
-    unsigned long long hash;         /* of the source bytes */
+    unsigned long long hash;         /* of the source bytes (but an editor modeline) */
     size_t nenums, nfunctions, ntables, nviews;
     m_enum *enums;
     m_function *functions;

@@ -19,10 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keys.h"
 #include "output.h"
 #include "parse_util.h"
-
-#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Iterates a mapping's entries, checking each name is an identifier. */
 #define FOR_EACH_ENTRY(map, i) for (size_t i = 0; i < (map)->n; i++)
@@ -152,9 +151,7 @@ static void parse_enum(pctx *c, m_enum *e, const ynode *key, const ynode *v)
     check_identifier(c, e->name, key->loc, "enum");
     if (!expect_kind(c, v, Y_MAP, "an enum"))
         return;
-    check_keys(c, v, KEYS("values", "transitions", "comment", "renamed_from", "removed",
-                          "renamed_values", "enforce"),
-               "an enum");
+    check_keys(c, v, gen_known_keys(GK_ENUM), "an enum");
     const char *enforce = get_text(c, v, "enforce", false, "an enum");
     if (enforce && strcmp(enforce, "database") != 0 && strcmp(enforce, "generated") != 0)
         gen_error(c->d, ymap_get(v, "enforce")->loc,
@@ -197,8 +194,7 @@ static void parse_function(pctx *c, m_function *f, const ynode *key, const ynode
     check_identifier(c, f->name, key->loc, "function");
     if (!expect_kind(c, v, Y_MAP, "a function"))
         return;
-    check_keys(c, v, KEYS("returns", "language", "args", "volatility", "body", "comment"),
-               "a function");
+    check_keys(c, v, gen_known_keys(GK_FUNCTION), "a function");
     f->returns = get_text(c, v, "returns", true, "a function");
     f->language = get_text(c, v, "language", false, "a function");
     f->volatility = get_text(c, v, "volatility", false, "a function");
@@ -223,7 +219,7 @@ static void parse_function(pctx *c, m_function *f, const ynode *key, const ynode
         const ynode *a = args->vals[i];
         if (!expect_kind(c, a, Y_MAP, "a function argument"))
             continue;
-        check_keys(c, a, KEYS("name", "type"), "a function argument");
+        check_keys(c, a, gen_known_keys(GK_FUNCTION_ARG), "a function argument");
         m_arg *arg = &f->args[f->nargs++];
         arg->name = get_text(c, a, "name", true, "a function argument");
         arg->type = get_text(c, a, "type", true, "a function argument");
@@ -233,11 +229,6 @@ static void parse_function(pctx *c, m_function *f, const ynode *key, const ynode
 }
 
 /* ---- tables --------------------------------------------------------- */
-
-static const char *const column_keys[] = {
-    "type", "nullable", "default", "primary_key", "unique", "references", "on_delete",
-    "on_update", "check", "generated", "comment", "secret", "renamed_from", "backfill",
-    "server_written", "format", NULL};
 
 static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, const ynode *v)
 {
@@ -252,7 +243,7 @@ static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, c
     }
     if (!expect_kind(c, v, Y_MAP, "a column"))
         return;
-    check_keys(c, v, column_keys, "a column");
+    check_keys(c, v, gen_known_keys(GK_COLUMN), "a column");
     const ynode *type = ymap_get(v, "type");
     if (!type) {
         gen_error(c->d, key->loc, "column '%s' needs a 'type'", col->name);
@@ -330,7 +321,7 @@ static void parse_uniques(pctx *c, m_table *t, const ynode *table)
         const ynode *m = list->vals[i];
         if (!expect_kind(c, m, Y_MAP, "a unique constraint"))
             continue;
-        check_keys(c, m, KEYS("name", "columns"), "a unique constraint");
+        check_keys(c, m, gen_known_keys(GK_UNIQUE), "a unique constraint");
         m_unique *u = &t->uniques[t->nuniques++];
         u->loc = m->loc;
         u->name = optional_name(c, m, "constraint");
@@ -350,7 +341,7 @@ static void parse_checks(pctx *c, m_table *t, const ynode *table)
         const ynode *m = list->vals[i];
         if (!expect_kind(c, m, Y_MAP, "a check constraint"))
             continue;
-        check_keys(c, m, KEYS("name", "expr"), "a check constraint");
+        check_keys(c, m, gen_known_keys(GK_CHECK), "a check constraint");
         m_check *k = &t->checks[t->nchecks++];
         k->loc = m->loc;
         k->name = optional_name(c, m, "constraint");
@@ -368,9 +359,7 @@ static void parse_fks(pctx *c, m_table *t, const ynode *table)
         const ynode *m = list->vals[i];
         if (!expect_kind(c, m, Y_MAP, "a foreign key"))
             continue;
-        check_keys(c, m, KEYS("name", "columns", "references", "ref_columns", "on_delete",
-                              "on_update"),
-                   "a foreign key");
+        check_keys(c, m, gen_known_keys(GK_FOREIGN_KEY), "a foreign key");
         m_fk *fk = &t->fks[t->nfks++];
         fk->loc = m->loc;
         fk->name = optional_name(c, m, "constraint");
@@ -409,9 +398,7 @@ static void parse_index(pctx *c, m_index *ix, const ynode *m)
 {
     static const char *const methods[] = {"btree", "gin", "gist", "brin", "hash", NULL};
     ix->loc = m->loc;
-    check_keys(c, m, KEYS("name", "columns", "expression", "unique", "where", "method",
-                          "include", "concurrently"),
-               "an index");
+    check_keys(c, m, gen_known_keys(GK_INDEX), "an index");
     ix->name = optional_name(c, m, "index");
     m_names cols;
     get_names(c, m, "columns", &cols);
@@ -462,7 +449,7 @@ static void parse_ranges(pctx *c, m_partition *p, const ynode *m)
         const ynode *r = list->vals[i];
         if (!expect_kind(c, r, Y_MAP, "a range partition"))
             continue;
-        check_keys(c, r, KEYS("name", "from", "to"), "a range partition");
+        check_keys(c, r, gen_known_keys(GK_RANGE), "a range partition");
         m_range *rg = &p->ranges[p->nranges++];
         rg->loc = r->loc;
         rg->name = get_text(c, r, "name", true, "a range partition");
@@ -477,9 +464,7 @@ static void parse_partition(pctx *c, m_table *t, const ynode *m)
 {
     if (!m || !expect_kind(c, m, Y_MAP, "'partition'"))
         return;
-    check_keys(c, m, KEYS("by", "key", "source", "expression", "count", "name", "ranges",
-                          "default", "count_env"),
-               "'partition'");
+    check_keys(c, m, gen_known_keys(GK_PARTITION), "'partition'");
     m_partition *p = t->partition = gen_alloc(c->a, sizeof *p);
     p->loc = m->loc;
     p->count_env = get_text(c, m, "count_env", false, "'partition'");
@@ -509,8 +494,7 @@ static void parse_trigger(pctx *c, m_trigger *tr, const ynode *m)
 {
     static const char *const events[] = {"insert", "update", "delete", "truncate"};
     tr->loc = m->loc;
-    check_keys(c, m, KEYS("name", "function", "timing", "events", "columns", "for_each", "when"),
-               "a trigger");
+    check_keys(c, m, gen_known_keys(GK_TRIGGER), "a trigger");
     tr->name = get_text(c, m, "name", true, "a trigger");
     if (tr->name)
         check_identifier(c, tr->name, ymap_get(m, "name")->loc, "trigger");
@@ -569,10 +553,6 @@ static unsigned parse_operations(pctx *c, const ynode *table)
     return mask;
 }
 
-static const char *const table_keys[] = {
-    "columns", "primary_key", "unique", "checks", "foreign_keys", "indexes", "partition",
-    "triggers", "scope", "operations", "comment", "renamed_from", "audit", "singular", NULL};
-
 static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
 {
     t->name = key->text;
@@ -580,7 +560,7 @@ static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
     check_identifier(c, t->name, key->loc, "table");
     if (!expect_kind(c, v, Y_MAP, "a table"))
         return;
-    check_keys(c, v, table_keys, "a table");
+    check_keys(c, v, gen_known_keys(GK_TABLE), "a table");
     t->comment = get_text(c, v, "comment", false, "a table");
     t->renamed_from = get_text(c, v, "renamed_from", false, "a table");
     t->singular = get_text(c, v, "singular", false, "a table");
@@ -592,7 +572,7 @@ static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
     t->operations = parse_operations(c, v);
     const ynode *audit = ymap_get(v, "audit");
     if (audit && expect_kind(c, audit, Y_MAP, "'audit'")) {
-        check_keys(c, audit, KEYS("into", "key", "from"), "'audit'");
+        check_keys(c, audit, gen_known_keys(GK_AUDIT), "'audit'");
         t->audit.into = get_text(c, audit, "into", true, "'audit'");
         t->audit.key = get_text(c, audit, "key", true, "'audit'");
         t->audit.from = get_text(c, audit, "from", false, "'audit'");
@@ -625,7 +605,7 @@ static void parse_view(pctx *c, m_view *w, const ynode *key, const ynode *v)
     check_identifier(c, w->name, key->loc, "view");
     if (!expect_kind(c, v, Y_MAP, "a view"))
         return;
-    check_keys(c, v, KEYS("sql", "materialized", "depends_on", "indexes", "comment"), "a view");
+    check_keys(c, v, gen_known_keys(GK_VIEW), "a view");
     w->sql = get_text(c, v, "sql", true, "a view");
     w->comment = get_text(c, v, "comment", false, "a view");
     w->materialized = get_bool(c, v, "materialized", false);
@@ -662,7 +642,7 @@ static void parse_paginate(pctx *c, m_query *q, const ynode *p)
         return;
     }
     if (p->kind == Y_MAP && ymap_get(p, "keyset")) {
-        check_keys(c, p, KEYS("keyset"), "'paginate'");
+        check_keys(c, p, gen_known_keys(GK_PAGINATE), "'paginate'");
         q->paginate = PAGE_KEYSET;
         get_names(c, p, "keyset", &q->keyset);
         if (!q->keyset.n)
@@ -687,7 +667,7 @@ static void parse_declared_types(pctx *c, const ynode *m, const char *key, m_res
         const ynode *spec = v->vals[i];
         if (spec->kind == Y_MAP) {
             const char *what = key[0] == 'p' ? "a parameter" : "a result column";
-            check_keys(c, spec, KEYS("type", "nullable"), what);
+            check_keys(c, spec, gen_known_keys(GK_DECLARED_TYPE), what);
             rc->nullable = get_bool(c, spec, "nullable", false);
             spec = ymap_get(spec, "type");
             if (!spec) {
@@ -708,10 +688,7 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     check_identifier(c, q->name, key->loc, "query");
     if (!expect_kind(c, v, Y_MAP, "a query"))
         return;
-    check_keys(c, v, KEYS("returns", "sql", "params", "columns", "paginate", "all_partitions",
-                          "unscoped", "batch", "comment", "access", "not_found_hides_existence",
-                          "conflict", "update"),
-               "a query");
+    check_keys(c, v, gen_known_keys(GK_QUERY), "a query");
     q->access = get_text(c, v, "access", false, "a query");
     q->hide_existence = get_bool(c, v, "not_found_hides_existence", false);
     q->returns = parse_returns(c, v);
@@ -813,7 +790,7 @@ static void parse_waivers(pctx *c, const ynode *root)
         const ynode *m = list->vals[i];
         if (!expect_kind(c, m, Y_MAP, "a lint waiver"))
             continue;
-        check_keys(c, m, KEYS("rule", "object", "reason"), "a lint waiver");
+        check_keys(c, m, gen_known_keys(GK_LINT_WAIVER), "a lint waiver");
         m_waiver *w = &c->s->waivers[c->s->nwaivers++];
         w->loc = m->loc;
         w->rule = get_text(c, m, "rule", true, "a lint waiver");
@@ -837,9 +814,7 @@ static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *
     m_schema *s = c->s;
     if (!expect_kind(c, root, Y_MAP, "the schema file"))
         return;
-    check_keys(c, root, KEYS("schema", "prefix", "enums", "functions", "tables", "views",
-                             "queries", "lint_waivers", "tests", "require_tests"),
-               "the schema file");
+    check_keys(c, root, gen_known_keys(GK_SCHEMA), "the schema file");
     s->name = get_text(c, root, "schema", true, "the schema file");
     if (s->name)
         check_identifier(c, s->name, ymap_get(root, "schema")->loc, "schema");
@@ -857,6 +832,19 @@ static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *
     s->require_tests = get_bool(c, root, "require_tests", false);
 }
 
+/* An editor's modeline on the first line ("# yaml-language-server: $schema=
+ * ./schemac.schema.json") tells the editor where the JSON Schema is and
+ * nothing about the schema: the hash leaves it out, so adding it changes no
+ * generated file. Returns the length of that line, 0 without one. */
+static size_t modeline_length(const char *buf, size_t len)
+{
+    static const char tag[] = "# yaml-language-server:";
+    if (len < sizeof tag - 1 || memcmp(buf, tag, sizeof tag - 1) != 0)
+        return 0;
+    const char *nl = memchr(buf, '\n', len);
+    return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
 m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_arena *a,
                            gen_diag *d)
 {
@@ -866,7 +854,8 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
         return NULL;
     m_schema *s = gen_alloc(a, sizeof *s);
     s->file = file;
-    s->hash = gen_hash64(buf, len);
+    size_t skip = modeline_length(buf, len);
+    s->hash = gen_hash64(buf + skip, len - skip);
     pctx c = {a, d, s};
     query_decls *decls = NULL;
     size_t ndecls = 0;

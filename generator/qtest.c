@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "ddl.h"
+#include "keys.h"
 #include "parse_util.h"
 #include "qtest.h"
 
-#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define LABEL_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
 
 enum { FIRST_SERIAL = 1001 };
@@ -868,7 +868,7 @@ static const char *load_check(tctx *tc, const ynode *n)
 
 static void load_test(pctx *c, const int *depths, m_query *q, m_qtest *qt, const ynode *m)
 {
-    check_keys(c, m, KEYS("name", "given", "args", "expect", "status", "check"), "a query test");
+    check_keys(c, m, gen_known_keys(GK_QUERY_TEST), "a query test");
     tctx tc = {c, q, m->loc, NULL, 0, 0, 0, 0, depths};
     qt->loc = m->loc;
     qt->query = q;

@@ -5,10 +5,12 @@
 # Usage: mk/deps.sh [extra-package ...]
 # graphviz (dot) and libxml2-utils (xmllint) are tools: `schemac erd --format
 # svg` and its test; mandoc lints docs/man (tests/generator/test_docs.c);
-# nothing links against them.
+# nothing links against them. python3-jsonschema and python3-yaml are
+# test-only: tests/jsonschema/validate.py checks the YAML schemas against
+# schema/schemac.schema.json.
 set -eu
 
-need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make graphviz libxml2-utils mandoc $*"
+need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make graphviz libxml2-utils mandoc python3 python3-jsonschema python3-yaml $*"
 missing=""
 for p in $need; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
