@@ -144,6 +144,7 @@ bench: deps
 	@$(MAKE) --no-print-directory build generate
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	@WITH_PG_FSYNC=on tests/pg/with-pg sh -c 'for b in "$$@"; do "$$b" || exit 1; done' bench $(BENCH_BINS)
+	@bash bench/generation.sh $(BUILD)/schemac
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)

@@ -13,8 +13,8 @@
  *
  * Each row is the median of 5 runs (bulk: 3), generated and raw runs
  * alternating; the ratio is generated/raw calls per
- * second. Also: peak RSS after the bulk inserts, and the time build/schemac
- * takes to generate the Semantik layer. */
+ * second. Also: peak RSS after the bulk inserts (the generator's own time
+ * is bench/generation.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,19 +511,6 @@ static void row(const char *name, double gen, double raw, const char *unit)
     printf("%-44s %12.0f %12.0f %8.3f   %s\n", name, gen, raw, gen / raw, unit);
 }
 
-static double generation_ms(void)
-{
-    double times[RUNS];
-    for (int r = 0; r < RUNS; r++) {
-        double t0 = now();
-        if (system("build/schemac generate --out /tmp/schemac-bench-gen >/dev/null") != 0)
-            die("generate", "build/schemac failed");
-        times[r] = (now() - t0) * 1000;
-    }
-    qsort(times, RUNS, sizeof times[0], by_value);
-    return times[RUNS / 2];
-}
-
 /* `bench_generated get` (or create, list, bulk) runs one workload, for
  * profiling; no argument runs them all. */
 static bool wanted(int argc, char **argv, const char *name)
@@ -534,9 +521,6 @@ static bool wanted(int argc, char **argv, const char *name)
 int main(int argc, char **argv)
 {
     memset(content, 'x', 800);
-    /* Before the workloads: after the bulk load the server's checkpoint
-     * competes for the two cores and the disk, which measures the server. */
-    double gen_ms = argc < 2 ? generation_ms() : 0;
     create_database();
     sc_pool_config cfg;
     sc_pool_config_init(&cfg);
@@ -608,7 +592,6 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("peak RSS of the process after the bulk inserts: %ld KiB\n", ru.ru_maxrss);
-    printf("generation of the Semantik layer (build/schemac generate): %.1f ms median\n", gen_ms);
     PQfinish(x.raw);
     sc_pool_release(pool, x.conn);
     sc_pool_close(pool);

@@ -19,6 +19,8 @@ typedef struct tcol {
     bool done, busy, omitted, opaque; /* opaque: an expression, value unknown here */
     const char *raw;                  /* the value (NULL: SQL NULL) */
     const char *sql;                  /* literal or expression */
+    const m_table *parent;            /* shallow: made by the parent's factory at run time */
+    const m_column *parent_col;       /* the parent's column it takes */
 } tcol;
 
 typedef struct trow {
@@ -40,6 +42,7 @@ typedef struct tctx {
     size_t n, cap;
     int counter, serials;
     const int *depths;                /* foreign-key depth of each table */
+    bool shallow;                     /* foreign keys from parent factories, no parent rows */
 } tctx;
 
 static const char *const statuses[][2] = {
@@ -251,6 +254,8 @@ static void fill_column(tctx *tc, trow *r, const m_column *c, tcol *v)
     else if (c->generated || c->server_written ||
              ((c->nullable || c->default_sql) && !(r->every && !in_multi_column_check(r->t, c))))
         v->omitted = true;
+    else if (foreign_key_of(tc->c->s, r->t, c, &to, &ref) && tc->shallow)
+        *v = (tcol){.parent = to, .parent_col = ref, .sql = "NULL"};
     else if (foreign_key_of(tc->c->s, r->t, c, &to, &ref))
         *v = *row_value(tc, made_parent(tc, to), ref, tc->loc);
     else
@@ -869,7 +874,7 @@ static const char *load_check(tctx *tc, const ynode *n)
 static void load_test(pctx *c, const int *depths, m_query *q, m_qtest *qt, const ynode *m)
 {
     check_keys(c, m, gen_known_keys(GK_QUERY_TEST), "a query test");
-    tctx tc = {c, q, m->loc, NULL, 0, 0, 0, 0, depths};
+    tctx tc = {c, q, m->loc, NULL, 0, 0, 0, 0, depths, false};
     qt->loc = m->loc;
     qt->query = q;
     qt->name = get_text(c, m, "name", false, "a query test");
@@ -956,10 +961,44 @@ static void copy_made_row(gen_arena *a, const trow *r, qt_made_row *out)
     size_t n = r->t->ncolumns;
     out->raw = gen_alloc(a, n * sizeof *out->raw);
     out->set = gen_alloc(a, n * sizeof *out->set);
+    out->parent = gen_alloc(a, n * sizeof *out->parent);
+    out->parent_col = gen_alloc(a, n * sizeof *out->parent_col);
     for (size_t i = 0; i < n; i++) {
         out->set[i] = !r->cols[i].omitted && !r->cols[i].opaque;
         out->raw[i] = r->cols[i].raw;
+        out->parent[i] = r->cols[i].parent;
+        out->parent_col[i] = r->cols[i].parent_col ? r->cols[i].parent_col->name : NULL;
     }
+}
+
+/* Beyond this many rows (a deep foreign-key chain) a test's parents are not
+ * spelled out as INSERTs: each test would carry its whole chain, and
+ * generation would grow with the square of the depth. */
+enum { MAX_INLINE_ROWS = 24 };
+
+/* Fills the two made rows (and, unless shallow, their parents); false when
+ * the rows outgrow MAX_INLINE_ROWS or a value cannot be made up. */
+static bool fill_made(tctx *tc, const m_table *t, bool every_column, trow *made[2])
+{
+    gen_arena *a = tc->c->a;
+    for (int k = 0; k < 2; k++) {
+        made[k] = add_row(tc, t, gen_printf(a, "_made%d", k), t->loc, NULL);
+        made[k]->every = every_column;
+    }
+    for (size_t i = 0; i < tc->n; i++) { /* grows as parents are made */
+        if (tc->n > MAX_INLINE_ROWS && !tc->shallow)
+            return false;
+        for (size_t k = 0; k < tc->rows[i]->t->ncolumns; k++)
+            row_value(tc, tc->rows[i], &tc->rows[i]->t->columns[k], t->loc);
+    }
+    return tc->c->d->errors == 0;
+}
+
+static bool made_rows(pctx *c, const m_table *t, bool every_column, bool shallow, tctx *tc,
+                      trow *made[2])
+{
+    *tc = (tctx){c, NULL, t->loc, NULL, 0, 0, 0, 0, table_depths(c->a, c->s), shallow};
+    return fill_made(tc, t, every_column, made);
 }
 
 bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_column,
@@ -970,20 +1009,16 @@ bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_
     gen_diag d;
     gen_diag_init(&d, NULL, NULL);
     pctx c = {a, &d, (m_schema *)s};
-    const int *depths = table_depths(a, s);
-    tctx tc = {&c, NULL, t->loc, NULL, 0, 0, 0, 0, depths};
+    tctx tc;
     trow *made[2];
-    for (int k = 0; k < 2; k++) {
-        made[k] = add_row(&tc, t, gen_printf(a, "_made%d", k), t->loc, NULL);
-        made[k]->every = every_column;
-    }
-    for (size_t i = 0; i < tc.n; i++) /* grows as parents are made */
-        for (size_t k = 0; k < tc.rows[i]->t->ncolumns; k++)
-            row_value(&tc, tc.rows[i], &tc.rows[i]->t->columns[k], t->loc);
-    bool ok = d.errors == 0;
-    gen_diag_release(&d);
-    if (!ok)
+    bool ok = made_rows(&c, t, every_column, false, &tc, made);
+    if (!ok && tc.n > MAX_INLINE_ROWS && d.errors == 0)
+        ok = made_rows(&c, t, every_column, true, &tc, made);
+    if (!ok) {
+        gen_diag_release(&d);
         return false;
+    }
+    const int *depths = tc.depths;
     for (int k = 0; k < 2; k++)
         copy_made_row(a, made[k], &out->rows[k]);
     trow **parents = gen_alloc(a, tc.n * sizeof *parents);
@@ -999,5 +1034,6 @@ bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_
     out->parents = gen_alloc(a, (np + 1) * sizeof *out->parents);
     for (size_t i = 0; i < np; i++)
         out->parents[i] = insert_sql(&tc, parents[i]);
+    gen_diag_release(&d);
     return true;
 }

@@ -66,6 +66,10 @@ struct m_qtest {
 typedef struct qt_made_row {
     const char **raw;
     bool *set;
+    /* A foreign key of a deep chain: taken from a row the parent table's
+     * factory makes at run time (parent NULL: raw is the value). */
+    const m_table **parent;
+    const char **parent_col;
 } qt_made_row;
 
 typedef struct qt_made {

@@ -53,6 +53,22 @@ static void field_init(const made_ctx *m, const m_column *c, const char *raw, js
         vq_add(decls, "decl", gen_printf(a, "    .has_%s = true,", c->name));
 }
 
+/* The local a parent factory fills for a deep chain's foreign key. */
+static const char *parent_var(const made_ctx *m, const m_table *parent)
+{
+    return gen_printf(m->a, "sc_parent_%s", parent->name);
+}
+
+/* `.x = sc_parent_t.id` for a foreign key the parent's factory provides. */
+static void parent_init(const made_ctx *m, const m_column *c, const qt_made_row *r, size_t i,
+                        json_t *decls)
+{
+    vq_add(decls, "decl", gen_printf(m->a, "    .%s = %s.%s,", c->name, parent_var(m, r->parent[i]),
+                                     r->parent_col[i]));
+    if (has_flag(c))
+        vq_add(decls, "decl", gen_printf(m->a, "    .has_%s = true,", c->name));
+}
+
 static void new_struct(const made_ctx *m, const char *var, const qt_made_row *r,
                        const m_column *replaced, const char *replacement, json_t *decls)
 {
@@ -63,10 +79,33 @@ static void new_struct(const made_ctx *m, const char *var, const qt_made_row *r,
             continue;
         if (c == replaced)
             field_init(m, c, replacement, decls);
+        else if (r->set[i] && r->parent[i])
+            parent_init(m, c, r, i, decls);
         else if (r->set[i])
             field_init(m, c, r->raw[i], decls);
     }
     vq_add(decls, "decl", "};");
+}
+
+/* A deep chain's parents, made by their factories before the test's rows:
+ * one per parent table, shared by both made rows. */
+static json_t *parent_decls(const made_ctx *m)
+{
+    json_t *decls = json_array();
+    const qt_made_row *r = &m->made->rows[0];
+    for (size_t i = 0; i < m->t->ncolumns; i++) {
+        const m_table *p = r->parent[i];
+        bool seen = false;
+        for (size_t k = 0; k < i && p; k++)
+            seen |= r->parent[k] == p;
+        if (!p || seen)
+            continue;
+        const char *singular = vu_table_singular(m->a, p);
+        vq_add(decls, "decl", gen_printf(m->a, "%s_%s %s;", m->s->prefix, singular, parent_var(m, p)));
+        vq_add(decls, "decl", gen_printf(m->a, "sc_fx_expect_status(fx, %s_test_make_%s(fx->conn, fx->arena, NULL, &%s, &fx->err), SC_OK);",
+                                         m->s->prefix, singular, parent_var(m, p)));
+    }
+    return decls;
 }
 
 /* ", got.id, got.owner_id": what get and delete take, read from a row. */
@@ -94,6 +133,10 @@ static json_t *entry(const made_ctx *m, const char *fn, const char *comment, jso
     for (size_t i = 0; i < m->made->nparents; i++)
         json_array_append_new(rows, json_pack("{s:s, s:b}", "sql", vu_c_string(m->a, m->made->parents[i], "        "),
                                               "label", 0));
+    json_t *parents = parent_decls(m);
+    json_array_extend(parents, decls);
+    json_decref(decls);
+    decls = parents;
     json_t *v = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:b}", "fn", fn, "comment",
                           vu_comment(m->a, comment, "", 100), "status", status, "has_rows",
                           m->made->nparents > 0, "rows", rows, "decls", decls, "asserts", asserts,
@@ -119,8 +162,8 @@ static json_t *round_trip(const made_ctx *m, bool every)
     vq_add(asserts, "assert", "sc_fx_expect_status(fx, rc, SC_OK);");
     for (size_t i = 0; i < m->t->ncolumns; i++) {
         const m_column *c = &m->t->columns[i];
-        if (!in_new(m->t, c) || (!r->set[i] && !(c->nullable && !c->default_sql)))
-            continue;
+        if (!in_new(m->t, c) || (!r->set[i] && !(c->nullable && !c->default_sql)) || r->parent[i])
+            continue; /* a factory's key is checked by the foreign key itself */
         qt_field f = {c->name, c->type, c->nullable, {m->t->loc, r->set[i] ? r->raw[i] : NULL, 0, NULL}};
         vq_assert_field(a, m->s, "got", &f, asserts);
     }
@@ -171,6 +214,8 @@ static bool same_on(const made_ctx *m, const qt_made_row *x, const qt_made_row *
 {
     for (size_t i = 0; i < cols->n; i++) {
         size_t k = (size_t)(m_find_column(m->t, cols->items[i]) - m->t->columns);
+        if (x->set[k] && y->set[k] && x->parent[k] && x->parent[k] == y->parent[k])
+            continue; /* the same factory-made parent */
         if (!x->set[k] || !y->set[k] || !x->raw[k] || !y->raw[k] || strcmp(x->raw[k], y->raw[k]))
             return false;
     }
@@ -331,6 +376,20 @@ static bool has_unwritable_column(const m_table *t)
         if (in_new(t, &t->columns[i]) && !t->columns[i].type.array &&
             (k == T_DATE || k == T_INTERVAL || k == T_VECTOR))
             return true;
+    }
+    return false;
+}
+
+bool view_made_uses_factories(const json_t *tests)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(tests, i, e) {
+        size_t k;
+        json_t *d;
+        json_array_foreach(json_object_get(e, "decls"), k, d)
+            if (strstr(json_string_value(json_object_get(d, "decl")), "_test_make_"))
+                return true;
     }
     return false;
 }

@@ -91,6 +91,8 @@ bool vr_insertable(const m_table *t, const m_column *c);
 json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t);
 /* Round trips and constraint tests made up from the schema (view_made.c). */
 json_t *view_made_tests(gen_arena *a, const m_schema *s, const m_table *t);
+/* Whether made tests call the factories (a deep chain's parents). */
+bool view_made_uses_factories(const json_t *tests);
 
 /* The C type of a row a one/many query returns: its declared columns
  * struct, or the table's row. */

@@ -27,6 +27,8 @@ json_t *view_tests(gen_arena *a, const m_schema *s, const m_table *t, const view
                         json_string(pruned ? gen_strndup(a, p->name_pattern, strcspn(p->name_pattern, "{")) : ""));
     json_object_set_new(v, "modulus", json_integer(pruned ? p->count : 0));
     json_t *tests = view_made_tests(a, s, t);
+    json_object_set_new(v, "uses_factories", json_boolean(view_made_uses_factories(tests)));
+    json_object_set_new(v, "factories_header", json_string(gen_printf(a, "%s_factories.h", s->prefix)));
     json_t *query_tests = view_query_tests(a, s, t);
     json_array_extend(tests, query_tests);
     json_decref(query_tests);
