@@ -148,7 +148,7 @@ static void *run_up(void *arg)
     runner *r = arg;
     PGconn *c = tl_connect("mt_concurrent");
     FILE *log = open_memstream(&r->log, &r->loglen);
-    sc_migrate_options o = {log, NULL};
+    sc_migrate_options o = {.progress = log};
     r->rc = sc_migrate_up(c, r->m, NULL, &o, &r->err);
     fclose(log);
     PQfinish(c);
@@ -439,7 +439,7 @@ static void pooler_and_offline_sql(void **state)
     sc_migrations m;
     tl_load(dir, &m);
     sc_migrate_error err = {{0}};
-    sc_migrate_options o = {NULL, "transaction"};
+    sc_migrate_options o = {.pooler = "transaction"};
     assert_int_equal(sc_migrate_up(NULL, &m, NULL, &o, &err), -1);
     assert_non_null(strstr(err.message, "DB_POOLER=transaction"));
 
