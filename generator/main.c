@@ -182,8 +182,8 @@ typedef struct subverb {
 typedef struct migrate_option {
     const char *name, *alias, *value, *help;
     unsigned bit;
-    size_t slot;             /* offsetof the string in migrate_args; 0: a flag */
-    size_t flag;             /* a flag: offsetof its bool in migrate_args */
+    size_t slot;             /* an option with a value: offsetof its string in migrate_args */
+    size_t flag;             /* a flag (value NULL): offsetof its bool in migrate_args */
 } migrate_option;
 
 static const migrate_option migrate_options[] = {
@@ -588,7 +588,7 @@ static int take_migrate_option(const subverb *sv, int argc, char **argv, int *i,
                             "('schemac migrate %s --help' lists them)\n", sv->name, arg, sv->name);
             return 1;
         }
-        if (!mo->slot) {
+        if (!mo->value) { /* a flag (slot 0 is o.schema_path, not "none") */
             *(bool *)((char *)a + mo->flag) = true;
             return 0;
         }
