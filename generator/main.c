@@ -16,6 +16,7 @@
 #include "schemac_gen.h"
 
 static int migrate_main(int argc, char **argv);
+static int run_init(const gen_options *o, gen_diag *d);
 
 typedef struct verb {
     const char *name;
@@ -25,6 +26,17 @@ typedef struct verb {
 } verb;
 
 static const verb verbs[] = {
+    {"init", "init [DIR]",
+     "Starts a new project in DIR (default: the current directory; created if\n"
+     "missing): schema/app.yaml, a commented starter schema (two tables with a\n"
+     "foreign key, an enum with a state machine, a named query and its tests);\n"
+     "a Makefile (make: regenerate generated/ and build; make test: the generated\n"
+     "tests on a scratch database; make migration, migrate, run, check); src/main.c;\n"
+     "README.md; .gitignore; generated/ and its first migration. The Makefile\n"
+     "builds against this schemac's source tree when it runs from one (build/\n"
+     "schemac), else against the installed one (pkg-config libschemac).\n"
+     "Refuses, writing nothing, when DIR holds one of those files or generated/.",
+     run_init},
     {"generate", "generate [--schema FILE] [--out DIR] [--templates DIR]",
      "Validates the schema and writes the generated C sources into DIR.\n"
      "Nothing is written when the schema has errors; files whose bytes are\n"
@@ -80,7 +92,9 @@ static void print_usage(FILE *f)
 static void print_verb_help(const verb *v)
 {
     printf("usage: schemac %s\n\n%s\n\noptions:\n%s", v->usage, v->help,
-           v->run == gen_erd ? erd_option_help : option_help);
+           v->run == gen_erd ? erd_option_help
+           : v->run == run_init ? "  --help            this text\n"
+                                : option_help);
 }
 
 static const verb *find_verb(const char *name)
@@ -91,6 +105,8 @@ static const verb *find_verb(const char *name)
     return NULL;
 }
 
+static const char init_default_dir[] = ".";
+
 /* Returns 0, 1 for a usage error, or -1 when --help was printed. */
 static int parse_options(const verb *v, int argc, char **argv, gen_options *o)
 {
@@ -100,6 +116,13 @@ static int parse_options(const verb *v, int argc, char **argv, gen_options *o)
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             print_verb_help(v);
             return -1;
+        } else if (v->run == run_init) { /* init [DIR]: nothing else */
+            if (arg[0] == '-' || o->out_dir != init_default_dir) {
+                fprintf(stderr, "schemac init: unexpected argument '%s'\n", arg);
+                return 1;
+            }
+            o->out_dir = arg;
+            continue;
         } else if (strcmp(arg, "--schema") == 0) {
             slot = &o->schema_path;
         } else if (strcmp(arg, "--out") == 0) {
@@ -142,7 +165,8 @@ int main(int argc, char **argv)
     }
     if (!v->run)
         return migrate_main(argc - 2, argv + 2);
-    gen_options o = {.schema_path = "schema/semantik.yaml", .out_dir = "generated"};
+    gen_options o = {.schema_path = "schema/semantik.yaml",
+                     .out_dir = v->run == run_init ? init_default_dir : "generated"};
     int rc = parse_options(v, argc - 2, argv + 2, &o);
     if (rc)
         return rc < 0 ? 0 : 2;
@@ -154,6 +178,38 @@ int main(int argc, char **argv)
         fprintf(stderr, "%d error%s\n", d.errors, d.errors == 1 ? "" : "s");
     gen_diag_release(&d);
     return rc == 2 ? 2 : rc ? 1 : 0; /* vet's 2: no server to ask */
+}
+
+/* The source tree this binary was built in: <root>/build/schemac or
+ * <root>/build/san/schemac beside <root>/runtime. Writes root and returns
+ * the build directory relative to it, or NULL for an installed schemac. */
+static const char *source_tree(char *root, size_t size)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    static const char *const builds[] = {"/build/san/schemac", "/build/schemac"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t len = strlen(builds[i]);
+        if ((size_t)n <= len || strcmp(exe + n - len, builds[i]) != 0)
+            continue;
+        snprintf(root, size, "%.*s", (int)((size_t)n - len), exe);
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%s/runtime/sc_migrate.h", root);
+        if (access(probe, R_OK) == 0)
+            return i == 0 ? "build/san" : "build";
+    }
+    return NULL;
+}
+
+static int run_init(const gen_options *o, gen_diag *d)
+{
+    char root[4096];
+    const char *build = source_tree(root, sizeof root);
+    gen_init_options io = {o->out_dir, build ? root : NULL, build};
+    return gen_init(&io, d);
 }
 
 /* ---- schemac migrate SUBVERB --------------------------------------------
