@@ -122,6 +122,7 @@ int gen_init(const gen_init_options *o, gen_diag *d)
                      gen_output_write(&out, dir, &written) || generate_in(dir, d)
                  ? 1
                  : 0;
+    gen_diag_flush(d); /* the refusals' locations live in the arena */
     gen_arena_free(a);
     if (rc == 0)
         printf("schemac init: a new project in %s\n"
