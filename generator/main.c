@@ -356,11 +356,16 @@ typedef struct migrate_progress {
     bool quiet;
 } migrate_progress;
 
-/* sql on one line (whitespace runs become one space), cut to width. */
+/* sql on one line (whitespace runs become one space), cut to width
+ * characters; never inside a UTF-8 sequence (a COMMENT's text). */
 static void print_one_line(FILE *out, const char *sql, int width)
 {
     int n = 0;
-    for (const char *p = sql; *p && n < width; p++) {
+    for (const char *p = sql; *p && (n < width || ((unsigned char)*p & 0xC0) == 0x80); p++) {
+        if (((unsigned char)*p & 0xC0) == 0x80) {
+            fputc(*p, out); /* continues the character counted before */
+            continue;
+        }
         if (strchr(" \t\r\n", *p)) {
             while (p[1] && strchr(" \t\r\n", p[1]))
                 p++;

@@ -21,7 +21,8 @@
  *
  * Errors: every function returns 0 or -1 and fills an sc_migrate_error
  * (messages name files and lines, which an sc_error's 256 bytes cannot
- * hold). Progress lines go to opts->progress (NULL: none). */
+ * hold). Progress lines go to opts->progress (NULL: none); opts->on_step,
+ * when set, is told of every migration and statement (sc_migrate_step). */
 #ifndef SC_MIGRATE_H
 #define SC_MIGRATE_H
 
