@@ -1,10 +1,12 @@
 /* Progress of `migrate up` and `migrate down`, each test in its own
  * database:
  * - the runtime's callback sees, per migration, BEGIN, then every statement
- *   index 1..n in order (before and after it runs), then END;
+ *   index 1..n in order (before and after it runs), then END; a failed
+ *   statement is flagged and the resumed run starts at it;
  * - build/schemac piped prints one line per migration, --verbose one line
  *   per statement with [i/n], --quiet nothing at all. */
 #include "migrate_testlib.h"
+#include "output.h" /* gen_hash64 */
 
 #define BEFORE_YAML "tests/migrate/scenario/before.yaml"
 #define AFTER_YAML "tests/migrate/scenario/after.yaml"
@@ -89,6 +91,87 @@ static void callback_sees_every_statement_in_order(void **state)
     free(w);
     sc_migrations_free(&m);
     tl_db_drop(c, "mp_callback");
+    tl_rmdir(dir);
+}
+
+/* A non-transactional 0002 whose second statement fails until
+ * mig_scenario.needed exists. */
+static const char *const resumable_body =
+    "-- +up\n"
+    "CREATE TABLE mig_scenario.r1 (id integer);\n"
+    "\n"
+    "CREATE TABLE mig_scenario.r2 (id integer REFERENCES mig_scenario.needed (id));\n"
+    "\n"
+    "CREATE TABLE mig_scenario.r3 (id integer);\n"
+    "\n"
+    "-- +down\n"
+    "DROP TABLE mig_scenario.r3;\n"
+    "\n"
+    "DROP TABLE mig_scenario.r2;\n"
+    "\n"
+    "DROP TABLE mig_scenario.r1;\n";
+
+static void write_resumable(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/0002_resumable.sql", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fprintf(f,
+            "-- revision: 0002\n-- down_revision: 0001\n-- message: resumable\n"
+            "-- transactional: false\n-- search_path: pg_catalog, mig_scenario\n"
+            "-- checksum: fnv1a64:%016llx\n\n%s",
+            gen_hash64(resumable_body, strlen(resumable_body)), resumable_body);
+    fclose(f);
+}
+
+/* w->steps[at] is event ev of statement index (0: none). */
+static void expect_step(const seen *w, size_t at, sc_migrate_event ev, size_t index, bool failed)
+{
+    assert_true(at < w->n);
+    if (w->steps[at].event != ev || w->steps[at].index != index || w->steps[at].failed != failed)
+        fail_msg("step %zu: event %d index %zu failed %d; expected event %d index %zu failed %d",
+                 at, (int)w->steps[at].event, w->steps[at].index, (int)w->steps[at].failed,
+                 (int)ev, index, (int)failed);
+}
+
+/* A failing statement is reported failed and the migration gets no END; the
+ * resumed run reports the statements from the failed one on. */
+static void callback_follows_a_resumed_migration(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    tl_migrate_new(BEFORE_YAML, dir, "before");
+    write_resumable(dir);
+    sc_migrations m;
+    tl_load(dir, &m);
+    PGconn *c = tl_db_create("mp_resume");
+    tl_up(c, &m, "0001");
+    seen *w = calloc(1, sizeof *w);
+    sc_migrate_options o = {.on_step = record, .step_arg = w};
+    sc_migrate_error err = {{0}};
+    assert_int_equal(sc_migrate_up(c, &m, NULL, &o, &err), -1);
+    assert_int_equal(w->n, 5);
+    expect_step(w, 0, SC_MIGRATE_BEGIN, 0, false);
+    expect_step(w, 1, SC_MIGRATE_STATEMENT, 1, false);
+    expect_step(w, 2, SC_MIGRATE_STATEMENT_DONE, 1, false);
+    expect_step(w, 3, SC_MIGRATE_STATEMENT, 2, false);
+    expect_step(w, 4, SC_MIGRATE_STATEMENT_DONE, 2, true);
+
+    tl_exec(c, "CREATE TABLE mig_scenario.needed (id integer PRIMARY KEY)");
+    w->n = 0;
+    if (sc_migrate_up(c, &m, NULL, &o, &err))
+        fail_msg("resumed up: %s", err.message);
+    assert_int_equal(w->n, 6);
+    expect_step(w, 0, SC_MIGRATE_BEGIN, 0, false);
+    for (size_t i = 2; i <= 3; i++) {
+        expect_step(w, 2 * i - 3, SC_MIGRATE_STATEMENT, i, false);
+        expect_step(w, 2 * i - 2, SC_MIGRATE_STATEMENT_DONE, i, false);
+    }
+    expect_step(w, 5, SC_MIGRATE_END, 0, false);
+    free(w);
+    sc_migrations_free(&m);
+    tl_db_drop(c, "mp_resume");
     tl_rmdir(dir);
 }
 
@@ -217,6 +300,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(callback_sees_every_statement_in_order),
+        cmocka_unit_test(callback_follows_a_resumed_migration),
         cmocka_unit_test(piped_prints_one_line_per_migration),
         cmocka_unit_test(verbose_prints_each_statement),
         cmocka_unit_test(quiet_prints_nothing),
