@@ -104,7 +104,7 @@ static int compare(PGconn *live, gen_scratch *s, const sc_migrations *m, const c
                    FILE *out, size_t *count, sc_migrate_error *err)
 {
     /* our own database: no pooler in between, whatever DB_POOLER says */
-    sc_migrate_options quiet = {NULL, "session"};
+    sc_migrate_options quiet = {.pooler = "session"};
     schema_set owned = {{0}, 0};
     header_schemas(m, &owned);
     if (sc_migrate_up(s->conn, m, rev, &quiet, err) || created_schemas(s->conn, &owned, err)) {

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -14,6 +16,7 @@
 #include "schemac_gen.h"
 
 static int migrate_main(int argc, char **argv);
+static int run_init(const gen_options *o, gen_diag *d);
 
 typedef struct verb {
     const char *name;
@@ -23,6 +26,17 @@ typedef struct verb {
 } verb;
 
 static const verb verbs[] = {
+    {"init", "init [DIR]",
+     "Starts a new project in DIR (default: the current directory; created if\n"
+     "missing): schema/app.yaml, a commented starter schema (two tables with a\n"
+     "foreign key, an enum with a state machine, a named query and its tests);\n"
+     "a Makefile (make: regenerate generated/ and build; make test: the generated\n"
+     "tests on a scratch database; make migration, migrate, run, check); src/main.c;\n"
+     "README.md; .gitignore; generated/ and its first migration. The Makefile\n"
+     "builds against this schemac's source tree when it runs from one (build/\n"
+     "schemac), else against the installed one (pkg-config libschemac).\n"
+     "Refuses, writing nothing, when DIR holds one of those files or generated/.",
+     run_init},
     {"generate", "generate [--schema FILE] [--out DIR] [--templates DIR]",
      "Validates the schema and writes the generated C sources into DIR.\n"
      "Nothing is written when the schema has errors; files whose bytes are\n"
@@ -78,7 +92,9 @@ static void print_usage(FILE *f)
 static void print_verb_help(const verb *v)
 {
     printf("usage: schemac %s\n\n%s\n\noptions:\n%s", v->usage, v->help,
-           v->run == gen_erd ? erd_option_help : option_help);
+           v->run == gen_erd ? erd_option_help
+           : v->run == run_init ? "  --help            this text\n"
+                                : option_help);
 }
 
 static const verb *find_verb(const char *name)
@@ -89,6 +105,8 @@ static const verb *find_verb(const char *name)
     return NULL;
 }
 
+static const char init_default_dir[] = ".";
+
 /* Returns 0, 1 for a usage error, or -1 when --help was printed. */
 static int parse_options(const verb *v, int argc, char **argv, gen_options *o)
 {
@@ -98,6 +116,13 @@ static int parse_options(const verb *v, int argc, char **argv, gen_options *o)
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             print_verb_help(v);
             return -1;
+        } else if (v->run == run_init) { /* init [DIR]: nothing else */
+            if (arg[0] == '-' || o->out_dir != init_default_dir) {
+                fprintf(stderr, "schemac init: unexpected argument '%s'\n", arg);
+                return 1;
+            }
+            o->out_dir = arg;
+            continue;
         } else if (strcmp(arg, "--schema") == 0) {
             slot = &o->schema_path;
         } else if (strcmp(arg, "--out") == 0) {
@@ -140,7 +165,8 @@ int main(int argc, char **argv)
     }
     if (!v->run)
         return migrate_main(argc - 2, argv + 2);
-    gen_options o = {.schema_path = "schema/semantik.yaml", .out_dir = "generated"};
+    gen_options o = {.schema_path = "schema/semantik.yaml",
+                     .out_dir = v->run == run_init ? init_default_dir : "generated"};
     int rc = parse_options(v, argc - 2, argv + 2, &o);
     if (rc)
         return rc < 0 ? 0 : 2;
@@ -154,6 +180,38 @@ int main(int argc, char **argv)
     return rc == 2 ? 2 : rc ? 1 : 0; /* vet's 2: no server to ask */
 }
 
+/* The source tree this binary was built in: <root>/build/schemac or
+ * <root>/build/san/schemac beside <root>/runtime. Writes root and returns
+ * the build directory relative to it, or NULL for an installed schemac. */
+static const char *source_tree(char *root, size_t size)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    static const char *const builds[] = {"/build/san/schemac", "/build/schemac"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t len = strlen(builds[i]);
+        if ((size_t)n <= len || strcmp(exe + n - len, builds[i]) != 0)
+            continue;
+        snprintf(root, size, "%.*s", (int)((size_t)n - len), exe);
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%s/runtime/sc_migrate.h", root);
+        if (access(probe, R_OK) == 0)
+            return i == 0 ? "build/san" : "build";
+    }
+    return NULL;
+}
+
+static int run_init(const gen_options *o, gen_diag *d)
+{
+    char root[4096];
+    const char *build = source_tree(root, sizeof root);
+    gen_init_options io = {o->out_dir, build ? root : NULL, build};
+    return gen_init(&io, d);
+}
+
 /* ---- schemac migrate SUBVERB --------------------------------------------
  * Offline sub-verbs (new, check, sql) need no database; the others connect
  * to DATABASE_URL and run through runtime/sc_migrate.h. */
@@ -162,12 +220,13 @@ typedef struct migrate_args {
     gen_migrate_options o;
     const char *arg;         /* the positional argument: TARGET, N, REV, RANGE */
     const char *to;          /* down --to REV */
+    bool quiet, verbose;     /* up/down: progress output (see migrate_progress) */
 } migrate_args;
 
 /* The options a sub-verb takes: its --help lists those, its parser refuses
  * the others. */
 enum { O_SCHEMA = 1, O_OUT = 2, O_DIR = 4, O_MESSAGE = 8, O_DESTRUCTIVE = 16, O_TIMEOUTS = 32,
-       O_TO = 64, O_SCRATCH = 256,
+       O_TO = 64, O_SCRATCH = 256, O_PROGRESS = 512,
        O_DB = 128 /* not an option: the verb connects to DATABASE_URL */ };
 
 typedef struct subverb {
@@ -179,28 +238,33 @@ typedef struct subverb {
 typedef struct migrate_option {
     const char *name, *alias, *value, *help;
     unsigned bit;
-    size_t slot;             /* offsetof the string in migrate_args; 0: a flag */
+    size_t slot;             /* an option with a value: offsetof its string in migrate_args */
+    size_t flag;             /* a flag (value NULL): offsetof its bool in migrate_args */
 } migrate_option;
 
 static const migrate_option migrate_options[] = {
     {"--schema", NULL, "FILE", "the schema (default schema/semantik.yaml)", O_SCHEMA,
-     offsetof(migrate_args, o.schema_path)},
+     offsetof(migrate_args, o.schema_path), 0},
     {"--out", NULL, "DIR", "the generated directory (default generated)", O_OUT,
-     offsetof(migrate_args, o.out_dir)},
+     offsetof(migrate_args, o.out_dir), 0},
     {"--dir", NULL, "DIR", "the migrations directory (default <out>/migrations)", O_DIR,
-     offsetof(migrate_args, o.migrations_dir)},
+     offsetof(migrate_args, o.migrations_dir), 0},
     {"-m", "--message", "MESSAGE", "the message of the new migration", O_MESSAGE,
-     offsetof(migrate_args, o.message)},
+     offsetof(migrate_args, o.message), 0},
     {"--allow-destructive", NULL, NULL, "go ahead with changes that destroy data (backed up first)",
-     O_DESTRUCTIVE, 0},
+     O_DESTRUCTIVE, 0, offsetof(migrate_args, o.allow_destructive)},
     {"--lock-timeout", NULL, "T", "lock_timeout of each section (default 5s)", O_TIMEOUTS,
-     offsetof(migrate_args, o.lock_timeout)},
+     offsetof(migrate_args, o.lock_timeout), 0},
     {"--statement-timeout", NULL, "T", "statement_timeout of each section (default 15min)",
-     O_TIMEOUTS, offsetof(migrate_args, o.statement_timeout)},
+     O_TIMEOUTS, offsetof(migrate_args, o.statement_timeout), 0},
     {"--to", NULL, "REV", "revert until the database is at REV (a revision, or base)", O_TO,
-     offsetof(migrate_args, to)},
+     offsetof(migrate_args, to), 0},
     {"--scratch-url", NULL, "URL", "an empty database to build the expected schema in", O_SCRATCH,
-     offsetof(migrate_args, o.scratch_url)},
+     offsetof(migrate_args, o.scratch_url), 0},
+    {"--quiet", "-q", NULL, "print nothing but errors", O_PROGRESS, 0,
+     offsetof(migrate_args, quiet)},
+    {"--verbose", "-v", NULL, "print every statement with its duration, also when piped",
+     O_PROGRESS, 0, offsetof(migrate_args, verbose)},
 };
 
 enum { NMIGRATE_OPTIONS = sizeof migrate_options / sizeof migrate_options[0] };
@@ -276,25 +340,145 @@ static int with_migrations(const migrate_args *a, bool db,
     return rc;
 }
 
-static const sc_migrate_options progress_on_stderr = {NULL, NULL};
+/* ---- progress of up and down ---------------------------------------------
+ * On stderr (stdout stays for what a verb prints as its answer). A terminal,
+ * or --verbose, gets one line per statement as it runs:
+ *   [37/101] CREATE INDEX CONCURRENTLY chunks_p37_doc_idx ON ... ... 1.24 s
+ * (the text is written before the statement runs and the duration after, so
+ * a slow statement shows while it runs); a pipe gets one line per migration,
+ * so CI logs stay short. --quiet prints nothing but errors. */
+
+typedef struct migrate_progress {
+    FILE *out;
+    bool statements;         /* a line per statement, not only per migration */
+    int width;               /* of the statement text */
+    bool open;               /* a statement line waits for its duration */
+    bool quiet;
+} migrate_progress;
+
+/* sql on one line (whitespace runs become one space), cut to width
+ * characters; never inside a UTF-8 sequence (a COMMENT's text). */
+static void print_one_line(FILE *out, const char *sql, int width)
+{
+    int n = 0;
+    for (const char *p = sql; *p && (n < width || ((unsigned char)*p & 0xC0) == 0x80); p++) {
+        if (((unsigned char)*p & 0xC0) == 0x80) {
+            fputc(*p, out); /* continues the character counted before */
+            continue;
+        }
+        if (strchr(" \t\r\n", *p)) {
+            while (p[1] && strchr(" \t\r\n", p[1]))
+                p++;
+            if (!p[1])
+                break;
+            fputc(' ', out);
+        } else {
+            fputc(*p, out);
+        }
+        n++;
+    }
+    fputs(n >= width ? "... " : " ... ", out);
+}
+
+static void on_statement(migrate_progress *p, const sc_migrate_step *s)
+{
+    if (s->event == SC_MIGRATE_STATEMENT) {
+        fprintf(p->out, "[%zu/%zu] ", s->index, s->count);
+        print_one_line(p->out, s->sql, p->width);
+        p->open = true;
+        return;
+    }
+    if (!p->open) /* a server notice came between: say which statement ended */
+        fprintf(p->out, "[%zu/%zu] ... ", s->index, s->count);
+    if (s->failed)
+        fprintf(p->out, "failed after %.2f s\n", s->ms / 1e3);
+    else if (s->skipped)
+        fprintf(p->out, "already done\n");
+    else
+        fprintf(p->out, "%.2f s\n", s->ms / 1e3);
+    p->open = false;
+}
+
+static void on_migrate_step(void *arg, const sc_migrate_step *s)
+{
+    migrate_progress *p = arg;
+    const sc_migration *m = s->migration;
+    const char *msg = m->message ? m->message : "";
+    if (s->event == SC_MIGRATE_BEGIN && p->statements)
+        fprintf(p->out, "%s %s: %s (%zu statements)\n", m->revision,
+                s->up ? "applying" : "reverting", msg, s->count);
+    else if (s->event == SC_MIGRATE_END)
+        fprintf(p->out, "%s %s: %s (%zu statement%s, %.2f s)\n", m->revision,
+                s->up ? "applied" : "reverted", msg, s->count, s->count == 1 ? "" : "s",
+                s->ms / 1e3);
+    else if (s->event != SC_MIGRATE_BEGIN && p->statements)
+        on_statement(p, s);
+    fflush(p->out);
+}
+
+/* The statement text's width: what a terminal leaves beside "[i/n] " and
+ * the duration; 100 columns in a log. */
+static int statement_width(FILE *out)
+{
+    struct winsize ws;
+    if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 60)
+        return ws.ws_col - 30;
+    return 100;
+}
+
+/* The server's NOTICEs belong to a statement: they are shown with the
+ * statements, not among the one-line-per-migration summary (where "schema
+ * ... already exists, skipping" is noise); WARNINGs always, but not with
+ * --quiet. An open statement line is ended first. */
+static void on_notice(void *arg, const char *message)
+{
+    migrate_progress *p = arg;
+    bool warning = strncmp(message, "WARNING", 7) == 0;
+    if (p->quiet || !(p->statements || warning))
+        return;
+    if (p->open)
+        fputc('\n', p->out);
+    p->open = false;
+    fputs(message, p->out);
+}
+
+/* The runner's options for a's --quiet/--verbose; p is the callback's (and
+ * c's notice processor's). */
+static sc_migrate_options progress_options(PGconn *c, const migrate_args *a, migrate_progress *p)
+{
+    *p = (migrate_progress){stderr, a->verbose || isatty(fileno(stderr)), 0, false, a->quiet};
+    p->width = statement_width(stderr);
+    PQsetNoticeProcessor(c, on_notice, p);
+    if (a->quiet)
+        return (sc_migrate_options){.progress = NULL};
+    return (sc_migrate_options){.progress = stderr, .on_step = on_migrate_step, .step_arg = p};
+}
+
+/* An error after a statement line that got no duration starts a line. */
+static int progress_end(const migrate_progress *p, int rc)
+{
+    if (p->open)
+        fputc('\n', p->out);
+    return rc;
+}
 
 static int do_up(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
 {
-    sc_migrate_options o = progress_on_stderr;
-    o.progress = stderr;
-    return sc_migrate_up(c, m, a->arg, &o, e);
+    migrate_progress p;
+    sc_migrate_options o = progress_options(c, a, &p);
+    return progress_end(&p, sc_migrate_up(c, m, a->arg, &o, e));
 }
 
-static int do_down(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+/* down N or down --to REV. */
+static int down_with(PGconn *c, const sc_migrations *m, const migrate_args *a,
+                     const sc_migrate_options *o, sc_migrate_error *e)
 {
-    sc_migrate_options o = progress_on_stderr;
-    o.progress = stderr;
     if (a->to && a->arg) {
         snprintf(e->message, sizeof e->message, "down takes a count or --to REV, not both");
         return -1;
     }
     if (a->to)
-        return sc_migrate_down_to(c, m, a->to, &o, e);
+        return sc_migrate_down_to(c, m, a->to, o, e);
     char *end;
     long n = a->arg ? strtol(a->arg, &end, 10) : 1;
     if (a->arg && (*end || n < 0)) {
@@ -302,7 +486,15 @@ static int do_down(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_
                  "down takes a count (default 1) or --to REV, not '%s'", a->arg);
         return -1;
     }
-    return sc_migrate_down(c, m, (int)n, &o, e);
+    return sc_migrate_down(c, m, (int)n, o, e);
+}
+
+static int do_down(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
+{
+    migrate_progress p;
+    sc_migrate_options o = progress_options(c, a, &p);
+    int rc = down_with(c, m, a, &o, e);
+    return progress_end(&p, rc);
 }
 
 static int do_current(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
@@ -323,8 +515,7 @@ static int do_history(PGconn *c, const sc_migrations *m, const migrate_args *a, 
 
 static int do_stamp(PGconn *c, const sc_migrations *m, const migrate_args *a, sc_migrate_error *e)
 {
-    sc_migrate_options o = progress_on_stderr;
-    o.progress = stderr;
+    sc_migrate_options o = {.progress = stderr};
     return sc_migrate_stamp(c, m, a->arg, &o, e);
 }
 
@@ -391,12 +582,12 @@ static const subverb subverbs[] = {
      "against DATABASE_URL,\n"
      "each in one transaction unless its header says otherwise, under an advisory\n"
      "lock. Refuses applied migrations whose files changed.",
-     run_up, O_OUT | O_DIR | O_DB},
+     run_up, O_OUT | O_DIR | O_PROGRESS | O_DB},
     {"down", "migrate down [N | --to REV]",
      "Reverts the newest N applied migrations (default 1), or every migration above\n"
      "REV (--to base reverts them all). Each down runs in one transaction unless its\n"
      "header says otherwise.",
-     run_down, O_OUT | O_DIR | O_TO | O_DB},
+     run_down, O_OUT | O_DIR | O_TO | O_PROGRESS | O_DB},
     {"current", "migrate current", "Prints the newest applied revision, or none.", run_current,
      O_OUT | O_DIR | O_DB},
     {"history", "migrate history", "Lists every migration: applied (when, how long) or pending.",
@@ -458,8 +649,8 @@ static int take_migrate_option(const subverb *sv, int argc, char **argv, int *i,
                             "('schemac migrate %s --help' lists them)\n", sv->name, arg, sv->name);
             return 1;
         }
-        if (!mo->slot) {
-            a->o.allow_destructive = true;
+        if (!mo->value) { /* a flag (slot 0 is o.schema_path, not "none") */
+            *(bool *)((char *)a + mo->flag) = true;
             return 0;
         }
         if (*i + 1 >= argc) {
@@ -496,7 +687,7 @@ static int migrate_main(int argc, char **argv)
         print_migrate_usage(stderr);
         return 2;
     }
-    migrate_args a = {{.schema_path = "schema/semantik.yaml", .out_dir = "generated"}, NULL, NULL};
+    migrate_args a = {.o = {.schema_path = "schema/semantik.yaml", .out_dir = "generated"}};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_subverb_help(sv);

@@ -30,4 +30,17 @@ int gen_erd(const gen_options *o, gen_diag *d);
  * query's file:line:col. 0: clean, 1: problems, 2: no server to ask. */
 int gen_vet(const gen_options *o, gen_diag *d);
 
+/* schemac init: a new project in dir (created if missing): a starter
+ * schema (schema/app.yaml), a Makefile that regenerates generated/ and
+ * builds and tests it against the runtime, src/main.c, README.md,
+ * .gitignore, generated/ and its first migration. Writes nothing when dir
+ * already holds one of those files or generated/ (each is reported). */
+typedef struct gen_init_options {
+    const char *dir;           /* NULL or "": the current directory */
+    const char *schemac_root;  /* a schemac source tree for the Makefile; NULL:
+                                  the installed schemac and pkg-config */
+    const char *schemac_build; /* its build directory, relative to the root:
+                                  "build" (NULL) or "build/san" */
+} gen_init_options;
+int gen_init(const gen_init_options *o, gen_diag *d);
 #endif

@@ -601,6 +601,45 @@ static void explain_partial(bool up, size_t ran, size_t n, sc_migrate_error *err
                  up ? "up" : "down");
 }
 
+static void report(const sc_migrate_options *o, sc_migrate_step s)
+{
+    if (o && o->on_step)
+        o->on_step(o->step_arg, &s);
+}
+
+/* Statement i (0-based) of the section; resuming: a previous run got past
+ * some statements. Reports it to the callback before and after. */
+static int run_statement(PGconn *c, const sc_migration *m, bool up, size_t i, bool resuming,
+                         const sc_migrate_options *o, sc_migrate_error *err)
+{
+    size_t n = up ? m->nup : m->ndown;
+    const sc_migration_stmt *st = &(up ? m->up : m->down)[i];
+    sc_migrate_step s = {SC_MIGRATE_STATEMENT, m, up, i + 1, n, st->sql, 0, false, false};
+    report(o, s);
+    double start = now_ms();
+    int done = m->transactional ? 0
+                                : sc_mig_prepare_statement(c, st->sql, resuming,
+                                                           o ? o->progress : NULL, err);
+    PGresult *r = done ? NULL : PQexec(c, st->sql);
+    ExecStatusType rs = done ? PGRES_COMMAND_OK : r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    s.event = SC_MIGRATE_STATEMENT_DONE;
+    s.ms = now_ms() - start;
+    s.skipped = done > 0;
+    s.failed = done < 0 || (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK);
+    if (s.failed && done == 0) {
+        char head[256];
+        first_line(st->sql, head, sizeof head);
+        const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        fail(err, "%s:%d: statement %zu of the %s section failed: %s\n  statement: %s",
+             m->path, st->line, i + 1, up ? "up" : "down", msg ? msg : PQerrorMessage(c), head);
+    }
+    PQclear(r);
+    report(o, s);
+    if (s.failed && !m->transactional && done == 0)
+        explain_partial(up, i, n, err);
+    return s.failed ? -1 : 0;
+}
+
 /* Statements from index from on; a migration that is not transactional
  * records each one that went through (see migrate_resume.c). */
 static int run_statements(PGconn *c, const sc_migration *m, bool up, size_t from,
@@ -612,26 +651,8 @@ static int run_statements(PGconn *c, const sc_migration *m, bool up, size_t from
         if (st[i].commit_before && m->transactional &&
             (exec_ok(c, "COMMIT", err) || exec_ok(c, "BEGIN", err)))
             return -1;
-        int done = m->transactional ? 0
-                                    : sc_mig_prepare_statement(c, st[i].sql, from > 0,
-                                                               o ? o->progress : NULL, err);
-        if (done < 0)
+        if (run_statement(c, m, up, i, from > 0, o, err))
             return -1;
-        PGresult *r = done ? NULL : PQexec(c, st[i].sql);
-        ExecStatusType s = done ? PGRES_COMMAND_OK : r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-            char head[256];
-            first_line(st[i].sql, head, sizeof head);
-            const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-            fail(err, "%s:%d: statement %zu of the %s section failed: %s\n  statement: %s",
-                 m->path, st[i].line, i + 1, up ? "up" : "down",
-                 msg ? msg : PQerrorMessage(c), head);
-            PQclear(r);
-            if (!m->transactional)
-                explain_partial(up, i, n, err);
-            return -1;
-        }
-        PQclear(r);
         if (!m->transactional && sc_mig_record_progress(c, m, up, i + 1, err))
             return -1;
     }
@@ -644,14 +665,29 @@ static const char *file_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* A migration starts or ends: to the callback when there is one (it
+ * prints its own lines), else a line to progress. */
+static void announce(const sc_migrate_options *o, const sc_migration *m, bool up,
+                     sc_migrate_event ev, double ms)
+{
+    size_t n = up ? m->nup : m->ndown;
+    if (o && o->on_step)
+        report(o, (sc_migrate_step){ev, m, up, 0, n, NULL, ms, false, false});
+    else if (ev == SC_MIGRATE_BEGIN)
+        progress(o, "migrate: %s %s (%s) ...\n", up ? "applying" : "reverting",
+                 file_name(m->path), m->message ? m->message : "");
+    else
+        progress(o, "migrate: %s %s in %.0f ms\n", file_name(m->path),
+                 up ? "applied" : "reverted", ms);
+}
+
 /* One migration up or down, with its version row, in one transaction
  * unless the file says otherwise. On failure the transaction is rolled back
  * and err names the file, line and statement. */
 static int run_one(PGconn *c, const sc_migration *m, bool up, const sc_migrate_options *o,
                    sc_migrate_error *err)
 {
-    progress(o, "migrate: %s %s (%s) ...\n", up ? "applying" : "reverting", file_name(m->path),
-             m->message ? m->message : "");
+    announce(o, m, up, SC_MIGRATE_BEGIN, 0);
     double start = now_ms();
     if (m->search_path) {
         const char *v[1] = {m->search_path};
@@ -688,8 +724,7 @@ static int run_one(PGconn *c, const sc_migration *m, bool up, const sc_migrate_o
             PQclear(PQexec(c, "ROLLBACK"));
         return -1;
     }
-    progress(o, "migrate: %s %s in %.0f ms\n", file_name(m->path), up ? "applied" : "reverted",
-             now_ms() - start);
+    announce(o, m, up, SC_MIGRATE_END, now_ms() - start);
     return 0;
 }
 

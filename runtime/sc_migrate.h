@@ -21,7 +21,8 @@
  *
  * Errors: every function returns 0 or -1 and fills an sc_migrate_error
  * (messages name files and lines, which an sc_error's 256 bytes cannot
- * hold). Progress lines go to opts->progress (NULL: none). */
+ * hold). Progress lines go to opts->progress (NULL: none); opts->on_step,
+ * when set, is told of every migration and statement (sc_migrate_step). */
 #ifndef SC_MIGRATE_H
 #define SC_MIGRATE_H
 
@@ -66,9 +67,42 @@ typedef struct sc_migrations {
     sc_migration *items;   /* by revision */
 } sc_migrations;
 
+/* What a progress callback is told, in this order for each migration:
+ * BEGIN, then STATEMENT and STATEMENT_DONE for each statement that runs
+ * (index 1..count; a resumed run starts after the statements a previous run
+ * applied), then END when the migration and its version row are committed.
+ * A failing statement gets STATEMENT_DONE with failed set and no END. */
+typedef enum sc_migrate_event {
+    SC_MIGRATE_BEGIN,
+    SC_MIGRATE_STATEMENT,
+    SC_MIGRATE_STATEMENT_DONE,
+    SC_MIGRATE_END,
+} sc_migrate_event;
+
+typedef struct sc_migrate_step {
+    sc_migrate_event event;
+    const sc_migration *migration;
+    bool up;               /* applying (up section) or reverting (down) */
+    size_t index;          /* STATEMENT*: 1-based; BEGIN/END: 0 */
+    size_t count;          /* statements of the section */
+    const char *sql;       /* STATEMENT*: the statement; else NULL */
+    double ms;             /* STATEMENT_DONE, END: how long it took */
+    bool skipped;          /* STATEMENT_DONE: a resumed run found it done */
+    bool failed;           /* STATEMENT_DONE: it failed (err says why) */
+} sc_migrate_step;
+
+/* Called on the runner's thread, between statements; the step and what it
+ * points to are borrowed for the call. */
+typedef void (*sc_migrate_progress_fn)(void *arg, const sc_migrate_step *step);
+
 typedef struct sc_migrate_options {
     FILE *progress;        /* progress lines; NULL: silent */
     const char *pooler;    /* NULL: getenv("DB_POOLER"); "transaction" refuses */
+    /* NULL: no callback. When set, it reports each migration and statement
+     * and the "applying"/"applied in" lines are not written to progress
+     * (the notes still are: waiting for the lock, nothing to do, resuming). */
+    sc_migrate_progress_fn on_step;
+    void *step_arg;
 } sc_migrate_options;
 
 /* Reads every NNNN_*.sql file of dir and splits its sections into

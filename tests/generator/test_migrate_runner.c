@@ -148,7 +148,7 @@ static void *run_up(void *arg)
     runner *r = arg;
     PGconn *c = tl_connect("mt_concurrent");
     FILE *log = open_memstream(&r->log, &r->loglen);
-    sc_migrate_options o = {log, NULL};
+    sc_migrate_options o = {.progress = log};
     r->rc = sc_migrate_up(c, r->m, NULL, &o, &r->err);
     fclose(log);
     PQfinish(c);
@@ -430,6 +430,29 @@ static void each_verb_helps_with_its_own_options(void **state)
     free(h);
 }
 
+/* Options with a value are taken with it, also the first one of the table
+ * (--schema once was mistaken for a flag: the default schema was diffed and
+ * --allow-destructive set). */
+static void new_takes_the_schema_option(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char args[512];
+    snprintf(args, sizeof args, "migrate new --schema %s --dir %s -m before 2>&1; echo rc=$?",
+             BEFORE_YAML, dir);
+    char *out = command_output(args);
+    assert_non_null(strstr(out, "rc=0"));
+    free(out);
+    sc_migrations m;
+    tl_load(dir, &m);
+    assert_int_equal(m.n, 1);
+    assert_non_null(strstr(m.items[0].path, "0001_before.sql"));
+    assert_non_null(strstr(m.items[0].text, "mig_scenario"));
+    assert_null(strstr(m.items[0].text, "semantik"));
+    sc_migrations_free(&m);
+    tl_rmdir(dir);
+}
+
 static void pooler_and_offline_sql(void **state)
 {
     (void)state;
@@ -439,7 +462,7 @@ static void pooler_and_offline_sql(void **state)
     sc_migrations m;
     tl_load(dir, &m);
     sc_migrate_error err = {{0}};
-    sc_migrate_options o = {NULL, "transaction"};
+    sc_migrate_options o = {.pooler = "transaction"};
     assert_int_equal(sc_migrate_up(NULL, &m, NULL, &o, &err), -1);
     assert_non_null(strstr(err.message, "DB_POOLER=transaction"));
 
@@ -476,6 +499,7 @@ int main(void)
         cmocka_unit_test(down_to_revision_and_base),
         cmocka_unit_test(down_of_public_keeps_the_schema),
         cmocka_unit_test(each_verb_helps_with_its_own_options),
+        cmocka_unit_test(new_takes_the_schema_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
