@@ -74,7 +74,7 @@ _schemac()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
 
-    local verbs="generate check-schema vet migrate erd"
+    local verbs="generate check-schema vet migrate erd init"
     local subverbs="new rebase up down current history stamp sql check drift"
     local gen_opts="--schema --out --templates --help"
 
@@ -121,12 +121,14 @@ _schemac()
     case $verb in
         generate | check-schema | vet) opts=$gen_opts ;;
         erd) opts="--schema --format --out --help" ;;
+        init) opts="--help" ;;
         migrate)
             case $sub in
                 new) opts="--schema --out --dir -m --message --allow-destructive --lock-timeout --statement-timeout --help" ;;
                 rebase) opts="--schema --out --dir --allow-destructive --help" ;;
-                up | current | history | stamp | sql) opts="--out --dir --help" ;;
-                down) opts="--out --dir --to --help" ;;
+                up) opts="--out --dir --quiet --verbose --help" ;;
+                current | history | stamp | sql) opts="--out --dir --help" ;;
+                down) opts="--out --dir --to --quiet --verbose --help" ;;
                 check) opts="--schema --out --dir --help" ;;
                 drift) opts="--out --dir --scratch-url --help" ;;
             esac ;;
@@ -140,6 +142,9 @@ _schemac()
     case $verb in
         check-schema | erd)
             _schemac_schemas "$cur"
+            ;;
+        init)
+            _schemac_files dirs "$cur"
             ;;
         migrate)
             case $sub in
