@@ -71,5 +71,56 @@ static inline PGresult *gen_sql(gen_db *db, const char *sql)
     return r;
 }
 
+/* One number from SQL on the suite database (count(*), sum(...)). */
+static inline long long gen_scalar(gen_db *db, const char *sql)
+{
+    PGresult *r = gen_sql(db, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    long long v = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+/* A pool of one on the suite database with a client deadline and pooler
+ * mode of the test's choosing. */
+static inline sc_pool *gen_pool_with(gen_db *db, double client_timeout_s, sc_pooler_mode pooler)
+{
+    sc_pool_config cfg;
+    sc_pool_config_init(&cfg);
+    cfg.conninfo = db->conninfo;
+    cfg.pool_size = 1;
+    cfg.client_timeout_s = client_timeout_s;
+    cfg.pooler = pooler;
+    sc_pool *p = NULL;
+    sc_error e = {0};
+    if (sc_pool_open(&cfg, &p, &e) != SC_OK)
+        fail_msg("sc_pool_open: %s", e.message);
+    return p;
+}
+
+/* A thread that kills backend `pid` once the server reports it waiting on
+ * a lock: the wait is on the server's own report, not on time. */
+typedef struct gen_killer {
+    const char *conninfo;
+    int pid;
+    bool killed;
+} gen_killer;
+
+static inline void *gen_kill_when_blocked(void *arg)
+{
+    gen_killer *k = arg;
+    PGconn *pg = PQconnectdb(k->conninfo);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE pid = %d AND wait_event_type = 'Lock'", k->pid);
+    for (int tries = 0; tries < 100000 && !k->killed; tries++) {
+        PGresult *r = PQexec(pg, sql);
+        k->killed = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        PQclear(r);
+    }
+    PQfinish(pg);
+    return NULL;
+}
 
 #endif

@@ -59,16 +59,6 @@ static int drain(sc_conn *c)
     return rc;
 }
 
-static long long scalar(const char *sql)
-{
-    PGresult *r = gen_sql(db, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    long long v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return v;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -154,7 +144,7 @@ static void a_failing_write_is_its_own_and_the_next_one_lands(void **state)
     assert_int_equal(got[1].status, SC_CONFLICT);
     assert_int_equal(got[2].status, SC_OK);
     assert_string_equal(out[2].username, "ev2");
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.users WHERE username LIKE 'ev%'"), 2);
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.users WHERE username LIKE 'ev%'"), 2);
 }
 
 static void exec_and_many_answers(void **state)
@@ -254,20 +244,6 @@ static void a_completion_may_send_the_next_request(void **state)
 
 /* ---- faults ------------------------------------------------------------ */
 
-static sc_pool *pool_with(double client_timeout_s)
-{
-    sc_pool_config cfg;
-    sc_pool_config_init(&cfg);
-    cfg.conninfo = db->conninfo;
-    cfg.pool_size = 1;
-    cfg.client_timeout_s = client_timeout_s;
-    sc_pool *p = NULL;
-    sc_error e = {0};
-    if (sc_pool_open(&cfg, &p, &e) != SC_OK)
-        fail_msg("sc_pool_open: %s", e.message);
-    return p;
-}
-
 /* Another session holds a new user's unique name: a create of the same name
  * waits on it. */
 static PGconn *hold_username(const char *name)
@@ -293,7 +269,7 @@ static void requests_past_the_deadline_fail_and_evict_the_connection(void **stat
 {
     (void)state;
     PGconn *holder = hold_username("evheld");
-    sc_pool *p = pool_with(0.3);
+    sc_pool *p = gen_pool_with(db, 0.3, SC_POOLER_NONE);
     sc_conn *c = NULL;
     sc_error err = {0};
     assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK);
@@ -310,45 +286,22 @@ static void requests_past_the_deadline_fail_and_evict_the_connection(void **stat
     assert_int_equal(got[1].status, SC_TIMEOUT);
     sc_pool_release(p, c);
     release_holder(holder);
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.users WHERE username = 'evheld'"), 0);
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.users WHERE username = 'evheld'"), 0);
     assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK); /* a fresh connection */
     assert_int_equal(sm_users_create(c, db->arena, &blocked, &out, &err), SC_OK);
     sc_pool_release(p, c);
     sc_pool_close(p);
 }
 
-typedef struct killer {
-    const char *conninfo;
-    int pid;
-    bool killed;
-} killer;
-
-/* Kills the backend once the server reports it waiting on the held row. */
-static void *kill_when_blocked(void *arg)
-{
-    killer *k = arg;
-    PGconn *pg = PQconnectdb(k->conninfo);
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE pid = %d AND wait_event_type = 'Lock'", k->pid);
-    for (int tries = 0; tries < 100000 && !k->killed; tries++) {
-        PGresult *r = PQexec(pg, sql);
-        k->killed = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-        PQclear(r);
-    }
-    PQfinish(pg);
-    return NULL;
-}
-
 static void a_killed_backend_fails_reads_as_lost_and_writes_as_unknown(void **state)
 {
     (void)state;
     PGconn *holder = hold_username("evkill");
-    sc_pool *p = pool_with(30.0);
+    sc_pool *p = gen_pool_with(db, 30.0, SC_POOLER_NONE);
     sc_conn *c = NULL;
     sc_error err = {0};
     assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK);
-    killer k = {db->conninfo, PQbackendPID(sc_conn_pg(c)), false};
+    gen_killer k = {db->conninfo, PQbackendPID(sc_conn_pg(c)), false};
     sm_user_new blocked = {.username = "evkill", .email = "evkill2@example.org", .hashed_password = "x"};
     sm_user out;
     sm_collection col;
@@ -357,7 +310,7 @@ static void a_killed_backend_fails_reads_as_lost_and_writes_as_unknown(void **st
                          c, db->arena, COLL, owner, &col, record, seq(1), &err),
                      SC_OK);
     pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, kill_when_blocked, &k), 0);
+    assert_int_equal(pthread_create(&t, NULL, gen_kill_when_blocked, &k), 0);
     int rc = drain(c);
     pthread_join(t, NULL);
     assert_true(k.killed);
@@ -372,7 +325,7 @@ static void a_killed_backend_fails_reads_as_lost_and_writes_as_unknown(void **st
 static void releasing_with_requests_in_flight_completes_them(void **state)
 {
     (void)state;
-    sc_pool *p = pool_with(30.0);
+    sc_pool *p = gen_pool_with(db, 30.0, SC_POOLER_NONE);
     sc_conn *c = NULL;
     sc_error err = {0};
     assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK);

@@ -19,19 +19,9 @@ static char paths[MAX_ROWS][40];
 static sm_collection_source out[MAX_ROWS];
 static sc_error errors[MAX_ROWS];
 
-static long long scalar(const char *sql)
-{
-    PGresult *r = gen_sql(db, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    long long v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return v;
-}
-
 static long long stored(void)
 {
-    return scalar("SELECT count(*) FROM semantik.collection_sources");
+    return gen_scalar(db, "SELECT count(*) FROM semantik.collection_sources");
 }
 
 static void run_sql(PGconn *pg, const char *sql)
@@ -192,7 +182,7 @@ static void store_ten(void)
 
 static long long sum_of_counts(void)
 {
-    return scalar("SELECT coalesce(sum(document_count), 0) FROM semantik.collection_sources");
+    return gen_scalar(db, "SELECT coalesce(sum(document_count), 0) FROM semantik.collection_sources");
 }
 
 static void an_update_batch_with_a_missing_row_changes_nothing(void **state)
@@ -276,21 +266,6 @@ static void named_query_batches_keep_each_answer(void **state)
 
 /* ---- faults: a second pool with a short deadline ---------------------- */
 
-static sc_pool *pool_with(double client_timeout_s, sc_pooler_mode pooler)
-{
-    sc_pool_config cfg;
-    sc_pool_config_init(&cfg);
-    cfg.conninfo = db->conninfo;
-    cfg.pool_size = 1;
-    cfg.client_timeout_s = client_timeout_s;
-    cfg.pooler = pooler;
-    sc_pool *p = NULL;
-    sc_error e = {0};
-    if (sc_pool_open(&cfg, &p, &e) != SC_OK)
-        fail_msg("sc_pool_open: %s", e.message);
-    return p;
-}
-
 /* Another session inserts row 50's key and keeps its transaction open: the
  * batch's row 50 waits on it (a unique check waits for the other outcome). */
 static PGconn *hold_row_key(int row)
@@ -310,7 +285,7 @@ static void a_row_blocked_past_the_deadline_times_out_and_keeps_nothing(void **s
 {
     (void)state;
     PGconn *holder = hold_row_key(50);
-    sc_pool *p = pool_with(0.3, SC_POOLER_NONE);
+    sc_pool *p = gen_pool_with(db, 0.3, SC_POOLER_NONE);
     sc_conn *c = NULL;
     sc_error err = {0};
     assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK);
@@ -329,43 +304,17 @@ static void a_row_blocked_past_the_deadline_times_out_and_keeps_nothing(void **s
     assert_int_equal(stored(), 80);
 }
 
-typedef struct killer {
-    const char *conninfo;
-    int pid;
-    bool killed;
-} killer;
-
-/* Waits until the batch's backend is blocked on the held key, then kills it:
- * the wait is on the server's own report, not on time. */
-static void *kill_when_blocked(void *arg)
-{
-    killer *k = arg;
-    PGconn *pg = PQconnectdb(k->conninfo);
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %d AND "
-             "wait_event_type = 'Lock'",
-             k->pid);
-    for (int tries = 0; tries < 100000 && !k->killed; tries++) {
-        PGresult *r = PQexec(pg, sql);
-        k->killed = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-        PQclear(r);
-    }
-    PQfinish(pg);
-    return NULL;
-}
-
 static void a_backend_killed_mid_batch_is_a_lost_connection_and_keeps_nothing(void **state)
 {
     (void)state;
     PGconn *holder = hold_row_key(120);
-    sc_pool *p = pool_with(30.0, SC_POOLER_NONE);
+    sc_pool *p = gen_pool_with(db, 30.0, SC_POOLER_NONE);
     sc_conn *c = NULL;
     sc_error err = {0};
     assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK);
-    killer k = {db->conninfo, PQbackendPID(sc_conn_pg(c)), false};
+    gen_killer k = {db->conninfo, PQbackendPID(sc_conn_pg(c)), false};
     pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, kill_when_blocked, &k), 0);
+    assert_int_equal(pthread_create(&t, NULL, gen_kill_when_blocked, &k), 0);
     int rc = sm_collection_sources_create_batch(c, db->arena, rows, 200, NULL, errors, &err);
     pthread_join(t, NULL);
     assert_true(k.killed);
@@ -380,7 +329,7 @@ static void a_backend_killed_mid_batch_is_a_lost_connection_and_keeps_nothing(vo
 static void under_transaction_pooling_the_calls_go_unnamed(void **state)
 {
     (void)state;
-    sc_pool *p = pool_with(30.0, SC_POOLER_TRANSACTION);
+    sc_pool *p = gen_pool_with(db, 30.0, SC_POOLER_TRANSACTION);
     sc_conn *c = NULL;
     sc_error err = {0};
     assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK);

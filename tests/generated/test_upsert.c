@@ -13,16 +13,6 @@ static const char *const COLL = "6a0c1f3e-2b4d-4e5f-8a9b-00000000f001";
 static sm_collection_source_new *rows;
 static char (*paths)[32];
 
-static long long scalar(const char *sql)
-{
-    PGresult *r = gen_sql(db, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    long long v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return v;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -64,10 +54,10 @@ static void rows_past_the_parameter_limit_land_in_one_call(void **state)
     if (rc != SC_OK)
         fail_msg("%s", err.message);
     assert_int_equal(affected, ROWS);
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.collection_sources"), ROWS);
-    assert_int_equal(scalar("SELECT document_count FROM semantik.collection_sources "
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.collection_sources"), ROWS);
+    assert_int_equal(gen_scalar(db, "SELECT document_count FROM semantik.collection_sources "
                             "WHERE source_path = '/data/file-00000.md'"), 5);
-    assert_int_equal(scalar("SELECT document_count FROM semantik.collection_sources "
+    assert_int_equal(gen_scalar(db, "SELECT document_count FROM semantik.collection_sources "
                             "WHERE source_path = '/data/file-00001.md'"), 0); /* DEFAULT 0 */
 }
 
@@ -81,11 +71,11 @@ static void a_second_run_updates_in_place_and_adds_the_new(void **state)
     assert_int_equal(sm_collection_sources_upsert_many(db->conn, rows, ROWS + 100, &affected, &err),
                      SC_OK);
     assert_int_equal(affected, ROWS + 100);
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.collection_sources"), ROWS + 100);
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.collection_sources "
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.collection_sources"), ROWS + 100);
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.collection_sources "
                             "WHERE source_type = 'directory'"), ROWS + 100);
     /* document_count is not in the update list: the first run's 5 stays */
-    assert_int_equal(scalar("SELECT document_count FROM semantik.collection_sources "
+    assert_int_equal(gen_scalar(db, "SELECT document_count FROM semantik.collection_sources "
                             "WHERE source_path = '/data/file-00000.md'"), 5);
 }
 
@@ -102,9 +92,9 @@ static void a_failure_in_the_last_statement_writes_nothing(void **state)
     assert_int_equal(sm_collection_sources_upsert_many(db->conn, rows, ROWS + 100, &affected, &err),
                      SC_FOREIGN_KEY);
     assert_int_equal(affected, 0);
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.collection_sources "
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.collection_sources "
                             "WHERE source_type = 'url'"), 0);
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.collection_sources"), ROWS + 100);
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.collection_sources"), ROWS + 100);
     rows[ROWS + 50].collection_id = COLL;
     /* bad input is refused before anything is sent */
     rows[7].source_path = NULL;
@@ -112,7 +102,7 @@ static void a_failure_in_the_last_statement_writes_nothing(void **state)
     assert_int_equal(sm_collection_sources_upsert_many(db->conn, rows, ROWS, &affected, &err),
                      SC_INVALID_INPUT);
     rows[7].source_path = paths[7];
-    assert_int_equal(scalar("SELECT count(*) FROM semantik.collection_sources "
+    assert_int_equal(gen_scalar(db, "SELECT count(*) FROM semantik.collection_sources "
                             "WHERE source_type = 'url'"), 0);
 }
 
