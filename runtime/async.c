@@ -220,13 +220,18 @@ static void take(sc_conn *c, inflight *f, PGresult *r)
 /* Reads every answer already in; completes requests at their sync. */
 static int drain(sc_conn *c, sc_error *err)
 {
+    bool ended = false; /* the last call returned the end of a statement's answers */
     while (sc_conn_in_flight(c) && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
         if (!r) {
             if (PQstatus(c->pg) == CONNECTION_BAD)
                 return lost(c, err);
-            continue; /* the end of one statement's answers */
+            if (ended)
+                break; /* two ends in a row: nothing more is in; wait for it */
+            ended = true;
+            continue;
         }
+        ended = false;
         inflight *f = nth(c->async, 0);
         if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
             PQclear(r);

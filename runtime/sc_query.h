@@ -233,7 +233,8 @@ int sc_query_batch(sc_conn *c, const sc_query *q, const sc_batch *b, sc_error *e
  * SC_CONNECTION, or SC_COMMIT_UNKNOWN for a write). The blocking calls
  * refuse (SC_MISUSE) while requests are in flight; releasing the connection
  * completes them as lost. Arguments are encoded at send and may go away;
- * the outputs and the arena must live until done is called. */
+ * the outputs and the arena must live until done is called. done may send
+ * more requests on the connection but must not release it. */
 typedef void (*sc_done_fn)(void *ctx, int status, const sc_error *err);
 
 typedef enum sc_answer { SC_ANSWER_ONE, SC_ANSWER_MANY, SC_ANSWER_EXEC } sc_answer;

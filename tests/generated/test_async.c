@@ -322,6 +322,28 @@ static void a_killed_backend_fails_reads_as_lost_and_writes_as_unknown(void **st
     release_holder(holder);
 }
 
+static void under_transaction_pooling_requests_go_unnamed(void **state)
+{
+    (void)state;
+    sc_pool *p = gen_pool_with(db, 30.0, SC_POOLER_TRANSACTION);
+    sc_conn *c = NULL;
+    sc_error err = {0};
+    assert_int_equal(sc_pool_acquire(p, &c, &err), SC_OK);
+    static sm_collection rows[20];
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(sm_collections_get_by_uuid_with_permission_check_send(
+                             c, db->arena, i % 2 ? COLL : NO_SUCH, owner, &rows[i], record,
+                             seq(i), &err),
+                         SC_OK);
+    assert_int_equal(drain(c), SC_OK);
+    assert_int_equal(ngot, 20);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(got[i].status, i % 2 ? SC_OK : SC_NOT_FOUND);
+    assert_int_equal(sc_conn_cached_statements(c), 0); /* nothing prepared by name */
+    sc_pool_release(p, c);
+    sc_pool_close(p);
+}
+
 static void releasing_with_requests_in_flight_completes_them(void **state)
 {
     (void)state;
@@ -353,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup(a_completion_may_send_the_next_request, reset),
         cmocka_unit_test_setup(requests_past_the_deadline_fail_and_evict_the_connection, reset),
         cmocka_unit_test_setup(a_killed_backend_fails_reads_as_lost_and_writes_as_unknown, reset),
+        cmocka_unit_test_setup(under_transaction_pooling_requests_go_unnamed, reset),
         cmocka_unit_test_setup(releasing_with_requests_in_flight_completes_them, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
