@@ -4,10 +4,11 @@
 # package is unknown); otherwise it prints the one command to run and fails.
 # Usage: mk/deps.sh [extra-package ...]
 # graphviz (dot) and libxml2-utils (xmllint) are tools: `schemac erd --format
-# svg` and its test; nothing links against them.
+# svg` and its test; nothing links against them. pgbouncer is started by the
+# tests (tests/pg/with-pgbouncer, `make test-scale`), never as a service.
 set -eu
 
-need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make graphviz libxml2-utils $*"
+need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make graphviz libxml2-utils pgbouncer $*"
 missing=""
 for p in $need; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

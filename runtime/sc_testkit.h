@@ -31,6 +31,12 @@ int sc_testkit_create_database(const char *name, const char *ddl_path, char *con
                                size_t size, char *why, size_t why_size);
 int sc_testkit_drop_database(const char *name, char *why, size_t why_size);
 
+/* The pooler mode DB_POOLER names (SC_POOLER_TRANSACTION for
+ * "transaction", else SC_POOLER_NONE): a test's pool config sets
+ * cfg.pooler from it, so that the suite runs as the service would behind
+ * PgBouncer (tests/pg/with-pgbouncer exports DB_POOLER=transaction). */
+sc_pooler_mode sc_testkit_pooler(void);
+
 /* 1, 2, 3, ... for the whole process (thread-safe): the n of the values the
  * generated test factories make up. */
 unsigned long sc_testfx_serial(void);

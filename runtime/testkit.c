@@ -393,6 +393,12 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
     return count;
 }
 
+sc_pooler_mode sc_testkit_pooler(void)
+{
+    const char *v = getenv("DB_POOLER");
+    return v && strcmp(v, "transaction") == 0 ? SC_POOLER_TRANSACTION : SC_POOLER_NONE;
+}
+
 unsigned long sc_testfx_serial(void)
 {
     static _Atomic unsigned long next = 0;

@@ -226,6 +226,7 @@ static void bad_deadlines_are_refused(void **state)
 static void held_connection_is_reported_once(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER(NULL, "the leak report names PQbackendPID, which behind PgBouncer is PgBouncer's key, not the server pid the test reads");
     rt_log log;
     rt_log_init(&log);
     sc_pool_config cfg;

@@ -306,6 +306,7 @@ static int write_kill_write(sc_conn *c, void *ctx, sc_error *err)
 static void backend_killed_mid_transaction_is_retried(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
     sc_pool_stats before, after;
     sc_pool_get_stats(pool, &before);
     kill_arg a = {0};
@@ -320,6 +321,7 @@ static void backend_killed_mid_transaction_is_retried(void **state)
 static void backend_killed_mid_transaction_leaves_no_partial_write(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
     sc_conn *c = NULL;
     sc_error e = {0};
     assert_int_equal(sc_pool_acquire(pool, &c, &e), SC_OK);
@@ -367,6 +369,7 @@ static int insert_blocking_row(sc_conn *c, void *ctx, sc_error *err)
 static void connection_lost_during_commit_is_commit_unknown(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.lock_timeout_ms = 0;
@@ -397,6 +400,7 @@ static void connection_lost_during_commit_is_commit_unknown(void **state)
 static void statement_and_lock_timeouts_are_mapped(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER("transaction", "checks timeouts on autocommit statements, which DB_POOLER=transaction sets only per transaction (SET LOCAL at sc_tx_begin), and holds a session advisory lock");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.statement_timeout_ms = 50;
