@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sc_hashtext.h"
 #include "sc_testkit.h"
@@ -396,7 +397,7 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
 sc_pooler_mode sc_testkit_pooler(void)
 {
     const char *v = getenv("DB_POOLER");
-    return v && strcmp(v, "transaction") == 0 ? SC_POOLER_TRANSACTION : SC_POOLER_NONE;
+    return v && strcasecmp(v, "transaction") == 0 ? SC_POOLER_TRANSACTION : SC_POOLER_NONE;
 }
 
 unsigned long sc_testfx_serial(void)
