@@ -115,9 +115,13 @@ test-storm: deps
 # then the demo, through PgBouncer 1.18 (tests/pg/with-pgbouncer) in
 # transaction mode with DB_POOLER=transaction, then in session mode; ends with
 # one "N passed, N failed" line for both. `make test` runs it too; without
-# pgbouncer installed it prints a "skipped" line.
+# pgbouncer installed it prints a "skipped" line. SCALE_ALL=1 adds the suites
+# of tests/generated.
 SCALE_BINS = $(patsubst $(GEN_OUT)/tests/%.c,$(BUILD)/gentests/%,$(wildcard $(GEN_OUT)/tests/test_*.c)) \
              $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/runtime/test_*.c))
+ifeq ($(SCALE_ALL),1)
+SCALE_BINS += $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/generated/test_*.c))
+endif
 SCALE_DEMOS = $(BUILD)/examples/semantik_demo $(BUILD)/examples/latency_histogram
 test-scale: deps
 	@$(MAKE) --no-print-directory build generate
