@@ -48,6 +48,23 @@ static inline const char *rt_pgbouncer(void)
         }                                                                                       \
     } while (0)
 
+/* The pid of the server backend c talks to, for tests that kill it. Directly
+ * PQbackendPID; behind PgBouncer that is PgBouncer's own key, so the server
+ * is asked. That backend is c's only while PgBouncer links them: always in
+ * session mode, inside a transaction in transaction mode. */
+static inline int rt_server_pid(sc_conn *c)
+{
+    PGconn *pg = sc_conn_pg(c);
+    if (!rt_pgbouncer())
+        return PQbackendPID(pg);
+    PGresult *r = PQexec(pg, "SELECT pg_backend_pid()");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("SELECT pg_backend_pid(): %s", PQresultErrorMessage(r));
+    int pid = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return pid;
+}
+
 /* A small pool on the test server, short waits, quick retries; DB_POOLER
  * says whether PgBouncer in transaction mode is in between. */
 static inline void rt_config(sc_pool_config *cfg, int size, int overflow)

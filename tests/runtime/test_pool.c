@@ -209,18 +209,18 @@ static void old_connections_are_recycled(void **state)
 static void pre_ping_replaces_a_terminated_idle_connection(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
     sc_pool *p = rt_pool(1, 0);
     sc_conn *c = NULL;
     sc_error e = {0};
     assert_int_equal(sc_pool_acquire(p, &c, &e), SC_OK);
-    int first = PQbackendPID(sc_conn_pg(c));
+    int first = rt_server_pid(c);
     sc_pool_release(p, c);
     PGconn *admin = rt_raw();
     rt_terminate(admin, first);
     PQfinish(admin);
     assert_int_equal(sc_pool_acquire(p, &c, &e), SC_OK);
-    assert_int_not_equal(PQbackendPID(sc_conn_pg(c)), first);
+    assert_int_not_equal(rt_server_pid(c), first);
     assert_int_equal(rt_int(c, "SELECT 5"), 5);
     sc_pool_release(p, c);
     sc_pool_stats st;
@@ -232,7 +232,7 @@ static void pre_ping_replaces_a_terminated_idle_connection(void **state)
 static void without_pre_ping_the_dead_connection_is_evicted_on_failure(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.pre_ping = false;
@@ -241,7 +241,7 @@ static void without_pre_ping_the_dead_connection_is_evicted_on_failure(void **st
     assert_int_equal(sc_pool_open(&cfg, &p, &e), SC_OK);
     sc_conn *c = NULL;
     assert_int_equal(sc_pool_acquire(p, &c, &e), SC_OK);
-    int first = PQbackendPID(sc_conn_pg(c));
+    int first = rt_server_pid(c);
     sc_pool_release(p, c);
     PGconn *admin = rt_raw();
     rt_terminate(admin, first);

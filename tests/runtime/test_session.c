@@ -415,12 +415,12 @@ static void connection_left_in_pipeline_mode_is_closed(void **state)
 static void failed_reset_closes(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
     sc_pool *p = rt_pool(1, 0);
     sc_error e = {0};
     sc_conn *c = NULL;
     assert_int_equal(sc_pool_acquire(p, &c, &e), SC_OK);
-    int pid = PQbackendPID(sc_conn_pg(c));
+    int pid = rt_server_pid(c);
     PGconn *admin = rt_raw();
     rt_terminate(admin, pid);
     sc_pool_release(p, c); /* dirty: the reset round trip fails */
@@ -456,7 +456,7 @@ enum { PING_N = 4 };
 static void pre_ping_with_zero_window_replaces_every_dead_backend(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
     sc_pool *p = ping_pool(PING_N, 0);
     sc_error e = {0};
     sc_conn *held[PING_N];
@@ -464,7 +464,7 @@ static void pre_ping_with_zero_window_replaces_every_dead_backend(void **state)
     for (int i = 0; i < PING_N; i++) {
         assert_int_equal(sc_pool_acquire(p, &held[i], &e), SC_OK);
         run_cached(held[i], i);
-        pids[i] = PQbackendPID(sc_conn_pg(held[i]));
+        pids[i] = rt_server_pid(held[i]);
     }
     for (int i = 0; i < PING_N; i++)
         sc_pool_release(p, held[i]);

@@ -297,7 +297,7 @@ static int write_kill_write(sc_conn *c, void *ctx, sc_error *err)
         return rc;
     if (a->calls == 1) {
         PGconn *admin = rt_raw();
-        rt_terminate(admin, PQbackendPID(sc_conn_pg(c)));
+        rt_terminate(admin, rt_server_pid(c));
         PQfinish(admin);
     }
     return sc_exec_sql(c, "INSERT INTO tx_rows VALUES (2)", NULL, err);
@@ -306,7 +306,6 @@ static int write_kill_write(sc_conn *c, void *ctx, sc_error *err)
 static void backend_killed_mid_transaction_is_retried(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
     sc_pool_stats before, after;
     sc_pool_get_stats(pool, &before);
     kill_arg a = {0};
@@ -321,14 +320,13 @@ static void backend_killed_mid_transaction_is_retried(void **state)
 static void backend_killed_mid_transaction_leaves_no_partial_write(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
     sc_conn *c = NULL;
     sc_error e = {0};
     assert_int_equal(sc_pool_acquire(pool, &c, &e), SC_OK);
     assert_int_equal(sc_tx_begin(c, NULL, &e), SC_OK);
     rt_exec(c, "INSERT INTO tx_rows VALUES (7)");
     PGconn *admin = rt_raw();
-    rt_terminate(admin, PQbackendPID(sc_conn_pg(c)));
+    rt_terminate(admin, rt_server_pid(c));
     PQfinish(admin);
     assert_int_equal(sc_exec_sql(c, "INSERT INTO tx_rows VALUES (8)", NULL, &e), SC_CONNECTION);
     sc_error_clear(&e);
@@ -369,7 +367,7 @@ static int insert_blocking_row(sc_conn *c, void *ctx, sc_error *err)
 static void connection_lost_during_commit_is_commit_unknown(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "kills a server backend by the pid libpq reports, which behind PgBouncer is PgBouncer's own key");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction", "holds a session advisory lock on an admin connection, which transaction pooling hands to other clients");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.lock_timeout_ms = 0;
