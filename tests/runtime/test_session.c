@@ -272,7 +272,7 @@ static bool misuse_and_check(fixture *f, const int *kinds, int n, const unsigned
 static void each_misuse_is_undone(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "compares a reused session with a fresh one; PgBouncer sets application_name with SET on its server connection, which the reset's RESET ALL clears, and in transaction mode nothing is cached");
+    RT_SKIP_BEHIND_PGBOUNCER(NULL, "closing a connection ends only the client's connection to PgBouncer, so the placeholder a misuse defined stays in the server session the next client gets (after DISCARD ALL, empty), and the reset's RESET ALL clears the application_name PgBouncer SET; in transaction mode nothing is cached");
     fixture f;
     fixture_open(&f, 1.0);
     for (int k = 0; k < M_COUNT; k++) {
