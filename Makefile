@@ -68,7 +68,7 @@ GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
 .PHONY: all deps build generate test test-storm test-scale run-scale pedantic check run-tests install \
-        uninstall clean fuzz bench demo erd erd-golden
+        uninstall clean fuzz bench demo demo-bouncer erd erd-golden
 .DEFAULT_GOAL := all
 
 all: deps
@@ -158,6 +158,16 @@ erd-golden: $(BUILD)/schemac
 	    $(BUILD)/schemac erd --schema $$y --format dot --out $$g.dot || exit 1; \
 	    $(BUILD)/schemac erd --schema $$y --format mermaid --out $$g.mmd || exit 1; \
 	    echo "wrote $$g.dot $$g.mmd"; done
+
+# The same behind PgBouncer (POOL_MODE=transaction, the default, or session):
+# migrated on the server itself (the runner refuses transaction pooling), the
+# example programs through PgBouncer with DB_POOLER as the mode needs.
+POOL_MODE ?= transaction
+demo-bouncer: deps
+	@$(MAKE) --no-print-directory build generate
+	@$(MAKE) --no-print-directory $(EXAMPLE_BINS)
+	@tests/pg/with-pgbouncer $(POOL_MODE) sh -c 'env -u DB_POOLER DATABASE_URL="$$SC_TEST_DIRECT_URL" \
+	    $(BUILD)/schemac migrate up && $(BUILD)/examples/semantik_demo && $(BUILD)/examples/latency_histogram'
 
 # Timings need durable commits like production: fsync stays on.
 bench: deps

@@ -161,7 +161,9 @@ static void access_denied_and_not_found(void **state)
 static void lost_connection_is_a_connection_error(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "kills the server backend of an idle connection, which PgBouncer links to none "
+                             "in transaction mode");
     sc_conn *victim = NULL;
     sc_error e = {0};
     assert_int_equal(sc_pool_acquire(pool, &victim, &e), SC_OK);

@@ -157,7 +157,9 @@ static void exercise(const char *conninfo, const char *refused_conninfo)
 static void password_never_appears_in_logs(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "kills the server backend of an idle connection, which PgBouncer links to none "
+                             "in transaction mode");
     const char *url = rt_url();
     /* URL form: the password in the userinfo. */
     const char *at = strchr(url, '@');

@@ -209,7 +209,9 @@ static void old_connections_are_recycled(void **state)
 static void pre_ping_replaces_a_terminated_idle_connection(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "kills the server backend of an idle connection, which PgBouncer links to none "
+                             "in transaction mode");
     sc_pool *p = rt_pool(1, 0);
     sc_conn *c = NULL;
     sc_error e = {0};
@@ -232,7 +234,9 @@ static void pre_ping_replaces_a_terminated_idle_connection(void **state)
 static void without_pre_ping_the_dead_connection_is_evicted_on_failure(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER("transaction", "kills the server backend of an idle connection, which PgBouncer links to none in transaction mode");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "kills the server backend of an idle connection, which PgBouncer links to none "
+                             "in transaction mode");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.pre_ping = false;
@@ -336,7 +340,9 @@ static void close_reports_leaked_connections(void **state)
 static void server_settings_are_sent_at_connect(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER("transaction", "session settings are sent with SET LOCAL per transaction under DB_POOLER=transaction, not at connect");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "session settings are sent with SET LOCAL per transaction under "
+                             "DB_POOLER=transaction, not at connect");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.statement_timeout_ms = 12000;
@@ -403,7 +409,9 @@ static void idle_in_transaction_timeout_evicts(void **state)
 static void bad_config_and_refused_connections(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER(NULL, "expects the server's own refusal messages; PgBouncer answers for an unknown database or user itself");
+    RT_SKIP_BEHIND_PGBOUNCER(NULL,
+                             "expects the server's own refusal messages; PgBouncer answers for an unknown "
+                             "database or user itself");
     sc_pool_config cfg;
     rt_config(&cfg, 0, 0);
     sc_pool *p = NULL;

@@ -367,7 +367,9 @@ static int insert_blocking_row(sc_conn *c, void *ctx, sc_error *err)
 static void connection_lost_during_commit_is_commit_unknown(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER("transaction", "holds a session advisory lock on an admin connection, which transaction pooling hands to other clients");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "holds a session advisory lock on an admin connection, which transaction "
+                             "pooling hands to other clients");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.lock_timeout_ms = 0;
@@ -398,7 +400,10 @@ static void connection_lost_during_commit_is_commit_unknown(void **state)
 static void statement_and_lock_timeouts_are_mapped(void **state)
 {
     (void)state;
-    RT_SKIP_BEHIND_PGBOUNCER("transaction", "checks timeouts on autocommit statements, which DB_POOLER=transaction sets only per transaction (SET LOCAL at sc_tx_begin), and holds a session advisory lock");
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "checks timeouts on autocommit statements, which DB_POOLER=transaction sets "
+                             "only per transaction (SET LOCAL at sc_tx_begin), and holds a session advisory "
+                             "lock");
     sc_pool_config cfg;
     rt_config(&cfg, 1, 0);
     cfg.statement_timeout_ms = 50;
