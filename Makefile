@@ -67,8 +67,8 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test test-storm pedantic check run-tests install uninstall clean fuzz \
-        bench demo erd erd-golden
+.PHONY: all deps build generate test test-storm test-scale run-scale pedantic check run-tests install \
+        uninstall clean fuzz bench demo demo-bouncer erd erd-golden
 .DEFAULT_GOAL := all
 
 all: deps
@@ -89,6 +89,7 @@ test: deps
 	@$(MAKE) --no-print-directory generate
 	@$(MAKE) --no-print-directory pedantic
 	@$(MAKE) --no-print-directory run-tests
+	@$(MAKE) --no-print-directory run-scale
 
 # Service authors compile the generated layer with their own warnings: it
 # must stay clean under -Wpedantic -Wconversion too.
@@ -109,6 +110,25 @@ test-storm: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory $(STORM_BINS)
 	@SC_STORM_SECONDS=$(STORM_SECONDS) tests/pg/with-pg tests/run-suites $(STORM_BINS)
+
+# The PgBouncer tier (issue 17): the generated suites and the runtime suites,
+# then the demo, through PgBouncer 1.18 (tests/pg/with-pgbouncer) in
+# transaction mode with DB_POOLER=transaction, then in session mode; ends with
+# one "N passed, N failed" line for both. `make test` runs it too; without
+# pgbouncer installed it prints a "skipped" line. SCALE_ALL=1 adds the suites
+# of tests/generated.
+SCALE_BINS = $(patsubst $(GEN_OUT)/tests/%.c,$(BUILD)/gentests/%,$(wildcard $(GEN_OUT)/tests/test_*.c)) \
+             $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/runtime/test_*.c))
+ifeq ($(SCALE_ALL),1)
+SCALE_BINS += $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/generated/test_*.c))
+endif
+SCALE_DEMOS = $(BUILD)/examples/semantik_demo $(BUILD)/examples/latency_histogram
+test-scale: deps
+	@$(MAKE) --no-print-directory build generate
+	@$(MAKE) --no-print-directory run-scale
+
+run-scale: $(SCALE_BINS) $(SCALE_DEMOS) $(BUILD)/schemac
+	@tests/run-scale $(BUILD)/schemac $(SCALE_DEMOS) -- $(SCALE_BINS)
 
 # The examples are built with the tests so that they never rot.
 run-tests: $(TEST_BINS) $(EXAMPLE_BINS) $(BUILD)/schemac
@@ -138,6 +158,16 @@ erd-golden: $(BUILD)/schemac
 	    $(BUILD)/schemac erd --schema $$y --format dot --out $$g.dot || exit 1; \
 	    $(BUILD)/schemac erd --schema $$y --format mermaid --out $$g.mmd || exit 1; \
 	    echo "wrote $$g.dot $$g.mmd"; done
+
+# The same behind PgBouncer (POOL_MODE=transaction, the default, or session):
+# migrated on the server itself (the runner refuses transaction pooling), the
+# example programs through PgBouncer with DB_POOLER as the mode needs.
+POOL_MODE ?= transaction
+demo-bouncer: deps
+	@$(MAKE) --no-print-directory build generate
+	@$(MAKE) --no-print-directory $(EXAMPLE_BINS)
+	@tests/pg/with-pgbouncer $(POOL_MODE) sh -c 'env -u DB_POOLER DATABASE_URL="$$SC_TEST_DIRECT_URL" \
+	    $(BUILD)/schemac migrate up && $(BUILD)/examples/semantik_demo && $(BUILD)/examples/latency_histogram'
 
 # Timings need durable commits like production: fsync stays on.
 bench: deps

@@ -7,10 +7,11 @@
 # svg` and its test; mandoc lints docs/man (tests/generator/test_docs.c);
 # nothing links against them. python3-jsonschema and python3-yaml are
 # test-only: tests/jsonschema/validate.py checks the YAML schemas against
-# schema/schemac.schema.json.
+# schema/schemac.schema.json. pgbouncer is started by the tests
+# (tests/pg/with-pgbouncer, `make test-scale`), never as a service.
 set -eu
 
-need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make graphviz libxml2-utils mandoc python3 python3-jsonschema python3-yaml $*"
+need="libyaml-dev libpq-dev libjansson-dev libcmocka-dev postgresql-15 pkg-config gcc make graphviz libxml2-utils mandoc python3 python3-jsonschema python3-yaml pgbouncer $*"
 missing=""
 for p in $need; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static int fail(sc_migrate_error *err, const char *fmt, ...)
@@ -446,7 +447,8 @@ static int exec_params(PGconn *c, const char *sql, int n, const char *const *val
 static int refuse_pooler(const sc_migrate_options *o, sc_migrate_error *err)
 {
     const char *pooler = o && o->pooler ? o->pooler : getenv("DB_POOLER");
-    if (pooler && strcmp(pooler, "transaction") == 0)
+    /* as case-blind as the pool's own DB_POOLER parsing (config.c) */
+    if (pooler && strcasecmp(pooler, "transaction") == 0)
         return fail(err, "refusing to migrate through a transaction-pooling proxy "
                          "(DB_POOLER=transaction): the session advisory lock that keeps two "
                          "runners apart would leak to other clients. Connect to the server "

@@ -17,7 +17,10 @@ extern "C" {
 /* Creates database `name` on the server DATABASE_URL names (its host, port,
  * user and password; without DATABASE_URL, libpq's PG* variables), runs the
  * DDL file in it, and writes a conninfo for it into conninfo: DATABASE_URL
- * with the database name replaced. */
+ * with the database name replaced. When SC_TEST_DIRECT_URL is set (a pooler
+ * such as PgBouncer sits at DATABASE_URL, tests/pg/with-pgbouncer), the
+ * database is created, built and dropped through SC_TEST_DIRECT_URL, the
+ * server itself, and conninfo still goes through DATABASE_URL. */
 /* The schema.sql a generated test suite builds its database from: the
  * SC_TEST_SCHEMA_SQL environment variable, else the one next to the
  * suite's own directory (test_file is the suite's __FILE__,
@@ -28,13 +31,22 @@ int sc_testkit_create_database(const char *name, const char *ddl_path, char *con
                                size_t size, char *why, size_t why_size);
 int sc_testkit_drop_database(const char *name, char *why, size_t why_size);
 
+/* The pooler mode DB_POOLER names (SC_POOLER_TRANSACTION for
+ * "transaction", else SC_POOLER_NONE): a test's pool config sets
+ * cfg.pooler from it, so that the suite runs as the service would behind
+ * PgBouncer (tests/pg/with-pgbouncer exports DB_POOLER=transaction). */
+sc_pooler_mode sc_testkit_pooler(void);
+
 /* 1, 2, 3, ... for the whole process (thread-safe): the n of the values the
  * generated test factories make up. */
 unsigned long sc_testfx_serial(void);
 
 /* Prepares the statement and compares the server's view of it
  * (PQdescribePrepared) with the descriptor: parameter count and types,
- * result column names and types. The sqlx/pgtyped check, at test time. */
+ * result column names and types. The sqlx/pgtyped check, at test time.
+ * This and sc_testkit_partitions_in_plan prepare, use and deallocate their
+ * named statement in one transaction (their own unless pg is in one), so
+ * they work behind PgBouncer in transaction mode too. */
 int sc_testkit_check_statement(PGconn *pg, const sc_query *q, char *why, size_t why_size);
 
 /* EXPLAINs the statement with sample arguments (source_value for text

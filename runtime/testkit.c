@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sc_hashtext.h"
 #include "sc_testkit.h"
@@ -19,13 +20,29 @@ static int exec_ok(PGconn *pg, const char *sql, char *why, size_t n)
     return ok ? 0 : fail(why, n, "%s: %s", sql, PQerrorMessage(pg));
 }
 
+/* The server itself: SC_TEST_DIRECT_URL when a pooler sits in front of
+ * DATABASE_URL (tests/pg/with-pgbouncer), else DATABASE_URL. Databases are
+ * created, built and dropped there: DROP DATABASE ... WITH (FORCE) must
+ * reach the backends PgBouncer keeps, and the DDL's session SET must not
+ * land on a pooled server connection. */
+static const char *direct_url(const char **name)
+{
+    const char *url = getenv("SC_TEST_DIRECT_URL");
+    *name = "SC_TEST_DIRECT_URL";
+    if (url && *url)
+        return url;
+    *name = "DATABASE_URL";
+    return getenv("DATABASE_URL");
+}
+
 static PGconn *admin(char *why, size_t n)
 {
-    const char *url = getenv("DATABASE_URL");
+    const char *name;
+    const char *url = direct_url(&name);
     PGconn *pg = PQconnectdb(url ? url : "");
     if (PQstatus(pg) == CONNECTION_OK)
         return pg;
-    fail(why, n, "cannot connect to DATABASE_URL: %s%s", PQerrorMessage(pg), "");
+    fail(why, n, "cannot connect to %s: %s", name, PQerrorMessage(pg));
     PQfinish(pg);
     return NULL;
 }
@@ -128,10 +145,15 @@ int sc_testkit_create_database(const char *name, const char *ddl_path, char *con
         return rc;
     if (conninfo_with_dbname(getenv("DATABASE_URL"), name, conninfo, size))
         return fail(why, why_size, "cannot parse DATABASE_URL%s%s", "", "");
+    const char *url_name;
+    const char *url = direct_url(&url_name);
+    char direct[1024];
+    if (conninfo_with_dbname(url, name, direct, sizeof direct))
+        return fail(why, why_size, "cannot parse %s%s", url_name, "");
     char *ddl = read_file(ddl_path);
     if (!ddl)
         return fail(why, why_size, "cannot read %s%s", ddl_path, "");
-    pg = PQconnectdb(conninfo);
+    pg = PQconnectdb(direct);
     rc = exec_ok(pg, "SET client_min_messages = warning", why, why_size);
     rc = rc ? rc : exec_ok(pg, ddl, why, why_size);
     PQfinish(pg);
@@ -244,12 +266,38 @@ static int check_described(PGconn *pg, const sc_query *q, const PGresult *r, cha
     return 0;
 }
 
+/* A named statement lives on the server connection, and behind PgBouncer in
+ * transaction mode the next message may reach another one (26000), or the
+ * name may already exist there (42P05). So prepare, use and deallocate run
+ * inside one transaction of our own (unless the caller is in one already),
+ * which keeps the server connection ours throughout. */
+static bool own_begin(PGconn *pg)
+{
+    if (PQtransactionStatus(pg) != PQTRANS_IDLE)
+        return false;
+    PGresult *r = PQexec(pg, "BEGIN");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+}
+
+static void own_rollback(PGconn *pg, bool began)
+{
+    if (!began)
+        return;
+    PGresult *r = PQexec(pg, "ROLLBACK");
+    PQclear(r);
+}
+
 int sc_testkit_check_statement(PGconn *pg, const sc_query *q, char *why, size_t why_size)
 {
+    bool began = own_begin(pg);
     PGresult *r = PQprepare(pg, "sc_testkit_check", q->stmt.sql, 0, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         PQclear(r);
-        return fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
+        fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
+        own_rollback(pg, began);
+        return -1;
     }
     PQclear(r);
     r = PQdescribePrepared(pg, "sc_testkit_check");
@@ -257,6 +305,7 @@ int sc_testkit_check_statement(PGconn *pg, const sc_query *q, char *why, size_t 
     PQclear(r);
     r = PQexec(pg, "DEALLOCATE sc_testkit_check");
     PQclear(r);
+    own_rollback(pg, began);
     return rc;
 }
 
@@ -304,11 +353,19 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
 {
     char key[16], sql[8192];
     snprintf(key, sizeof key, "%d", sc_partition_key(source_value, strlen(source_value), modulus));
+    /* EXPLAIN of a write plans it without running it; the rollback is for
+     * statements that might have side effects in their planning. The
+     * savepoint keeps the transaction usable for DEALLOCATE when EXPLAIN
+     * fails (see own_begin). */
+    bool began = own_begin(pg);
     PGresult *r = PQprepare(pg, "sc_testkit_explain", q->stmt.sql, 0, NULL);
     bool prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
-    if (!prepared)
-        return fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
+    if (!prepared) {
+        fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
+        own_rollback(pg, began);
+        return -1;
+    }
     int len = snprintf(sql, sizeof sql, "EXPLAIN EXECUTE sc_testkit_explain");
     for (int i = 0; i < q->stmt.nparams; i++) {
         const char *v = q->params[i].flags & SC_F_COMPUTED
@@ -320,9 +377,7 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
     }
     if (q->stmt.nparams)
         snprintf(sql + len, sizeof sql - (size_t)len, ")");
-    /* EXPLAIN of a write plans it without running it; the rollback is for
-     * statements that might have side effects in their planning. */
-    r = PQexec(pg, "BEGIN");
+    r = PQexec(pg, "SAVEPOINT sc_testkit_explain");
     PQclear(r);
     r = PQexec(pg, sql);
     int count = -1;
@@ -331,11 +386,18 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
     else
         fail(why, why_size, "%s: EXPLAIN failed: %s", q->stmt.name, PQerrorMessage(pg));
     PQclear(r);
-    r = PQexec(pg, "ROLLBACK");
+    r = PQexec(pg, "ROLLBACK TO SAVEPOINT sc_testkit_explain");
     PQclear(r);
     r = PQexec(pg, "DEALLOCATE sc_testkit_explain");
     PQclear(r);
+    own_rollback(pg, began);
     return count;
+}
+
+sc_pooler_mode sc_testkit_pooler(void)
+{
+    const char *v = getenv("DB_POOLER");
+    return v && strcasecmp(v, "transaction") == 0 ? SC_POOLER_TRANSACTION : SC_POOLER_NONE;
 }
 
 unsigned long sc_testfx_serial(void)

@@ -236,6 +236,7 @@ static int setup(void **state)
     sc_pool_config_init(&cfg);
     cfg.conninfo = conninfo;
     cfg.pool_size = 1;
+    cfg.pooler = sc_testkit_pooler();
     sc_error err = {0};
     if (sc_pool_open(&cfg, &query_pool, &err) != SC_OK) {
         fprintf(stderr, "%s\n", err.message);

@@ -42,6 +42,7 @@ static inline gen_db *gen_db_open(const char *suite)
     sc_pool_config_init(&cfg);
     cfg.conninfo = db->conninfo;
     cfg.pool_size = 1;
+    cfg.pooler = sc_testkit_pooler();
     cfg.application_name = "schemac-generated-test";
     sc_error e = {0};
     if (sc_pool_open(&cfg, &db->pool, &e) != SC_OK)

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "schemac.h"
+#include "sc_testkit.h"
 
 static inline const char *rt_url(void)
 {
@@ -25,7 +26,47 @@ static inline const char *rt_url(void)
     return url;
 }
 
-/* A small pool on the test server, short waits, quick retries. */
+/* "transaction" or "session" when the suite runs behind PgBouncer
+ * (tests/pg/with-pgbouncer), else NULL. */
+static inline const char *rt_pgbouncer(void)
+{
+    const char *m = getenv("SC_TEST_POOLER");
+    return m && *m ? m : NULL;
+}
+
+/* Skips the calling test, with a visible line, when it runs behind PgBouncer
+ * in `mode` (NULL: in either mode). For tests of what PgBouncer changes on
+ * purpose (a backend pid, session state); they still run on the server
+ * itself in `make test`. */
+#define RT_SKIP_BEHIND_PGBOUNCER(mode, why)                                                     \
+    do {                                                                                        \
+        const char *rt_m_ = rt_pgbouncer();                                                     \
+        if (rt_m_ && (!(mode) || strcmp(rt_m_, (mode) ? (mode) : "") == 0)) {                  \
+            printf("skipped behind PgBouncer (%s mode): %s: %s\n", rt_m_, __func__, why);       \
+            fflush(stdout);                                                                     \
+            skip();                                                                             \
+        }                                                                                       \
+    } while (0)
+
+/* The pid of the server backend c talks to, for tests that kill it. Directly
+ * PQbackendPID; behind PgBouncer that is PgBouncer's own key, so the server
+ * is asked. That backend is c's only while PgBouncer links them: always in
+ * session mode, inside a transaction in transaction mode. */
+static inline int rt_server_pid(sc_conn *c)
+{
+    PGconn *pg = sc_conn_pg(c);
+    if (!rt_pgbouncer())
+        return PQbackendPID(pg);
+    PGresult *r = PQexec(pg, "SELECT pg_backend_pid()");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("SELECT pg_backend_pid(): %s", PQresultErrorMessage(r));
+    int pid = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return pid;
+}
+
+/* A small pool on the test server, short waits, quick retries; DB_POOLER
+ * says whether PgBouncer in transaction mode is in between. */
 static inline void rt_config(sc_pool_config *cfg, int size, int overflow)
 {
     sc_pool_config_init(cfg);
@@ -35,6 +76,7 @@ static inline void rt_config(sc_pool_config *cfg, int size, int overflow)
     cfg->timeout_s = 30;
     cfg->retry_interval_s = 0.001;
     cfg->application_name = "schemac-test";
+    cfg->pooler = sc_testkit_pooler();
     cfg->pre_ping_idle_s = 0; /* ping on every borrow: tests kill idle backends */
 }
 

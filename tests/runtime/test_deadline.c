@@ -90,9 +90,13 @@ static void statement_on_frozen_backend_times_out(void **state)
     assert_int_equal(still, 'T');
     assert_true(sc_conn_is_broken(c));
     sc_pool_release(p, c);
-    /* The pool goes on with a fresh connection. */
+    /* The pool goes on with a fresh connection. Behind PgBouncer a fresh
+     * client connection may be given the thawed server backend again, once
+     * PgBouncer has found it healthy: only directly is the pid new. */
     assert_int_equal(sc_pool_acquire(p, &c, &e), SC_OK);
-    assert_int_not_equal(backend_pid(c), pid);
+    int next = backend_pid(c);
+    if (!rt_pgbouncer())
+        assert_int_not_equal(next, pid);
     sc_pool_release(p, c);
     assert_int_equal(sc_pool_close(p), 0);
 }
@@ -239,6 +243,9 @@ static void held_connection_is_reported_once(void **state)
     sc_conn *c = NULL;
     assert_int_equal(sc_pool_acquire_tagged(p, "leak_test_worker", &c, &e), SC_OK);
     int pid = backend_pid(c);
+    /* The report names PQbackendPID, which behind PgBouncer is its key. */
+    if (rt_pgbouncer())
+        pid = PQbackendPID(sc_conn_pg(c));
     size_t seen = 0;
     for (int i = 0; i < 60000 && seen == 0; i++) { /* wait for the event, bounded */
         pthread_mutex_lock(&log.mu);

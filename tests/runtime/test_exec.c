@@ -19,6 +19,9 @@ static long long server_prepared(sc_conn *c)
 static void statements_are_prepared_once_per_connection(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "tests the per-connection statement cache, which DB_POOLER=transaction turns "
+                             "off (transaction_pooler_keeps_nothing_prepared covers that mode)");
     sc_pool *p = rt_pool(1, 0);
     sc_conn *c = NULL;
     sc_error e = {0};
@@ -49,6 +52,9 @@ static void statements_are_prepared_once_per_connection(void **state)
 static void cache_grows(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "tests the per-connection statement cache, which DB_POOLER=transaction turns "
+                             "off (transaction_pooler_keeps_nothing_prepared covers that mode)");
     enum { N = 40 };
     static sc_stmt many[N];
     static char sql[N][32];
@@ -104,6 +110,9 @@ static void binary_results_and_null_parameters(void **state)
 static void forgotten_statement_is_prepared_again(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "tests the per-connection statement cache, which DB_POOLER=transaction turns "
+                             "off (transaction_pooler_keeps_nothing_prepared covers that mode)");
     sc_pool *p = rt_pool(1, 0);
     sc_conn *c = NULL;
     sc_error e = {0};
@@ -168,6 +177,9 @@ static void transaction_pooler_keeps_nothing_prepared(void **state)
 static void reused_descriptor_address_is_prepared_again(void **state)
 {
     (void)state;
+    RT_SKIP_BEHIND_PGBOUNCER("transaction",
+                             "tests the per-connection statement cache, which DB_POOLER=transaction turns "
+                             "off (transaction_pooler_keeps_nothing_prepared covers that mode)");
     rt_log log;
     rt_log_init(&log);
     sc_pool_config cfg;
