@@ -467,7 +467,7 @@ static void pooler_and_offline_sql(void **state)
     assert_non_null(strstr(err.message, "DB_POOLER=transaction"));
     /* DB_POOLER=Transaction puts the pool in transaction mode (config.c
      * ignores case): the runner must refuse it too. */
-    sc_migrate_options upper = {NULL, "Transaction"};
+    sc_migrate_options upper = {.pooler = "Transaction"};
     assert_int_equal(sc_migrate_up(NULL, &m, NULL, &upper, &err), -1);
     assert_non_null(strstr(err.message, "DB_POOLER=transaction"));
 
