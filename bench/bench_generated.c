@@ -128,7 +128,8 @@ static void seed_documents(sc_conn *c, sc_arena *a)
     static sm_chunk_new rows[CHUNKS];
     json_t *metas[CHUNKS];
     for (int d = 0; d < DOCS; d++) {
-        snprintf(doc_ids[d], sizeof doc_ids[d], "5b0c8d1e-7f2a-4e3b-9c4d-%012d", 200000 + d);
+        /* a group of ids of their own: the workloads number theirs from 1 */
+        snprintf(doc_ids[d], sizeof doc_ids[d], "5b0c8d1e-7f2a-4e3b-9c4e-%012d", d);
         if (d == 0)
             snprintf(doc_ids[0], sizeof doc_ids[0], "%s", DOCUMENT);
         sm_document_new doc = {.id = doc_ids[d], .collection_id = coll_ids[d], .file_path = "/d",
