@@ -11,9 +11,10 @@
 
 /* The repository of chunks. Every function returns an SC_ status and,
  * unless it is SC_OK, fills err (which may be NULL). Rows, and the strings,
- * arrays and JSON values they point to, live in the caller's arena until
- * sc_arena_reset or sc_arena_free (json_incref a value to keep it longer);
- * json_t * arguments are borrowed: the caller keeps its reference. */
+ * arrays and JSON texts they point to, live in the caller's arena until
+ * sc_arena_reset or sc_arena_free; a row's JSON is parsed on first use by
+ * sc_json_value (json_incref the value to keep it longer). json_t *
+ * arguments are borrowed: the caller keeps its reference. */
 
 /* The columns of a new chunks row; the server fills the rest. */
 typedef struct sm_chunk_new {
@@ -80,12 +81,12 @@ typedef struct sm_chunks_get_for_search_row {
     bool has_start_offset;
     int32_t end_offset;
     bool has_end_offset;
-    json_t *metadata;
+    sc_json metadata;
     char *file_name;
     char *file_path;
     char *uri;
     char *mime_type;
-    json_t *document_meta;
+    sc_json document_meta;
 } sm_chunks_get_for_search_row;
 /* A row callback of the _each functions: SC_OK continues, another status stops. */
 typedef int (*sm_chunks_get_for_search_row_fn)(void *ctx, const sm_chunks_get_for_search_row *row);

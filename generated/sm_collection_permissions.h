@@ -11,9 +11,10 @@
 
 /* The repository of collection_permissions. Every function returns an SC_ status and,
  * unless it is SC_OK, fills err (which may be NULL). Rows, and the strings,
- * arrays and JSON values they point to, live in the caller's arena until
- * sc_arena_reset or sc_arena_free (json_incref a value to keep it longer);
- * json_t * arguments are borrowed: the caller keeps its reference. */
+ * arrays and JSON texts they point to, live in the caller's arena until
+ * sc_arena_reset or sc_arena_free; a row's JSON is parsed on first use by
+ * sc_json_value (json_incref the value to keep it longer). json_t *
+ * arguments are borrowed: the caller keeps its reference. */
 
 /* The columns of a new collection_permissions row; the server fills the rest. */
 typedef struct sm_collection_permission_new {

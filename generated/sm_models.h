@@ -121,9 +121,8 @@ typedef struct sm_user {
     bool has_updated_at;
     sc_time last_login; /* timestamptz, has_ flag */
     bool has_last_login;
-    json_t *preferences; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it): UI preferences
- * (003). */
+    sc_json preferences; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference): UI preferences (003). */
 } sm_user;
 
 extern const sc_row_desc sm_user_row;
@@ -136,9 +135,9 @@ typedef struct sm_chunking_strategy {
     char *name; /* varchar(100), CHECK (name <> ''): Strategy name, e.g.
  * recursive, markdown, semantic. */
     char *description; /* text, NULL when unset */
-    json_t *default_config; /* jsonb, in a row read: the arena's reference
- * (json_incref to keep it): Parameters used when a
- * collection gives none. */
+    sc_json default_config; /* jsonb, text until sc_json_value parses it (the arena's
+ * reference): Parameters used when a collection gives
+ * none. */
     bool is_active; /* boolean */
     sc_time created_at; /* timestamptz */
     sc_time updated_at; /* timestamptz */
@@ -155,8 +154,8 @@ typedef struct sm_chunking_config {
     int32_t strategy_id; /* integer, -> chunking_strategies.id */
     char *config_hash; /* varchar(64): SHA-256 hex of the canonical
  * configuration. */
-    json_t *config_data; /* jsonb, in a row read: the arena's reference
- * (json_incref to keep it) */
+    sc_json config_data; /* jsonb, text until sc_json_value parses it (the arena's
+ * reference) */
     int32_t use_count; /* integer, CHECK (use_count >= 0) */
     sc_time created_at; /* timestamptz */
     sc_time last_used_at; /* timestamptz */
@@ -180,8 +179,8 @@ typedef struct sm_collection {
     int32_t chunk_size; /* integer */
     int32_t chunk_overlap; /* integer */
     char *chunking_strategy; /* varchar, NULL when unset */
-    json_t *chunking_config; /* jsonb, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json chunking_config; /* jsonb, NULL when unset, text until sc_json_value
+ * parses it (the arena's reference) */
     char *sync_mode; /* varchar(20), CHECK (sync_mode IN ('one_time',
  * 'continuous')) */
     int32_t sync_interval_minutes; /* integer, has_ flag, CHECK (sync_interval_minutes > 0) */
@@ -189,12 +188,12 @@ typedef struct sm_collection {
     bool is_public; /* boolean */
     sm_collection_status status; /* collection_status */
     char *status_message; /* text, NULL when unset */
-    json_t *qdrant_collections; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it): Qdrant collection
- * names in use. */
-    json_t *qdrant_staging; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it): Staging
- * collections during a blue-green reindex. */
+    sc_json qdrant_collections; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference): Qdrant collection names in
+ * use. */
+    sc_json qdrant_staging; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference): Staging collections during
+ * a blue-green reindex. */
     int32_t document_count; /* integer */
     int32_t vector_count; /* integer */
     int32_t total_size_bytes; /* integer */
@@ -206,8 +205,8 @@ typedef struct sm_collection {
     bool has_chunking_completed_at;
     sc_time created_at; /* timestamptz */
     sc_time updated_at; /* timestamptz */
-    json_t *meta; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json meta; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference) */
 } sm_collection;
 
 extern const sc_row_desc sm_collection_row;
@@ -220,8 +219,8 @@ typedef struct sm_collection_source {
     char *collection_id; /* varchar, UUID text, -> collections.id */
     char *source_path; /* varchar: Path or URL. */
     char *source_type; /* varchar: directory, file, url, web, slack, github, ... */
-    json_t *source_config; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it): Connector-specific
+    sc_json source_config; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference): Connector-specific
  * configuration. */
     int32_t document_count; /* integer */
     int32_t size_bytes; /* integer */
@@ -229,8 +228,8 @@ typedef struct sm_collection_source {
     bool has_last_indexed_at;
     sc_time created_at; /* timestamptz */
     sc_time updated_at; /* timestamptz */
-    json_t *meta; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json meta; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference) */
 } sm_collection_source;
 
 extern const sc_row_desc sm_collection_source_row;
@@ -263,12 +262,12 @@ typedef struct sm_document {
     bool has_chunking_completed_at;
     sc_time created_at; /* timestamptz */
     sc_time updated_at; /* timestamptz */
-    json_t *meta; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json meta; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference) */
     char *uri; /* varchar, NULL when unset: Logical identifier (URL,
  * path, message id). */
-    json_t *source_metadata; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it): Connector-specific
+    sc_json source_metadata; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference): Connector-specific
  * metadata. */
     char *search_vector; /* tsvector, NULL when unset: Full-text vector of
  * file_name, uri, file_path (maintained by trigger). */
@@ -299,8 +298,8 @@ typedef struct sm_chunk {
     bool has_token_count;
     char *embedding_vector_id; /* varchar, NULL when unset: Point id in Qdrant; NULL
  * until embedded. */
-    json_t *metadata; /* jsonb, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json metadata; /* jsonb, NULL when unset, text until sc_json_value
+ * parses it (the arena's reference) */
     sc_time created_at; /* timestamptz, has_ flag */
     bool has_created_at;
     sc_time updated_at; /* timestamptz, has_ flag */
@@ -411,8 +410,8 @@ typedef struct sm_operation {
     sm_operation_type type; /* operation_type */
     sm_operation_status status; /* operation_status */
     char *task_id; /* varchar, NULL when unset: Celery task id. */
-    json_t *config; /* json, in a row read: the arena's reference
- * (json_incref to keep it) */
+    sc_json config; /* json, text until sc_json_value parses it (the arena's
+ * reference) */
     char *error_message; /* text, NULL when unset */
     int32_t progress; /* integer, CHECK (progress BETWEEN 0 AND 100) */
     sc_time created_at; /* timestamptz */
@@ -420,8 +419,8 @@ typedef struct sm_operation {
     bool has_started_at;
     sc_time completed_at; /* timestamptz, has_ flag */
     bool has_completed_at;
-    json_t *meta; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json meta; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference) */
 } sm_operation;
 
 extern const sc_row_desc sm_operation_row;
@@ -437,8 +436,8 @@ typedef struct sm_collection_audit_log {
     int32_t user_id; /* integer, has_ flag, -> users.id */
     bool has_user_id;
     char *action; /* varchar */
-    json_t *details; /* json, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json details; /* json, NULL when unset, text until sc_json_value parses
+ * it (the arena's reference) */
     char *ip_address; /* varchar, NULL when unset */
     char *user_agent; /* varchar, NULL when unset */
     sc_time created_at; /* timestamptz */
@@ -481,8 +480,8 @@ typedef struct sm_operation_metric {
  * chunks_created, embedding_seconds. */
     double metric_value; /* double precision */
     char *unit; /* varchar(20), NULL when unset */
-    json_t *labels; /* jsonb, NULL when unset, in a row read: the arena's
- * reference (json_incref to keep it) */
+    sc_json labels; /* jsonb, NULL when unset, text until sc_json_value
+ * parses it (the arena's reference) */
     sc_time recorded_at; /* timestamptz */
 } sm_operation_metric;
 

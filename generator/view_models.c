@@ -144,7 +144,7 @@ static const char *column_note(gen_arena *a, const m_table *t, const m_column *c
     if (c->check)
         parts[n++] = gen_printf(a, "CHECK (%s)", c->check);
     if (c->type.kind == T_JSON || c->type.kind == T_JSONB)
-        parts[n++] = "in a row read: the arena's reference (json_incref to keep it)";
+        parts[n++] = "text until sc_json_value parses it (the arena's reference)";
     const char *note = vu_join(a, parts, n, ", ");
     return c->comment ? gen_printf(a, "%s: %s", note, c->comment) : note;
 }
@@ -157,7 +157,7 @@ static json_t *table_view(gen_arena *a, const m_schema *s, const m_table *t)
         const m_column *c = &t->columns[i];
         bool flag = c->nullable && !vu_is_pointer(&c->type);
         json_t *f = json_pack("{s:s, s:s}", "decl",
-                              vu_decl(a, vu_c_type(a, s, &c->type), c->name), "note",
+                              vu_decl(a, vu_row_type(a, s, &c->type), c->name), "note",
                               vu_comment(a, column_note(a, t, c), "", 60));
         json_array_append_new(fields, f);
         if (flag)

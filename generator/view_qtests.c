@@ -139,9 +139,11 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
     const char *x = gen_printf(a, "%s.%s", row, f->name);
     bool flag = f->nullable && !vu_is_pointer(&f->type);
     const char *text = f->value.text;
+    bool json = !f->type.array && (f->type.kind == T_JSON || f->type.kind == T_JSONB);
     if (!text) {
         vq_add(asserts, "assert", flag ? gen_printf(a, "assert_false(%s.has_%s);", row, f->name)
-                                    : gen_printf(a, "assert_null(%s);", x));
+                                  : json ? gen_printf(a, "assert_null(%s.text);", x)
+                                         : gen_printf(a, "assert_null(%s);", x));
         return;
     }
     if (flag)
@@ -170,7 +172,7 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
         vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s, %s);", x, vq_enum_constant(a, s, &f->type, text)));
         break;
     case T_JSON: case T_JSONB:
-        vq_add(asserts, "assert", gen_printf(a, "sc_fx_assert_json(%s, %s);", x, vu_c_string(a, text, "")));
+        vq_add(asserts, "assert", gen_printf(a, "sc_fx_assert_json(sc_json_value(&%s), %s);", x, vu_c_string(a, text, "")));
         break;
     case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_SERIAL: case T_BIGSERIAL:
         vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s, %s);", x, text));

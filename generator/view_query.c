@@ -329,7 +329,7 @@ static const char *declared_row(gen_arena *a, const m_schema *s, const m_query *
     for (size_t i = 0; i < q->ncolumns; i++) {
         const m_result_col *c = &q->columns[i];
         bool flag = c->nullable && !vu_is_pointer(&c->type);
-        json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", vu_decl(a, vu_c_type(a, s, &c->type), c->name), "note"));
+        json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", vu_decl(a, vu_row_type(a, s, &c->type), c->name), "note"));
         if (flag)
             json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
         json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, name, c->name, NULL, &c->type, c->nullable, flag, 0, false, false)));

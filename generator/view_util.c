@@ -224,6 +224,15 @@ const char *vu_join(gen_arena *a, const char *const *items, size_t n, const char
     return b.data ? b.data : "";
 }
 
+/* The type of a member of a row the runtime decodes: JSON stays text until
+ * sc_json_value asks for it. */
+const char *vu_row_type(gen_arena *a, const m_schema *s, const m_type *t)
+{
+    if (!t->array && (t->kind == T_JSON || t->kind == T_JSONB))
+        return "sc_json";
+    return vu_c_type(a, s, t);
+}
+
 /* The type of a member the caller fills in: strings are borrowed, const. */
 const char *vu_input_type(gen_arena *a, const m_schema *s, const m_type *t)
 {

@@ -12,6 +12,8 @@ const char *vu_article(const char *word);
 const char *vu_kind(const m_type *t);               /* "SC_K_INT32" */
 bool vu_is_pointer(const m_type *t);                /* NULL-able without a flag */
 const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t);
+/* The same for a member of a decoded row (json: sc_json). */
+const char *vu_row_type(gen_arena *a, const m_schema *s, const m_type *t);
 const char *vu_input_type(gen_arena *a, const m_schema *s, const m_type *t);
 /* The optional form of a scalar type: sc_opt_i32, sm_opt_document_status. */
 const char *vu_opt_type(gen_arena *a, const m_schema *s, const m_type *t);

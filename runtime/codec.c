@@ -278,6 +278,42 @@ static int decode_json(const sc_field *f, const char *v, int len, sc_arena *a, v
     return SC_OK;
 }
 
+/* A row's json/jsonb column: the text is copied, the parse waits for
+ * sc_json_value (jansson parsing was most of a JSON-heavy read's CPU). */
+static int decode_lazy_json(const sc_field *f, const char *v, int len, sc_arena *a, void *dst,
+                            sc_error *err)
+{
+    if (f->kind == SC_K_JSONB) {
+        if (len < 1 || v[0] != 1)
+            return bad_value(err, f, "unknown jsonb format version");
+        v++, len--;
+    }
+    sc_json *j = dst;
+    j->text = sc_arena_strndup(a, v, (size_t)len);
+    j->parsed = sc_arena_alloc(a, sizeof *j->parsed);
+    if (!j->text || !j->parsed)
+        return sc_error_set(err, SC_NO_MEMORY, "column '%s': out of memory", f->name);
+    *j->parsed = NULL;
+    j->len = (size_t)len;
+    j->arena = a;
+    return SC_OK;
+}
+
+json_t *sc_json_value(const sc_json *j)
+{
+    if (!j || !j->text || !j->parsed)
+        return NULL;
+    if (*j->parsed)
+        return *j->parsed;
+    json_t *v = json_loadb(j->text, j->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (v && sc_arena_defer(j->arena, json_release, v) != 0) {
+        json_decref(v);
+        return NULL;
+    }
+    *j->parsed = v;
+    return v;
+}
+
 static int decode_text_kind(const sc_field *f, const char *v, int len, sc_arena *a, void *dst,
                             sc_error *err)
 {
@@ -460,7 +496,9 @@ int sc_decode_row_extra(const PGresult *res, int row, const sc_row_desc *desc, s
         }
         const char *v = PQgetvalue(res, row, (int)i);
         int len = PQgetlength(res, row, (int)i);
+        bool json = f->kind == SC_K_JSON || f->kind == SC_K_JSONB;
         int rc = f->array ? decode_array(f, v, len, a, dst, err)
+                 : json   ? decode_lazy_json(f, v, len, a, dst, err)
                           : decode_scalar(f, v, len, a, dst, err);
         if (rc != SC_OK)
             return rc;

@@ -42,6 +42,22 @@ typedef struct sc_bytes {
     size_t len;
 } sc_bytes;
 
+/* A json or jsonb column of a row: the server's text, kept in the arena and
+ * parsed only when asked for (sc_json_value), so rows whose JSON the caller
+ * never reads cost no parsing. text NULL is SQL NULL. */
+typedef struct sc_json {
+    const char *text;   /* NUL-terminated, in the row's arena */
+    size_t len;
+    sc_arena *arena;
+    json_t **parsed;    /* a slot in the arena: the value once parsed */
+} sc_json;
+
+/* The value of j, parsed on the first call and kept (later calls return the
+ * same value): the arena's reference, valid until it is reset or freed
+ * (json_incref to keep it longer). NULL for SQL NULL, or when memory runs
+ * out. */
+json_t *sc_json_value(const sc_json *j);
+
 /* A one-dimensional array: items points at n elements of the field's C type
  * (int32_t, char *, ...). */
 typedef struct sc_array {

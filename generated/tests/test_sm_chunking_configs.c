@@ -74,7 +74,7 @@ static void create_every_column(void **state)
     assert_int_equal(got.strategy_id, 1002);
     assert_non_null(got.config_hash);
     assert_string_equal(got.config_hash, "config_hash-1");
-    sc_fx_assert_json(got.config_data, "{\"config_data\": 2}");
+    sc_fx_assert_json(sc_json_value(&got.config_data), "{\"config_data\": 2}");
     assert_int_equal(got.use_count, 3);
     assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.last_used_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
@@ -102,7 +102,7 @@ static void create_required_columns(void **state)
     assert_int_equal(got.strategy_id, 1002);
     assert_non_null(got.config_hash);
     assert_string_equal(got.config_hash, "config_hash-1");
-    sc_fx_assert_json(got.config_data, "{\"config_data\": 2}");
+    sc_fx_assert_json(sc_json_value(&got.config_data), "{\"config_data\": 2}");
 }
 
 /* strategy_id naming a row that does not exist is refused as SC_FOREIGN_KEY naming
@@ -250,7 +250,7 @@ static void get_or_create_1(void **state)
     assert_int_equal(got.strategy_id, 1001);
     assert_non_null(got.config_hash);
     assert_string_equal(got.config_hash, "new-hash");
-    sc_fx_assert_json(got.config_data, "{\"chunk_size\":500,\"chunk_overlap\":50}");
+    sc_fx_assert_json(sc_json_value(&got.config_data), "{\"chunk_size\":500,\"chunk_overlap\":50}");
     assert_int_equal(got.use_count, 1);
     sc_fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.chunking_configs WHERE strategy_id = 1001) AND (SELECT use_count = 1 FROM semantik.chunking_configs WHERE id = 1002)");
 }
@@ -278,7 +278,7 @@ static void get_or_create_2(void **state)
     assert_non_null(got.config_hash);
     assert_string_equal(got.config_hash, "same-hash");
     assert_int_equal(got.use_count, 4);
-    sc_fx_assert_json(got.config_data, "{\"chunk_size\":500}");
+    sc_fx_assert_json(sc_json_value(&got.config_data), "{\"chunk_size\":500}");
     sc_fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.chunking_configs WHERE strategy_id = 1001) AND (SELECT last_used_at > '2000-01-01 00:00:00+00' FROM semantik.chunking_configs WHERE id = 1002) AND (SELECT use_count = 1 FROM semantik.chunking_configs WHERE id = 1003)");
 }
 

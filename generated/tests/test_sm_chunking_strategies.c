@@ -71,7 +71,7 @@ static void create_every_column(void **state)
     assert_string_equal(got.name, "name-1");
     assert_non_null(got.description);
     assert_string_equal(got.description, "description-2");
-    sc_fx_assert_json(got.default_config, "{\"default_config\": 3}");
+    sc_fx_assert_json(sc_json_value(&got.default_config), "{\"default_config\": 3}");
     assert_false(got.is_active);
     assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));

@@ -127,7 +127,7 @@ static void create_every_column(void **state)
     assert_int_equal(got.token_count, 7);
     assert_non_null(got.embedding_vector_id);
     assert_string_equal(got.embedding_vector_id, "embedding_vector_id-8");
-    sc_fx_assert_json(got.metadata, "{\"metadata\": 9}");
+    sc_fx_assert_json(sc_json_value(&got.metadata), "{\"metadata\": 9}");
     assert_true(got.has_created_at);
     assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_updated_at);
@@ -303,7 +303,7 @@ static void upsert_1(void **state)
     assert_true(got.has_token_count);
     assert_int_equal(got.token_count, 4);
     assert_null(got.embedding_vector_id);
-    sc_fx_assert_json(got.metadata, "{\"page\":2}");
+    sc_fx_assert_json(sc_json_value(&got.metadata), "{\"page\":2}");
     sc_fx_check(fx, "SELECT (SELECT count(*) FROM semantik.chunks WHERE id = 500) = 2\n"
              "   AND (SELECT content = 'other collection' FROM semantik.chunks WHERE collection_id = '933e0a63-044a-4c69-8e69-00f5ad5fb717' AND id = 500)\n");
 }
@@ -348,7 +348,7 @@ static void upsert_2(void **state)
     assert_true(got.has_token_count);
     assert_int_equal(got.token_count, 2);
     assert_null(got.embedding_vector_id);
-    sc_fx_assert_json(got.metadata, "{}");
+    sc_fx_assert_json(sc_json_value(&got.metadata), "{}");
     sc_fx_check(fx, "SELECT (SELECT count(*) FROM semantik.chunks WHERE collection_id = '7e84c4c8-d49b-467c-9d8e-d1395b644850') = 2\n"
              "   AND (SELECT content = 'sibling text' FROM semantik.chunks WHERE collection_id = '7e84c4c8-d49b-467c-9d8e-d1395b644850' AND id = 501)\n"
              "   AND (SELECT content = 'other collection' AND embedding_vector_id = 'vec-c2'\n"

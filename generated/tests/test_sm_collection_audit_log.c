@@ -83,7 +83,7 @@ static void create_every_column(void **state)
     assert_int_equal(got.user_id, 1003);
     assert_non_null(got.action);
     assert_string_equal(got.action, "action-2");
-    sc_fx_assert_json(got.details, "{\"details\": 3}");
+    sc_fx_assert_json(sc_json_value(&got.details), "{\"details\": 3}");
     assert_non_null(got.ip_address);
     assert_string_equal(got.ip_address, "ip_address-4");
     assert_non_null(got.user_agent);
@@ -118,7 +118,7 @@ static void create_required_columns(void **state)
     assert_false(got.has_user_id);
     assert_non_null(got.action);
     assert_string_equal(got.action, "action-2");
-    assert_null(got.details);
+    assert_null(got.details.text);
     assert_null(got.ip_address);
     assert_null(got.user_agent);
     assert_int_equal(sm_collection_audit_log_delete(fx->conn, made.id, &fx->err), SC_OK);

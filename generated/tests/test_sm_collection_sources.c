@@ -84,14 +84,14 @@ static void create_every_column(void **state)
     assert_string_equal(got.source_path, "source_path-2");
     assert_non_null(got.source_type);
     assert_string_equal(got.source_type, "source_type-3");
-    sc_fx_assert_json(got.source_config, "{\"source_config\": 4}");
+    sc_fx_assert_json(sc_json_value(&got.source_config), "{\"source_config\": 4}");
     assert_int_equal(got.document_count, 5);
     assert_int_equal(got.size_bytes, 6);
     assert_true(got.has_last_indexed_at);
     assert_true(got.last_indexed_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
-    sc_fx_assert_json(got.meta, "{\"meta\": 10}");
+    sc_fx_assert_json(sc_json_value(&got.meta), "{\"meta\": 10}");
     assert_int_equal(sm_collection_sources_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_collection_sources_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -122,9 +122,9 @@ static void create_required_columns(void **state)
     assert_string_equal(got.source_path, "source_path-2");
     assert_non_null(got.source_type);
     assert_string_equal(got.source_type, "source_type-3");
-    assert_null(got.source_config);
+    assert_null(got.source_config.text);
     assert_false(got.has_last_indexed_at);
-    assert_null(got.meta);
+    assert_null(got.meta.text);
     assert_int_equal(sm_collection_sources_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_collection_sources_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -313,8 +313,8 @@ static void upsert_1(void **state)
     assert_string_equal(got.source_path, "/data/b");
     assert_non_null(got.source_type);
     assert_string_equal(got.source_type, "directory");
-    sc_fx_assert_json(got.source_config, "{\"recursive\":true}");
-    assert_null(got.meta);
+    sc_fx_assert_json(sc_json_value(&got.source_config), "{\"recursive\":true}");
+    assert_null(got.meta.text);
     assert_int_equal(got.document_count, 0);
     sc_fx_check(fx, "SELECT (SELECT count(*) = 3 FROM semantik.collection_sources WHERE collection_id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002')) AND (SELECT source_type = 'file' FROM semantik.collection_sources WHERE id = 1002)");
 }
@@ -346,8 +346,8 @@ static void upsert_2(void **state)
     assert_int_equal(got.id, 1001);
     assert_non_null(got.source_type);
     assert_string_equal(got.source_type, "directory");
-    sc_fx_assert_json(got.source_config, "{\"recursive\":true}");
-    assert_null(got.meta);
+    sc_fx_assert_json(sc_json_value(&got.source_config), "{\"recursive\":true}");
+    assert_null(got.meta.text);
     assert_int_equal(got.document_count, 4);
     sc_fx_check(fx, "SELECT (SELECT count(*) = 2 FROM semantik.collection_sources WHERE collection_id IN ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002')) AND (SELECT source_type = 'file' FROM semantik.collection_sources WHERE id = 1002)");
 }

@@ -125,7 +125,7 @@ static void create_every_column(void **state)
     assert_int_equal(got.chunk_overlap, 9);
     assert_non_null(got.chunking_strategy);
     assert_string_equal(got.chunking_strategy, "chunking_strategy-10");
-    sc_fx_assert_json(got.chunking_config, "{\"chunking_config\": 11}");
+    sc_fx_assert_json(sc_json_value(&got.chunking_config), "{\"chunking_config\": 11}");
     assert_non_null(got.sync_mode);
     assert_string_equal(got.sync_mode, "one_time");
     assert_true(got.has_sync_interval_minutes);
@@ -134,8 +134,8 @@ static void create_every_column(void **state)
     assert_int_equal(got.status, SM_COLLECTION_STATUS_PENDING);
     assert_non_null(got.status_message);
     assert_string_equal(got.status_message, "status_message-16");
-    sc_fx_assert_json(got.qdrant_collections, "{\"qdrant_collections\": 17}");
-    sc_fx_assert_json(got.qdrant_staging, "{\"qdrant_staging\": 18}");
+    sc_fx_assert_json(sc_json_value(&got.qdrant_collections), "{\"qdrant_collections\": 17}");
+    sc_fx_assert_json(sc_json_value(&got.qdrant_staging), "{\"qdrant_staging\": 18}");
     assert_int_equal(got.document_count, 19);
     assert_int_equal(got.vector_count, 20);
     assert_int_equal(got.total_size_bytes, 21);
@@ -147,7 +147,7 @@ static void create_every_column(void **state)
     assert_true(got.chunking_completed_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
-    sc_fx_assert_json(got.meta, "{\"meta\": 26}");
+    sc_fx_assert_json(sc_json_value(&got.meta), "{\"meta\": 26}");
     assert_int_equal(sm_collections_delete(fx->conn, made.id, made.owner_id, &fx->err), SC_OK);
     assert_int_equal(sm_collections_get(fx->conn, fx->arena, made.id, made.owner_id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -185,14 +185,14 @@ static void create_required_columns(void **state)
     assert_string_equal(got.embedding_model, "embedding_model-4");
     assert_false(got.has_embedding_dimension);
     assert_null(got.chunking_strategy);
-    assert_null(got.chunking_config);
+    assert_null(got.chunking_config.text);
     assert_false(got.has_sync_interval_minutes);
     assert_null(got.status_message);
-    assert_null(got.qdrant_collections);
-    assert_null(got.qdrant_staging);
+    assert_null(got.qdrant_collections.text);
+    assert_null(got.qdrant_staging.text);
     assert_false(got.has_default_chunking_config_id);
     assert_false(got.has_chunking_completed_at);
-    assert_null(got.meta);
+    assert_null(got.meta.text);
     assert_int_equal(sm_collections_delete(fx->conn, made.id, made.owner_id, &fx->err), SC_OK);
     assert_int_equal(sm_collections_get(fx->conn, fx->arena, made.id, made.owner_id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -1376,8 +1376,8 @@ static void swap_staging_1(void **state)
     assert_string_equal(got.id, "00000000-0000-4000-8000-000000000001");
     assert_non_null(got.vector_store_name);
     assert_string_equal(got.vector_store_name, "qd_b");
-    sc_fx_assert_json(got.qdrant_collections, "{\"collections\":[\"qd_b\"]}");
-    assert_null(got.qdrant_staging);
+    sc_fx_assert_json(sc_json_value(&got.qdrant_collections), "{\"collections\":[\"qd_b\"]}");
+    assert_null(got.qdrant_staging.text);
     sc_fx_check(fx, "SELECT vector_store_name = 'qd_c' AND qdrant_staging->>'staging' = 'qd_d' FROM semantik.collections WHERE id = '00000000-0000-4000-8000-000000000002'");
 }
 

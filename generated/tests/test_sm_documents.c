@@ -127,10 +127,10 @@ static void create_every_column(void **state)
     assert_true(got.chunking_completed_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.created_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
-    sc_fx_assert_json(got.meta, "{\"meta\": 17}");
+    sc_fx_assert_json(sc_json_value(&got.meta), "{\"meta\": 17}");
     assert_non_null(got.uri);
     assert_string_equal(got.uri, "uri-18");
-    sc_fx_assert_json(got.source_metadata, "{\"source_metadata\": 19}");
+    sc_fx_assert_json(sc_json_value(&got.source_metadata), "{\"source_metadata\": 19}");
     assert_int_equal(sm_documents_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_documents_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -176,9 +176,9 @@ static void create_required_columns(void **state)
     assert_false(got.has_chunking_config_id);
     assert_false(got.has_chunking_started_at);
     assert_false(got.has_chunking_completed_at);
-    assert_null(got.meta);
+    assert_null(got.meta.text);
     assert_null(got.uri);
-    assert_null(got.source_metadata);
+    assert_null(got.source_metadata.text);
     assert_int_equal(sm_documents_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_documents_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -495,8 +495,8 @@ static void create_if_absent_1(void **state)
     assert_string_equal(got.uri, "doc://a");
     assert_int_equal(got.status, SM_DOCUMENT_STATUS_PENDING);
     assert_int_equal(got.chunk_count, 0);
-    sc_fx_assert_json(got.source_metadata, "{\"connector\":\"git\",\"ref\":\"main\"}");
-    assert_null(got.meta);
+    sc_fx_assert_json(sc_json_value(&got.source_metadata), "{\"connector\":\"git\",\"ref\":\"main\"}");
+    assert_null(got.meta.text);
     sc_fx_check(fx, "SELECT (SELECT count(*) FROM semantik.documents WHERE collection_id = '00000000-0000-4000-8000-000000000001') = 2\n"
              "   AND (SELECT collection_id = '00000000-0000-4000-8000-000000000002' FROM semantik.documents WHERE id = '00000000-0000-4000-8000-000000000003')\n");
 }

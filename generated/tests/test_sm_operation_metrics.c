@@ -76,7 +76,7 @@ static void create_every_column(void **state)
     assert_string_equal(got.metric_name, "metric_name-1");
     assert_non_null(got.unit);
     assert_string_equal(got.unit, "unit-3");
-    sc_fx_assert_json(got.labels, "{\"labels\": 4}");
+    sc_fx_assert_json(sc_json_value(&got.labels), "{\"labels\": 4}");
     assert_true(got.recorded_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_int_equal(sm_operation_metrics_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_operation_metrics_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
@@ -107,7 +107,7 @@ static void create_required_columns(void **state)
     assert_non_null(got.metric_name);
     assert_string_equal(got.metric_name, "metric_name-1");
     assert_null(got.unit);
-    assert_null(got.labels);
+    assert_null(got.labels.text);
     assert_int_equal(sm_operation_metrics_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_operation_metrics_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }

@@ -90,7 +90,7 @@ static void create_every_column(void **state)
     assert_true(got.updated_at == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
     assert_true(got.has_last_login);
     assert_true(got.last_login == sc_fx_time(fx, "2026-01-01 00:00:00+00"));
-    sc_fx_assert_json(got.preferences, "{\"preferences\": 10}");
+    sc_fx_assert_json(sc_json_value(&got.preferences), "{\"preferences\": 10}");
     assert_int_equal(sm_users_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_users_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }
@@ -118,7 +118,7 @@ static void create_required_columns(void **state)
     assert_non_null(got.hashed_password);
     assert_string_equal(got.hashed_password, "hashed_password-3");
     assert_false(got.has_last_login);
-    assert_null(got.preferences);
+    assert_null(got.preferences.text);
     assert_int_equal(sm_users_delete(fx->conn, made.id, &fx->err), SC_OK);
     assert_int_equal(sm_users_get(fx->conn, fx->arena, made.id, &got, &fx->err), SC_NOT_FOUND);
 }

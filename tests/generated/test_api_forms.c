@@ -70,7 +70,7 @@ static void struct_form_names_every_value(void **state)
     assert_int_equal(doc.file_size, 2048);
     assert_false(doc.has_source_id); /* .source_id left out: SQL NULL */
     assert_null(doc.uri);
-    assert_null(doc.meta);
+    assert_null(doc.meta.text);
     /* the same content again: the documented "duplicate" answer */
     args.id = "6a0c1f3e-2b4d-4e5f-8a9b-00000000d002";
     assert_int_equal(sm_documents_create_if_absent(db->conn, db->arena, &args, &doc, &err),

@@ -113,7 +113,7 @@ static void a_thousand_hits_come_back_in_order_with_their_documents(void **state
         assert_int_equal(rows[k].chunk_index, want_index[i]);
         assert_string_equal(rows[k].file_name, "a.md");
         assert_string_equal(rows[k].uri, "doc://a.md");
-        assert_string_equal(json_string_value(json_object_get(rows[k].document_meta, "lang")), "en");
+        assert_string_equal(json_string_value(json_object_get(sc_json_value(&rows[k].document_meta), "lang")), "en");
         k++;
     }
     assert_int_equal(n, expected); /* none of B's, none absent */

@@ -103,7 +103,13 @@ static void collection_round_trips(void **state)
     assert_int_equal(got.chunk_overlap, 200);                  /* default */
     assert_null(got.description);                              /* SQL NULL */
     assert_false(got.has_embedding_dimension);
-    assert_int_equal(json_integer_value(json_array_get(json_object_get(got.meta, "sizes"), 1)), 2);
+    /* JSON stays text until asked for, is parsed once, and NULL is NULL */
+    assert_non_null(strstr(got.meta.text, "\"sizes\""));
+    json_t *parsed = sc_json_value(&got.meta);
+    assert_ptr_equal(sc_json_value(&got.meta), parsed);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(parsed, "sizes"), 1)), 2);
+    assert_null(got.qdrant_staging.text);
+    assert_null(sc_json_value(&got.qdrant_staging));
     assert_true(got.created_at > 1700000000LL * 1000000);
     /* scoped: another user's id does not find it */
     FAILS(SC_NOT_FOUND, sm_collections_get(db->conn, db->arena, made.id, bob, &got, &err));

@@ -74,7 +74,7 @@ static int check_chunk(void *ctx, const sm_chunk *row)
     char want[32];
     snprintf(want, sizeof want, "chunk %d of", row->chunk_index);
     t->content_ok = t->content_ok && strncmp(row->content, want, strlen(want)) == 0;
-    json_t *page = json_object_get(row->metadata, "page");
+    json_t *page = json_object_get(sc_json_value(&row->metadata), "page");
     t->metadata_ok = t->metadata_ok && json_integer_value(page) == row->chunk_index / 40;
     t->next_index++;
     t->rows++;
