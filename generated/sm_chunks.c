@@ -21,7 +21,7 @@ static const sc_field sm_chunks_get_for_search_row_fields[] = {
      .offset = offsetof(sm_chunks_get_for_search_row, start_offset), .has_offset = offsetof(sm_chunks_get_for_search_row, has_start_offset)},
     {.name = "end_offset", .kind = SC_K_INT32, .flags = SC_F_NULLABLE,
      .offset = offsetof(sm_chunks_get_for_search_row, end_offset), .has_offset = offsetof(sm_chunks_get_for_search_row, has_end_offset)},
-    {.name = "metadata", .kind = SC_K_JSONB, .flags = SC_F_NULLABLE,
+    {.name = "metadata", .kind = SC_K_JSONB, .flags = SC_F_NULLABLE | SC_F_LAZY_JSON,
      .offset = offsetof(sm_chunks_get_for_search_row, metadata)},
     {.name = "file_name", .kind = SC_K_TEXT, .flags = SC_F_NULLABLE,
      .offset = offsetof(sm_chunks_get_for_search_row, file_name)},
@@ -31,7 +31,7 @@ static const sc_field sm_chunks_get_for_search_row_fields[] = {
      .offset = offsetof(sm_chunks_get_for_search_row, uri)},
     {.name = "mime_type", .kind = SC_K_TEXT, .flags = SC_F_NULLABLE,
      .offset = offsetof(sm_chunks_get_for_search_row, mime_type)},
-    {.name = "document_meta", .kind = SC_K_JSON, .flags = SC_F_NULLABLE,
+    {.name = "document_meta", .kind = SC_K_JSON, .flags = SC_F_NULLABLE | SC_F_LAZY_JSON,
      .offset = offsetof(sm_chunks_get_for_search_row, document_meta)},
 };
 

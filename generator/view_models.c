@@ -99,6 +99,8 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
         flags[nf++] = "SC_F_COMPUTED";
     if (extra_flags & VF_DEFAULT)
         flags[nf++] = "SC_F_DEFAULT";
+    if ((extra_flags & VF_ROW) && !t->array && (t->kind == T_JSON || t->kind == T_JSONB))
+        flags[nf++] = "SC_F_LAZY_JSON";
     gen_buf b;
     gen_buf_init(&b, a);
     gen_buf_printf(&b, "{.name = \"%s\", .kind = %s", name, vu_kind(t));
@@ -166,7 +168,7 @@ static json_t *table_view(gen_arena *a, const m_schema *s, const m_table *t)
                                                     "note", false));
         json_array_append_new(inits, json_pack("{s:s}", "init",
                                                view_field_init(a, s, row, c->name, NULL, &c->type,
-                                                               c->nullable, flag, 0,
+                                                               c->nullable, flag, VF_ROW,
                                                                c->uuid_text, c->secret)));
     }
     json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i}", "table", t->name, "struct", row,

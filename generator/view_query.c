@@ -332,7 +332,7 @@ static const char *declared_row(gen_arena *a, const m_schema *s, const m_query *
         json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", vu_decl(a, vu_row_type(a, s, &c->type), c->name), "note"));
         if (flag)
             json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
-        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, name, c->name, NULL, &c->type, c->nullable, flag, 0, false, false)));
+        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, name, c->name, NULL, &c->type, c->nullable, flag, VF_ROW, false, false)));
     }
     json_array_append_new(types, json_pack("{s:s, s:s, s:o, s:s}", "name", name, "comment",
                                            vu_comment(a, gen_printf(a, "A row of %s.", q->name), "", 100), "fields", fields,

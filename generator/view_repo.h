@@ -13,7 +13,8 @@ void view_common(json_t *v, gen_arena *a, const m_schema *s, const view_env *env
 /* A field descriptor initializer; member is the offsetof designator (NULL:
  * name); extra_flags is VF_COMPUTED, VF_DEFAULT, VF_OPT (member is x.value of
  * an sc_opt_*: its presence is x.has). */
-enum { VF_COMPUTED = 1, VF_DEFAULT = 2, VF_OPT = 4 };
+/* VF_ROW: a member of a decoded row (JSON: sc_json, parsed on first use). */
+enum { VF_COMPUTED = 1, VF_DEFAULT = 2, VF_OPT = 4, VF_ROW = 8 };
 const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, const char *name,
                             const char *member, const m_type *t, bool nullable, bool has_flag,
                             unsigned extra_flags, bool uuid_text, bool secret);

@@ -496,9 +496,9 @@ int sc_decode_row_extra(const PGresult *res, int row, const sc_row_desc *desc, s
         }
         const char *v = PQgetvalue(res, row, (int)i);
         int len = PQgetlength(res, row, (int)i);
-        bool json = f->kind == SC_K_JSON || f->kind == SC_K_JSONB;
+        bool lazy = (f->flags & SC_F_LAZY_JSON) && (f->kind == SC_K_JSON || f->kind == SC_K_JSONB);
         int rc = f->array ? decode_array(f, v, len, a, dst, err)
-                 : json   ? decode_lazy_json(f, v, len, a, dst, err)
+                 : lazy   ? decode_lazy_json(f, v, len, a, dst, err)
                           : decode_scalar(f, v, len, a, dst, err);
         if (rc != SC_OK)
             return rc;

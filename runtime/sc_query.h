@@ -110,7 +110,9 @@ enum {
     SC_F_SECRET = 0x02,    /* never logged */
     SC_F_UUID_TEXT = 0x04, /* text that must be a UUID: validated, lower-cased */
     SC_F_COMPUTED = 0x08,  /* filled by the executor (partition key), not the caller */
-    SC_F_DEFAULT = 0x10    /* sc_copy_rows: unset means the column's DEFAULT */
+    SC_F_DEFAULT = 0x10,   /* sc_copy_rows: unset means the column's DEFAULT */
+    SC_F_LAZY_JSON = 0x20  /* a row's json/jsonb member is an sc_json (parsed on
+                              first use), not a json_t * */
 };
 
 typedef struct sc_field {
