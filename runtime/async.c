@@ -88,42 +88,6 @@ static void free_inflight(inflight *f)
 
 /* ---- completing ------------------------------------------------------- */
 
-static int decode_one(inflight *f)
-{
-    const sc_query *q = f->q;
-    memset(f->r.row, 0, q->row->size);
-    if (PQntuples(f->res) == 0)
-        return sc_error_set(&f->err, SC_NOT_FOUND, "%s: no row", q->stmt.name);
-    if ((q->access & SC_ACCESS_VERDICT) && !sc_access_verdict(f->res, (int)q->row->nfields))
-        return (q->access & SC_ACCESS_HIDES_EXISTENCE)
-                   ? sc_error_set(&f->err, SC_NOT_FOUND, "%s: no row", q->stmt.name)
-                   : sc_error_set(&f->err, SC_ACCESS_DENIED,
-                                  "%s: the row exists but access is denied", q->stmt.name);
-    return sc_decode_row_extra(f->res, 0, q->row, q->access & SC_ACCESS_VERDICT ? 1 : 0,
-                               f->r.arena, f->r.row, &f->err);
-}
-
-static int decode_many(inflight *f)
-{
-    const sc_query *q = f->q;
-    size_t count = (size_t)PQntuples(f->res);
-    char *out = count ? sc_arena_alloc(f->r.arena, count * q->row->size) : NULL;
-    if (count && !out)
-        return sc_error_set(&f->err, SC_NO_MEMORY, "%s: %zu rows do not fit in memory",
-                            q->stmt.name, count);
-    if (out)
-        memset(out, 0, count * q->row->size);
-    for (size_t i = 0; i < count; i++) {
-        int rc = sc_decode_row(f->res, (int)i, q->row, f->r.arena, out + i * q->row->size,
-                               &f->err);
-        if (rc != SC_OK)
-            return rc;
-    }
-    *f->r.rows = out;
-    *f->r.n = count;
-    return SC_OK;
-}
-
 static int decode_exec(inflight *f)
 {
     const char *t = PQcmdTuples(f->res);
@@ -143,9 +107,9 @@ static int decode(inflight *f)
         return sc_error_set(&f->err, SC_DATABASE, "%s: no answer", f->q->stmt.name);
     switch (f->r.answer) {
     case SC_ANSWER_ONE:
-        return decode_one(f);
+        return sc_decode_one(f->q, f->res, f->r.arena, f->r.row, &f->err);
     case SC_ANSWER_MANY:
-        return decode_many(f);
+        return sc_decode_many(f->q, f->res, f->r.arena, f->r.rows, f->r.n, &f->err);
     default:
         return decode_exec(f);
     }

@@ -356,8 +356,7 @@ int sc_params_encode(sc_params *p, const sc_query *q, const void *args, sc_error
 
 void sc_params_free(sc_params *p)
 {
-    for (int i = 0; i < p->nowned; i++)
-        free(p->owned[i]);
+    encoded_free(&(encoded){.owned = p->owned, .nowned = p->nowned});
     p->nowned = 0;
 }
 
@@ -366,7 +365,6 @@ void sc_params_free(sc_params *p)
  * the executors refuse a NULL connection in check_call first). */
 static int run_into(sc_conn *c, const sc_query *q, const void *args, PGresult **res,
                     sc_row_sink *sink, sc_error *err);
-static bool verdict_true(const PGresult *res, int col);
 
 static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, sc_error *err)
 {
@@ -441,11 +439,6 @@ int sc_query_check_args(const sc_query *q, const void *args, sc_error *err)
     return rc != SC_OK ? rc : run(NULL, q, args, NULL, err);
 }
 
-bool sc_access_verdict(const PGresult *res, int col)
-{
-    return verdict_true(res, col);
-}
-
 /* The access verdict of row 0 (binary bool; NULL counts as denied). */
 static bool verdict_true(const PGresult *res, int col)
 {
@@ -463,19 +456,23 @@ int sc_query_one(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, v
     rc = run(c, q, args, &res, err);
     if (rc != SC_OK)
         return rc;
-    memset(row, 0, q->row->size);
-    if (PQntuples(res) == 0)
-        rc = sc_error_set(err, SC_NOT_FOUND, "%s: no row", q->stmt.name);
-    else if ((q->access & SC_ACCESS_VERDICT) && !verdict_true(res, (int)q->row->nfields))
-        rc = (q->access & SC_ACCESS_HIDES_EXISTENCE)
-                 ? sc_error_set(err, SC_NOT_FOUND, "%s: no row", q->stmt.name)
-                 : sc_error_set(err, SC_ACCESS_DENIED, "%s: the row exists but access is denied",
-                                q->stmt.name);
-    else
-        rc = sc_decode_row_extra(res, 0, q->row, q->access & SC_ACCESS_VERDICT ? 1 : 0, a, row,
-                                 err);
+    rc = sc_decode_one(q, res, a, row, err);
     PQclear(res);
     return rc;
+}
+
+int sc_decode_one(const sc_query *q, const PGresult *res, sc_arena *a, void *row, sc_error *err)
+{
+    memset(row, 0, q->row->size);
+    if (PQntuples(res) == 0)
+        return sc_error_set(err, SC_NOT_FOUND, "%s: no row", q->stmt.name);
+    if ((q->access & SC_ACCESS_VERDICT) && !verdict_true(res, (int)q->row->nfields))
+        return (q->access & SC_ACCESS_HIDES_EXISTENCE)
+                   ? sc_error_set(err, SC_NOT_FOUND, "%s: no row", q->stmt.name)
+                   : sc_error_set(err, SC_ACCESS_DENIED,
+                                  "%s: the row exists but access is denied", q->stmt.name);
+    return sc_decode_row_extra(res, 0, q->row, q->access & SC_ACCESS_VERDICT ? 1 : 0, a, row,
+                               err);
 }
 
 int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, void **rows,
@@ -490,21 +487,29 @@ int sc_query_many(sc_conn *c, const sc_query *q, const void *args, sc_arena *a, 
     rc = run(c, q, args, &res, err);
     if (rc != SC_OK)
         return rc;
+    rc = sc_decode_many(q, res, a, rows, n, err);
+    PQclear(res);
+    return rc;
+}
+
+int sc_decode_many(const sc_query *q, const PGresult *res, sc_arena *a, void **rows, size_t *n,
+                   sc_error *err)
+{
     size_t count = (size_t)PQntuples(res);
     char *out = count ? sc_arena_alloc(a, count * q->row->size) : NULL;
     if (count && !out)
-        rc = sc_error_set(err, SC_NO_MEMORY, "%s: %zu rows do not fit in memory", q->stmt.name,
-                          count);
+        return sc_error_set(err, SC_NO_MEMORY, "%s: %zu rows do not fit in memory",
+                            q->stmt.name, count);
     if (out)
         memset(out, 0, count * q->row->size);
-    for (size_t i = 0; rc == SC_OK && i < count; i++)
-        rc = sc_decode_row(res, (int)i, q->row, a, out + i * q->row->size, err);
-    PQclear(res);
-    if (rc == SC_OK) {
-        *rows = out;
-        *n = count;
+    for (size_t i = 0; i < count; i++) {
+        int rc = sc_decode_row(res, (int)i, q->row, a, out + i * q->row->size, err);
+        if (rc != SC_OK)
+            return rc;
     }
-    return rc;
+    *rows = out;
+    *n = count;
+    return SC_OK;
 }
 
 /* One row at a time: decoded into `row` in the arena, handed to the

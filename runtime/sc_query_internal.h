@@ -17,8 +17,13 @@ int sc_decode_row(const PGresult *res, int row, const sc_row_desc *desc, sc_aren
  * verdict), which are not decoded. */
 int sc_decode_row_extra(const PGresult *res, int row, const sc_row_desc *desc, size_t extra,
                         sc_arena *a, void *out, sc_error *err);
-/* The access verdict in column col of row 0 (NULL counts as denied). */
-bool sc_access_verdict(const PGresult *res, int col);
+/* The answer of a `one` statement into row (zeroed first): SC_NOT_FOUND
+ * without a row, the access verdict applied (SC_ACCESS_DENIED); and of a
+ * `many` statement into an arena array. Shared by the blocking executors
+ * and the event-loop form. */
+int sc_decode_one(const sc_query *q, const PGresult *res, sc_arena *a, void *row, sc_error *err);
+int sc_decode_many(const sc_query *q, const PGresult *res, sc_arena *a, void **rows, size_t *n,
+                   sc_error *err);
 /* Any integer column (int2/int4/int8) as int64. */
 int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error *err);
 
