@@ -326,6 +326,52 @@ static void a_backend_killed_mid_batch_is_a_lost_connection_and_keeps_nothing(vo
     assert_int_equal(stored(), 0);
 }
 
+/* Two writers batch the same 300 keys at once, each marking its rows: one
+ * batch lands whole, the other fails whole (a conflict, or a deadlock the
+ * server breaks), never a mix. */
+typedef struct writer {
+    const char *type;
+    int rc;
+} writer;
+
+static void *batch_writer(void *arg)
+{
+    writer *w = arg;
+    sc_pool *p = gen_pool_with(db, 30.0, SC_POOLER_NONE);
+    sc_conn *c = NULL;
+    sc_error err = {0};
+    sc_arena *a = sc_arena_new(0);
+    static sm_collection_source_new mine[2][300];
+    sm_collection_source_new *batch = mine[w->type[0] == 'b'];
+    for (int i = 0; i < 300; i++) /* the second writer goes in the other order */
+        batch[i] = (sm_collection_source_new){.collection_id = COLL,
+                                             .source_path = paths[w->type[0] == 'b' ? 299 - i : i],
+                                             .source_type = w->type};
+    w->rc = sc_pool_acquire(p, &c, &err);
+    if (w->rc == SC_OK)
+        w->rc = sm_collection_sources_create_batch(c, a, batch, 300, NULL, NULL, &err);
+    sc_pool_release(p, c);
+    sc_pool_close(p);
+    sc_arena_free(a);
+    return NULL;
+}
+
+static void two_writers_on_the_same_keys_never_mix(void **state)
+{
+    (void)state;
+    writer w[2] = {{"a-writer", -1}, {"b-writer", -1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, batch_writer, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_true((w[0].rc == SC_OK) != (w[1].rc == SC_OK));
+    int lost = w[0].rc == SC_OK ? w[1].rc : w[0].rc;
+    assert_true(lost == SC_CONFLICT || lost == SC_DEADLOCK);
+    assert_int_equal(stored(), 300);
+    assert_int_equal(gen_scalar(db, "SELECT count(DISTINCT source_type) FROM semantik.collection_sources"), 1);
+}
+
 static void under_transaction_pooling_the_calls_go_unnamed(void **state)
 {
     (void)state;
@@ -358,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup(a_row_blocked_past_the_deadline_times_out_and_keeps_nothing, fresh),
         cmocka_unit_test_setup(a_backend_killed_mid_batch_is_a_lost_connection_and_keeps_nothing,
                                fresh),
+        cmocka_unit_test_setup(two_writers_on_the_same_keys_never_mix, fresh),
         cmocka_unit_test_setup(under_transaction_pooling_the_calls_go_unnamed, fresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
