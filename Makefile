@@ -67,7 +67,7 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test test-storm test-scale run-scale pedantic check run-tests install \
+.PHONY: all deps build generate test test-storm test-scale run-scale run-replica pedantic check run-tests install \
         uninstall clean fuzz bench demo demo-bouncer erd erd-golden
 .DEFAULT_GOAL := all
 
@@ -89,6 +89,7 @@ test: deps
 	@$(MAKE) --no-print-directory generate
 	@$(MAKE) --no-print-directory pedantic
 	@$(MAKE) --no-print-directory run-tests
+	@$(MAKE) --no-print-directory run-replica
 	@$(MAKE) --no-print-directory run-scale
 
 # Service authors compile the generated layer with their own warnings: it
@@ -125,7 +126,17 @@ endif
 SCALE_DEMOS = $(BUILD)/examples/semantik_demo $(BUILD)/examples/latency_histogram
 test-scale: deps
 	@$(MAKE) --no-print-directory build generate
+	@$(MAKE) --no-print-directory run-replica
 	@$(MAKE) --no-print-directory run-scale
+
+# The replica tier (issue 17 #1): the test cluster and a streaming standby
+# of it (tests/pg/with-standby, pg_basebackup -R); test_failover promotes the
+# standby and stops the primary, so it runs last, in a cluster of its own.
+REPLICA_BINS = $(BUILD)/tests/replica/test_replica
+FAILOVER_BIN = $(BUILD)/tests/replica/test_failover
+run-replica: $(REPLICA_BINS) $(FAILOVER_BIN)
+	@tests/pg/with-standby tests/run-suites $(REPLICA_BINS)
+	@tests/pg/with-standby tests/run-suites $(FAILOVER_BIN)
 
 run-scale: $(SCALE_BINS) $(SCALE_DEMOS) $(BUILD)/schemac
 	@tests/run-scale $(BUILD)/schemac $(SCALE_DEMOS) -- $(SCALE_BINS)
@@ -249,6 +260,10 @@ $(BUILD)/tests/install/%: $(BUILD)/obj/tests/install/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(BUILD)/gentests/%: $(BUILD)/obj/$(GEN_OUT)/tests/%.o $(GENERATED_OBJS) $(FACTORY_OBJS) $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/replica/%: $(BUILD)/obj/tests/replica/%.o $(GENERATED_OBJS) $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 

@@ -39,7 +39,7 @@ static const struct {
                     KEYS("name", "function", "timing", "events", "columns", "for_each", "when")},
     [GK_VIEW] = {"view", KEYS("sql", "materialized", "depends_on", "indexes", "comment")},
     [GK_QUERY] = {"query", KEYS("returns", "sql", "params", "columns", "paginate",
-                                "all_partitions", "unscoped", "batch", "comment", "access",
+                                "all_partitions", "unscoped", "replica", "batch", "comment", "access",
                                 "not_found_hides_existence", "conflict", "update")},
     [GK_PAGINATE] = {"paginate", KEYS("keyset")},
     [GK_DECLARED_TYPE] = {"declared_type", KEYS("type", "nullable")},

@@ -187,6 +187,7 @@ typedef struct m_query {
     const char *access;         /* access: the condition a found row must meet */
     m_names conflict, update;   /* upsert: ON CONFLICT (conflict) DO UPDATE SET update */
     bool hide_existence;        /* not_found_hides_existence: denied reads as not found */
+    bool primary_only;          /* replica: never */
     m_paginate paginate;
     m_names keyset;
     m_names copy_columns;

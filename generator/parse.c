@@ -13,7 +13,7 @@
  *                        operations, comment, renamed_from } }
  *   views:     { name: { sql, materialized, depends_on, indexes, comment } }
  *   queries:   { table: { name: { returns, sql, params, columns, paginate,
- *                                 all_partitions, unscoped, batch, comment } } }
+ *                                 all_partitions, unscoped, replica, batch, comment } } }
  *   lint_waivers: [{ rule, object, reason }]
  */
 #include <stdio.h>
@@ -679,6 +679,20 @@ static void parse_declared_types(pctx *c, const ynode *m, const char *key, m_res
     }
 }
 
+/* replica: never keeps a read on the primary whatever token its caller
+ * holds; reads may go to a replica otherwise, so "never" is the only value. */
+static void parse_replica(pctx *c, m_query *q, const ynode *v)
+{
+    if (!v)
+        return;
+    if (v->kind != Y_SCALAR || strcmp(v->text, "never") != 0) {
+        gen_error(c->d, v->loc, "replica must be 'never' (reads may go to a replica unless "
+                                "a query says so)");
+        return;
+    }
+    q->primary_only = true;
+}
+
 static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const ynode *v,
                         declared_params *dp)
 {
@@ -695,6 +709,7 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     q->comment = get_text(c, v, "comment", false, "a query");
     q->all_partitions = get_text(c, v, "all_partitions", false, "a query");
     q->unscoped = get_text(c, v, "unscoped", false, "a query");
+    parse_replica(c, q, ymap_get(v, "replica"));
     q->batch = get_int(c, v, "batch", 10000, 1, 10000);
     parse_paginate(c, q, ymap_get(v, "paginate"));
     parse_declared_types(c, v, "params", &dp->items, &dp->n);

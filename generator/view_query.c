@@ -596,6 +596,7 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         vr_add_param(&f, "offset", &bigint);
     if (q->access)
         f.access = q->hide_existence ? "SC_ACCESS_VERDICT | SC_ACCESS_HIDES_EXISTENCE" : "SC_ACCESS_VERDICT";
+    f.primary_only = q->primary_only;
     add_query_variants(&f, q, guarded ? g.sql : q->sql, &scan, row_desc);
     bool probed = guarded && g.probe && q->returns == RET_ONE;
     if (probed)
@@ -625,6 +626,8 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         comment = gen_printf(a, "%s %s", comment, q->hide_existence
                              ? "SC_NOT_FOUND both when there is no such row and when the access check fails (not_found_hides_existence), from one statement."
                              : "SC_NOT_FOUND when there is no such row, SC_ACCESS_DENIED when it exists but the access check fails (the row is not handed out), from one statement.");
+    if (q->primary_only)
+        comment = gen_printf(a, "%s Reads the primary (replica: never): a replica connection refuses it.", comment);
     if (q->unscoped)
         comment = gen_printf(a, "%s Unscoped: %s", comment, q->unscoped);
     if (q->all_partitions)

@@ -212,6 +212,7 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
                           gen_printf(f->a, "%s_flags", params_name), "flags",
                           flags.data ? flags.data : "");
     json_object_set_new(v, "access", f->access && !count ? json_string(f->access) : json_false());
+    json_object_set_new(v, "primary_only", json_boolean(f->primary_only));
     json_t *vet = vet_record(f, sql, order, n, row, f->access && !count);
     json_object_set_new(vet, "variant", json_integer((json_int_t)index));
     json_object_set_new(vet, "count", json_boolean(count));

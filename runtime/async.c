@@ -284,6 +284,9 @@ static int check_send(sc_conn *c, const sc_query *q, const void *args, const sc_
                             q->stmt.name);
     if (c->broken)
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
+    if (c->pool->replica && sc_replica_refuses(c, q->stmt.name, q->flags & SC_QUERY_PRIMARY,
+                                              sc_sql_classify(q->stmt.sql), err))
+        return SC_MISUSE;
     /* Each request is a transaction of its own (its own sync). */
     bool open_tx = PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF &&
                    PQtransactionStatus(c->pg) != PQTRANS_IDLE;

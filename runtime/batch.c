@@ -346,6 +346,9 @@ static int check_batch(sc_conn *c, const sc_query *q, const sc_batch *b, sc_erro
     if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
         return sc_error_set(err, SC_MISUSE, "%s: the connection is already in pipeline mode",
                             q->stmt.name);
+    if (c->pool->replica)
+        return sc_replica_refuses(c, q->stmt.name, q->flags & SC_QUERY_PRIMARY,
+                                  sc_sql_classify(q->stmt.sql), err);
     return SC_OK;
 }
 

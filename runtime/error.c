@@ -61,7 +61,7 @@ int sc_sqlstate_category(const char *sqlstate)
         {"40P01", SC_DEADLOCK},      {"57014", SC_QUERY_TIMEOUT}, {"55P03", SC_LOCK_TIMEOUT},
         {"57P01", SC_CONNECTION},    {"57P02", SC_CONNECTION}, {"57P03", SC_CONNECTION},
         {"57P05", SC_CONNECTION},    {"25P03", SC_CONNECTION}, {"42501", SC_ACCESS_DENIED},
-        {"02000", SC_NOT_FOUND},     {"P0002", SC_NOT_FOUND},
+        {"02000", SC_NOT_FOUND},     {"P0002", SC_NOT_FOUND},   {"25006", SC_READ_ONLY},
     };
     if (!sqlstate || strlen(sqlstate) != 5)
         return SC_DATABASE;
@@ -118,7 +118,8 @@ int sc_error_from_result(sc_error *err, const PGresult *res, const PGconn *pg)
 
 bool sc_status_is_retryable(int status)
 {
-    return status == SC_SERIALIZATION || status == SC_DEADLOCK || status == SC_CONNECTION;
+    return status == SC_SERIALIZATION || status == SC_DEADLOCK || status == SC_CONNECTION ||
+           status == SC_READ_ONLY; /* refused before it ran: the next primary may take it */
 }
 
 /* ASCII only: the locale must not change what counts as a word. */

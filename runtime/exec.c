@@ -433,6 +433,8 @@ static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
     if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
         return in_flight(s->name, err);
+    if (c->pool->replica && sc_replica_refuses(c, s->name, false, sc_sql_classify(s->sql), err))
+        return SC_MISUSE;
     bool echo = c->pool->cfg.echo;
     double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
     c->last_stmt = s->name;

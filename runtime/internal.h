@@ -54,6 +54,7 @@ struct sc_pool {
     sc_conn *idle;          /* stack: most recently used on top */
     sc_conn *borrowed;      /* doubly linked, for leak reports */
     sc_pool_stats stats;
+    bool replica;           /* the replica pool of an sc_cluster (replica.c) */
     /* leak detection (leak.c): a housekeeping thread when the threshold is set */
     pthread_t leak_thread;
     pthread_mutex_t leak_mu;
@@ -197,6 +198,11 @@ int sc_conn_control(sc_conn *c, const char *sql, sc_error *err);
  * unknown outcome), SC_SQL_SESSION when it may change session state (the
  * connection is reset on release). */
 enum { SC_SQL_READ_ONLY = 1u, SC_SQL_SESSION = 2u };
+/* SC_MISUSE when c belongs to a replica pool and the statement may write
+ * (sql_flags lacks SC_SQL_READ_ONLY) or must read the primary; SC_OK
+ * otherwise (replica.c). */
+int sc_replica_refuses(const sc_conn *c, const char *name, bool primary_only,
+                       unsigned sql_flags, sc_error *err);
 unsigned sc_sql_classify(const char *sql);
 
 /* Copies src into dst (size n), always terminated. */

@@ -417,6 +417,9 @@ static int check_call(const char *fn, sc_conn *c, const sc_query *q, const void 
     int rc = check_query(fn, q, args, err);
     if (rc == SC_OK && !c)
         rc = sc_error_set(err, SC_MISUSE, "%s: %s: the connection is NULL", fn, query_name(q));
+    if (rc == SC_OK && (q->flags & SC_QUERY_PRIMARY) && sc_conn_is_replica(c))
+        rc = sc_error_set(err, SC_MISUSE, "%s must read the primary (replica: never); acquire "
+                          "with sc_cluster_acquire_write", query_name(q));
     return rc;
 }
 

@@ -153,7 +153,13 @@ typedef struct sc_query {
     const sc_row_desc *row;        /* NULL for statements without rows */
     sc_partition_bind partition;
     unsigned access;               /* SC_ACCESS_*: the last column is a verdict */
+    unsigned flags;                /* SC_QUERY_* */
 } sc_query;
+
+/* The query said `replica: never` (it must see the latest commit whatever
+ * token the caller holds, e.g. an API key's revocation): a replica
+ * connection refuses it with SC_MISUSE. */
+enum { SC_QUERY_PRIMARY = 1 };
 
 /* A permission-checked `one` query: the column after the row's fields says
  * whether the caller may see the row. Not true: SC_ACCESS_DENIED (the row

@@ -43,7 +43,10 @@ enum {
     SC_NO_MEMORY,
     SC_MISUSE,          /* API used wrongly (e.g. commit without begin) */
     SC_DATABASE,        /* any other server error */
-    SC_NOT_RUN          /* a batch item not run, or undone, because another item failed */
+    SC_NOT_RUN,         /* a batch item not run, or undone, because another item failed */
+    SC_READ_ONLY        /* a write reached a read-only server (25006): a standby, e.g. the
+                           old primary after a failover; retryable, the connection is
+                           evicted so that the next one finds the primary */
 };
 
 /* The first error set wins, like jansson's json_error_t, except over
@@ -546,6 +549,82 @@ int sc_tx_run(sc_pool *p, const sc_tx_options *o, sc_tx_fn fn, void *ctx, sc_err
 typedef int (*sc_tx_conn_fn)(sc_conn *c, sc_arena *a, void *ctx, sc_error *err);
 int sc_tx_run_conn(sc_conn *c, const sc_tx_options *o, sc_arena *a, sc_tx_conn_fn fn, void *ctx,
                    sc_error *err);
+
+/* ---------------------------------------------------------------------------
+ * Read replicas
+ *
+ * Two pools behind one handle: writes, and anything inside a write
+ * transaction, on the primary pool; reads the caller routes to the replica
+ * pool. Separate pools rather than one libpq host list, because a host list
+ * picks one server per connection when it opens, while a service needs both
+ * at once and chooses per call. Each pool's conninfo may itself be a host
+ * list: the primary's with target_session_attrs=read-write finds the new
+ * primary after a promotion (a connection that meets a standby is evicted
+ * on 25006, SC_READ_ONLY, and the next one looks again); the replicas' with
+ * prefer-standby reads the primary when no standby answers.
+ *
+ * Read-your-writes: a commit yields a token, the primary's WAL insert
+ * position read on the same connection right after COMMIT (one round trip
+ * more). A read with that token gets a replica connection only once the
+ * standby's replay has reached it, waited for up to read_wait_s (polled,
+ * from 50 us doubling to 2 ms); past it, or when no replica answers, a
+ * primary connection. A stale row is never handed out for a token's read.
+ *
+ *   sc_wal_token t;
+ *   rc = sc_tx_commit_token(w, &t, &err);     // w from sc_cluster_acquire_write
+ *   ...
+ *   rc = sc_cluster_acquire_read(cl, &t, &r, &err);   // sees the commit
+ *
+ * A replica connection refuses (SC_MISUSE, before any round trip) a
+ * statement whose text may write and a query marked `replica: never`.
+ * ------------------------------------------------------------------------- */
+
+/* A WAL position of the primary; lsn 0 = no write to wait for. */
+typedef struct sc_wal_token {
+    uint64_t lsn;
+} sc_wal_token;
+/* The position is unknown (lost after a commit): read the primary. */
+#define SC_WAL_TOKEN_PRIMARY UINT64_MAX
+
+typedef struct sc_cluster sc_cluster; /* opaque */
+
+/* Opens both pools (replica NULL: none, every read goes to the primary).
+ * read_wait_s bounds a token's wait for a standby, 0..3600. */
+int sc_cluster_open(const sc_pool_config *primary, const sc_pool_config *replica,
+                    double read_wait_s, sc_cluster **out, sc_error *err);
+/* The primary from sc_pool_config_from_env; the replicas from
+ * DATABASE_REPLICA_URL (unset: none) with the same pool settings;
+ * DB_REPLICA_WAIT seconds (default 0.1). */
+int sc_cluster_open_env(sc_cluster **out, sc_error *err);
+/* Closes both pools; returns their leaks. NULL-safe. */
+int sc_cluster_close(sc_cluster *cl);
+sc_pool *sc_cluster_primary(sc_cluster *cl);
+sc_pool *sc_cluster_replica(sc_cluster *cl); /* NULL when none */
+
+int sc_cluster_acquire_write(sc_cluster *cl, sc_conn **out, sc_error *err);
+/* A connection that sees every commit up to `after` (NULL or lsn 0: any
+ * replica connection). */
+int sc_cluster_acquire_read(sc_cluster *cl, const sc_wal_token *after, sc_conn **out,
+                            sc_error *err);
+/* Gives a connection of either pool back (sc_pool_release of its pool). */
+void sc_cluster_release(sc_cluster *cl, sc_conn *c);
+bool sc_conn_is_replica(const sc_conn *c);
+
+/* sc_tx_commit, then the token. Once COMMIT succeeded the call succeeds: a
+ * position that cannot be read becomes SC_WAL_TOKEN_PRIMARY. */
+int sc_tx_commit_token(sc_conn *c, sc_wal_token *out, sc_error *err);
+/* The token after an autocommitted write (a generated create outside a
+ * transaction): the primary's position now. Outside a transaction only. */
+int sc_conn_wal_token(sc_conn *c, sc_wal_token *out, sc_error *err);
+
+typedef struct sc_cluster_stats {
+    uint64_t replica_reads;  /* read connections handed out from the replicas */
+    uint64_t primary_reads;  /* ... from the primary (fallbacks included) */
+    uint64_t waited;         /* replica reads that waited for replay first */
+    uint64_t fallbacks_lag;  /* the standby stayed behind past read_wait_s */
+    uint64_t fallbacks_down; /* no replica connection could be had */
+} sc_cluster_stats;
+void sc_cluster_get_stats(sc_cluster *cl, sc_cluster_stats *out);
 
 /* ---------------------------------------------------------------------------
  * Health (spec 001 §11, 002 §7.3)

@@ -22,6 +22,7 @@ const char *sc_status_name(int status)
         [SC_MISUSE] = "SC_MISUSE",
         [SC_DATABASE] = "SC_DATABASE",
         [SC_NOT_RUN] = "SC_NOT_RUN",
+        [SC_READ_ONLY] = "SC_READ_ONLY",
     };
     if (status < 0 || (size_t)status >= sizeof names / sizeof names[0] || !names[status])
         return "SC_UNKNOWN_STATUS";
