@@ -67,7 +67,7 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test test-storm test-scale run-scale run-replica pedantic check run-tests install \
+.PHONY: all deps build generate test test-storm test-scale run-scale run-replica run-citus pedantic check run-tests install \
         uninstall clean fuzz bench demo demo-bouncer erd erd-golden
 .DEFAULT_GOAL := all
 
@@ -90,6 +90,7 @@ test: deps
 	@$(MAKE) --no-print-directory pedantic
 	@$(MAKE) --no-print-directory run-tests
 	@$(MAKE) --no-print-directory run-replica
+	@$(MAKE) --no-print-directory run-citus
 	@$(MAKE) --no-print-directory run-scale
 
 # Service authors compile the generated layer with their own warnings: it
@@ -127,7 +128,27 @@ SCALE_DEMOS = $(BUILD)/examples/semantik_demo $(BUILD)/examples/latency_histogra
 test-scale: deps
 	@$(MAKE) --no-print-directory build generate
 	@$(MAKE) --no-print-directory run-replica
+	@$(MAKE) --no-print-directory run-citus
 	@$(MAKE) --no-print-directory run-scale
+
+# The Citus tier (issue 17 #3): tests/citus/schema.yaml generated into
+# build/citus, migrated onto a coordinator with two workers
+# (tests/pg/with-citus), tests/citus/test_citus.c, then Semantik's migrations
+# and demo on the same coordinator (tests/run-citus). Prints a "skipped"
+# line when Citus is not installed (mk/pg-extensions.sh installs it in CI).
+CITUS_GEN = $(BUILD)/citus/gen
+$(CITUS_GEN)/.stamp: tests/citus/schema.yaml $(BUILD)/schemac
+	@rm -rf $(CITUS_GEN) && mkdir -p $(CITUS_GEN)
+	@$(BUILD)/schemac generate --schema tests/citus/schema.yaml --out $(CITUS_GEN) >/dev/null
+	@$(BUILD)/schemac migrate new --schema tests/citus/schema.yaml --out $(CITUS_GEN) -m citus >/dev/null
+	@touch $@
+$(BUILD)/tests/citus/test_citus: tests/citus/test_citus.c $(CITUS_GEN)/.stamp $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(CITUS_GEN) -o $@ tests/citus/test_citus.c $(CITUS_GEN)/ct_*.c \
+	    $(BUILD)/libschemac.a $(LIBS) $(CMOCKA_LIBS)
+run-citus: $(BUILD)/tests/citus/test_citus $(BUILD)/examples/semantik_demo $(BUILD)/schemac
+	@tests/run-citus $(BUILD)/schemac $(CITUS_GEN) $(BUILD)/tests/citus/test_citus \
+	    $(BUILD)/examples/semantik_demo
 
 # The replica tier (issue 17 #1): the test cluster and a streaming standby
 # of it (tests/pg/with-standby, pg_basebackup -R); test_failover promotes the

@@ -304,6 +304,7 @@ static void initial(dctx *c)
     /* already in down order: flattening reverses steps, not the
      * statements inside one step */
     ddl_drop_all(s, &p->down);
+    diff_distribution(c);
 }
 
 int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
@@ -387,6 +388,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
     concurrent_indexes(&c);
     create_views(&c, nr);
     diff_comments(&c, nr);
+    diff_distribution(&c);
     hoist_own_transactions(&c);
     return d->errors == errors ? 0 : -1;
 }

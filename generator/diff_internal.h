@@ -75,6 +75,9 @@ void hoist_own_transactions(dctx *c);
 void force_function_triggers(dctx *c, objset *tr);
 void concurrent_indexes(dctx *c);
 
+/* ---- Citus distribution (diff_citus.c) */
+void diff_distribution(dctx *c);
+
 /* ---- views and functions (diff_views.c) */
 bool *views_to_rebuild(dctx *c, bool **old_rebuild);
 void drop_views(dctx *c, const bool *orb);

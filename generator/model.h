@@ -184,6 +184,8 @@ typedef struct m_query {
     m_table *table;
     m_returns returns;
     const char *sql, *comment, *all_partitions, *unscoped;
+    const char *fanout;         /* "reason": a query on a distributed table that
+                                   does not bind the distribution column */
     const char *access;         /* access: the condition a found row must meet */
     m_names conflict, update;   /* upsert: ON CONFLICT (conflict) DO UPDATE SET update */
     bool hide_existence;        /* not_found_hides_existence: denied reads as not found */
@@ -249,6 +251,12 @@ struct m_table {
     m_query *queries;
     m_partition *partition;          /* NULL: not partitioned */
     m_column *scope_col;             /* resolved */
+    /* Citus (validate_citus.c): distribution: {column, colocate_with}, or
+     * reference: true; plain PostgreSQL ignores both */
+    const char *dist_column, *colocate_with;
+    gen_loc dist_loc;
+    bool reference;
+    m_column *dist_col;              /* resolved */
 };
 
 /* lint_waivers: one lock-lint rule waived for the statements naming object. */

@@ -553,6 +553,21 @@ static unsigned parse_operations(pctx *c, const ynode *table)
     return mask;
 }
 
+static void parse_distribution(pctx *c, m_table *t, const ynode *v)
+{
+    t->reference = get_bool(c, v, "reference", false);
+    const ynode *d = ymap_get(v, "distribution");
+    if (!d || !expect_kind(c, d, Y_MAP, "'distribution'"))
+        return;
+    check_keys(c, d, gen_known_keys(GK_DISTRIBUTION), "'distribution'");
+    t->dist_loc = d->loc;
+    t->dist_column = get_text(c, d, "column", true, "'distribution'");
+    t->colocate_with = get_text(c, d, "colocate_with", false, "'distribution'");
+    if (t->reference)
+        gen_error(c->d, d->loc, "table '%s' is either distributed or a reference table, not both",
+                  t->name);
+}
+
 static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
 {
     t->name = key->text;
@@ -570,6 +585,7 @@ static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
     if (t->scope)
         t->scope_loc = ymap_get(v, "scope")->loc;
     t->operations = parse_operations(c, v);
+    parse_distribution(c, t, v);
     const ynode *audit = ymap_get(v, "audit");
     if (audit && expect_kind(c, audit, Y_MAP, "'audit'")) {
         check_keys(c, audit, gen_known_keys(GK_AUDIT), "'audit'");
@@ -710,6 +726,7 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     q->all_partitions = get_text(c, v, "all_partitions", false, "a query");
     q->unscoped = get_text(c, v, "unscoped", false, "a query");
     parse_replica(c, q, ymap_get(v, "replica"));
+    q->fanout = get_text(c, v, "fanout", false, "a query");
     q->batch = get_int(c, v, "batch", 10000, 1, 10000);
     parse_paginate(c, q, ymap_get(v, "paginate"));
     parse_declared_types(c, v, "params", &dp->items, &dp->n);

@@ -49,6 +49,8 @@ typedef struct query_decls {
  * one run reports everything (it must tolerate missing pieces). */
 void gen_validate(pctx *c, query_decls *decls, size_t ndecls);
 void gen_validate_queries(pctx *c, query_decls *decls, size_t ndecls);
+/* validate_citus.c: distribution and reference tables. */
+void gen_validate_citus(pctx *c);
 
 /* Loads and resolves `tests:` (qtest.c); needs a validated model. */
 void gen_load_tests(pctx *c, const ynode *tests);

@@ -241,6 +241,16 @@ static void table(gen_buf *b, const m_table *t)
         partition(b, t->partition);
     }
     LIST(&o, "triggers", t->ntriggers, "      ", trigger(b, &t->triggers[i_]));
+    if (t->dist_column) {
+        key(&o, "distribution");
+        jobj dobj = {b, 0, ", "};
+        gen_buf_puts(b, "{");
+        kstr(&dobj, "column", t->dist_column);
+        kstr(&dobj, "colocate_with", t->colocate_with);
+        gen_buf_puts(b, "}");
+    }
+    if (t->reference)
+        kbool(&o, "reference", true);
     gen_buf_puts(b, "\n    }");
 }
 

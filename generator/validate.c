@@ -578,5 +578,6 @@ void gen_validate(pctx *c, query_decls *decls, size_t ndecls)
     for (size_t i = 0; i < c->s->ntables; i++)
         check_table(c, &c->s->tables[i], &rel);
     check_views(c, &rel);
+    gen_validate_citus(c);
     gen_validate_queries(c, decls, ndecls);
 }

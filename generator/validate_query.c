@@ -439,6 +439,22 @@ static void check_scope_rule(qctx *x)
                   q->name, t->name, t->scope);
 }
 
+/* On Citus a query that binds the distribution column runs as one task on
+ * one worker; any other fans out to every shard. */
+static void check_distribution_rule(qctx *x)
+{
+    m_query *q = x->q;
+    const m_table *t = q->table;
+    if (!t->dist_col || q->fanout || q->returns == RET_COPY || q->returns == RET_UPSERT)
+        return;
+    if (!param_bound_to(q, t->dist_col))
+        gen_error(x->c->d, q->loc,
+                  "query '%s' on distributed table '%s' does not bind its distribution column "
+                  "'%s', so on Citus it runs on every shard; compare it with a parameter "
+                  "(%s = :%s), or mark the query fanout: \"reason\"",
+                  q->name, t->name, t->dist_column, t->dist_column, t->dist_column);
+}
+
 static bool selects_table_row(const qctx *x)
 {
     for (size_t i = 0; i < x->scan.n; i++) {
@@ -702,6 +718,7 @@ static void validate_query(pctx *c, query_decls *qd)
     check_literal_moves(&x);
     check_partition_rule(&x);
     check_scope_rule(&x);
+    check_distribution_rule(&x);
 }
 
 void gen_validate_queries(pctx *c, query_decls *decls, size_t ndecls)

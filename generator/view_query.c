@@ -632,6 +632,8 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         comment = gen_printf(a, "%s Unscoped: %s", comment, q->unscoped);
     if (q->all_partitions)
         comment = gen_printf(a, "%s Scans every partition: %s", comment, q->all_partitions);
+    if (q->fanout)
+        comment = gen_printf(a, "%s On Citus it runs on every shard: %s", comment, q->fanout);
     if (scan.nfragments)
         comment = gen_printf(a, "%s Optional arguments left out (SC_NONE, NULL) drop their filter (%zu statement variants).", comment, (size_t)1 << scan.nfragments);
     if (probed)

@@ -58,6 +58,14 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
                                   const char *source_name, const char *source_value,
                                   int modulus, bool *scans, char *why, size_t why_size);
 
+/* On a Citus coordinator: EXPLAINs the statement with sample arguments
+ * (dist_value for text parameters named dist_name; the computed partition
+ * key when modulus > 0) and returns the plan's Task Count (summed over its
+ * Citus scans; 0 for a plan Citus does not distribute, 1 for a statement
+ * routed to one shard). -1 on error. */
+int sc_testkit_citus_tasks(PGconn *pg, const sc_query *q, const char *dist_name,
+                           const char *dist_value, int modulus, char *why, size_t why_size);
+
 #ifdef __cplusplus
 }
 #endif

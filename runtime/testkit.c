@@ -347,16 +347,20 @@ static int count_partitions(const PGresult *r, const char *prefix, bool *scans)
     return distinct;
 }
 
-int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *partition_prefix,
-                                  const char *source_name, const char *source_value,
-                                  int modulus, bool *scans, char *why, size_t why_size)
+/* EXPLAIN EXECUTE of q with sample arguments: source_value for text
+ * parameters named source_name, the computed partition key (modulus > 0)
+ * for the key. The plan's lines in a result the caller clears, or NULL with
+ * why filled. EXPLAIN of a write plans it without running it; the rollback
+ * is for statements that might have side effects in their planning. The
+ * savepoint keeps the transaction usable for DEALLOCATE when EXPLAIN fails
+ * (see own_begin). */
+static PGresult *explain_samples(PGconn *pg, const sc_query *q, const char *source_name,
+                                 const char *source_value, int modulus, char *why,
+                                 size_t why_size)
 {
     char key[16], sql[8192];
-    snprintf(key, sizeof key, "%d", sc_partition_key(source_value, strlen(source_value), modulus));
-    /* EXPLAIN of a write plans it without running it; the rollback is for
-     * statements that might have side effects in their planning. The
-     * savepoint keeps the transaction usable for DEALLOCATE when EXPLAIN
-     * fails (see own_begin). */
+    snprintf(key, sizeof key, "%d",
+             modulus > 0 ? sc_partition_key(source_value, strlen(source_value), modulus) : 0);
     bool began = own_begin(pg);
     PGresult *r = PQprepare(pg, "sc_testkit_explain", q->stmt.sql, 0, NULL);
     bool prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -364,7 +368,7 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
     if (!prepared) {
         fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
         own_rollback(pg, began);
-        return -1;
+        return NULL;
     }
     int len = snprintf(sql, sizeof sql, "EXPLAIN EXECUTE sc_testkit_explain");
     for (int i = 0; i < q->stmt.nparams; i++) {
@@ -379,19 +383,46 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
         snprintf(sql + len, sizeof sql - (size_t)len, ")");
     r = PQexec(pg, "SAVEPOINT sc_testkit_explain");
     PQclear(r);
-    r = PQexec(pg, sql);
-    int count = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK)
-        count = count_partitions(r, partition_prefix, scans);
-    else
+    PGresult *plan = PQexec(pg, sql);
+    if (PQresultStatus(plan) != PGRES_TUPLES_OK) {
         fail(why, why_size, "%s: EXPLAIN failed: %s", q->stmt.name, PQerrorMessage(pg));
-    PQclear(r);
+        PQclear(plan);
+        plan = NULL;
+    }
     r = PQexec(pg, "ROLLBACK TO SAVEPOINT sc_testkit_explain");
     PQclear(r);
     r = PQexec(pg, "DEALLOCATE sc_testkit_explain");
     PQclear(r);
     own_rollback(pg, began);
+    return plan;
+}
+
+int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *partition_prefix,
+                                  const char *source_name, const char *source_value,
+                                  int modulus, bool *scans, char *why, size_t why_size)
+{
+    PGresult *plan = explain_samples(pg, q, source_name, source_value, modulus, why, why_size);
+    if (!plan)
+        return -1;
+    int count = count_partitions(plan, partition_prefix, scans);
+    PQclear(plan);
     return count;
+}
+
+int sc_testkit_citus_tasks(PGconn *pg, const sc_query *q, const char *dist_name,
+                           const char *dist_value, int modulus, char *why, size_t why_size)
+{
+    PGresult *plan = explain_samples(pg, q, dist_name, dist_value, modulus, why, why_size);
+    if (!plan)
+        return -1;
+    int tasks = 0;
+    for (int row = 0; row < PQntuples(plan); row++) {
+        const char *at = strstr(PQgetvalue(plan, row, 0), "Task Count: ");
+        if (at)
+            tasks += atoi(at + strlen("Task Count: "));
+    }
+    PQclear(plan);
+    return tasks;
 }
 
 sc_pooler_mode sc_testkit_pooler(void)
