@@ -67,7 +67,7 @@ BUILTIN_OBJ   := $(BUILD)/obj/gen/templates_builtin.o
 GEN_LIB_OBJS  += $(BUILTIN_OBJ)
 
 .SECONDARY:
-.PHONY: all deps build generate test test-storm test-scale run-scale run-replica run-citus pedantic check run-tests install \
+.PHONY: all deps build generate test test-storm test-scale run-scale run-replica run-citus run-tiers pedantic check run-tests install \
         uninstall clean fuzz bench demo demo-bouncer erd erd-golden
 .DEFAULT_GOAL := all
 
@@ -89,9 +89,7 @@ test: deps
 	@$(MAKE) --no-print-directory generate
 	@$(MAKE) --no-print-directory pedantic
 	@$(MAKE) --no-print-directory run-tests
-	@$(MAKE) --no-print-directory run-replica
-	@$(MAKE) --no-print-directory run-citus
-	@$(MAKE) --no-print-directory run-scale
+	@$(MAKE) --no-print-directory run-tiers
 
 # Service authors compile the generated layer with their own warnings: it
 # must stay clean under -Wpedantic -Wconversion too.
@@ -127,9 +125,13 @@ endif
 SCALE_DEMOS = $(BUILD)/examples/semantik_demo $(BUILD)/examples/latency_histogram
 test-scale: deps
 	@$(MAKE) --no-print-directory build generate
-	@$(MAKE) --no-print-directory run-replica
-	@$(MAKE) --no-print-directory run-citus
-	@$(MAKE) --no-print-directory run-scale
+	@$(MAKE) --no-print-directory run-tiers
+
+# The three tiers beyond one server, one "N passed, N failed" line for all.
+run-tiers:
+	@tests/run-tiers "replica=$(MAKE) --no-print-directory run-replica" \
+	    "citus=$(MAKE) --no-print-directory run-citus" \
+	    "pgbouncer=$(MAKE) --no-print-directory run-scale"
 
 # The Citus tier (issue 17 #3): tests/citus/schema.yaml generated into
 # build/citus, migrated onto a coordinator with two workers
@@ -156,8 +158,7 @@ run-citus: $(BUILD)/tests/citus/test_citus $(BUILD)/examples/semantik_demo $(BUI
 REPLICA_BINS = $(BUILD)/tests/replica/test_replica
 FAILOVER_BIN = $(BUILD)/tests/replica/test_failover
 run-replica: $(REPLICA_BINS) $(FAILOVER_BIN)
-	@tests/pg/with-standby tests/run-suites $(REPLICA_BINS)
-	@tests/pg/with-standby tests/run-suites $(FAILOVER_BIN)
+	@tests/run-replica $(REPLICA_BINS) -- $(FAILOVER_BIN)
 
 run-scale: $(SCALE_BINS) $(SCALE_DEMOS) $(BUILD)/schemac
 	@tests/run-scale $(BUILD)/schemac $(SCALE_DEMOS) -- $(SCALE_BINS)

@@ -32,6 +32,7 @@ struct sc_conn {
     const char *tag;        /* sc_pool_acquire_tagged's tag, for leak reports */
     double leak_reported_at; /* acquired_at of the borrow already reported */
     int tx_depth;           /* 0 outside a transaction, 1 + savepoints inside */
+    bool tx_read_only;      /* the transaction was begun READ ONLY (its 25006 is its own) */
     sc_cached_stmt *cache;  /* open addressing by descriptor address */
     size_t cache_cap;       /* a power of two, or 0 */
     size_t cache_used;

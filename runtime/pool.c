@@ -768,7 +768,8 @@ int sc_conn_fail(sc_conn *c, const PGresult *res, sc_error *err)
             sc_log(c->pool, SC_LOG_WARN, "connection lost (backend pid %d): evicting it",
                    c->backend_pid);
         c->broken = true;
-    } else if (category == SC_READ_ONLY && !c->pool->replica && !c->broken) {
+    } else if (category == SC_READ_ONLY && !c->pool->replica && !c->broken &&
+               !(c->tx_depth > 0 && c->tx_read_only)) {
         /* The primary pool met a standby: the old primary after a failover.
          * A new connection's target_session_attrs finds the new one. */
         sc_log(c->pool, SC_LOG_WARN, "the server is read-only (a standby?): evicting the "

@@ -44,9 +44,10 @@ enum {
     SC_MISUSE,          /* API used wrongly (e.g. commit without begin) */
     SC_DATABASE,        /* any other server error */
     SC_NOT_RUN,         /* a batch item not run, or undone, because another item failed */
-    SC_READ_ONLY        /* a write reached a read-only server (25006): a standby, e.g. the
-                           old primary after a failover; retryable, the connection is
-                           evicted so that the next one finds the primary */
+    SC_READ_ONLY        /* 25006: a write in a READ ONLY transaction, or one that reached a
+                           read-only server: a standby, e.g. the old primary after a
+                           failover. Retryable; outside a READ ONLY transaction the
+                           connection is evicted, so that the next one finds the primary */
 };
 
 /* The first error set wins, like jansson's json_error_t, except over

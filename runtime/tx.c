@@ -46,6 +46,7 @@ static int begin_top(sc_conn *c, const sc_tx_options *o, sc_error *err)
         return rc;
     }
     c->tx_depth = 1;
+    c->tx_read_only = o && o->read_only;
     return SC_OK;
 }
 

@@ -99,8 +99,9 @@ static void isolation_read_only_and_failed_commit(void **state)
     assert_string_equal(PQgetvalue(r, 0, 0), "serializable");
     assert_string_equal(PQgetvalue(r, 0, 1), "on");
     PQclear(r);
-    assert_int_equal(sc_exec_sql(c, "INSERT INTO tx_rows VALUES (9)", NULL, &e), SC_DATABASE);
+    assert_int_equal(sc_exec_sql(c, "INSERT INTO tx_rows VALUES (9)", NULL, &e), SC_READ_ONLY);
     assert_string_equal(e.sqlstate, "25006");
+    assert_false(sc_conn_is_broken(c)); /* the transaction's own refusal, not a standby */
     /* COMMIT of a failed transaction is a rollback, and says so. */
     sc_error_clear(&e);
     assert_int_equal(sc_tx_commit(c, &e), SC_DATABASE);
