@@ -10,6 +10,7 @@
 
 #include "output.h"
 #include "sqlscan.h"
+#include "type_oids.h"
 #include "view.h"
 #include "view_batch.h"
 #include "view_repo.h"
@@ -195,12 +196,18 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
     json_t *inits = json_array();
     gen_buf flags;
     gen_buf_init(&flags, f->a);
-    bool secret = false;
+    gen_buf types;
+    gen_buf_init(&types, f->a);
+    bool secret = false, typed = false;
     for (size_t i = 0; i < n; i++) {
         const vparam *p = vr_find(f, order[i]);
         json_array_append_new(inits, json_pack("{s:s}", "init", vr_param_init(f, p)));
         gen_buf_printf(&flags, "%s%s", i ? ", " : "", p->secret ? "SC_PARAM_SECRET" : "0");
         secret |= p->secret;
+        /* Typed parameters: the server need not infer them from context. */
+        unsigned oid = m_type_oid(&p->type);
+        gen_buf_printf(&types, "%s%u", i ? ", " : "", oid);
+        typed |= oid != 0;
     }
     /* Secret parameters are masked when DB_ECHO logs the statement. */
     json_t *v = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "stmt",
@@ -212,6 +219,8 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
                           gen_printf(f->a, "%s_flags", params_name), "flags",
                           flags.data ? flags.data : "");
     json_object_set_new(v, "access", f->access && !count ? json_string(f->access) : json_false());
+    json_object_set_new(v, "types", typed ? json_string(types.data) : json_false());
+    json_object_set_new(v, "types_name", json_string(gen_printf(f->a, "%s_types", params_name)));
     json_t *vet = vet_record(f, sql, order, n, row, f->access && !count);
     json_object_set_new(vet, "variant", json_integer((json_int_t)index));
     json_object_set_new(vet, "count", json_boolean(count));

@@ -292,7 +292,9 @@ static void own_rollback(PGconn *pg, bool began)
 int sc_testkit_check_statement(PGconn *pg, const sc_query *q, char *why, size_t why_size)
 {
     bool began = own_begin(pg);
-    PGresult *r = PQprepare(pg, "sc_testkit_check", q->stmt.sql, 0, NULL);
+    /* With the descriptor's parameter types, as the executors send it. */
+    PGresult *r = PQprepare(pg, "sc_testkit_check", q->stmt.sql, q->stmt.nparams,
+                            q->stmt.param_types);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         PQclear(r);
         fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
@@ -358,7 +360,8 @@ int sc_testkit_partitions_in_plan(PGconn *pg, const sc_query *q, const char *par
      * savepoint keeps the transaction usable for DEALLOCATE when EXPLAIN
      * fails (see own_begin). */
     bool began = own_begin(pg);
-    PGresult *r = PQprepare(pg, "sc_testkit_explain", q->stmt.sql, 0, NULL);
+    PGresult *r = PQprepare(pg, "sc_testkit_explain", q->stmt.sql, q->stmt.nparams,
+                            q->stmt.param_types);
     bool prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!prepared) {

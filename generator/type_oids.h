@@ -1,0 +1,11 @@
+/* pg_type OIDs of the column types whose OIDs are fixed (type_oids.c). */
+#ifndef SCHEMAC_GEN_TYPE_OIDS_H
+#define SCHEMAC_GEN_TYPE_OIDS_H
+
+#include "model.h"
+
+/* The OID of t (its array type for t[]), or 0 when it has none that is the
+ * same in every database (enums, extension types). */
+unsigned m_type_oid(const m_type *t);
+
+#endif

@@ -1,0 +1,106 @@
+/* Column types beyond Semantik's and typed parameters (issue 15, generator
+ * points 0 and 1): tests/generator/types/types.yaml is generated into a
+ * temporary directory, and the programs next to it (params.c, roundtrip.c)
+ * and the schema's own generated tests are compiled against that code and
+ * run against the server. Needs SC_TEST_SCHEMAC (set by make run-tests) and
+ * DATABASE_URL (tests/pg/with-pg). */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char root[PATH_MAX];    /* the repository */
+static char build[PATH_MAX];   /* the directory of the schemac binary */
+static char schemac[PATH_MAX];
+static char dir[64];
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *bin = getenv("SC_TEST_SCHEMAC");
+    if (!bin || !realpath(bin, schemac) || !realpath(__FILE__, root))
+        return -1;
+    *strstr(root, "/tests/generator/") = '\0';
+    snprintf(build, sizeof build, "%s", schemac);
+    *strrchr(build, '/') = '\0';
+    snprintf(dir, sizeof dir, "/tmp/schemac-types-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    /* The extensions first: the DDL's types need them. */
+    return sh("%s generate --schema %s/tests/generator/types/types.yaml --out %s/gen >/dev/null && "
+              "cat %s/tests/generator/types/extensions.sql %s/gen/schema.sql >%s/ddl.sql",
+              schemac, root, dir, root, dir, dir) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sh("rm -rf %s", dir);
+    return 0;
+}
+
+/* Compiles program (a path relative to gen/) with the generated code and
+ * runs it with the DDL file in its environment. */
+static int compile_and_run(const char *program, const char *extra)
+{
+    /* build/san's runtime is instrumented: the program must be too. */
+    const char *san = strstr(build, "/build/san") ? "-fsanitize=address,undefined" : "";
+    return sh("cd %s/gen && cc %s -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -I%s/runtime -I. "
+              "$(pkg-config --cflags libpq jansson) %s ty_*.c %s %s/libschemac.a "
+              "$(pkg-config --libs libpq jansson) -lcmocka -lpthread -lm -o prog && "
+              "DDL_PATH=%s/ddl.sql SC_TEST_SCHEMA_SQL=%s/ddl.sql ./prog",
+              dir, san, root, program, extra, build, dir, dir);
+}
+
+static bool have_server(void)
+{
+    if (getenv("DATABASE_URL"))
+        return true;
+    printf("skipped: DATABASE_URL is not set (run under tests/pg/with-pg)\n");
+    return false;
+}
+
+static void typed_parameters_reach_the_server(void **state)
+{
+    (void)state;
+    if (!have_server())
+        return;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/tests/generator/types/params.c", root);
+    assert_int_equal(compile_and_run(path, ""), 0);
+}
+
+static void the_schemas_generated_tests_pass(void **state)
+{
+    (void)state;
+    if (!have_server())
+        return;
+    assert_int_equal(compile_and_run("tests/test_ty_samples.c", "tests/ty_factories.c"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(typed_parameters_reach_the_server),
+        cmocka_unit_test(the_schemas_generated_tests_pass),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
