@@ -33,6 +33,21 @@ static type_oid oid_of(m_type_kind k)
     case T_JSONB: return (type_oid){3802, 3807};
     case T_BYTEA: return (type_oid){17, 1001};
     case T_TSVECTOR: return (type_oid){3614, 3643};
+    case T_CHAR: return (type_oid){1042, 1014};
+    case T_TIME: return (type_oid){1083, 1183};
+    case T_TIMETZ: return (type_oid){1266, 1270};
+    case T_MONEY: return (type_oid){790, 791};
+    case T_XML: return (type_oid){142, 143};
+    case T_BIT: return (type_oid){1560, 1561};
+    case T_VARBIT: return (type_oid){1562, 1563};
+    case T_INET: return (type_oid){869, 1041};
+    case T_CIDR: return (type_oid){650, 651};
+    case T_MACADDR: return (type_oid){829, 1040};
+    case T_POINT: return (type_oid){600, 1017};
+    case T_INT4RANGE: return (type_oid){3904, 3905};
+    case T_INT8RANGE: return (type_oid){3926, 3927};
+    case T_TSTZRANGE: return (type_oid){3910, 3911};
+    case T_DATERANGE: return (type_oid){3912, 3913};
     default: return (type_oid){0, 0};
     }
 }
@@ -41,4 +56,20 @@ unsigned m_type_oid(const m_type *t)
 {
     type_oid o = oid_of(t->kind);
     return t->array ? o.array : o.scalar;
+}
+
+/* The pg_catalog names of the types of issue 15 (schemac vet). */
+const char *const *m_type_pg_names(m_type_kind k)
+{
+    static const char *const names[][3] = {
+        [T_CHAR] = {"bpchar", "text", NULL}, [T_TIME] = {"time", NULL},
+        [T_TIMETZ] = {"timetz", NULL},       [T_MONEY] = {"money", NULL},
+        [T_XML] = {"xml", NULL},             [T_BIT] = {"bit", NULL},
+        [T_VARBIT] = {"varbit", NULL},       [T_INET] = {"inet", NULL},
+        [T_CIDR] = {"cidr", NULL},           [T_MACADDR] = {"macaddr", NULL},
+        [T_POINT] = {"point", NULL},         [T_INT4RANGE] = {"int4range", NULL},
+        [T_INT8RANGE] = {"int8range", NULL}, [T_TSTZRANGE] = {"tstzrange", NULL},
+        [T_DATERANGE] = {"daterange", NULL},
+    };
+    return k < sizeof names / sizeof names[0] && names[k][0] ? names[k] : NULL;
 }

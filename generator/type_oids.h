@@ -8,4 +8,8 @@
  * same in every database (enums, extension types). */
 unsigned m_type_oid(const m_type *t);
 
+/* The pg_catalog type names a column of kind k may have on the server
+ * (NULL-terminated), for the types of issue 15; NULL for the others. */
+const char *const *m_type_pg_names(m_type_kind k);
+
 #endif

@@ -411,7 +411,11 @@ const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias)
     gen_buf_init(&b, a);
     size_t line = 0;
     for (size_t i = 0; i < t->ncolumns; i++) {
-        const char *col = gen_printf(a, "%s%s", alias && i ? alias : "", t->columns[i].name);
+        const m_column *c = &t->columns[i];
+        const char *col = gen_printf(a, "%s%s", alias && i ? alias : "", c->name);
+        /* The runtime reads the text of a type it does not decode. */
+        if (c->type.kind == T_TEXTMAP)
+            col = gen_printf(a, "%s::text AS %s", col, c->name);
         if (i && line + strlen(col) > 72) {
             gen_buf_puts(&b, ",\n       ");
             line = 0;
@@ -624,7 +628,7 @@ static void op_create(gen_arena *a, const m_schema *s, const m_table *t, const c
         p->nullable = c->nullable || c->default_sql;
         p->member = c->name; /* a member of the caller's _new struct: has_ flags, no sc_opt */
         order[n++] = c->name;
-        const char *cast = gen_printf(a, "$%zu::%s", n, vu_sql_type(a, s, &c->type));
+        const char *cast = gen_printf(a, "$%zu%s", n, vu_param_cast(a, s, &c->type));
         gen_buf_printf(&cols, "%s%s", n > 1 ? ", " : "", c->name);
         gen_buf_printf(&vals, "%s%s", n > 1 ? ", " : "",
                        c->default_sql ? gen_printf(a, "COALESCE(%s, %s)", cast, c->default_sql) : cast);
