@@ -12,4 +12,8 @@ unsigned m_type_oid(const m_type *t);
  * (NULL-terminated), for the types of issue 15; NULL for the others. */
 const char *const *m_type_pg_names(m_type_kind k);
 
+/* A valid text form of one value of those types (made-up test rows), or
+ * NULL when schemac cannot know one. */
+const char *m_type_sample_text(gen_arena *a, const m_type *t);
+
 #endif

@@ -415,7 +415,7 @@ const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias)
         const char *col = gen_printf(a, "%s%s", alias && i ? alias : "", c->name);
         /* The runtime reads the text of a type it does not decode. */
         if (c->type.kind == T_TEXTMAP)
-            col = gen_printf(a, "%s::text AS %s", col, c->name);
+            col = gen_printf(a, "%s::text%s AS %s", col, c->type.array ? "[]" : "", c->name);
         if (i && line + strlen(col) > 72) {
             gen_buf_puts(&b, ",\n       ");
             line = 0;

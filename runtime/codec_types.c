@@ -203,7 +203,7 @@ int sc_time_of_day_format(int64_t usec, char *buf, size_t n)
 int sc_timetz_format(sc_timetz t, char *buf, size_t n)
 {
     int len = sc_time_of_day_format(t.usec, buf, n);
-    int32_t off = t.offset_s < 0 ? -t.offset_s : t.offset_s;
+    int64_t off = t.offset_s < 0 ? -(int64_t)t.offset_s : t.offset_s;
     if (len < 0 || (size_t)len >= n)
         return len;
     return len + snprintf(buf + len, n - (size_t)len, "%c%02d:%02d:%02d", t.offset_s < 0 ? '-' : '+',

@@ -16,7 +16,9 @@
  *   interval -> sc_interval; json/jsonb -> json_t * (jansson; the arena
  *   holds the reference and drops it at sc_arena_reset / sc_arena_free:
  *   json_incref a value to keep it longer); bytea ->
- *   sc_bytes; enums -> int (index of the label); arrays -> sc_array.
+ *   sc_bytes; enums -> int (index of the label); arrays -> sc_array;
+ *   time, timetz, money, network types, bit strings, point, ranges and
+ *   extension types: see sc_types.h.
  *   A nullable pointer is NULL for SQL NULL; a nullable scalar has a
  *   `bool has_x` presence flag next to it. */
 #ifndef SCHEMAC_QUERY_H
