@@ -91,11 +91,13 @@ const char *m_type_sample_text(gen_arena *a, const m_type *t)
     case T_MACADDR: return "08:00:2b:01:02:03";
     case T_POINT: return "(0,0)";
     case T_INT4RANGE: case T_INT8RANGE: case T_TSTZRANGE: case T_DATERANGE: return "empty";
-    case T_CHAR: case T_VARBIT: return t->kind == T_CHAR ? "x" : "0";
-    case T_BIT: {
+    case T_VARBIT: return "0";
+    case T_CHAR: case T_BIT: { /* n characters: char(n) reads back padded */
         int n = t->p > 0 ? t->p : 1;
         char *s = gen_alloc(a, (size_t)n + 1);
-        memset(s, '0', (size_t)n);
+        memset(s, t->kind == T_BIT ? '0' : ' ', (size_t)n);
+        if (t->kind == T_CHAR)
+            s[0] = 'x';
         s[n] = '\0';
         return s;
     }

@@ -46,8 +46,11 @@ static int setup(void **state)
         return -1;
     /* The extensions first: the DDL's types need them. */
     return sh("%s generate --schema %s/tests/generator/types/types.yaml --out %s/gen >/dev/null && "
-              "cat %s/tests/generator/types/extensions.sql %s/gen/schema.sql >%s/ddl.sql",
-              schemac, root, dir, root, dir, dir) == 0 ? 0 : -1;
+              "cat %s/tests/generator/types/extensions.sql %s/gen/schema.sql >%s/ddl.sql && "
+              "%s generate --schema %s/tests/generator/types/required.yaml --out %s/req >/dev/null && "
+              "sed s/tyt/tyr/ %s/tests/generator/types/extensions.sql | cat - %s/req/schema.sql "
+              ">%s/req.sql",
+              schemac, root, dir, root, dir, dir, schemac, root, dir, root, dir, dir) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -58,17 +61,24 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Compiles program (a path relative to gen/) with the generated code and
- * runs it with the DDL file in its environment. */
-static int compile_and_run(const char *program, const char *extra, const char *redirect)
+/* Compiles program (a path relative to the output directory `out`, gen or
+ * req) with the code generated there (prefix ty or tr) and runs it with
+ * the DDL file (ddl or req) in its environment. */
+static int compile_in(const char *out, const char *prefix, const char *ddl, const char *program,
+                      const char *extra, const char *redirect)
 {
     /* build/san's runtime is instrumented: the program must be too. */
     const char *san = strstr(build, "/build/san") ? "-fsanitize=address,undefined" : "";
-    return sh("cd %s/gen && cc %s -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -I%s/runtime -I. "
-              "$(pkg-config --cflags libpq jansson) %s ty_*.c %s %s/libschemac.a "
+    return sh("cd %s/%s && cc %s -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -I%s/runtime -I. "
+              "$(pkg-config --cflags libpq jansson) %s %s_*.c %s %s/libschemac.a "
               "$(pkg-config --libs libpq jansson) -lcmocka -lpthread -lm -o prog && "
-              "DDL_PATH=%s/ddl.sql SC_TEST_SCHEMA_SQL=%s/ddl.sql ./prog %s",
-              dir, san, root, program, extra, build, dir, dir, redirect);
+              "DDL_PATH=%s/%s.sql SC_TEST_SCHEMA_SQL=%s/%s.sql ./prog %s",
+              dir, out, san, root, program, prefix, extra, build, dir, ddl, dir, ddl, redirect);
+}
+
+static int compile_and_run(const char *program, const char *extra, const char *redirect)
+{
+    return compile_in("gen", "ty", "ddl", program, extra, redirect);
 }
 
 static bool have_server(void)
@@ -113,12 +123,26 @@ static void the_schemas_generated_tests_catch_the_uncast_read(void **state)
                         dir, dir), 0);
 }
 
+/* NOT NULL columns of every type: the generated fixtures and factories
+ * make up values the server takes and reads back. */
+static void made_up_values_of_each_type_pass(void **state)
+{
+    (void)state;
+    if (!have_server())
+        return;
+    assert_int_equal(compile_in("req", "tr", "req", "tests/test_tr_hosts.c", "tests/tr_factories.c", ""), 0);
+    assert_int_equal(compile_in("req", "tr", "req", "tests/test_tr_slots.c", "tests/tr_factories.c", ""), 0);
+    /* The factory of hosts makes up every NOT NULL column, extensions' included. */
+    assert_int_equal(sh("grep -q 'int tr_test_make_host(' %s/req/tests/tr_factories.c", dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(typed_parameters_reach_the_server),
         cmocka_unit_test(every_type_round_trips),
         cmocka_unit_test(the_schemas_generated_tests_catch_the_uncast_read),
+        cmocka_unit_test(made_up_values_of_each_type_pass),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
