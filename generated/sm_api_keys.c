@@ -41,6 +41,8 @@ static const sc_field sm_api_keys_create_params0[] = {
 
 static const unsigned char sm_api_keys_create_params0_flags[] = {0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0};
 
+static const Oid sm_api_keys_create_params0_types[] = {1043, 23, 1043, 1043, 16, 1184, 1184, 1184};
+
 static const sc_query sm_api_keys_create_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_create",
@@ -48,6 +50,7 @@ static const sc_query sm_api_keys_create_queries[] = {
                         "VALUES ($1::varchar, $2::integer, $3::varchar, $4::varchar, COALESCE($5::boolean, true), $6::timestamptz, COALESCE($7::timestamptz, now()), $8::timestamptz)\n"
                         "RETURNING id, user_id, name, key_hash, is_active, last_used_at, created_at,\n"
                         "       expires_at",
+                 .param_types = sm_api_keys_create_params0_types,
                  .param_flags = sm_api_keys_create_params0_flags,
                  .nparams = 8},
         .params = sm_api_keys_create_params0,
@@ -96,6 +99,8 @@ static const sc_field sm_api_keys_get_params0[] = {
      .offset = offsetof(sm_api_keys_get_bind, user_id)},
 };
 
+static const Oid sm_api_keys_get_params0_types[] = {1043, 23};
+
 static const sc_query sm_api_keys_get_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_get",
@@ -103,6 +108,7 @@ static const sc_query sm_api_keys_get_queries[] = {
                         "       expires_at\n"
                         "FROM semantik.api_keys\n"
                         "WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_api_keys_get_params0_types,
                  .nparams = 2},
         .params = sm_api_keys_get_params0,
         .row = &sm_api_key_row,
@@ -175,6 +181,8 @@ static const sc_field sm_api_keys_update_params0[] = {
 
 static const unsigned char sm_api_keys_update_params0_flags[] = {0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
+static const Oid sm_api_keys_update_params0_types[] = {16, 1043, 16, 1043, 16, 16, 16, 1184, 16, 1184, 16, 1184, 1043, 23};
+
 static const sc_query sm_api_keys_update_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_update",
@@ -188,6 +196,7 @@ static const sc_query sm_api_keys_update_queries[] = {
                         "WHERE id = $13 AND user_id = $14\n"
                         "RETURNING id, user_id, name, key_hash, is_active, last_used_at, created_at,\n"
                         "       expires_at",
+                 .param_types = sm_api_keys_update_params0_types,
                  .param_flags = sm_api_keys_update_params0_flags,
                  .nparams = 14},
         .params = sm_api_keys_update_params0,
@@ -260,11 +269,14 @@ static const sc_field sm_api_keys_delete_params0[] = {
      .offset = offsetof(sm_api_keys_delete_bind, user_id)},
 };
 
+static const Oid sm_api_keys_delete_params0_types[] = {1043, 23};
+
 static const sc_query sm_api_keys_delete_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_delete",
                  .sql = "DELETE FROM semantik.api_keys\n"
                         "WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_api_keys_delete_params0_types,
                  .nparams = 2},
         .params = sm_api_keys_delete_params0,
         .row = NULL,
@@ -337,6 +349,8 @@ static const sc_field sm_api_keys_list_params0[] = {
      .offset = offsetof(sm_api_keys_list_bind, offset)},
 };
 
+static const Oid sm_api_keys_list_params0_types[] = {23, 20, 20};
+
 static const sc_query sm_api_keys_list_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_list",
@@ -346,6 +360,7 @@ static const sc_query sm_api_keys_list_queries[] = {
                         "WHERE user_id = $1\n"
                         "ORDER BY id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_api_keys_list_params0_types,
                  .nparams = 3},
         .params = sm_api_keys_list_params0,
         .row = &sm_api_key_row,
@@ -358,12 +373,15 @@ static const sc_field sm_api_keys_list_count_params0[] = {
      .offset = offsetof(sm_api_keys_list_bind, user_id)},
 };
 
+static const Oid sm_api_keys_list_count_params0_types[] = {23};
+
 static const sc_query sm_api_keys_list_count_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_list_count",
                  .sql = "SELECT count(*)\n"
                         "FROM semantik.api_keys\n"
                         "WHERE user_id = $1",
+                 .param_types = sm_api_keys_list_count_params0_types,
                  .nparams = 1},
         .params = sm_api_keys_list_count_params0,
         .row = NULL,
@@ -398,6 +416,8 @@ static const sc_field sm_api_keys_get_by_key_hash_params0[] = {
 
 static const unsigned char sm_api_keys_get_by_key_hash_params0_flags[] = {SC_PARAM_SECRET};
 
+static const Oid sm_api_keys_get_by_key_hash_params0_types[] = {1043};
+
 static const sc_query sm_api_keys_get_by_key_hash_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_get_by_key_hash",
@@ -405,6 +425,7 @@ static const sc_query sm_api_keys_get_by_key_hash_queries[] = {
                         "       expires_at FROM semantik.api_keys\n"
                         "WHERE key_hash = $1 AND is_active\n"
                         "  AND (expires_at IS NULL OR expires_at > now())",
+                 .param_types = sm_api_keys_get_by_key_hash_params0_types,
                  .param_flags = sm_api_keys_get_by_key_hash_params0_flags,
                  .nparams = 1},
         .params = sm_api_keys_get_by_key_hash_params0,
@@ -472,11 +493,14 @@ static const sc_field sm_api_keys_list_for_user_params0[] = {
      .offset = offsetof(sm_api_keys_list_for_user_bind, user_id)},
 };
 
+static const Oid sm_api_keys_list_for_user_params0_types[] = {23};
+
 static const sc_query sm_api_keys_list_for_user_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_list_for_user",
                  .sql = "SELECT id, user_id, name, key_hash, is_active, last_used_at, created_at,\n"
                         "       expires_at FROM semantik.api_keys WHERE user_id = $1 ORDER BY created_at DESC, id",
+                 .param_types = sm_api_keys_list_for_user_params0_types,
                  .nparams = 1},
         .params = sm_api_keys_list_for_user_params0,
         .row = &sm_api_key_row,
@@ -538,10 +562,13 @@ static const sc_field sm_api_keys_touch_last_used_params0[] = {
      .offset = offsetof(sm_api_keys_touch_last_used_bind, user_id)},
 };
 
+static const Oid sm_api_keys_touch_last_used_params0_types[] = {1043, 23};
+
 static const sc_query sm_api_keys_touch_last_used_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_touch_last_used",
                  .sql = "UPDATE semantik.api_keys SET last_used_at = now() WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_api_keys_touch_last_used_params0_types,
                  .nparams = 2},
         .params = sm_api_keys_touch_last_used_params0,
         .row = NULL,
@@ -612,10 +639,13 @@ static const sc_field sm_api_keys_deactivate_params0[] = {
      .offset = offsetof(sm_api_keys_deactivate_bind, user_id)},
 };
 
+static const Oid sm_api_keys_deactivate_params0_types[] = {1043, 23};
+
 static const sc_query sm_api_keys_deactivate_queries[] = {
     {
         .stmt = {.name = "sm_api_keys_deactivate",
                  .sql = "UPDATE semantik.api_keys SET is_active = false WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_api_keys_deactivate_params0_types,
                  .nparams = 2},
         .params = sm_api_keys_deactivate_params0,
         .row = NULL,

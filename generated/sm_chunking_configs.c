@@ -23,6 +23,8 @@ static const sc_field sm_chunking_configs_create_params0[] = {
      .offset = offsetof(sm_chunking_config_new, last_used_at), .has_offset = offsetof(sm_chunking_config_new, has_last_used_at)},
 };
 
+static const Oid sm_chunking_configs_create_params0_types[] = {23, 1043, 3802, 23, 1184, 1184};
+
 static const sc_query sm_chunking_configs_create_queries[] = {
     {
         .stmt = {.name = "sm_chunking_configs_create",
@@ -30,6 +32,7 @@ static const sc_query sm_chunking_configs_create_queries[] = {
                         "VALUES ($1::integer, $2::varchar(64), $3::jsonb, COALESCE($4::integer, 1), COALESCE($5::timestamptz, now()), COALESCE($6::timestamptz, now()))\n"
                         "RETURNING id, strategy_id, config_hash, config_data, use_count, created_at,\n"
                         "       last_used_at",
+                 .param_types = sm_chunking_configs_create_params0_types,
                  .nparams = 6},
         .params = sm_chunking_configs_create_params0,
         .row = &sm_chunking_config_row,
@@ -76,6 +79,8 @@ static const sc_field sm_chunking_configs_get_params0[] = {
      .offset = offsetof(sm_chunking_configs_get_bind, id)},
 };
 
+static const Oid sm_chunking_configs_get_params0_types[] = {23};
+
 static const sc_query sm_chunking_configs_get_queries[] = {
     {
         .stmt = {.name = "sm_chunking_configs_get",
@@ -83,6 +88,7 @@ static const sc_query sm_chunking_configs_get_queries[] = {
                         "       last_used_at\n"
                         "FROM semantik.chunking_configs\n"
                         "WHERE id = $1",
+                 .param_types = sm_chunking_configs_get_params0_types,
                  .nparams = 1},
         .params = sm_chunking_configs_get_params0,
         .row = &sm_chunking_config_row,
@@ -127,6 +133,8 @@ static const sc_field sm_chunking_configs_list_params0[] = {
      .offset = offsetof(sm_chunking_configs_list_bind, offset)},
 };
 
+static const Oid sm_chunking_configs_list_params0_types[] = {20, 20};
+
 static const sc_query sm_chunking_configs_list_queries[] = {
     {
         .stmt = {.name = "sm_chunking_configs_list",
@@ -135,6 +143,7 @@ static const sc_query sm_chunking_configs_list_queries[] = {
                         "FROM semantik.chunking_configs\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_chunking_configs_list_params0_types,
                  .nparams = 2},
         .params = sm_chunking_configs_list_params0,
         .row = &sm_chunking_config_row,
@@ -178,11 +187,14 @@ static const sc_field sm_chunking_configs_get_by_hash_params0[] = {
      .offset = offsetof(sm_chunking_configs_get_by_hash_bind, config_hash), .max_len = 64},
 };
 
+static const Oid sm_chunking_configs_get_by_hash_params0_types[] = {1043};
+
 static const sc_query sm_chunking_configs_get_by_hash_queries[] = {
     {
         .stmt = {.name = "sm_chunking_configs_get_by_hash",
                  .sql = "SELECT id, strategy_id, config_hash, config_data, use_count, created_at,\n"
                         "       last_used_at FROM semantik.chunking_configs WHERE config_hash = $1",
+                 .param_types = sm_chunking_configs_get_by_hash_params0_types,
                  .nparams = 1},
         .params = sm_chunking_configs_get_by_hash_params0,
         .row = &sm_chunking_config_row,
@@ -258,6 +270,8 @@ static const sc_field sm_chunking_configs_get_or_create_params0[] = {
      .offset = offsetof(sm_chunking_configs_get_or_create_bind, config_data)},
 };
 
+static const Oid sm_chunking_configs_get_or_create_params0_types[] = {23, 1043, 3802};
+
 static const sc_query sm_chunking_configs_get_or_create_queries[] = {
     {
         .stmt = {.name = "sm_chunking_configs_get_or_create",
@@ -268,6 +282,7 @@ static const sc_query sm_chunking_configs_get_or_create_queries[] = {
                         "      last_used_at = now()\n"
                         "RETURNING id, strategy_id, config_hash, config_data, use_count, created_at,\n"
                         "       last_used_at",
+                 .param_types = sm_chunking_configs_get_or_create_params0_types,
                  .nparams = 3},
         .params = sm_chunking_configs_get_or_create_params0,
         .row = &sm_chunking_config_row,

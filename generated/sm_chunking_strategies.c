@@ -35,12 +35,15 @@ static const sc_field sm_chunking_strategies_create_params0[] = {
      .offset = offsetof(sm_chunking_strategy_new, updated_at), .has_offset = offsetof(sm_chunking_strategy_new, has_updated_at)},
 };
 
+static const Oid sm_chunking_strategies_create_params0_types[] = {1043, 25, 3802, 16, 1184, 1184};
+
 static const sc_query sm_chunking_strategies_create_queries[] = {
     {
         .stmt = {.name = "sm_chunking_strategies_create",
                  .sql = "INSERT INTO semantik.chunking_strategies (name, description, default_config, is_active, created_at, updated_at)\n"
                         "VALUES ($1::varchar(100), $2::text, COALESCE($3::jsonb, '{}'::jsonb), COALESCE($4::boolean, true), COALESCE($5::timestamptz, now()), COALESCE($6::timestamptz, now()))\n"
                         "RETURNING id, name, description, default_config, is_active, created_at, updated_at",
+                 .param_types = sm_chunking_strategies_create_params0_types,
                  .nparams = 6},
         .params = sm_chunking_strategies_create_params0,
         .row = &sm_chunking_strategy_row,
@@ -90,12 +93,15 @@ static const sc_field sm_chunking_strategies_get_params0[] = {
      .offset = offsetof(sm_chunking_strategies_get_bind, id)},
 };
 
+static const Oid sm_chunking_strategies_get_params0_types[] = {23};
+
 static const sc_query sm_chunking_strategies_get_queries[] = {
     {
         .stmt = {.name = "sm_chunking_strategies_get",
                  .sql = "SELECT id, name, description, default_config, is_active, created_at, updated_at\n"
                         "FROM semantik.chunking_strategies\n"
                         "WHERE id = $1",
+                 .param_types = sm_chunking_strategies_get_params0_types,
                  .nparams = 1},
         .params = sm_chunking_strategies_get_params0,
         .row = &sm_chunking_strategy_row,
@@ -162,6 +168,8 @@ static const sc_field sm_chunking_strategies_update_params0[] = {
      .offset = offsetof(sm_chunking_strategies_update_bind, id)},
 };
 
+static const Oid sm_chunking_strategies_update_params0_types[] = {16, 1043, 16, 25, 16, 3802, 16, 16, 16, 1184, 16, 1184, 23};
+
 static const sc_query sm_chunking_strategies_update_queries[] = {
     {
         .stmt = {.name = "sm_chunking_strategies_update",
@@ -174,6 +182,7 @@ static const sc_query sm_chunking_strategies_update_queries[] = {
                         "    updated_at = CASE WHEN $11 THEN $12::timestamptz ELSE updated_at END\n"
                         "WHERE id = $13\n"
                         "RETURNING id, name, description, default_config, is_active, created_at, updated_at",
+                 .param_types = sm_chunking_strategies_update_params0_types,
                  .nparams = 13},
         .params = sm_chunking_strategies_update_params0,
         .row = &sm_chunking_strategy_row,
@@ -245,11 +254,14 @@ static const sc_field sm_chunking_strategies_delete_params0[] = {
      .offset = offsetof(sm_chunking_strategies_delete_bind, id)},
 };
 
+static const Oid sm_chunking_strategies_delete_params0_types[] = {23};
+
 static const sc_query sm_chunking_strategies_delete_queries[] = {
     {
         .stmt = {.name = "sm_chunking_strategies_delete",
                  .sql = "DELETE FROM semantik.chunking_strategies\n"
                         "WHERE id = $1",
+                 .param_types = sm_chunking_strategies_delete_params0_types,
                  .nparams = 1},
         .params = sm_chunking_strategies_delete_params0,
         .row = NULL,
@@ -320,6 +332,8 @@ static const sc_field sm_chunking_strategies_list_params0[] = {
      .offset = offsetof(sm_chunking_strategies_list_bind, offset)},
 };
 
+static const Oid sm_chunking_strategies_list_params0_types[] = {20, 20};
+
 static const sc_query sm_chunking_strategies_list_queries[] = {
     {
         .stmt = {.name = "sm_chunking_strategies_list",
@@ -327,6 +341,7 @@ static const sc_query sm_chunking_strategies_list_queries[] = {
                         "FROM semantik.chunking_strategies\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_chunking_strategies_list_params0_types,
                  .nparams = 2},
         .params = sm_chunking_strategies_list_params0,
         .row = &sm_chunking_strategy_row,
@@ -370,10 +385,13 @@ static const sc_field sm_chunking_strategies_get_by_name_params0[] = {
      .offset = offsetof(sm_chunking_strategies_get_by_name_bind, name), .max_len = 100},
 };
 
+static const Oid sm_chunking_strategies_get_by_name_params0_types[] = {1043};
+
 static const sc_query sm_chunking_strategies_get_by_name_queries[] = {
     {
         .stmt = {.name = "sm_chunking_strategies_get_by_name",
                  .sql = "SELECT id, name, description, default_config, is_active, created_at, updated_at FROM semantik.chunking_strategies WHERE name = $1",
+                 .param_types = sm_chunking_strategies_get_by_name_params0_types,
                  .nparams = 1},
         .params = sm_chunking_strategies_get_by_name_params0,
         .row = &sm_chunking_strategy_row,

@@ -109,6 +109,8 @@ static const sc_field sm_chunks_create_params0[] = {
      .offset = offsetof(sm_chunk_new, updated_at), .has_offset = offsetof(sm_chunk_new, has_updated_at)},
 };
 
+static const Oid sm_chunks_create_params0_types[] = {1043, 23, 1043, 23, 23, 25, 23, 23, 23, 1043, 3802, 1184, 1184};
+
 static const sc_query sm_chunks_create_queries[] = {
     {
         .stmt = {.name = "sm_chunks_create",
@@ -117,6 +119,7 @@ static const sc_query sm_chunks_create_queries[] = {
                         "RETURNING id, collection_id, partition_key, document_id, chunking_config_id,\n"
                         "       chunk_index, content, start_offset, end_offset, token_count,\n"
                         "       embedding_vector_id, metadata, created_at, updated_at",
+                 .param_types = sm_chunks_create_params0_types,
                  .nparams = 13},
         .params = sm_chunks_create_params0,
         .row = &sm_chunk_row,
@@ -167,6 +170,8 @@ static const sc_field sm_chunks_get_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_get_params0_types[] = {20, 1043, 23};
+
 static const sc_query sm_chunks_get_queries[] = {
     {
         .stmt = {.name = "sm_chunks_get",
@@ -175,6 +180,7 @@ static const sc_query sm_chunks_get_queries[] = {
                         "       embedding_vector_id, metadata, created_at, updated_at\n"
                         "FROM semantik.chunks\n"
                         "WHERE id = $1 AND collection_id = $2 AND partition_key = $3",
+                 .param_types = sm_chunks_get_params0_types,
                  .nparams = 3},
         .params = sm_chunks_get_params0,
         .row = &sm_chunk_row,
@@ -268,6 +274,8 @@ static const sc_field sm_chunks_update_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_update_params0_types[] = {16, 1043, 16, 23, 16, 23, 16, 25, 16, 23, 16, 23, 16, 23, 16, 1043, 16, 3802, 16, 1184, 16, 1184, 20, 1043, 23};
+
 static const sc_query sm_chunks_update_queries[] = {
     {
         .stmt = {.name = "sm_chunks_update",
@@ -287,6 +295,7 @@ static const sc_query sm_chunks_update_queries[] = {
                         "RETURNING id, collection_id, partition_key, document_id, chunking_config_id,\n"
                         "       chunk_index, content, start_offset, end_offset, token_count,\n"
                         "       embedding_vector_id, metadata, created_at, updated_at",
+                 .param_types = sm_chunks_update_params0_types,
                  .nparams = 25},
         .params = sm_chunks_update_params0,
         .row = &sm_chunk_row,
@@ -360,11 +369,14 @@ static const sc_field sm_chunks_delete_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_delete_params0_types[] = {20, 1043, 23};
+
 static const sc_query sm_chunks_delete_queries[] = {
     {
         .stmt = {.name = "sm_chunks_delete",
                  .sql = "DELETE FROM semantik.chunks\n"
                         "WHERE id = $1 AND collection_id = $2 AND partition_key = $3",
+                 .param_types = sm_chunks_delete_params0_types,
                  .nparams = 3},
         .params = sm_chunks_delete_params0,
         .row = NULL,
@@ -440,6 +452,8 @@ static const sc_field sm_chunks_list_params0[] = {
      .offset = offsetof(sm_chunks_list_bind, offset)},
 };
 
+static const Oid sm_chunks_list_params0_types[] = {1043, 23, 20, 20};
+
 static const sc_query sm_chunks_list_queries[] = {
     {
         .stmt = {.name = "sm_chunks_list",
@@ -450,6 +464,7 @@ static const sc_query sm_chunks_list_queries[] = {
                         "WHERE collection_id = $1 AND partition_key = $2\n"
                         "ORDER BY id, collection_id, partition_key\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_chunks_list_params0_types,
                  .nparams = 4},
         .params = sm_chunks_list_params0,
         .row = &sm_chunk_row,
@@ -464,12 +479,15 @@ static const sc_field sm_chunks_list_count_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_list_count_params0_types[] = {1043, 23};
+
 static const sc_query sm_chunks_list_count_queries[] = {
     {
         .stmt = {.name = "sm_chunks_list_count",
                  .sql = "SELECT count(*)\n"
                         "FROM semantik.chunks\n"
                         "WHERE collection_id = $1 AND partition_key = $2",
+                 .param_types = sm_chunks_list_count_params0_types,
                  .nparams = 2},
         .params = sm_chunks_list_count_params0,
         .row = NULL,
@@ -540,6 +558,8 @@ static const sc_field sm_chunks_upsert_params0[] = {
      .offset = offsetof(sm_chunks_upsert_bind, metadata)},
 };
 
+static const Oid sm_chunks_upsert_params0_types[] = {20, 1043, 23, 1043, 23, 23, 25, 23, 23, 23, 1043, 3802};
+
 static const sc_query sm_chunks_upsert_queries[] = {
     {
         .stmt = {.name = "sm_chunks_upsert",
@@ -563,6 +583,7 @@ static const sc_query sm_chunks_upsert_queries[] = {
                         "RETURNING id, collection_id, partition_key, document_id, chunking_config_id,\n"
                         "       chunk_index, content, start_offset, end_offset, token_count,\n"
                         "       embedding_vector_id, metadata, created_at, updated_at",
+                 .param_types = sm_chunks_upsert_params0_types,
                  .nparams = 12},
         .params = sm_chunks_upsert_params0,
         .row = &sm_chunk_row,
@@ -662,6 +683,8 @@ static const sc_field sm_chunks_get_chunks_by_document_params0[] = {
      .offset = offsetof(sm_chunks_get_chunks_by_document_bind, document_id)},
 };
 
+static const Oid sm_chunks_get_chunks_by_document_params0_types[] = {1043, 23, 1043};
+
 static const sc_field sm_chunks_get_chunks_by_document_params1[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_chunks_get_chunks_by_document_bind, collection_id)},
@@ -673,6 +696,8 @@ static const sc_field sm_chunks_get_chunks_by_document_params1[] = {
      .offset = offsetof(sm_chunks_get_chunks_by_document_bind, max_rows.value)},
 };
 
+static const Oid sm_chunks_get_chunks_by_document_params1_types[] = {1043, 23, 1043, 20};
+
 static const sc_query sm_chunks_get_chunks_by_document_queries[] = {
     {
         .stmt = {.name = "sm_chunks_get_chunks_by_document",
@@ -682,6 +707,7 @@ static const sc_query sm_chunks_get_chunks_by_document_queries[] = {
                         "WHERE collection_id = $1 AND partition_key = $2\n"
                         "  AND document_id = $3\n"
                         "ORDER BY chunk_index, id",
+                 .param_types = sm_chunks_get_chunks_by_document_params0_types,
                  .nparams = 3},
         .params = sm_chunks_get_chunks_by_document_params0,
         .row = &sm_chunk_row,
@@ -696,6 +722,7 @@ static const sc_query sm_chunks_get_chunks_by_document_queries[] = {
                         "  AND document_id = $3\n"
                         "ORDER BY chunk_index, id\n"
                         "LIMIT $4",
+                 .param_types = sm_chunks_get_chunks_by_document_params1_types,
                  .nparams = 4},
         .params = sm_chunks_get_chunks_by_document_params1,
         .row = &sm_chunk_row,
@@ -778,6 +805,8 @@ static const sc_field sm_chunks_get_chunks_by_collection_params0[] = {
      .offset = offsetof(sm_chunks_get_chunks_by_collection_bind, limit)},
 };
 
+static const Oid sm_chunks_get_chunks_by_collection_params0_types[] = {1043, 23, 20};
+
 static const sc_field sm_chunks_get_chunks_by_collection_params1[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_chunks_get_chunks_by_collection_bind, collection_id)},
@@ -789,6 +818,8 @@ static const sc_field sm_chunks_get_chunks_by_collection_params1[] = {
      .offset = offsetof(sm_chunks_get_chunks_by_collection_bind, limit)},
 };
 
+static const Oid sm_chunks_get_chunks_by_collection_params1_types[] = {1043, 23, 20, 20};
+
 static const sc_query sm_chunks_get_chunks_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_chunks_get_chunks_by_collection",
@@ -798,6 +829,7 @@ static const sc_query sm_chunks_get_chunks_by_collection_queries[] = {
                         "WHERE collection_id = $1 AND partition_key = $2\n"
                         "ORDER BY id\n"
                         "LIMIT $3",
+                 .param_types = sm_chunks_get_chunks_by_collection_params0_types,
                  .nparams = 3},
         .params = sm_chunks_get_chunks_by_collection_params0,
         .row = &sm_chunk_row,
@@ -812,6 +844,7 @@ static const sc_query sm_chunks_get_chunks_by_collection_queries[] = {
                         "AND id > $3\n"
                         "ORDER BY id\n"
                         "LIMIT $4",
+                 .param_types = sm_chunks_get_chunks_by_collection_params1_types,
                  .nparams = 4},
         .params = sm_chunks_get_chunks_by_collection_params1,
         .row = &sm_chunk_row,
@@ -888,6 +921,8 @@ static const sc_field sm_chunks_get_chunks_without_embeddings_params0[] = {
      .offset = offsetof(sm_chunks_get_chunks_without_embeddings_bind, max_rows)},
 };
 
+static const Oid sm_chunks_get_chunks_without_embeddings_params0_types[] = {1043, 23, 20};
+
 static const sc_query sm_chunks_get_chunks_without_embeddings_queries[] = {
     {
         .stmt = {.name = "sm_chunks_get_chunks_without_embeddings",
@@ -898,6 +933,7 @@ static const sc_query sm_chunks_get_chunks_without_embeddings_queries[] = {
                         "  AND embedding_vector_id IS NULL\n"
                         "ORDER BY id\n"
                         "LIMIT $3",
+                 .param_types = sm_chunks_get_chunks_without_embeddings_params0_types,
                  .nparams = 3},
         .params = sm_chunks_get_chunks_without_embeddings_params0,
         .row = &sm_chunk_row,
@@ -971,6 +1007,8 @@ static const sc_field sm_chunks_update_chunk_embeddings_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_update_chunk_embeddings_params0_types[] = {1016, 1015, 1043, 23};
+
 static const sc_query sm_chunks_update_chunk_embeddings_queries[] = {
     {
         .stmt = {.name = "sm_chunks_update_chunk_embeddings",
@@ -979,6 +1017,7 @@ static const sc_query sm_chunks_update_chunk_embeddings_queries[] = {
                         "FROM unnest($1::bigint[], $2::varchar[]) AS u(id, vector_id)\n"
                         "WHERE chunks.collection_id = $3 AND chunks.partition_key = $4\n"
                         "  AND chunks.id = u.id",
+                 .param_types = sm_chunks_update_chunk_embeddings_params0_types,
                  .nparams = 4},
         .params = sm_chunks_update_chunk_embeddings_params0,
         .row = NULL,
@@ -1068,12 +1107,15 @@ static const sc_field sm_chunks_delete_chunks_by_document_params0[] = {
      .offset = offsetof(sm_chunks_delete_chunks_by_document_bind, document_id)},
 };
 
+static const Oid sm_chunks_delete_chunks_by_document_params0_types[] = {1043, 23, 1043};
+
 static const sc_query sm_chunks_delete_chunks_by_document_queries[] = {
     {
         .stmt = {.name = "sm_chunks_delete_chunks_by_document",
                  .sql = "DELETE FROM semantik.chunks\n"
                         "WHERE collection_id = $1 AND partition_key = $2\n"
                         "  AND document_id = $3",
+                 .param_types = sm_chunks_delete_chunks_by_document_params0_types,
                  .nparams = 3},
         .params = sm_chunks_delete_chunks_by_document_params0,
         .row = NULL,
@@ -1156,6 +1198,8 @@ static const sc_field sm_chunks_delete_by_document_for_user_params0[] = {
      .offset = offsetof(sm_chunks_delete_by_document_for_user_bind, user_id)},
 };
 
+static const Oid sm_chunks_delete_by_document_for_user_params0_types[] = {1043, 23, 1043, 23};
+
 static const sc_query sm_chunks_delete_by_document_for_user_queries[] = {
     {
         .stmt = {.name = "sm_chunks_delete_by_document_for_user",
@@ -1168,6 +1212,7 @@ static const sc_query sm_chunks_delete_by_document_for_user_queries[] = {
                         "                     OR EXISTS (SELECT 1 FROM semantik.collection_permissions p\n"
                         "                                WHERE p.collection_id = c.id AND p.user_id = $4\n"
                         "                                  AND p.permission IN ('write', 'admin'))))",
+                 .param_types = sm_chunks_delete_by_document_for_user_params0_types,
                  .nparams = 4},
         .params = sm_chunks_delete_by_document_for_user_params0,
         .row = NULL,
@@ -1248,10 +1293,13 @@ static const sc_field sm_chunks_delete_chunks_by_collection_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_delete_chunks_by_collection_params0_types[] = {1043, 23};
+
 static const sc_query sm_chunks_delete_chunks_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_chunks_delete_chunks_by_collection",
                  .sql = "DELETE FROM semantik.chunks WHERE collection_id = $1 AND partition_key = $2",
+                 .param_types = sm_chunks_delete_chunks_by_collection_params0_types,
                  .nparams = 2},
         .params = sm_chunks_delete_chunks_by_collection_params0,
         .row = NULL,
@@ -1324,10 +1372,13 @@ static const sc_field sm_chunks_count_by_collection_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_count_by_collection_params0_types[] = {1043, 23};
+
 static const sc_query sm_chunks_count_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_chunks_count_by_collection",
                  .sql = "SELECT count(*) FROM semantik.chunks WHERE collection_id = $1 AND partition_key = $2",
+                 .param_types = sm_chunks_count_by_collection_params0_types,
                  .nparams = 2},
         .params = sm_chunks_count_by_collection_params0,
         .row = NULL,
@@ -1362,6 +1413,8 @@ static const sc_field sm_chunks_get_for_search_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_get_for_search_params0_types[] = {1016, 1043, 23};
+
 static const sc_query sm_chunks_get_for_search_queries[] = {
     {
         .stmt = {.name = "sm_chunks_get_for_search",
@@ -1373,6 +1426,7 @@ static const sc_query sm_chunks_get_for_search_queries[] = {
                         "LEFT JOIN semantik.documents d ON d.id = k.document_id\n"
                         "WHERE k.collection_id = $2 AND k.partition_key = $3\n"
                         "ORDER BY h.ordinal",
+                 .param_types = sm_chunks_get_for_search_params0_types,
                  .nparams = 3},
         .params = sm_chunks_get_for_search_params0,
         .row = &sm_chunks_get_for_search_row_desc,
@@ -1442,6 +1496,8 @@ static const sc_field sm_chunks_get_chunk_statistics_params0[] = {
      .offset = 0},
 };
 
+static const Oid sm_chunks_get_chunk_statistics_params0_types[] = {1043, 23};
+
 static const sc_query sm_chunks_get_chunk_statistics_queries[] = {
     {
         .stmt = {.name = "sm_chunks_get_chunk_statistics",
@@ -1453,6 +1509,7 @@ static const sc_query sm_chunks_get_chunk_statistics_queries[] = {
                         "       coalesce(max(chunk_index), -1) AS max_chunk_index\n"
                         "FROM semantik.chunks\n"
                         "WHERE collection_id = $1 AND partition_key = $2",
+                 .param_types = sm_chunks_get_chunk_statistics_params0_types,
                  .nparams = 2},
         .params = sm_chunks_get_chunk_statistics_params0,
         .row = &sm_chunks_get_chunk_statistics_row_desc,

@@ -39,6 +39,8 @@ static const sc_field sm_collection_audit_log_create_params0[] = {
      .offset = offsetof(sm_collection_audit_log_new, created_at), .has_offset = offsetof(sm_collection_audit_log_new, has_created_at)},
 };
 
+static const Oid sm_collection_audit_log_create_params0_types[] = {1043, 23, 23, 1043, 114, 1043, 1043, 1184};
+
 static const sc_query sm_collection_audit_log_create_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_create",
@@ -46,6 +48,7 @@ static const sc_query sm_collection_audit_log_create_queries[] = {
                         "VALUES ($1::varchar, $2::integer, $3::integer, $4::varchar, $5::json, $6::varchar, $7::varchar, COALESCE($8::timestamptz, now()))\n"
                         "RETURNING id, collection_id, operation_id, user_id, action, details, ip_address,\n"
                         "       user_agent, created_at",
+                 .param_types = sm_collection_audit_log_create_params0_types,
                  .nparams = 8},
         .params = sm_collection_audit_log_create_params0,
         .row = &sm_collection_audit_log_row,
@@ -95,6 +98,8 @@ static const sc_field sm_collection_audit_log_get_params0[] = {
      .offset = offsetof(sm_collection_audit_log_get_bind, id)},
 };
 
+static const Oid sm_collection_audit_log_get_params0_types[] = {23};
+
 static const sc_query sm_collection_audit_log_get_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_get",
@@ -102,6 +107,7 @@ static const sc_query sm_collection_audit_log_get_queries[] = {
                         "       user_agent, created_at\n"
                         "FROM semantik.collection_audit_log\n"
                         "WHERE id = $1",
+                 .param_types = sm_collection_audit_log_get_params0_types,
                  .nparams = 1},
         .params = sm_collection_audit_log_get_params0,
         .row = &sm_collection_audit_log_row,
@@ -176,6 +182,8 @@ static const sc_field sm_collection_audit_log_update_params0[] = {
      .offset = offsetof(sm_collection_audit_log_update_bind, id)},
 };
 
+static const Oid sm_collection_audit_log_update_params0_types[] = {16, 1043, 16, 23, 16, 23, 16, 1043, 16, 114, 16, 1043, 16, 1043, 16, 1184, 23};
+
 static const sc_query sm_collection_audit_log_update_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_update",
@@ -191,6 +199,7 @@ static const sc_query sm_collection_audit_log_update_queries[] = {
                         "WHERE id = $17\n"
                         "RETURNING id, collection_id, operation_id, user_id, action, details, ip_address,\n"
                         "       user_agent, created_at",
+                 .param_types = sm_collection_audit_log_update_params0_types,
                  .nparams = 17},
         .params = sm_collection_audit_log_update_params0,
         .row = &sm_collection_audit_log_row,
@@ -262,11 +271,14 @@ static const sc_field sm_collection_audit_log_delete_params0[] = {
      .offset = offsetof(sm_collection_audit_log_delete_bind, id)},
 };
 
+static const Oid sm_collection_audit_log_delete_params0_types[] = {23};
+
 static const sc_query sm_collection_audit_log_delete_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_delete",
                  .sql = "DELETE FROM semantik.collection_audit_log\n"
                         "WHERE id = $1",
+                 .param_types = sm_collection_audit_log_delete_params0_types,
                  .nparams = 1},
         .params = sm_collection_audit_log_delete_params0,
         .row = NULL,
@@ -337,6 +349,8 @@ static const sc_field sm_collection_audit_log_list_params0[] = {
      .offset = offsetof(sm_collection_audit_log_list_bind, offset)},
 };
 
+static const Oid sm_collection_audit_log_list_params0_types[] = {20, 20};
+
 static const sc_query sm_collection_audit_log_list_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_list",
@@ -345,6 +359,7 @@ static const sc_query sm_collection_audit_log_list_queries[] = {
                         "FROM semantik.collection_audit_log\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_collection_audit_log_list_params0_types,
                  .nparams = 2},
         .params = sm_collection_audit_log_list_params0,
         .row = &sm_collection_audit_log_row,
@@ -394,6 +409,8 @@ static const sc_field sm_collection_audit_log_list_by_collection_params0[] = {
      .offset = offsetof(sm_collection_audit_log_list_by_collection_bind, limit)},
 };
 
+static const Oid sm_collection_audit_log_list_by_collection_params0_types[] = {1043, 20};
+
 static const sc_field sm_collection_audit_log_list_by_collection_params1[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collection_audit_log_list_by_collection_bind, collection_id)},
@@ -402,6 +419,8 @@ static const sc_field sm_collection_audit_log_list_by_collection_params1[] = {
     {.name = "limit", .kind = SC_K_INT64,
      .offset = offsetof(sm_collection_audit_log_list_by_collection_bind, limit)},
 };
+
+static const Oid sm_collection_audit_log_list_by_collection_params1_types[] = {1043, 1043, 20};
 
 static const sc_field sm_collection_audit_log_list_by_collection_params2[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
@@ -413,6 +432,8 @@ static const sc_field sm_collection_audit_log_list_by_collection_params2[] = {
     {.name = "limit", .kind = SC_K_INT64,
      .offset = offsetof(sm_collection_audit_log_list_by_collection_bind, limit)},
 };
+
+static const Oid sm_collection_audit_log_list_by_collection_params2_types[] = {1043, 1184, 23, 20};
 
 static const sc_field sm_collection_audit_log_list_by_collection_params3[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
@@ -427,6 +448,8 @@ static const sc_field sm_collection_audit_log_list_by_collection_params3[] = {
      .offset = offsetof(sm_collection_audit_log_list_by_collection_bind, limit)},
 };
 
+static const Oid sm_collection_audit_log_list_by_collection_params3_types[] = {1043, 1043, 1184, 23, 20};
+
 static const sc_query sm_collection_audit_log_list_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_list_by_collection",
@@ -435,6 +458,7 @@ static const sc_query sm_collection_audit_log_list_by_collection_queries[] = {
                         "WHERE collection_id = $1\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $2",
+                 .param_types = sm_collection_audit_log_list_by_collection_params0_types,
                  .nparams = 2},
         .params = sm_collection_audit_log_list_by_collection_params0,
         .row = &sm_collection_audit_log_row,
@@ -448,6 +472,7 @@ static const sc_query sm_collection_audit_log_list_by_collection_queries[] = {
                         "AND action = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $3",
+                 .param_types = sm_collection_audit_log_list_by_collection_params1_types,
                  .nparams = 3},
         .params = sm_collection_audit_log_list_by_collection_params1,
         .row = &sm_collection_audit_log_row,
@@ -461,6 +486,7 @@ static const sc_query sm_collection_audit_log_list_by_collection_queries[] = {
                         "AND (created_at, id) < ($2, $3)\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $4",
+                 .param_types = sm_collection_audit_log_list_by_collection_params2_types,
                  .nparams = 4},
         .params = sm_collection_audit_log_list_by_collection_params2,
         .row = &sm_collection_audit_log_row,
@@ -475,6 +501,7 @@ static const sc_query sm_collection_audit_log_list_by_collection_queries[] = {
                         "AND (created_at, id) < ($3, $4)\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $5",
+                 .param_types = sm_collection_audit_log_list_by_collection_params3_types,
                  .nparams = 5},
         .params = sm_collection_audit_log_list_by_collection_params3,
         .row = &sm_collection_audit_log_row,
@@ -558,11 +585,14 @@ static const sc_field sm_collection_audit_log_list_by_operation_params0[] = {
      .offset = offsetof(sm_collection_audit_log_list_by_operation_bind, operation_id)},
 };
 
+static const Oid sm_collection_audit_log_list_by_operation_params0_types[] = {23};
+
 static const sc_query sm_collection_audit_log_list_by_operation_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_list_by_operation",
                  .sql = "SELECT id, collection_id, operation_id, user_id, action, details, ip_address,\n"
                         "       user_agent, created_at FROM semantik.collection_audit_log WHERE operation_id = $1 ORDER BY created_at, id",
+                 .param_types = sm_collection_audit_log_list_by_operation_params0_types,
                  .nparams = 1},
         .params = sm_collection_audit_log_list_by_operation_params0,
         .row = &sm_collection_audit_log_row,
@@ -627,10 +657,13 @@ static const sc_field sm_collection_audit_log_delete_older_than_params0[] = {
      .offset = offsetof(sm_collection_audit_log_delete_older_than_bind, before)},
 };
 
+static const Oid sm_collection_audit_log_delete_older_than_params0_types[] = {1184};
+
 static const sc_query sm_collection_audit_log_delete_older_than_queries[] = {
     {
         .stmt = {.name = "sm_collection_audit_log_delete_older_than",
                  .sql = "DELETE FROM semantik.collection_audit_log WHERE created_at < $1",
+                 .param_types = sm_collection_audit_log_delete_older_than_params0_types,
                  .nparams = 1},
         .params = sm_collection_audit_log_delete_older_than_params0,
         .row = NULL,

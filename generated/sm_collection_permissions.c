@@ -33,12 +33,15 @@ static const sc_field sm_collection_permissions_create_params0[] = {
      .offset = offsetof(sm_collection_permission_new, created_at), .has_offset = offsetof(sm_collection_permission_new, has_created_at)},
 };
 
+static const Oid sm_collection_permissions_create_params0_types[] = {1043, 23, 1043, 1043, 1184};
+
 static const sc_query sm_collection_permissions_create_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_create",
                  .sql = "INSERT INTO semantik.collection_permissions (collection_id, user_id, api_key_id, permission, created_at)\n"
                         "VALUES ($1::varchar, $2::integer, $3::varchar, $4::varchar, COALESCE($5::timestamptz, now()))\n"
                         "RETURNING id, collection_id, user_id, api_key_id, permission, created_at",
+                 .param_types = sm_collection_permissions_create_params0_types,
                  .nparams = 5},
         .params = sm_collection_permissions_create_params0,
         .row = &sm_collection_permission_row,
@@ -88,12 +91,15 @@ static const sc_field sm_collection_permissions_get_params0[] = {
      .offset = offsetof(sm_collection_permissions_get_bind, id)},
 };
 
+static const Oid sm_collection_permissions_get_params0_types[] = {23};
+
 static const sc_query sm_collection_permissions_get_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_get",
                  .sql = "SELECT id, collection_id, user_id, api_key_id, permission, created_at\n"
                         "FROM semantik.collection_permissions\n"
                         "WHERE id = $1",
+                 .param_types = sm_collection_permissions_get_params0_types,
                  .nparams = 1},
         .params = sm_collection_permissions_get_params0,
         .row = &sm_collection_permission_row,
@@ -157,6 +163,8 @@ static const sc_field sm_collection_permissions_update_params0[] = {
      .offset = offsetof(sm_collection_permissions_update_bind, id)},
 };
 
+static const Oid sm_collection_permissions_update_params0_types[] = {16, 1043, 16, 23, 16, 1043, 16, 1043, 16, 1184, 23};
+
 static const sc_query sm_collection_permissions_update_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_update",
@@ -168,6 +176,7 @@ static const sc_query sm_collection_permissions_update_queries[] = {
                         "    created_at = CASE WHEN $9 THEN $10::timestamptz ELSE created_at END\n"
                         "WHERE id = $11\n"
                         "RETURNING id, collection_id, user_id, api_key_id, permission, created_at",
+                 .param_types = sm_collection_permissions_update_params0_types,
                  .nparams = 11},
         .params = sm_collection_permissions_update_params0,
         .row = &sm_collection_permission_row,
@@ -240,11 +249,14 @@ static const sc_field sm_collection_permissions_delete_params0[] = {
      .offset = offsetof(sm_collection_permissions_delete_bind, id)},
 };
 
+static const Oid sm_collection_permissions_delete_params0_types[] = {23};
+
 static const sc_query sm_collection_permissions_delete_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_delete",
                  .sql = "DELETE FROM semantik.collection_permissions\n"
                         "WHERE id = $1",
+                 .param_types = sm_collection_permissions_delete_params0_types,
                  .nparams = 1},
         .params = sm_collection_permissions_delete_params0,
         .row = NULL,
@@ -316,6 +328,8 @@ static const sc_field sm_collection_permissions_list_params0[] = {
      .offset = offsetof(sm_collection_permissions_list_bind, offset)},
 };
 
+static const Oid sm_collection_permissions_list_params0_types[] = {20, 20};
+
 static const sc_query sm_collection_permissions_list_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_list",
@@ -323,6 +337,7 @@ static const sc_query sm_collection_permissions_list_queries[] = {
                         "FROM semantik.collection_permissions\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_collection_permissions_list_params0_types,
                  .nparams = 2},
         .params = sm_collection_permissions_list_params0,
         .row = &sm_collection_permission_row,
@@ -369,11 +384,14 @@ static const sc_field sm_collection_permissions_get_for_user_params0[] = {
      .offset = offsetof(sm_collection_permissions_get_for_user_bind, user_id)},
 };
 
+static const Oid sm_collection_permissions_get_for_user_params0_types[] = {1043, 23};
+
 static const sc_query sm_collection_permissions_get_for_user_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_get_for_user",
                  .sql = "SELECT id, collection_id, user_id, api_key_id, permission, created_at FROM semantik.collection_permissions\n"
                         "WHERE collection_id = $1 AND user_id = $2",
+                 .param_types = sm_collection_permissions_get_for_user_params0_types,
                  .nparams = 2},
         .params = sm_collection_permissions_get_for_user_params0,
         .row = &sm_collection_permission_row,
@@ -451,11 +469,14 @@ static const sc_field sm_collection_permissions_get_for_api_key_params0[] = {
      .offset = offsetof(sm_collection_permissions_get_for_api_key_bind, api_key_id)},
 };
 
+static const Oid sm_collection_permissions_get_for_api_key_params0_types[] = {1043, 1043};
+
 static const sc_query sm_collection_permissions_get_for_api_key_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_get_for_api_key",
                  .sql = "SELECT id, collection_id, user_id, api_key_id, permission, created_at FROM semantik.collection_permissions\n"
                         "WHERE collection_id = $1 AND api_key_id = $2",
+                 .param_types = sm_collection_permissions_get_for_api_key_params0_types,
                  .nparams = 2},
         .params = sm_collection_permissions_get_for_api_key_params0,
         .row = &sm_collection_permission_row,
@@ -531,10 +552,13 @@ static const sc_field sm_collection_permissions_list_for_collection_params0[] = 
      .offset = offsetof(sm_collection_permissions_list_for_collection_bind, collection_id)},
 };
 
+static const Oid sm_collection_permissions_list_for_collection_params0_types[] = {1043};
+
 static const sc_query sm_collection_permissions_list_for_collection_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_list_for_collection",
                  .sql = "SELECT id, collection_id, user_id, api_key_id, permission, created_at FROM semantik.collection_permissions WHERE collection_id = $1 ORDER BY id",
+                 .param_types = sm_collection_permissions_list_for_collection_params0_types,
                  .nparams = 1},
         .params = sm_collection_permissions_list_for_collection_params0,
         .row = &sm_collection_permission_row,
@@ -600,10 +624,13 @@ static const sc_field sm_collection_permissions_list_for_user_params0[] = {
      .offset = offsetof(sm_collection_permissions_list_for_user_bind, user_id)},
 };
 
+static const Oid sm_collection_permissions_list_for_user_params0_types[] = {23};
+
 static const sc_query sm_collection_permissions_list_for_user_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_list_for_user",
                  .sql = "SELECT id, collection_id, user_id, api_key_id, permission, created_at FROM semantik.collection_permissions WHERE user_id = $1 ORDER BY collection_id",
+                 .param_types = sm_collection_permissions_list_for_user_params0_types,
                  .nparams = 1},
         .params = sm_collection_permissions_list_for_user_params0,
         .row = &sm_collection_permission_row,
@@ -676,6 +703,8 @@ static const sc_field sm_collection_permissions_grant_to_user_params0[] = {
      .offset = offsetof(sm_collection_permissions_grant_to_user_bind, acting_user_id)},
 };
 
+static const Oid sm_collection_permissions_grant_to_user_params0_types[] = {23, 1043, 1043, 23};
+
 static const sc_query sm_collection_permissions_grant_to_user_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_grant_to_user",
@@ -689,6 +718,7 @@ static const sc_query sm_collection_permissions_grant_to_user_queries[] = {
                         "ON CONFLICT (collection_id, user_id) WHERE user_id IS NOT NULL\n"
                         "  DO UPDATE SET permission = EXCLUDED.permission\n"
                         "RETURNING id, collection_id, user_id, api_key_id, permission, created_at",
+                 .param_types = sm_collection_permissions_grant_to_user_params0_types,
                  .nparams = 4},
         .params = sm_collection_permissions_grant_to_user_params0,
         .row = &sm_collection_permission_row,
@@ -778,6 +808,8 @@ static const sc_field sm_collection_permissions_grant_to_api_key_params0[] = {
      .offset = offsetof(sm_collection_permissions_grant_to_api_key_bind, acting_user_id)},
 };
 
+static const Oid sm_collection_permissions_grant_to_api_key_params0_types[] = {1043, 1043, 1043, 23};
+
 static const sc_query sm_collection_permissions_grant_to_api_key_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_grant_to_api_key",
@@ -791,6 +823,7 @@ static const sc_query sm_collection_permissions_grant_to_api_key_queries[] = {
                         "ON CONFLICT (collection_id, api_key_id) WHERE api_key_id IS NOT NULL\n"
                         "  DO UPDATE SET permission = EXCLUDED.permission\n"
                         "RETURNING id, collection_id, user_id, api_key_id, permission, created_at",
+                 .param_types = sm_collection_permissions_grant_to_api_key_params0_types,
                  .nparams = 4},
         .params = sm_collection_permissions_grant_to_api_key_params0,
         .row = &sm_collection_permission_row,
@@ -877,6 +910,8 @@ static const sc_field sm_collection_permissions_revoke_from_user_params0[] = {
      .offset = offsetof(sm_collection_permissions_revoke_from_user_bind, acting_user_id)},
 };
 
+static const Oid sm_collection_permissions_revoke_from_user_params0_types[] = {1043, 23, 23};
+
 static const sc_query sm_collection_permissions_revoke_from_user_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_revoke_from_user",
@@ -888,6 +923,7 @@ static const sc_query sm_collection_permissions_revoke_from_user_queries[] = {
                         "       OR EXISTS (SELECT 1 FROM semantik.collection_permissions a\n"
                         "                  WHERE a.collection_id = c.id AND a.user_id = $3\n"
                         "                    AND a.permission = 'admin')))",
+                 .param_types = sm_collection_permissions_revoke_from_user_params0_types,
                  .nparams = 3},
         .params = sm_collection_permissions_revoke_from_user_params0,
         .row = NULL,
@@ -971,6 +1007,8 @@ static const sc_field sm_collection_permissions_revoke_from_api_key_params0[] = 
      .offset = offsetof(sm_collection_permissions_revoke_from_api_key_bind, acting_user_id)},
 };
 
+static const Oid sm_collection_permissions_revoke_from_api_key_params0_types[] = {1043, 1043, 23};
+
 static const sc_query sm_collection_permissions_revoke_from_api_key_queries[] = {
     {
         .stmt = {.name = "sm_collection_permissions_revoke_from_api_key",
@@ -982,6 +1020,7 @@ static const sc_query sm_collection_permissions_revoke_from_api_key_queries[] = 
                         "       OR EXISTS (SELECT 1 FROM semantik.collection_permissions a\n"
                         "                  WHERE a.collection_id = c.id AND a.user_id = $3\n"
                         "                    AND a.permission = 'admin')))",
+                 .param_types = sm_collection_permissions_revoke_from_api_key_params0_types,
                  .nparams = 3},
         .params = sm_collection_permissions_revoke_from_api_key_params0,
         .row = NULL,

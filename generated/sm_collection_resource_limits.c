@@ -29,6 +29,8 @@ static const sc_field sm_collection_resource_limits_create_params0[] = {
      .offset = offsetof(sm_collection_resource_limit_new, updated_at), .has_offset = offsetof(sm_collection_resource_limit_new, has_updated_at)},
 };
 
+static const Oid sm_collection_resource_limits_create_params0_types[] = {1043, 23, 20, 20, 20, 23, 23, 1184, 1184};
+
 static const sc_query sm_collection_resource_limits_create_queries[] = {
     {
         .stmt = {.name = "sm_collection_resource_limits_create",
@@ -37,6 +39,7 @@ static const sc_query sm_collection_resource_limits_create_queries[] = {
                         "RETURNING collection_id, max_documents, max_storage_bytes, max_file_size_bytes,\n"
                         "       max_chunks, max_operations_per_day, max_concurrent_operations,\n"
                         "       created_at, updated_at",
+                 .param_types = sm_collection_resource_limits_create_params0_types,
                  .nparams = 9},
         .params = sm_collection_resource_limits_create_params0,
         .row = &sm_collection_resource_limit_row,
@@ -87,6 +90,8 @@ static const sc_field sm_collection_resource_limits_get_params0[] = {
      .offset = offsetof(sm_collection_resource_limits_get_bind, collection_id)},
 };
 
+static const Oid sm_collection_resource_limits_get_params0_types[] = {1043};
+
 static const sc_query sm_collection_resource_limits_get_queries[] = {
     {
         .stmt = {.name = "sm_collection_resource_limits_get",
@@ -95,6 +100,7 @@ static const sc_query sm_collection_resource_limits_get_queries[] = {
                         "       created_at, updated_at\n"
                         "FROM semantik.collection_resource_limits\n"
                         "WHERE collection_id = $1",
+                 .param_types = sm_collection_resource_limits_get_params0_types,
                  .nparams = 1},
         .params = sm_collection_resource_limits_get_params0,
         .row = &sm_collection_resource_limit_row,
@@ -171,6 +177,8 @@ static const sc_field sm_collection_resource_limits_update_params0[] = {
      .offset = offsetof(sm_collection_resource_limits_update_bind, collection_id)},
 };
 
+static const Oid sm_collection_resource_limits_update_params0_types[] = {16, 23, 16, 20, 16, 20, 16, 20, 16, 23, 16, 23, 16, 1184, 16, 1184, 1043};
+
 static const sc_query sm_collection_resource_limits_update_queries[] = {
     {
         .stmt = {.name = "sm_collection_resource_limits_update",
@@ -187,6 +195,7 @@ static const sc_query sm_collection_resource_limits_update_queries[] = {
                         "RETURNING collection_id, max_documents, max_storage_bytes, max_file_size_bytes,\n"
                         "       max_chunks, max_operations_per_day, max_concurrent_operations,\n"
                         "       created_at, updated_at",
+                 .param_types = sm_collection_resource_limits_update_params0_types,
                  .nparams = 17},
         .params = sm_collection_resource_limits_update_params0,
         .row = &sm_collection_resource_limit_row,
@@ -261,11 +270,14 @@ static const sc_field sm_collection_resource_limits_delete_params0[] = {
      .offset = offsetof(sm_collection_resource_limits_delete_bind, collection_id)},
 };
 
+static const Oid sm_collection_resource_limits_delete_params0_types[] = {1043};
+
 static const sc_query sm_collection_resource_limits_delete_queries[] = {
     {
         .stmt = {.name = "sm_collection_resource_limits_delete",
                  .sql = "DELETE FROM semantik.collection_resource_limits\n"
                         "WHERE collection_id = $1",
+                 .param_types = sm_collection_resource_limits_delete_params0_types,
                  .nparams = 1},
         .params = sm_collection_resource_limits_delete_params0,
         .row = NULL,
@@ -338,6 +350,8 @@ static const sc_field sm_collection_resource_limits_list_params0[] = {
      .offset = offsetof(sm_collection_resource_limits_list_bind, offset)},
 };
 
+static const Oid sm_collection_resource_limits_list_params0_types[] = {20, 20};
+
 static const sc_query sm_collection_resource_limits_list_queries[] = {
     {
         .stmt = {.name = "sm_collection_resource_limits_list",
@@ -347,6 +361,7 @@ static const sc_query sm_collection_resource_limits_list_queries[] = {
                         "FROM semantik.collection_resource_limits\n"
                         "ORDER BY collection_id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_collection_resource_limits_list_params0_types,
                  .nparams = 2},
         .params = sm_collection_resource_limits_list_params0,
         .row = &sm_collection_resource_limit_row,
@@ -413,6 +428,8 @@ static const sc_field sm_collection_resource_limits_upsert_params0[] = {
      .offset = offsetof(sm_collection_resource_limits_upsert_bind, max_concurrent_operations)},
 };
 
+static const Oid sm_collection_resource_limits_upsert_params0_types[] = {1043, 23, 20, 20, 20, 23, 23};
+
 static const sc_query sm_collection_resource_limits_upsert_queries[] = {
     {
         .stmt = {.name = "sm_collection_resource_limits_upsert",
@@ -431,6 +448,7 @@ static const sc_query sm_collection_resource_limits_upsert_queries[] = {
                         "RETURNING collection_id, max_documents, max_storage_bytes, max_file_size_bytes,\n"
                         "       max_chunks, max_operations_per_day, max_concurrent_operations,\n"
                         "       created_at, updated_at",
+                 .param_types = sm_collection_resource_limits_upsert_params0_types,
                  .nparams = 7},
         .params = sm_collection_resource_limits_upsert_params0,
         .row = &sm_collection_resource_limit_row,

@@ -43,6 +43,8 @@ static const sc_field sm_collection_sources_create_params0[] = {
      .offset = offsetof(sm_collection_source_new, meta)},
 };
 
+static const Oid sm_collection_sources_create_params0_types[] = {1043, 1043, 1043, 114, 23, 23, 1184, 1184, 1184, 114};
+
 static const sc_query sm_collection_sources_create_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_create",
@@ -51,6 +53,7 @@ static const sc_query sm_collection_sources_create_queries[] = {
                         "RETURNING id, collection_id, source_path, source_type, source_config,\n"
                         "       document_count, size_bytes, last_indexed_at, created_at, updated_at,\n"
                         "       meta",
+                 .param_types = sm_collection_sources_create_params0_types,
                  .nparams = 10},
         .params = sm_collection_sources_create_params0,
         .row = &sm_collection_source_row,
@@ -100,6 +103,8 @@ static const sc_field sm_collection_sources_get_params0[] = {
      .offset = offsetof(sm_collection_sources_get_bind, id)},
 };
 
+static const Oid sm_collection_sources_get_params0_types[] = {23};
+
 static const sc_query sm_collection_sources_get_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_get",
@@ -108,6 +113,7 @@ static const sc_query sm_collection_sources_get_queries[] = {
                         "       meta\n"
                         "FROM semantik.collection_sources\n"
                         "WHERE id = $1",
+                 .param_types = sm_collection_sources_get_params0_types,
                  .nparams = 1},
         .params = sm_collection_sources_get_params0,
         .row = &sm_collection_source_row,
@@ -190,6 +196,8 @@ static const sc_field sm_collection_sources_update_params0[] = {
      .offset = offsetof(sm_collection_sources_update_bind, id)},
 };
 
+static const Oid sm_collection_sources_update_params0_types[] = {16, 1043, 16, 1043, 16, 1043, 16, 114, 16, 23, 16, 23, 16, 1184, 16, 1184, 16, 1184, 16, 114, 23};
+
 static const sc_query sm_collection_sources_update_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_update",
@@ -208,6 +216,7 @@ static const sc_query sm_collection_sources_update_queries[] = {
                         "RETURNING id, collection_id, source_path, source_type, source_config,\n"
                         "       document_count, size_bytes, last_indexed_at, created_at, updated_at,\n"
                         "       meta",
+                 .param_types = sm_collection_sources_update_params0_types,
                  .nparams = 21},
         .params = sm_collection_sources_update_params0,
         .row = &sm_collection_source_row,
@@ -277,11 +286,14 @@ static const sc_field sm_collection_sources_delete_params0[] = {
      .offset = offsetof(sm_collection_sources_delete_bind, id)},
 };
 
+static const Oid sm_collection_sources_delete_params0_types[] = {23};
+
 static const sc_query sm_collection_sources_delete_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_delete",
                  .sql = "DELETE FROM semantik.collection_sources\n"
                         "WHERE id = $1",
+                 .param_types = sm_collection_sources_delete_params0_types,
                  .nparams = 1},
         .params = sm_collection_sources_delete_params0,
         .row = NULL,
@@ -350,6 +362,8 @@ static const sc_field sm_collection_sources_list_params0[] = {
      .offset = offsetof(sm_collection_sources_list_bind, offset)},
 };
 
+static const Oid sm_collection_sources_list_params0_types[] = {20, 20};
+
 static const sc_query sm_collection_sources_list_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_list",
@@ -359,6 +373,7 @@ static const sc_query sm_collection_sources_list_queries[] = {
                         "FROM semantik.collection_sources\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_collection_sources_list_params0_types,
                  .nparams = 2},
         .params = sm_collection_sources_list_params0,
         .row = &sm_collection_source_row,
@@ -405,12 +420,15 @@ static const sc_field sm_collection_sources_get_by_path_params0[] = {
      .offset = offsetof(sm_collection_sources_get_by_path_bind, source_path)},
 };
 
+static const Oid sm_collection_sources_get_by_path_params0_types[] = {1043, 1043};
+
 static const sc_query sm_collection_sources_get_by_path_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_get_by_path",
                  .sql = "SELECT id, collection_id, source_path, source_type, source_config,\n"
                         "       document_count, size_bytes, last_indexed_at, created_at, updated_at,\n"
                         "       meta FROM semantik.collection_sources WHERE collection_id = $1 AND source_path = $2",
+                 .param_types = sm_collection_sources_get_by_path_params0_types,
                  .nparams = 2},
         .params = sm_collection_sources_get_by_path_params0,
         .row = &sm_collection_source_row,
@@ -485,12 +503,15 @@ static const sc_field sm_collection_sources_list_by_collection_params0[] = {
      .offset = offsetof(sm_collection_sources_list_by_collection_bind, collection_id)},
 };
 
+static const Oid sm_collection_sources_list_by_collection_params0_types[] = {1043};
+
 static const sc_query sm_collection_sources_list_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_list_by_collection",
                  .sql = "SELECT id, collection_id, source_path, source_type, source_config,\n"
                         "       document_count, size_bytes, last_indexed_at, created_at, updated_at,\n"
                         "       meta FROM semantik.collection_sources WHERE collection_id = $1 ORDER BY id",
+                 .param_types = sm_collection_sources_list_by_collection_params0_types,
                  .nparams = 1},
         .params = sm_collection_sources_list_by_collection_params0,
         .row = &sm_collection_source_row,
@@ -567,6 +588,8 @@ static const sc_field sm_collection_sources_upsert_params0[] = {
      .offset = offsetof(sm_collection_sources_upsert_bind, meta)},
 };
 
+static const Oid sm_collection_sources_upsert_params0_types[] = {1043, 1043, 1043, 114, 114};
+
 static const sc_query sm_collection_sources_upsert_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_upsert",
@@ -579,6 +602,7 @@ static const sc_query sm_collection_sources_upsert_queries[] = {
                         "RETURNING id, collection_id, source_path, source_type, source_config,\n"
                         "       document_count, size_bytes, last_indexed_at, created_at, updated_at,\n"
                         "       meta",
+                 .param_types = sm_collection_sources_upsert_params0_types,
                  .nparams = 5},
         .params = sm_collection_sources_upsert_params0,
         .row = &sm_collection_source_row,
@@ -675,6 +699,8 @@ static const sc_field sm_collection_sources_upsert_for_user_params0[] = {
      .offset = offsetof(sm_collection_sources_upsert_for_user_bind, user_id)},
 };
 
+static const Oid sm_collection_sources_upsert_for_user_params0_types[] = {1043, 1043, 114, 114, 1043, 23};
+
 static const sc_query sm_collection_sources_upsert_for_user_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_upsert_for_user",
@@ -693,6 +719,7 @@ static const sc_query sm_collection_sources_upsert_for_user_queries[] = {
                         "RETURNING id, collection_id, source_path, source_type, source_config,\n"
                         "       document_count, size_bytes, last_indexed_at, created_at, updated_at,\n"
                         "       meta",
+                 .param_types = sm_collection_sources_upsert_for_user_params0_types,
                  .nparams = 6},
         .params = sm_collection_sources_upsert_for_user_params0,
         .row = &sm_collection_source_row,
@@ -785,12 +812,15 @@ static const sc_field sm_collection_sources_update_stats_params0[] = {
      .offset = offsetof(sm_collection_sources_update_stats_bind, id)},
 };
 
+static const Oid sm_collection_sources_update_stats_params0_types[] = {23, 23, 23};
+
 static const sc_query sm_collection_sources_update_stats_queries[] = {
     {
         .stmt = {.name = "sm_collection_sources_update_stats",
                  .sql = "UPDATE semantik.collection_sources\n"
                         "SET document_count = $1, size_bytes = $2, last_indexed_at = now()\n"
                         "WHERE id = $3",
+                 .param_types = sm_collection_sources_update_stats_params0_types,
                  .nparams = 3},
         .params = sm_collection_sources_update_stats_params0,
         .row = NULL,

@@ -79,6 +79,8 @@ static const sc_field sm_collections_create_params0[] = {
      .offset = offsetof(sm_collection_new, meta)},
 };
 
+static const Oid sm_collections_create_params0_types[] = {1043, 1043, 25, 23, 1043, 1043, 23, 1043, 23, 23, 1043, 3802, 1043, 23, 16, 0, 25, 114, 114, 23, 23, 23, 23, 23, 1184, 1184, 1184, 114};
+
 static const sc_query sm_collections_create_queries[] = {
     {
         .stmt = {.name = "sm_collections_create",
@@ -91,6 +93,7 @@ static const sc_query sm_collections_create_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_create_params0_types,
                  .nparams = 28},
         .params = sm_collections_create_params0,
         .row = &sm_collection_row,
@@ -138,6 +141,8 @@ static const sc_field sm_collections_get_params0[] = {
      .offset = offsetof(sm_collections_get_bind, owner_id)},
 };
 
+static const Oid sm_collections_get_params0_types[] = {1043, 23};
+
 static const sc_query sm_collections_get_queries[] = {
     {
         .stmt = {.name = "sm_collections_get",
@@ -150,6 +155,7 @@ static const sc_query sm_collections_get_queries[] = {
                         "       created_at, updated_at, meta\n"
                         "FROM semantik.collections\n"
                         "WHERE id = $1 AND owner_id = $2",
+                 .param_types = sm_collections_get_params0_types,
                  .nparams = 2},
         .params = sm_collections_get_params0,
         .row = &sm_collection_row,
@@ -296,6 +302,8 @@ static const sc_field sm_collections_update_params0[] = {
      .offset = offsetof(sm_collections_update_bind, owner_id)},
 };
 
+static const Oid sm_collections_update_params0_types[] = {16, 1043, 16, 25, 16, 1043, 16, 1043, 16, 23, 16, 1043, 16, 23, 16, 23, 16, 1043, 16, 3802, 16, 1043, 16, 23, 16, 16, 16, 25, 16, 114, 16, 114, 16, 23, 16, 23, 16, 23, 16, 23, 16, 23, 16, 1184, 16, 1184, 16, 1184, 16, 114, 1043, 23};
+
 static const sc_query sm_collections_update_queries[] = {
     {
         .stmt = {.name = "sm_collections_update",
@@ -333,6 +341,7 @@ static const sc_query sm_collections_update_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_params0_types,
                  .nparams = 52},
         .params = sm_collections_update_params0,
         .row = &sm_collection_row,
@@ -404,11 +413,14 @@ static const sc_field sm_collections_delete_params0[] = {
      .offset = offsetof(sm_collections_delete_bind, owner_id)},
 };
 
+static const Oid sm_collections_delete_params0_types[] = {1043, 23};
+
 static const sc_query sm_collections_delete_queries[] = {
     {
         .stmt = {.name = "sm_collections_delete",
                  .sql = "DELETE FROM semantik.collections\n"
                         "WHERE id = $1 AND owner_id = $2",
+                 .param_types = sm_collections_delete_params0_types,
                  .nparams = 2},
         .params = sm_collections_delete_params0,
         .row = NULL,
@@ -481,6 +493,8 @@ static const sc_field sm_collections_list_params0[] = {
      .offset = offsetof(sm_collections_list_bind, offset)},
 };
 
+static const Oid sm_collections_list_params0_types[] = {23, 20, 20};
+
 static const sc_query sm_collections_list_queries[] = {
     {
         .stmt = {.name = "sm_collections_list",
@@ -495,6 +509,7 @@ static const sc_query sm_collections_list_queries[] = {
                         "WHERE owner_id = $1\n"
                         "ORDER BY id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_collections_list_params0_types,
                  .nparams = 3},
         .params = sm_collections_list_params0,
         .row = &sm_collection_row,
@@ -507,12 +522,15 @@ static const sc_field sm_collections_list_count_params0[] = {
      .offset = offsetof(sm_collections_list_bind, owner_id)},
 };
 
+static const Oid sm_collections_list_count_params0_types[] = {23};
+
 static const sc_query sm_collections_list_count_queries[] = {
     {
         .stmt = {.name = "sm_collections_list_count",
                  .sql = "SELECT count(*)\n"
                         "FROM semantik.collections\n"
                         "WHERE owner_id = $1",
+                 .param_types = sm_collections_list_count_params0_types,
                  .nparams = 1},
         .params = sm_collections_list_count_params0,
         .row = NULL,
@@ -555,6 +573,8 @@ static const sc_field sm_collections_set_status_params0[] = {
      .offset = offsetof(sm_collections_set_status_bind, allowed_from), .en = &sm_collection_status_enum},
 };
 
+static const Oid sm_collections_set_status_params0_types[] = {1043, 23, 0, 0};
+
 static const sc_query sm_collections_set_status_queries[] = {
     {
         .stmt = {.name = "sm_collections_set_status",
@@ -567,6 +587,7 @@ static const sc_query sm_collections_set_status_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_set_status_params0_types,
                  .nparams = 4},
         .params = sm_collections_set_status_params0,
         .row = &sm_collection_row,
@@ -611,6 +632,8 @@ static const sc_field sm_collections_get_by_uuid_params0[] = {
      .offset = offsetof(sm_collections_get_by_uuid_bind, id)},
 };
 
+static const Oid sm_collections_get_by_uuid_params0_types[] = {1043};
+
 static const sc_query sm_collections_get_by_uuid_queries[] = {
     {
         .stmt = {.name = "sm_collections_get_by_uuid",
@@ -621,6 +644,7 @@ static const sc_query sm_collections_get_by_uuid_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta FROM semantik.collections WHERE id = $1",
+                 .param_types = sm_collections_get_by_uuid_params0_types,
                  .nparams = 1},
         .params = sm_collections_get_by_uuid_params0,
         .row = &sm_collection_row,
@@ -687,6 +711,8 @@ static const sc_field sm_collections_get_by_name_params0[] = {
      .offset = offsetof(sm_collections_get_by_name_bind, name)},
 };
 
+static const Oid sm_collections_get_by_name_params0_types[] = {1043};
+
 static const sc_query sm_collections_get_by_name_queries[] = {
     {
         .stmt = {.name = "sm_collections_get_by_name",
@@ -697,6 +723,7 @@ static const sc_query sm_collections_get_by_name_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta FROM semantik.collections WHERE name = $1",
+                 .param_types = sm_collections_get_by_name_params0_types,
                  .nparams = 1},
         .params = sm_collections_get_by_name_params0,
         .row = &sm_collection_row,
@@ -763,6 +790,8 @@ static const sc_field sm_collections_get_by_vector_store_name_params0[] = {
      .offset = offsetof(sm_collections_get_by_vector_store_name_bind, vector_store_name)},
 };
 
+static const Oid sm_collections_get_by_vector_store_name_params0_types[] = {1043};
+
 static const sc_query sm_collections_get_by_vector_store_name_queries[] = {
     {
         .stmt = {.name = "sm_collections_get_by_vector_store_name",
@@ -773,6 +802,7 @@ static const sc_query sm_collections_get_by_vector_store_name_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta FROM semantik.collections WHERE vector_store_name = $1",
+                 .param_types = sm_collections_get_by_vector_store_name_params0_types,
                  .nparams = 1},
         .params = sm_collections_get_by_vector_store_name_params0,
         .row = &sm_collection_row,
@@ -847,6 +877,8 @@ static const sc_field sm_collections_delete_for_user_params0[] = {
      .offset = offsetof(sm_collections_delete_for_user_bind, user_id)},
 };
 
+static const Oid sm_collections_delete_for_user_params0_types[] = {1043, 23};
+
 static const sc_query sm_collections_delete_for_user_queries[] = {
     {
         .stmt = {.name = "sm_collections_delete_for_user",
@@ -856,6 +888,7 @@ static const sc_query sm_collections_delete_for_user_queries[] = {
                         "       OR EXISTS (SELECT 1 FROM semantik.collection_permissions p\n"
                         "                  WHERE p.collection_id = c.id AND p.user_id = $2\n"
                         "                    AND p.permission = 'admin'))",
+                 .param_types = sm_collections_delete_for_user_params0_types,
                  .nparams = 2},
         .params = sm_collections_delete_for_user_params0,
         .row = NULL,
@@ -930,6 +963,8 @@ static const sc_field sm_collections_get_by_uuid_with_permission_check_params0[]
      .offset = offsetof(sm_collections_get_by_uuid_with_permission_check_bind, id)},
 };
 
+static const Oid sm_collections_get_by_uuid_with_permission_check_params0_types[] = {23, 1043};
+
 static const sc_query sm_collections_get_by_uuid_with_permission_check_queries[] = {
     {
         .stmt = {.name = "sm_collections_get_by_uuid_with_permission_check",
@@ -944,6 +979,7 @@ static const sc_query sm_collections_get_by_uuid_with_permission_check_queries[]
                         "OR EXISTS (SELECT 1 FROM semantik.collection_permissions p\n"
                         "           WHERE p.collection_id = collections.id AND p.user_id = $1)) AS sc_access\n"
                         "FROM semantik.collections WHERE id = $2",
+                 .param_types = sm_collections_get_by_uuid_with_permission_check_params0_types,
                  .nparams = 2},
         .params = sm_collections_get_by_uuid_with_permission_check_params0,
         .row = &sm_collection_row,
@@ -997,6 +1033,8 @@ static const sc_field sm_collections_get_by_uuid_for_api_key_params0[] = {
      .offset = offsetof(sm_collections_get_by_uuid_for_api_key_bind, id)},
 };
 
+static const Oid sm_collections_get_by_uuid_for_api_key_params0_types[] = {1043, 1043};
+
 static const sc_query sm_collections_get_by_uuid_for_api_key_queries[] = {
     {
         .stmt = {.name = "sm_collections_get_by_uuid_for_api_key",
@@ -1017,6 +1055,7 @@ static const sc_query sm_collections_get_by_uuid_for_api_key_queries[] = {
                         "                             WHERE p.collection_id = collections.id\n"
                         "                               AND p.user_id = k.user_id)))) AS sc_access\n"
                         "FROM semantik.collections WHERE id = $2",
+                 .param_types = sm_collections_get_by_uuid_for_api_key_params0_types,
                  .nparams = 2},
         .params = sm_collections_get_by_uuid_for_api_key_params0,
         .row = &sm_collection_row,
@@ -1072,6 +1111,8 @@ static const sc_field sm_collections_list_for_user_params0[] = {
      .offset = offsetof(sm_collections_list_for_user_bind, offset)},
 };
 
+static const Oid sm_collections_list_for_user_params0_types[] = {23, 20, 20};
+
 static const sc_field sm_collections_list_for_user_params1[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_list_for_user_bind, user_id)},
@@ -1082,6 +1123,8 @@ static const sc_field sm_collections_list_for_user_params1[] = {
     {.name = "offset", .kind = SC_K_INT64,
      .offset = offsetof(sm_collections_list_for_user_bind, offset)},
 };
+
+static const Oid sm_collections_list_for_user_params1_types[] = {23, 0, 20, 20};
 
 static const sc_query sm_collections_list_for_user_queries[] = {
     {
@@ -1100,6 +1143,7 @@ static const sc_query sm_collections_list_for_user_queries[] = {
                         "                    AND p.user_id = $1))\n"
                         "ORDER BY updated_at DESC, id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_collections_list_for_user_params0_types,
                  .nparams = 3},
         .params = sm_collections_list_for_user_params0,
         .row = &sm_collection_row,
@@ -1122,6 +1166,7 @@ static const sc_query sm_collections_list_for_user_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY updated_at DESC, id\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_collections_list_for_user_params1_types,
                  .nparams = 4},
         .params = sm_collections_list_for_user_params1,
         .row = &sm_collection_row,
@@ -1134,12 +1179,16 @@ static const sc_field sm_collections_list_for_user_count_params0[] = {
      .offset = offsetof(sm_collections_list_for_user_bind, user_id)},
 };
 
+static const Oid sm_collections_list_for_user_count_params0_types[] = {23};
+
 static const sc_field sm_collections_list_for_user_count_params1[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_list_for_user_bind, user_id)},
     {.name = "status", .kind = SC_K_ENUM,
      .offset = offsetof(sm_collections_list_for_user_bind, status.value), .en = &sm_collection_status_enum},
 };
+
+static const Oid sm_collections_list_for_user_count_params1_types[] = {23, 0};
 
 static const sc_query sm_collections_list_for_user_count_queries[] = {
     {
@@ -1159,6 +1208,7 @@ static const sc_query sm_collections_list_for_user_count_queries[] = {
                         "                    AND p.user_id = $1))\n"
                         "ORDER BY updated_at DESC, id\n"
                         ") AS counted",
+                 .param_types = sm_collections_list_for_user_count_params0_types,
                  .nparams = 1},
         .params = sm_collections_list_for_user_count_params0,
         .row = NULL,
@@ -1182,6 +1232,7 @@ static const sc_query sm_collections_list_for_user_count_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY updated_at DESC, id\n"
                         ") AS counted",
+                 .param_types = sm_collections_list_for_user_count_params1_types,
                  .nparams = 2},
         .params = sm_collections_list_for_user_count_params1,
         .row = NULL,
@@ -1226,6 +1277,8 @@ static const sc_field sm_collections_list_for_user_keyset_params0[] = {
      .offset = offsetof(sm_collections_list_for_user_keyset_bind, limit)},
 };
 
+static const Oid sm_collections_list_for_user_keyset_params0_types[] = {23, 20};
+
 static const sc_field sm_collections_list_for_user_keyset_params1[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_list_for_user_keyset_bind, user_id)},
@@ -1234,6 +1287,8 @@ static const sc_field sm_collections_list_for_user_keyset_params1[] = {
     {.name = "limit", .kind = SC_K_INT64,
      .offset = offsetof(sm_collections_list_for_user_keyset_bind, limit)},
 };
+
+static const Oid sm_collections_list_for_user_keyset_params1_types[] = {23, 0, 20};
 
 static const sc_field sm_collections_list_for_user_keyset_params2[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -1245,6 +1300,8 @@ static const sc_field sm_collections_list_for_user_keyset_params2[] = {
     {.name = "limit", .kind = SC_K_INT64,
      .offset = offsetof(sm_collections_list_for_user_keyset_bind, limit)},
 };
+
+static const Oid sm_collections_list_for_user_keyset_params2_types[] = {23, 1184, 1043, 20};
 
 static const sc_field sm_collections_list_for_user_keyset_params3[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -1258,6 +1315,8 @@ static const sc_field sm_collections_list_for_user_keyset_params3[] = {
     {.name = "limit", .kind = SC_K_INT64,
      .offset = offsetof(sm_collections_list_for_user_keyset_bind, limit)},
 };
+
+static const Oid sm_collections_list_for_user_keyset_params3_types[] = {23, 0, 1184, 1043, 20};
 
 static const sc_query sm_collections_list_for_user_keyset_queries[] = {
     {
@@ -1276,6 +1335,7 @@ static const sc_query sm_collections_list_for_user_keyset_queries[] = {
                         "                    AND p.user_id = $1))\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $2",
+                 .param_types = sm_collections_list_for_user_keyset_params0_types,
                  .nparams = 2},
         .params = sm_collections_list_for_user_keyset_params0,
         .row = &sm_collection_row,
@@ -1298,6 +1358,7 @@ static const sc_query sm_collections_list_for_user_keyset_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $3",
+                 .param_types = sm_collections_list_for_user_keyset_params1_types,
                  .nparams = 3},
         .params = sm_collections_list_for_user_keyset_params1,
         .row = &sm_collection_row,
@@ -1320,6 +1381,7 @@ static const sc_query sm_collections_list_for_user_keyset_queries[] = {
                         "AND (created_at, id) < ($2, $3)\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $4",
+                 .param_types = sm_collections_list_for_user_keyset_params2_types,
                  .nparams = 4},
         .params = sm_collections_list_for_user_keyset_params2,
         .row = &sm_collection_row,
@@ -1343,6 +1405,7 @@ static const sc_query sm_collections_list_for_user_keyset_queries[] = {
                         "AND (created_at, id) < ($3, $4)\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $5",
+                 .param_types = sm_collections_list_for_user_keyset_params3_types,
                  .nparams = 5},
         .params = sm_collections_list_for_user_keyset_params3,
         .row = &sm_collection_row,
@@ -1431,10 +1494,14 @@ static const sc_field sm_collections_update_status_params0[] = {
      .offset = offsetof(sm_collections_update_status_bind, allowed_from), .en = &sm_collection_status_enum},
 };
 
+static const Oid sm_collections_update_status_params0_types[] = {0, 25, 1043, 0};
+
 static const sc_field sm_collections_update_status_params1[] = {
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_status_bind, id)},
 };
+
+static const Oid sm_collections_update_status_params1_types[] = {1043};
 
 static const sc_query sm_collections_update_status_queries[] = {
     {
@@ -1450,6 +1517,7 @@ static const sc_query sm_collections_update_status_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_status_params0_types,
                  .nparams = 4},
         .params = sm_collections_update_status_params0,
         .row = &sm_collection_row,
@@ -1464,6 +1532,7 @@ static const sc_query sm_collections_update_status_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta FROM semantik.collections WHERE id = $1",
+                 .param_types = sm_collections_update_status_params1_types,
                  .nparams = 1},
         .params = sm_collections_update_status_params1,
         .row = &sm_collection_row,
@@ -1516,6 +1585,8 @@ static const sc_field sm_collections_update_stats_params0[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params0_types[] = {1043};
+
 static const sc_field sm_collections_update_stats_params1[] = {
     {.name = "document_count", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, document_count.value)},
@@ -1523,12 +1594,16 @@ static const sc_field sm_collections_update_stats_params1[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params1_types[] = {23, 1043};
+
 static const sc_field sm_collections_update_stats_params2[] = {
     {.name = "vector_count", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, vector_count.value)},
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
+
+static const Oid sm_collections_update_stats_params2_types[] = {23, 1043};
 
 static const sc_field sm_collections_update_stats_params3[] = {
     {.name = "document_count", .kind = SC_K_INT32,
@@ -1539,12 +1614,16 @@ static const sc_field sm_collections_update_stats_params3[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params3_types[] = {23, 23, 1043};
+
 static const sc_field sm_collections_update_stats_params4[] = {
     {.name = "total_size_bytes", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, total_size_bytes.value)},
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
+
+static const Oid sm_collections_update_stats_params4_types[] = {23, 1043};
 
 static const sc_field sm_collections_update_stats_params5[] = {
     {.name = "document_count", .kind = SC_K_INT32,
@@ -1555,6 +1634,8 @@ static const sc_field sm_collections_update_stats_params5[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params5_types[] = {23, 23, 1043};
+
 static const sc_field sm_collections_update_stats_params6[] = {
     {.name = "vector_count", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, vector_count.value)},
@@ -1563,6 +1644,8 @@ static const sc_field sm_collections_update_stats_params6[] = {
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
+
+static const Oid sm_collections_update_stats_params6_types[] = {23, 23, 1043};
 
 static const sc_field sm_collections_update_stats_params7[] = {
     {.name = "document_count", .kind = SC_K_INT32,
@@ -1575,12 +1658,16 @@ static const sc_field sm_collections_update_stats_params7[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params7_types[] = {23, 23, 23, 1043};
+
 static const sc_field sm_collections_update_stats_params8[] = {
     {.name = "chunks_total_count", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, chunks_total_count.value)},
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
+
+static const Oid sm_collections_update_stats_params8_types[] = {23, 1043};
 
 static const sc_field sm_collections_update_stats_params9[] = {
     {.name = "document_count", .kind = SC_K_INT32,
@@ -1591,6 +1678,8 @@ static const sc_field sm_collections_update_stats_params9[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params9_types[] = {23, 23, 1043};
+
 static const sc_field sm_collections_update_stats_params10[] = {
     {.name = "vector_count", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, vector_count.value)},
@@ -1599,6 +1688,8 @@ static const sc_field sm_collections_update_stats_params10[] = {
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
+
+static const Oid sm_collections_update_stats_params10_types[] = {23, 23, 1043};
 
 static const sc_field sm_collections_update_stats_params11[] = {
     {.name = "document_count", .kind = SC_K_INT32,
@@ -1611,6 +1702,8 @@ static const sc_field sm_collections_update_stats_params11[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params11_types[] = {23, 23, 23, 1043};
+
 static const sc_field sm_collections_update_stats_params12[] = {
     {.name = "total_size_bytes", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, total_size_bytes.value)},
@@ -1619,6 +1712,8 @@ static const sc_field sm_collections_update_stats_params12[] = {
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
+
+static const Oid sm_collections_update_stats_params12_types[] = {23, 23, 1043};
 
 static const sc_field sm_collections_update_stats_params13[] = {
     {.name = "document_count", .kind = SC_K_INT32,
@@ -1631,6 +1726,8 @@ static const sc_field sm_collections_update_stats_params13[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params13_types[] = {23, 23, 23, 1043};
+
 static const sc_field sm_collections_update_stats_params14[] = {
     {.name = "vector_count", .kind = SC_K_INT32,
      .offset = offsetof(sm_collections_update_stats_bind, vector_count.value)},
@@ -1641,6 +1738,8 @@ static const sc_field sm_collections_update_stats_params14[] = {
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
+
+static const Oid sm_collections_update_stats_params14_types[] = {23, 23, 23, 1043};
 
 static const sc_field sm_collections_update_stats_params15[] = {
     {.name = "document_count", .kind = SC_K_INT32,
@@ -1655,6 +1754,8 @@ static const sc_field sm_collections_update_stats_params15[] = {
      .offset = offsetof(sm_collections_update_stats_bind, id)},
 };
 
+static const Oid sm_collections_update_stats_params15_types[] = {23, 23, 23, 23, 1043};
+
 static const sc_query sm_collections_update_stats_queries[] = {
     {
         .stmt = {.name = "sm_collections_update_stats",
@@ -1668,6 +1769,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params0_types,
                  .nparams = 1},
         .params = sm_collections_update_stats_params0,
         .row = &sm_collection_row,
@@ -1686,6 +1788,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params1_types,
                  .nparams = 2},
         .params = sm_collections_update_stats_params1,
         .row = &sm_collection_row,
@@ -1704,6 +1807,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params2_types,
                  .nparams = 2},
         .params = sm_collections_update_stats_params2,
         .row = &sm_collection_row,
@@ -1723,6 +1827,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params3_types,
                  .nparams = 3},
         .params = sm_collections_update_stats_params3,
         .row = &sm_collection_row,
@@ -1741,6 +1846,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params4_types,
                  .nparams = 2},
         .params = sm_collections_update_stats_params4,
         .row = &sm_collection_row,
@@ -1760,6 +1866,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params5_types,
                  .nparams = 3},
         .params = sm_collections_update_stats_params5,
         .row = &sm_collection_row,
@@ -1779,6 +1886,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params6_types,
                  .nparams = 3},
         .params = sm_collections_update_stats_params6,
         .row = &sm_collection_row,
@@ -1799,6 +1907,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params7_types,
                  .nparams = 4},
         .params = sm_collections_update_stats_params7,
         .row = &sm_collection_row,
@@ -1817,6 +1926,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params8_types,
                  .nparams = 2},
         .params = sm_collections_update_stats_params8,
         .row = &sm_collection_row,
@@ -1836,6 +1946,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params9_types,
                  .nparams = 3},
         .params = sm_collections_update_stats_params9,
         .row = &sm_collection_row,
@@ -1855,6 +1966,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params10_types,
                  .nparams = 3},
         .params = sm_collections_update_stats_params10,
         .row = &sm_collection_row,
@@ -1875,6 +1987,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params11_types,
                  .nparams = 4},
         .params = sm_collections_update_stats_params11,
         .row = &sm_collection_row,
@@ -1894,6 +2007,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params12_types,
                  .nparams = 3},
         .params = sm_collections_update_stats_params12,
         .row = &sm_collection_row,
@@ -1914,6 +2028,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params13_types,
                  .nparams = 4},
         .params = sm_collections_update_stats_params13,
         .row = &sm_collection_row,
@@ -1934,6 +2049,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params14_types,
                  .nparams = 4},
         .params = sm_collections_update_stats_params14,
         .row = &sm_collection_row,
@@ -1955,6 +2071,7 @@ static const sc_query sm_collections_update_stats_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_update_stats_params15_types,
                  .nparams = 5},
         .params = sm_collections_update_stats_params15,
         .row = &sm_collection_row,
@@ -2031,6 +2148,8 @@ static const sc_field sm_collections_rename_params0[] = {
      .offset = offsetof(sm_collections_rename_bind, user_id)},
 };
 
+static const Oid sm_collections_rename_params0_types[] = {1043, 1043, 23};
+
 static const sc_query sm_collections_rename_queries[] = {
     {
         .stmt = {.name = "sm_collections_rename",
@@ -2043,6 +2162,7 @@ static const sc_query sm_collections_rename_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_rename_params0_types,
                  .nparams = 3},
         .params = sm_collections_rename_params0,
         .row = &sm_collection_row,
@@ -2117,10 +2237,13 @@ static const sc_field sm_collections_set_staging_params0[] = {
      .offset = offsetof(sm_collections_set_staging_bind, id)},
 };
 
+static const Oid sm_collections_set_staging_params0_types[] = {114, 1043};
+
 static const sc_query sm_collections_set_staging_queries[] = {
     {
         .stmt = {.name = "sm_collections_set_staging",
                  .sql = "UPDATE semantik.collections SET qdrant_staging = $1 WHERE id = $2",
+                 .param_types = sm_collections_set_staging_params0_types,
                  .nparams = 2},
         .params = sm_collections_set_staging_params0,
         .row = NULL,
@@ -2190,6 +2313,8 @@ static const sc_field sm_collections_list_stale_staging_params0[] = {
      .offset = offsetof(sm_collections_list_stale_staging_bind, before)},
 };
 
+static const Oid sm_collections_list_stale_staging_params0_types[] = {1184};
+
 static const sc_query sm_collections_list_stale_staging_queries[] = {
     {
         .stmt = {.name = "sm_collections_list_stale_staging",
@@ -2206,6 +2331,7 @@ static const sc_query sm_collections_list_stale_staging_queries[] = {
                         "  AND substring(qdrant_staging->>'staging' FROM '_([0-9]{8}_[0-9]{6})$')\n"
                         "      < to_char($1 AT TIME ZONE 'UTC', 'YYYYMMDD_HH24MISS')\n"
                         "ORDER BY id",
+                 .param_types = sm_collections_list_stale_staging_params0_types,
                  .nparams = 1},
         .params = sm_collections_list_stale_staging_params0,
         .row = &sm_collection_row,
@@ -2270,6 +2396,8 @@ static const sc_field sm_collections_swap_staging_params0[] = {
      .offset = offsetof(sm_collections_swap_staging_bind, id)},
 };
 
+static const Oid sm_collections_swap_staging_params0_types[] = {1043, 114, 1043};
+
 static const sc_query sm_collections_swap_staging_queries[] = {
     {
         .stmt = {.name = "sm_collections_swap_staging",
@@ -2285,6 +2413,7 @@ static const sc_query sm_collections_swap_staging_queries[] = {
                         "       document_count, vector_count, total_size_bytes,\n"
                         "       default_chunking_config_id, chunks_total_count, chunking_completed_at,\n"
                         "       created_at, updated_at, meta",
+                 .param_types = sm_collections_swap_staging_params0_types,
                  .nparams = 3},
         .params = sm_collections_swap_staging_params0,
         .row = &sm_collection_row,
@@ -2365,6 +2494,8 @@ static const sc_field sm_collections_list_by_status_params0[] = {
      .offset = offsetof(sm_collections_list_by_status_bind, offset)},
 };
 
+static const Oid sm_collections_list_by_status_params0_types[] = {0, 20, 20};
+
 static const sc_query sm_collections_list_by_status_queries[] = {
     {
         .stmt = {.name = "sm_collections_list_by_status",
@@ -2377,6 +2508,7 @@ static const sc_query sm_collections_list_by_status_queries[] = {
                         "       created_at, updated_at, meta FROM semantik.collections WHERE status = $1\n"
                         "ORDER BY updated_at, id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_collections_list_by_status_params0_types,
                  .nparams = 3},
         .params = sm_collections_list_by_status_params0,
         .row = &sm_collection_row,

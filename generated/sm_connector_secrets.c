@@ -44,6 +44,8 @@ static const sc_field sm_connector_secrets_create_params0[] = {
 
 static const unsigned char sm_connector_secrets_create_params0_flags[] = {0, 0, SC_PARAM_SECRET, 0, 0, 0};
 
+static const Oid sm_connector_secrets_create_params0_types[] = {23, 1043, 17, 1043, 1184, 1184};
+
 static const sc_query sm_connector_secrets_create_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_create",
@@ -51,6 +53,7 @@ static const sc_query sm_connector_secrets_create_queries[] = {
                         "VALUES ($1::integer, $2::varchar(50), $3::bytea, $4::varchar(64), COALESCE($5::timestamptz, now()), COALESCE($6::timestamptz, now()))\n"
                         "RETURNING id, collection_source_id, secret_type, ciphertext, key_id, created_at,\n"
                         "       updated_at",
+                 .param_types = sm_connector_secrets_create_params0_types,
                  .param_flags = sm_connector_secrets_create_params0_flags,
                  .nparams = 6},
         .params = sm_connector_secrets_create_params0,
@@ -100,6 +103,8 @@ static const sc_field sm_connector_secrets_get_params0[] = {
      .offset = offsetof(sm_connector_secrets_get_bind, id)},
 };
 
+static const Oid sm_connector_secrets_get_params0_types[] = {23};
+
 static const sc_query sm_connector_secrets_get_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_get",
@@ -107,6 +112,7 @@ static const sc_query sm_connector_secrets_get_queries[] = {
                         "       updated_at\n"
                         "FROM semantik.connector_secrets\n"
                         "WHERE id = $1",
+                 .param_types = sm_connector_secrets_get_params0_types,
                  .nparams = 1},
         .params = sm_connector_secrets_get_params0,
         .row = &sm_connector_secret_row,
@@ -175,6 +181,8 @@ static const sc_field sm_connector_secrets_update_params0[] = {
 
 static const unsigned char sm_connector_secrets_update_params0_flags[] = {0, 0, 0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0};
 
+static const Oid sm_connector_secrets_update_params0_types[] = {16, 23, 16, 1043, 16, 17, 16, 1043, 16, 1184, 16, 1184, 23};
+
 static const sc_query sm_connector_secrets_update_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_update",
@@ -188,6 +196,7 @@ static const sc_query sm_connector_secrets_update_queries[] = {
                         "WHERE id = $13\n"
                         "RETURNING id, collection_source_id, secret_type, ciphertext, key_id, created_at,\n"
                         "       updated_at",
+                 .param_types = sm_connector_secrets_update_params0_types,
                  .param_flags = sm_connector_secrets_update_params0_flags,
                  .nparams = 13},
         .params = sm_connector_secrets_update_params0,
@@ -257,11 +266,14 @@ static const sc_field sm_connector_secrets_delete_params0[] = {
      .offset = offsetof(sm_connector_secrets_delete_bind, id)},
 };
 
+static const Oid sm_connector_secrets_delete_params0_types[] = {23};
+
 static const sc_query sm_connector_secrets_delete_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_delete",
                  .sql = "DELETE FROM semantik.connector_secrets\n"
                         "WHERE id = $1",
+                 .param_types = sm_connector_secrets_delete_params0_types,
                  .nparams = 1},
         .params = sm_connector_secrets_delete_params0,
         .row = NULL,
@@ -330,12 +342,15 @@ static const sc_field sm_connector_secrets_get_for_source_params0[] = {
      .offset = offsetof(sm_connector_secrets_get_for_source_bind, secret_type), .max_len = 50},
 };
 
+static const Oid sm_connector_secrets_get_for_source_params0_types[] = {23, 1043};
+
 static const sc_query sm_connector_secrets_get_for_source_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_get_for_source",
                  .sql = "SELECT id, collection_source_id, secret_type, ciphertext, key_id, created_at,\n"
                         "       updated_at FROM semantik.connector_secrets\n"
                         "WHERE collection_source_id = $1 AND secret_type = $2",
+                 .param_types = sm_connector_secrets_get_for_source_params0_types,
                  .nparams = 2},
         .params = sm_connector_secrets_get_for_source_params0,
         .row = &sm_connector_secret_row,
@@ -410,11 +425,14 @@ static const sc_field sm_connector_secrets_list_types_for_source_params0[] = {
      .offset = offsetof(sm_connector_secrets_list_types_for_source_bind, collection_source_id)},
 };
 
+static const Oid sm_connector_secrets_list_types_for_source_params0_types[] = {23};
+
 static const sc_query sm_connector_secrets_list_types_for_source_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_list_types_for_source",
                  .sql = "SELECT secret_type FROM semantik.connector_secrets\n"
                         "WHERE collection_source_id = $1 ORDER BY secret_type",
+                 .param_types = sm_connector_secrets_list_types_for_source_params0_types,
                  .nparams = 1},
         .params = sm_connector_secrets_list_types_for_source_params0,
         .row = &sm_connector_secrets_list_types_for_source_row_desc,
@@ -490,6 +508,8 @@ static const sc_field sm_connector_secrets_upsert_params0[] = {
 
 static const unsigned char sm_connector_secrets_upsert_params0_flags[] = {0, 0, SC_PARAM_SECRET, 0};
 
+static const Oid sm_connector_secrets_upsert_params0_types[] = {23, 1043, 17, 1043};
+
 static const sc_query sm_connector_secrets_upsert_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_upsert",
@@ -499,6 +519,7 @@ static const sc_query sm_connector_secrets_upsert_queries[] = {
                         "  SET ciphertext = EXCLUDED.ciphertext, key_id = EXCLUDED.key_id\n"
                         "RETURNING id, collection_source_id, secret_type, ciphertext, key_id, created_at,\n"
                         "       updated_at",
+                 .param_types = sm_connector_secrets_upsert_params0_types,
                  .param_flags = sm_connector_secrets_upsert_params0_flags,
                  .nparams = 4},
         .params = sm_connector_secrets_upsert_params0,
@@ -583,11 +604,14 @@ static const sc_field sm_connector_secrets_delete_for_source_params0[] = {
      .offset = offsetof(sm_connector_secrets_delete_for_source_bind, secret_type), .max_len = 50},
 };
 
+static const Oid sm_connector_secrets_delete_for_source_params0_types[] = {23, 1043};
+
 static const sc_query sm_connector_secrets_delete_for_source_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_delete_for_source",
                  .sql = "DELETE FROM semantik.connector_secrets\n"
                         "WHERE collection_source_id = $1 AND secret_type = $2",
+                 .param_types = sm_connector_secrets_delete_for_source_params0_types,
                  .nparams = 2},
         .params = sm_connector_secrets_delete_for_source_params0,
         .row = NULL,
@@ -665,6 +689,8 @@ static const sc_field sm_connector_secrets_list_by_key_id_params0[] = {
      .offset = offsetof(sm_connector_secrets_list_by_key_id_bind, limit)},
 };
 
+static const Oid sm_connector_secrets_list_by_key_id_params0_types[] = {1043, 20};
+
 static const sc_field sm_connector_secrets_list_by_key_id_params1[] = {
     {.name = "key_id", .kind = SC_K_TEXT,
      .offset = offsetof(sm_connector_secrets_list_by_key_id_bind, key_id), .max_len = 64},
@@ -674,6 +700,8 @@ static const sc_field sm_connector_secrets_list_by_key_id_params1[] = {
      .offset = offsetof(sm_connector_secrets_list_by_key_id_bind, limit)},
 };
 
+static const Oid sm_connector_secrets_list_by_key_id_params1_types[] = {1043, 23, 20};
+
 static const sc_query sm_connector_secrets_list_by_key_id_queries[] = {
     {
         .stmt = {.name = "sm_connector_secrets_list_by_key_id",
@@ -682,6 +710,7 @@ static const sc_query sm_connector_secrets_list_by_key_id_queries[] = {
                         "WHERE key_id = $1\n"
                         "ORDER BY id\n"
                         "LIMIT $2",
+                 .param_types = sm_connector_secrets_list_by_key_id_params0_types,
                  .nparams = 2},
         .params = sm_connector_secrets_list_by_key_id_params0,
         .row = &sm_connector_secret_row,
@@ -695,6 +724,7 @@ static const sc_query sm_connector_secrets_list_by_key_id_queries[] = {
                         "AND id > $2\n"
                         "ORDER BY id\n"
                         "LIMIT $3",
+                 .param_types = sm_connector_secrets_list_by_key_id_params1_types,
                  .nparams = 3},
         .params = sm_connector_secrets_list_by_key_id_params1,
         .row = &sm_connector_secret_row,

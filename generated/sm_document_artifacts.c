@@ -60,6 +60,8 @@ static const sc_field sm_document_artifacts_create_params0[] = {
      .offset = offsetof(sm_document_artifact_new, updated_at), .has_offset = offsetof(sm_document_artifact_new, has_updated_at)},
 };
 
+static const Oid sm_document_artifacts_create_params0_types[] = {1043, 1043, 1043, 1043, 1043, 25, 17, 1043, 23, 16, 1184, 1184};
+
 static const sc_query sm_document_artifacts_create_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_create",
@@ -68,6 +70,7 @@ static const sc_query sm_document_artifacts_create_queries[] = {
                         "RETURNING id, document_id, collection_id, artifact_kind, mime_type, charset,\n"
                         "       content_text, content_bytes, content_hash, size_bytes, is_truncated,\n"
                         "       created_at, updated_at",
+                 .param_types = sm_document_artifacts_create_params0_types,
                  .nparams = 12},
         .params = sm_document_artifacts_create_params0,
         .row = &sm_document_artifact_row,
@@ -117,6 +120,8 @@ static const sc_field sm_document_artifacts_get_params0[] = {
      .offset = offsetof(sm_document_artifacts_get_bind, id)},
 };
 
+static const Oid sm_document_artifacts_get_params0_types[] = {23};
+
 static const sc_query sm_document_artifacts_get_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_get",
@@ -125,6 +130,7 @@ static const sc_query sm_document_artifacts_get_queries[] = {
                         "       created_at, updated_at\n"
                         "FROM semantik.document_artifacts\n"
                         "WHERE id = $1",
+                 .param_types = sm_document_artifacts_get_params0_types,
                  .nparams = 1},
         .params = sm_document_artifacts_get_params0,
         .row = &sm_document_artifact_row,
@@ -215,6 +221,8 @@ static const sc_field sm_document_artifacts_update_params0[] = {
      .offset = offsetof(sm_document_artifacts_update_bind, id)},
 };
 
+static const Oid sm_document_artifacts_update_params0_types[] = {16, 1043, 16, 1043, 16, 1043, 16, 1043, 16, 1043, 16, 25, 16, 17, 16, 1043, 16, 23, 16, 16, 16, 1184, 16, 1184, 23};
+
 static const sc_query sm_document_artifacts_update_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_update",
@@ -235,6 +243,7 @@ static const sc_query sm_document_artifacts_update_queries[] = {
                         "RETURNING id, document_id, collection_id, artifact_kind, mime_type, charset,\n"
                         "       content_text, content_bytes, content_hash, size_bytes, is_truncated,\n"
                         "       created_at, updated_at",
+                 .param_types = sm_document_artifacts_update_params0_types,
                  .nparams = 25},
         .params = sm_document_artifacts_update_params0,
         .row = &sm_document_artifact_row,
@@ -304,11 +313,14 @@ static const sc_field sm_document_artifacts_delete_params0[] = {
      .offset = offsetof(sm_document_artifacts_delete_bind, id)},
 };
 
+static const Oid sm_document_artifacts_delete_params0_types[] = {23};
+
 static const sc_query sm_document_artifacts_delete_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_delete",
                  .sql = "DELETE FROM semantik.document_artifacts\n"
                         "WHERE id = $1",
+                 .param_types = sm_document_artifacts_delete_params0_types,
                  .nparams = 1},
         .params = sm_document_artifacts_delete_params0,
         .row = NULL,
@@ -377,6 +389,8 @@ static const sc_field sm_document_artifacts_list_params0[] = {
      .offset = offsetof(sm_document_artifacts_list_bind, offset)},
 };
 
+static const Oid sm_document_artifacts_list_params0_types[] = {20, 20};
+
 static const sc_query sm_document_artifacts_list_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_list",
@@ -386,6 +400,7 @@ static const sc_query sm_document_artifacts_list_queries[] = {
                         "FROM semantik.document_artifacts\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_document_artifacts_list_params0_types,
                  .nparams = 2},
         .params = sm_document_artifacts_list_params0,
         .row = &sm_document_artifact_row,
@@ -432,12 +447,15 @@ static const sc_field sm_document_artifacts_get_for_document_params0[] = {
      .offset = offsetof(sm_document_artifacts_get_for_document_bind, artifact_kind), .max_len = 20},
 };
 
+static const Oid sm_document_artifacts_get_for_document_params0_types[] = {1043, 1043};
+
 static const sc_query sm_document_artifacts_get_for_document_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_get_for_document",
                  .sql = "SELECT id, document_id, collection_id, artifact_kind, mime_type, charset,\n"
                         "       content_text, content_bytes, content_hash, size_bytes, is_truncated,\n"
                         "       created_at, updated_at FROM semantik.document_artifacts WHERE document_id = $1 AND artifact_kind = $2",
+                 .param_types = sm_document_artifacts_get_for_document_params0_types,
                  .nparams = 2},
         .params = sm_document_artifacts_get_for_document_params0,
         .row = &sm_document_artifact_row,
@@ -513,11 +531,14 @@ static const sc_field sm_document_artifacts_list_kinds_for_document_params0[] = 
      .offset = offsetof(sm_document_artifacts_list_kinds_for_document_bind, document_id)},
 };
 
+static const Oid sm_document_artifacts_list_kinds_for_document_params0_types[] = {1043};
+
 static const sc_query sm_document_artifacts_list_kinds_for_document_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_list_kinds_for_document",
                  .sql = "SELECT artifact_kind, mime_type, size_bytes, is_truncated\n"
                         "FROM semantik.document_artifacts WHERE document_id = $1 ORDER BY artifact_kind",
+                 .param_types = sm_document_artifacts_list_kinds_for_document_params0_types,
                  .nparams = 1},
         .params = sm_document_artifacts_list_kinds_for_document_params0,
         .row = &sm_document_artifacts_list_kinds_for_document_row_desc,
@@ -610,6 +631,8 @@ static const sc_field sm_document_artifacts_upsert_params0[] = {
      .offset = offsetof(sm_document_artifacts_upsert_bind, is_truncated)},
 };
 
+static const Oid sm_document_artifacts_upsert_params0_types[] = {1043, 1043, 1043, 1043, 1043, 25, 17, 1043, 23, 16};
+
 static const sc_query sm_document_artifacts_upsert_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_upsert",
@@ -628,6 +651,7 @@ static const sc_query sm_document_artifacts_upsert_queries[] = {
                         "RETURNING id, document_id, collection_id, artifact_kind, mime_type, charset,\n"
                         "       content_text, content_bytes, content_hash, size_bytes, is_truncated,\n"
                         "       created_at, updated_at",
+                 .param_types = sm_document_artifacts_upsert_params0_types,
                  .nparams = 10},
         .params = sm_document_artifacts_upsert_params0,
         .row = &sm_document_artifact_row,
@@ -727,10 +751,13 @@ static const sc_field sm_document_artifacts_delete_for_document_params0[] = {
      .offset = offsetof(sm_document_artifacts_delete_for_document_bind, document_id)},
 };
 
+static const Oid sm_document_artifacts_delete_for_document_params0_types[] = {1043};
+
 static const sc_query sm_document_artifacts_delete_for_document_queries[] = {
     {
         .stmt = {.name = "sm_document_artifacts_delete_for_document",
                  .sql = "DELETE FROM semantik.document_artifacts WHERE document_id = $1",
+                 .param_types = sm_document_artifacts_delete_for_document_params0_types,
                  .nparams = 1},
         .params = sm_document_artifacts_delete_for_document_params0,
         .row = NULL,

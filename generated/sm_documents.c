@@ -86,6 +86,8 @@ static const sc_field sm_documents_create_params0[] = {
      .offset = offsetof(sm_document_new, source_metadata)},
 };
 
+static const Oid sm_documents_create_params0_types[] = {1043, 1043, 23, 1043, 1043, 23, 1043, 1043, 1043, 0, 25, 23, 23, 23, 1184, 1184, 1184, 1184, 114, 1043, 114};
+
 static const sc_query sm_documents_create_queries[] = {
     {
         .stmt = {.name = "sm_documents_create",
@@ -96,6 +98,7 @@ static const sc_query sm_documents_create_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector",
+                 .param_types = sm_documents_create_params0_types,
                  .nparams = 21},
         .params = sm_documents_create_params0,
         .row = &sm_document_row,
@@ -140,6 +143,8 @@ static const sc_field sm_documents_get_params0[] = {
      .offset = offsetof(sm_documents_get_bind, id)},
 };
 
+static const Oid sm_documents_get_params0_types[] = {1043};
+
 static const sc_query sm_documents_get_queries[] = {
     {
         .stmt = {.name = "sm_documents_get",
@@ -150,6 +155,7 @@ static const sc_query sm_documents_get_queries[] = {
                         "       source_metadata, search_vector\n"
                         "FROM semantik.documents\n"
                         "WHERE id = $1",
+                 .param_types = sm_documents_get_params0_types,
                  .nparams = 1},
         .params = sm_documents_get_params0,
         .row = &sm_document_row,
@@ -267,6 +273,8 @@ static const sc_field sm_documents_update_params0[] = {
      .offset = offsetof(sm_documents_update_bind, id)},
 };
 
+static const Oid sm_documents_update_params0_types[] = {16, 1043, 16, 23, 16, 1043, 16, 1043, 16, 23, 16, 1043, 16, 1043, 16, 1043, 16, 25, 16, 23, 16, 23, 16, 23, 16, 1184, 16, 1184, 16, 1184, 16, 1184, 16, 114, 16, 1043, 16, 114, 1043};
+
 static const sc_query sm_documents_update_queries[] = {
     {
         .stmt = {.name = "sm_documents_update",
@@ -296,6 +304,7 @@ static const sc_query sm_documents_update_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector",
+                 .param_types = sm_documents_update_params0_types,
                  .nparams = 39},
         .params = sm_documents_update_params0,
         .row = &sm_document_row,
@@ -361,11 +370,14 @@ static const sc_field sm_documents_delete_params0[] = {
      .offset = offsetof(sm_documents_delete_bind, id)},
 };
 
+static const Oid sm_documents_delete_params0_types[] = {1043};
+
 static const sc_query sm_documents_delete_queries[] = {
     {
         .stmt = {.name = "sm_documents_delete",
                  .sql = "DELETE FROM semantik.documents\n"
                         "WHERE id = $1",
+                 .param_types = sm_documents_delete_params0_types,
                  .nparams = 1},
         .params = sm_documents_delete_params0,
         .row = NULL,
@@ -432,6 +444,8 @@ static const sc_field sm_documents_list_params0[] = {
      .offset = offsetof(sm_documents_list_bind, offset)},
 };
 
+static const Oid sm_documents_list_params0_types[] = {20, 20};
+
 static const sc_query sm_documents_list_queries[] = {
     {
         .stmt = {.name = "sm_documents_list",
@@ -443,6 +457,7 @@ static const sc_query sm_documents_list_queries[] = {
                         "FROM semantik.documents\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_documents_list_params0_types,
                  .nparams = 2},
         .params = sm_documents_list_params0,
         .row = &sm_document_row,
@@ -491,6 +506,8 @@ static const sc_field sm_documents_set_status_params0[] = {
      .offset = offsetof(sm_documents_set_status_bind, allowed_from), .en = &sm_document_status_enum},
 };
 
+static const Oid sm_documents_set_status_params0_types[] = {1043, 0, 0};
+
 static const sc_query sm_documents_set_status_queries[] = {
     {
         .stmt = {.name = "sm_documents_set_status",
@@ -501,6 +518,7 @@ static const sc_query sm_documents_set_status_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector",
+                 .param_types = sm_documents_set_status_params0_types,
                  .nparams = 3},
         .params = sm_documents_set_status_params0,
         .row = &sm_document_row,
@@ -547,6 +565,8 @@ static const sc_field sm_documents_get_by_content_hash_params0[] = {
      .offset = offsetof(sm_documents_get_by_content_hash_bind, content_hash)},
 };
 
+static const Oid sm_documents_get_by_content_hash_params0_types[] = {1043, 1043};
+
 static const sc_query sm_documents_get_by_content_hash_queries[] = {
     {
         .stmt = {.name = "sm_documents_get_by_content_hash",
@@ -555,6 +575,7 @@ static const sc_query sm_documents_get_by_content_hash_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector FROM semantik.documents WHERE collection_id = $1 AND content_hash = $2",
+                 .param_types = sm_documents_get_by_content_hash_params0_types,
                  .nparams = 2},
         .params = sm_documents_get_by_content_hash_params0,
         .row = &sm_document_row,
@@ -631,6 +652,8 @@ static const sc_field sm_documents_get_by_uri_params0[] = {
      .offset = offsetof(sm_documents_get_by_uri_bind, uri)},
 };
 
+static const Oid sm_documents_get_by_uri_params0_types[] = {1043, 1043};
+
 static const sc_query sm_documents_get_by_uri_queries[] = {
     {
         .stmt = {.name = "sm_documents_get_by_uri",
@@ -639,6 +662,7 @@ static const sc_query sm_documents_get_by_uri_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector FROM semantik.documents WHERE collection_id = $1 AND uri = $2",
+                 .param_types = sm_documents_get_by_uri_params0_types,
                  .nparams = 2},
         .params = sm_documents_get_by_uri_params0,
         .row = &sm_document_row,
@@ -741,6 +765,8 @@ static const sc_field sm_documents_create_if_absent_params0[] = {
      .offset = offsetof(sm_documents_create_if_absent_bind, meta)},
 };
 
+static const Oid sm_documents_create_if_absent_params0_types[] = {1043, 1043, 23, 1043, 1043, 23, 1043, 1043, 1043, 1043, 114, 114};
+
 static const sc_query sm_documents_create_if_absent_queries[] = {
     {
         .stmt = {.name = "sm_documents_create_if_absent",
@@ -754,6 +780,7 @@ static const sc_query sm_documents_create_if_absent_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector",
+                 .param_types = sm_documents_create_if_absent_params0_types,
                  .nparams = 12},
         .params = sm_documents_create_if_absent_params0,
         .row = &sm_document_row,
@@ -894,6 +921,8 @@ static const sc_field sm_documents_create_for_user_params0[] = {
      .offset = offsetof(sm_documents_create_for_user_bind, user_id)},
 };
 
+static const Oid sm_documents_create_for_user_params0_types[] = {1043, 23, 1043, 1043, 23, 1043, 1043, 1043, 1043, 114, 114, 1043, 23};
+
 static const sc_query sm_documents_create_for_user_queries[] = {
     {
         .stmt = {.name = "sm_documents_create_for_user",
@@ -913,6 +942,7 @@ static const sc_query sm_documents_create_for_user_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector",
+                 .param_types = sm_documents_create_for_user_params0_types,
                  .nparams = 13},
         .params = sm_documents_create_for_user_params0,
         .row = &sm_document_row,
@@ -1023,6 +1053,8 @@ static const sc_field sm_documents_soft_delete_for_user_params0[] = {
      .offset = offsetof(sm_documents_soft_delete_for_user_bind, user_id)},
 };
 
+static const Oid sm_documents_soft_delete_for_user_params0_types[] = {1043, 1043, 23};
+
 static const sc_query sm_documents_soft_delete_for_user_queries[] = {
     {
         .stmt = {.name = "sm_documents_soft_delete_for_user",
@@ -1035,6 +1067,7 @@ static const sc_query sm_documents_soft_delete_for_user_queries[] = {
                         "                                WHERE p.collection_id = c.id AND p.user_id = $3\n"
                         "                                  AND p.permission IN ('write', 'admin')))))\n"
                         "  AND status IN ('pending', 'processing', 'completed', 'failed')",
+                 .param_types = sm_documents_soft_delete_for_user_params0_types,
                  .nparams = 3},
         .params = sm_documents_soft_delete_for_user_params0,
         .row = NULL,
@@ -1092,6 +1125,8 @@ static const sc_field sm_documents_list_by_collection_params0[] = {
      .offset = offsetof(sm_documents_list_by_collection_bind, offset)},
 };
 
+static const Oid sm_documents_list_by_collection_params0_types[] = {1043, 20, 20};
+
 static const sc_field sm_documents_list_by_collection_params1[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_documents_list_by_collection_bind, collection_id)},
@@ -1103,6 +1138,8 @@ static const sc_field sm_documents_list_by_collection_params1[] = {
      .offset = offsetof(sm_documents_list_by_collection_bind, offset)},
 };
 
+static const Oid sm_documents_list_by_collection_params1_types[] = {1043, 0, 20, 20};
+
 static const sc_field sm_documents_list_by_collection_params2[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_documents_list_by_collection_bind, collection_id)},
@@ -1113,6 +1150,8 @@ static const sc_field sm_documents_list_by_collection_params2[] = {
     {.name = "offset", .kind = SC_K_INT64,
      .offset = offsetof(sm_documents_list_by_collection_bind, offset)},
 };
+
+static const Oid sm_documents_list_by_collection_params2_types[] = {1043, 23, 20, 20};
 
 static const sc_field sm_documents_list_by_collection_params3[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
@@ -1127,6 +1166,8 @@ static const sc_field sm_documents_list_by_collection_params3[] = {
      .offset = offsetof(sm_documents_list_by_collection_bind, offset)},
 };
 
+static const Oid sm_documents_list_by_collection_params3_types[] = {1043, 0, 23, 20, 20};
+
 static const sc_query sm_documents_list_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_documents_list_by_collection",
@@ -1138,6 +1179,7 @@ static const sc_query sm_documents_list_by_collection_queries[] = {
                         "WHERE collection_id = $1 AND status <> 'deleted'\n"
                         "ORDER BY created_at DESC, id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_documents_list_by_collection_params0_types,
                  .nparams = 3},
         .params = sm_documents_list_by_collection_params0,
         .row = &sm_document_row,
@@ -1154,6 +1196,7 @@ static const sc_query sm_documents_list_by_collection_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY created_at DESC, id\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_documents_list_by_collection_params1_types,
                  .nparams = 4},
         .params = sm_documents_list_by_collection_params1,
         .row = &sm_document_row,
@@ -1170,6 +1213,7 @@ static const sc_query sm_documents_list_by_collection_queries[] = {
                         "AND source_id = $2\n"
                         "ORDER BY created_at DESC, id\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_documents_list_by_collection_params2_types,
                  .nparams = 4},
         .params = sm_documents_list_by_collection_params2,
         .row = &sm_document_row,
@@ -1187,6 +1231,7 @@ static const sc_query sm_documents_list_by_collection_queries[] = {
                         "AND source_id = $3\n"
                         "ORDER BY created_at DESC, id\n"
                         "LIMIT $4 OFFSET $5",
+                 .param_types = sm_documents_list_by_collection_params3_types,
                  .nparams = 5},
         .params = sm_documents_list_by_collection_params3,
         .row = &sm_document_row,
@@ -1199,6 +1244,8 @@ static const sc_field sm_documents_list_by_collection_count_params0[] = {
      .offset = offsetof(sm_documents_list_by_collection_bind, collection_id)},
 };
 
+static const Oid sm_documents_list_by_collection_count_params0_types[] = {1043};
+
 static const sc_field sm_documents_list_by_collection_count_params1[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_documents_list_by_collection_bind, collection_id)},
@@ -1206,12 +1253,16 @@ static const sc_field sm_documents_list_by_collection_count_params1[] = {
      .offset = offsetof(sm_documents_list_by_collection_bind, status.value), .en = &sm_document_status_enum},
 };
 
+static const Oid sm_documents_list_by_collection_count_params1_types[] = {1043, 0};
+
 static const sc_field sm_documents_list_by_collection_count_params2[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_documents_list_by_collection_bind, collection_id)},
     {.name = "source_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_documents_list_by_collection_bind, source_id.value)},
 };
+
+static const Oid sm_documents_list_by_collection_count_params2_types[] = {1043, 23};
 
 static const sc_field sm_documents_list_by_collection_count_params3[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
@@ -1221,6 +1272,8 @@ static const sc_field sm_documents_list_by_collection_count_params3[] = {
     {.name = "source_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_documents_list_by_collection_bind, source_id.value)},
 };
+
+static const Oid sm_documents_list_by_collection_count_params3_types[] = {1043, 0, 23};
 
 static const sc_query sm_documents_list_by_collection_count_queries[] = {
     {
@@ -1234,6 +1287,7 @@ static const sc_query sm_documents_list_by_collection_count_queries[] = {
                         "WHERE collection_id = $1 AND status <> 'deleted'\n"
                         "ORDER BY created_at DESC, id\n"
                         ") AS counted",
+                 .param_types = sm_documents_list_by_collection_count_params0_types,
                  .nparams = 1},
         .params = sm_documents_list_by_collection_count_params0,
         .row = NULL,
@@ -1251,6 +1305,7 @@ static const sc_query sm_documents_list_by_collection_count_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY created_at DESC, id\n"
                         ") AS counted",
+                 .param_types = sm_documents_list_by_collection_count_params1_types,
                  .nparams = 2},
         .params = sm_documents_list_by_collection_count_params1,
         .row = NULL,
@@ -1268,6 +1323,7 @@ static const sc_query sm_documents_list_by_collection_count_queries[] = {
                         "AND source_id = $2\n"
                         "ORDER BY created_at DESC, id\n"
                         ") AS counted",
+                 .param_types = sm_documents_list_by_collection_count_params2_types,
                  .nparams = 2},
         .params = sm_documents_list_by_collection_count_params2,
         .row = NULL,
@@ -1286,6 +1342,7 @@ static const sc_query sm_documents_list_by_collection_count_queries[] = {
                         "AND source_id = $3\n"
                         "ORDER BY created_at DESC, id\n"
                         ") AS counted",
+                 .param_types = sm_documents_list_by_collection_count_params3_types,
                  .nparams = 3},
         .params = sm_documents_list_by_collection_count_params3,
         .row = NULL,
@@ -1333,6 +1390,8 @@ static const sc_field sm_documents_list_deleted_params0[] = {
      .offset = offsetof(sm_documents_list_deleted_bind, offset)},
 };
 
+static const Oid sm_documents_list_deleted_params0_types[] = {1043, 20, 20};
+
 static const sc_query sm_documents_list_deleted_queries[] = {
     {
         .stmt = {.name = "sm_documents_list_deleted",
@@ -1344,6 +1403,7 @@ static const sc_query sm_documents_list_deleted_queries[] = {
                         "WHERE collection_id = $1 AND status = 'deleted'\n"
                         "ORDER BY updated_at DESC, id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_documents_list_deleted_params0_types,
                  .nparams = 3},
         .params = sm_documents_list_deleted_params0,
         .row = &sm_document_row,
@@ -1355,6 +1415,8 @@ static const sc_field sm_documents_list_deleted_count_params0[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_documents_list_deleted_bind, collection_id)},
 };
+
+static const Oid sm_documents_list_deleted_count_params0_types[] = {1043};
 
 static const sc_query sm_documents_list_deleted_count_queries[] = {
     {
@@ -1368,6 +1430,7 @@ static const sc_query sm_documents_list_deleted_count_queries[] = {
                         "WHERE collection_id = $1 AND status = 'deleted'\n"
                         "ORDER BY updated_at DESC, id\n"
                         ") AS counted",
+                 .param_types = sm_documents_list_deleted_count_params0_types,
                  .nparams = 1},
         .params = sm_documents_list_deleted_count_params0,
         .row = NULL,
@@ -1405,6 +1468,8 @@ static const sc_field sm_documents_list_unchunked_params0[] = {
      .offset = offsetof(sm_documents_list_unchunked_bind, max_rows)},
 };
 
+static const Oid sm_documents_list_unchunked_params0_types[] = {1043, 20};
+
 static const sc_query sm_documents_list_unchunked_queries[] = {
     {
         .stmt = {.name = "sm_documents_list_unchunked",
@@ -1417,6 +1482,7 @@ static const sc_query sm_documents_list_unchunked_queries[] = {
                         "  AND status <> 'deleted'\n"
                         "ORDER BY created_at, id\n"
                         "LIMIT $2",
+                 .param_types = sm_documents_list_unchunked_params0_types,
                  .nparams = 2},
         .params = sm_documents_list_unchunked_params0,
         .row = &sm_document_row,
@@ -1489,10 +1555,14 @@ static const sc_field sm_documents_update_status_params0[] = {
      .offset = offsetof(sm_documents_update_status_bind, allowed_from), .en = &sm_document_status_enum},
 };
 
+static const Oid sm_documents_update_status_params0_types[] = {0, 25, 1043, 0};
+
 static const sc_field sm_documents_update_status_params1[] = {
     {.name = "id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_documents_update_status_bind, id)},
 };
+
+static const Oid sm_documents_update_status_params1_types[] = {1043};
 
 static const sc_query sm_documents_update_status_queries[] = {
     {
@@ -1505,6 +1575,7 @@ static const sc_query sm_documents_update_status_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector",
+                 .param_types = sm_documents_update_status_params0_types,
                  .nparams = 4},
         .params = sm_documents_update_status_params0,
         .row = &sm_document_row,
@@ -1517,6 +1588,7 @@ static const sc_query sm_documents_update_status_queries[] = {
                         "       chunking_config_id, chunks_count, chunking_started_at,\n"
                         "       chunking_completed_at, created_at, updated_at, meta, uri,\n"
                         "       source_metadata, search_vector FROM semantik.documents WHERE id = $1",
+                 .param_types = sm_documents_update_status_params1_types,
                  .nparams = 1},
         .params = sm_documents_update_status_params1,
         .row = &sm_document_row,
@@ -1569,6 +1641,8 @@ static const sc_field sm_documents_mark_chunking_started_params0[] = {
      .offset = offsetof(sm_documents_mark_chunking_started_bind, id)},
 };
 
+static const Oid sm_documents_mark_chunking_started_params0_types[] = {23, 1043};
+
 static const sc_query sm_documents_mark_chunking_started_queries[] = {
     {
         .stmt = {.name = "sm_documents_mark_chunking_started",
@@ -1576,6 +1650,7 @@ static const sc_query sm_documents_mark_chunking_started_queries[] = {
                         "SET chunking_started_at = now(), chunking_completed_at = NULL,\n"
                         "    chunking_config_id = $1\n"
                         "WHERE id = $2",
+                 .param_types = sm_documents_mark_chunking_started_params0_types,
                  .nparams = 2},
         .params = sm_documents_mark_chunking_started_params0,
         .row = NULL,
@@ -1653,12 +1728,15 @@ static const sc_field sm_documents_mark_chunking_completed_params0[] = {
      .offset = offsetof(sm_documents_mark_chunking_completed_bind, id)},
 };
 
+static const Oid sm_documents_mark_chunking_completed_params0_types[] = {23, 1043};
+
 static const sc_query sm_documents_mark_chunking_completed_queries[] = {
     {
         .stmt = {.name = "sm_documents_mark_chunking_completed",
                  .sql = "UPDATE semantik.documents\n"
                         "SET chunking_completed_at = now(), chunk_count = $1, chunks_count = $1\n"
                         "WHERE id = $2",
+                 .param_types = sm_documents_mark_chunking_completed_params0_types,
                  .nparams = 2},
         .params = sm_documents_mark_chunking_completed_params0,
         .row = NULL,
@@ -1734,12 +1812,15 @@ static const sc_field sm_documents_soft_delete_by_source_params0[] = {
      .offset = offsetof(sm_documents_soft_delete_by_source_bind, source_id)},
 };
 
+static const Oid sm_documents_soft_delete_by_source_params0_types[] = {1043, 23};
+
 static const sc_query sm_documents_soft_delete_by_source_queries[] = {
     {
         .stmt = {.name = "sm_documents_soft_delete_by_source",
                  .sql = "UPDATE semantik.documents SET status = 'deleted'\n"
                         "WHERE (collection_id = $1 AND source_id = $2 AND status <> 'deleted')\n"
                         "  AND status IN ('pending', 'processing', 'completed', 'failed')",
+                 .param_types = sm_documents_soft_delete_by_source_params0_types,
                  .nparams = 2},
         .params = sm_documents_soft_delete_by_source_params0,
         .row = NULL,
@@ -1786,12 +1867,15 @@ static const sc_field sm_documents_count_by_status_params0[] = {
      .offset = offsetof(sm_documents_count_by_status_bind, collection_id)},
 };
 
+static const Oid sm_documents_count_by_status_params0_types[] = {1043};
+
 static const sc_query sm_documents_count_by_status_queries[] = {
     {
         .stmt = {.name = "sm_documents_count_by_status",
                  .sql = "SELECT status, count(*) AS document_count\n"
                         "FROM semantik.documents WHERE collection_id = $1\n"
                         "GROUP BY status ORDER BY status",
+                 .param_types = sm_documents_count_by_status_params0_types,
                  .nparams = 1},
         .params = sm_documents_count_by_status_params0,
         .row = &sm_documents_count_by_status_row_desc,
@@ -1861,6 +1945,8 @@ static const sc_field sm_documents_search_by_file_name_params0[] = {
      .offset = offsetof(sm_documents_search_by_file_name_bind, offset)},
 };
 
+static const Oid sm_documents_search_by_file_name_params0_types[] = {1043, 25, 20, 20};
+
 static const sc_query sm_documents_search_by_file_name_queries[] = {
     {
         .stmt = {.name = "sm_documents_search_by_file_name",
@@ -1872,6 +1958,7 @@ static const sc_query sm_documents_search_by_file_name_queries[] = {
                         "WHERE collection_id = $1 AND file_name LIKE $2 AND status <> 'deleted'\n"
                         "ORDER BY file_name, id\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_documents_search_by_file_name_params0_types,
                  .nparams = 4},
         .params = sm_documents_search_by_file_name_params0,
         .row = &sm_document_row,
@@ -1886,6 +1973,8 @@ static const sc_field sm_documents_search_by_file_name_count_params0[] = {
      .offset = offsetof(sm_documents_search_by_file_name_bind, pattern)},
 };
 
+static const Oid sm_documents_search_by_file_name_count_params0_types[] = {1043, 25};
+
 static const sc_query sm_documents_search_by_file_name_count_queries[] = {
     {
         .stmt = {.name = "sm_documents_search_by_file_name_count",
@@ -1898,6 +1987,7 @@ static const sc_query sm_documents_search_by_file_name_count_queries[] = {
                         "WHERE collection_id = $1 AND file_name LIKE $2 AND status <> 'deleted'\n"
                         "ORDER BY file_name, id\n"
                         ") AS counted",
+                 .param_types = sm_documents_search_by_file_name_count_params0_types,
                  .nparams = 2},
         .params = sm_documents_search_by_file_name_count_params0,
         .row = NULL,
@@ -1940,6 +2030,8 @@ static const sc_field sm_documents_search_params0[] = {
      .offset = offsetof(sm_documents_search_bind, max_rows)},
 };
 
+static const Oid sm_documents_search_params0_types[] = {1043, 25, 20};
+
 static const sc_query sm_documents_search_queries[] = {
     {
         .stmt = {.name = "sm_documents_search",
@@ -1953,6 +2045,7 @@ static const sc_query sm_documents_search_queries[] = {
                         "  AND search_vector @@ websearch_to_tsquery('simple'::regconfig, $2)\n"
                         "ORDER BY ts_rank(search_vector, websearch_to_tsquery('simple'::regconfig, $2)) DESC, id\n"
                         "LIMIT $3",
+                 .param_types = sm_documents_search_params0_types,
                  .nparams = 3},
         .params = sm_documents_search_params0,
         .row = &sm_document_row,

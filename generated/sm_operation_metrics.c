@@ -35,12 +35,15 @@ static const sc_field sm_operation_metrics_create_params0[] = {
      .offset = offsetof(sm_operation_metric_new, recorded_at), .has_offset = offsetof(sm_operation_metric_new, has_recorded_at)},
 };
 
+static const Oid sm_operation_metrics_create_params0_types[] = {23, 1043, 701, 1043, 3802, 1184};
+
 static const sc_query sm_operation_metrics_create_queries[] = {
     {
         .stmt = {.name = "sm_operation_metrics_create",
                  .sql = "INSERT INTO semantik.operation_metrics (operation_id, metric_name, metric_value, unit, labels, recorded_at)\n"
                         "VALUES ($1::integer, $2::varchar(100), $3::double precision, $4::varchar(20), $5::jsonb, COALESCE($6::timestamptz, now()))\n"
                         "RETURNING id, operation_id, metric_name, metric_value, unit, labels, recorded_at",
+                 .param_types = sm_operation_metrics_create_params0_types,
                  .nparams = 6},
         .params = sm_operation_metrics_create_params0,
         .row = &sm_operation_metric_row,
@@ -89,12 +92,15 @@ static const sc_field sm_operation_metrics_get_params0[] = {
      .offset = offsetof(sm_operation_metrics_get_bind, id)},
 };
 
+static const Oid sm_operation_metrics_get_params0_types[] = {20};
+
 static const sc_query sm_operation_metrics_get_queries[] = {
     {
         .stmt = {.name = "sm_operation_metrics_get",
                  .sql = "SELECT id, operation_id, metric_name, metric_value, unit, labels, recorded_at\n"
                         "FROM semantik.operation_metrics\n"
                         "WHERE id = $1",
+                 .param_types = sm_operation_metrics_get_params0_types,
                  .nparams = 1},
         .params = sm_operation_metrics_get_params0,
         .row = &sm_operation_metric_row,
@@ -161,6 +167,8 @@ static const sc_field sm_operation_metrics_update_params0[] = {
      .offset = offsetof(sm_operation_metrics_update_bind, id)},
 };
 
+static const Oid sm_operation_metrics_update_params0_types[] = {16, 23, 16, 1043, 16, 701, 16, 1043, 16, 3802, 16, 1184, 20};
+
 static const sc_query sm_operation_metrics_update_queries[] = {
     {
         .stmt = {.name = "sm_operation_metrics_update",
@@ -173,6 +181,7 @@ static const sc_query sm_operation_metrics_update_queries[] = {
                         "    recorded_at = CASE WHEN $11 THEN $12::timestamptz ELSE recorded_at END\n"
                         "WHERE id = $13\n"
                         "RETURNING id, operation_id, metric_name, metric_value, unit, labels, recorded_at",
+                 .param_types = sm_operation_metrics_update_params0_types,
                  .nparams = 13},
         .params = sm_operation_metrics_update_params0,
         .row = &sm_operation_metric_row,
@@ -241,11 +250,14 @@ static const sc_field sm_operation_metrics_delete_params0[] = {
      .offset = offsetof(sm_operation_metrics_delete_bind, id)},
 };
 
+static const Oid sm_operation_metrics_delete_params0_types[] = {20};
+
 static const sc_query sm_operation_metrics_delete_queries[] = {
     {
         .stmt = {.name = "sm_operation_metrics_delete",
                  .sql = "DELETE FROM semantik.operation_metrics\n"
                         "WHERE id = $1",
+                 .param_types = sm_operation_metrics_delete_params0_types,
                  .nparams = 1},
         .params = sm_operation_metrics_delete_params0,
         .row = NULL,
@@ -314,6 +326,8 @@ static const sc_field sm_operation_metrics_list_params0[] = {
      .offset = offsetof(sm_operation_metrics_list_bind, offset)},
 };
 
+static const Oid sm_operation_metrics_list_params0_types[] = {20, 20};
+
 static const sc_query sm_operation_metrics_list_queries[] = {
     {
         .stmt = {.name = "sm_operation_metrics_list",
@@ -321,6 +335,7 @@ static const sc_query sm_operation_metrics_list_queries[] = {
                         "FROM semantik.operation_metrics\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_operation_metrics_list_params0_types,
                  .nparams = 2},
         .params = sm_operation_metrics_list_params0,
         .row = &sm_operation_metric_row,
@@ -364,10 +379,13 @@ static const sc_field sm_operation_metrics_list_for_operation_params0[] = {
      .offset = offsetof(sm_operation_metrics_list_for_operation_bind, operation_id)},
 };
 
+static const Oid sm_operation_metrics_list_for_operation_params0_types[] = {23};
+
 static const sc_query sm_operation_metrics_list_for_operation_queries[] = {
     {
         .stmt = {.name = "sm_operation_metrics_list_for_operation",
                  .sql = "SELECT id, operation_id, metric_name, metric_value, unit, labels, recorded_at FROM semantik.operation_metrics WHERE operation_id = $1 ORDER BY recorded_at, id",
+                 .param_types = sm_operation_metrics_list_for_operation_params0_types,
                  .nparams = 1},
         .params = sm_operation_metrics_list_for_operation_params0,
         .row = &sm_operation_metric_row,

@@ -32,6 +32,8 @@ static const sc_field sm_operations_get_params0[] = {
      .offset = offsetof(sm_operations_get_bind, user_id)},
 };
 
+static const Oid sm_operations_get_params0_types[] = {23, 23};
+
 static const sc_query sm_operations_get_queries[] = {
     {
         .stmt = {.name = "sm_operations_get",
@@ -39,6 +41,7 @@ static const sc_query sm_operations_get_queries[] = {
                         "       error_message, progress, created_at, started_at, completed_at, meta\n"
                         "FROM semantik.operations\n"
                         "WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_operations_get_params0_types,
                  .nparams = 2},
         .params = sm_operations_get_params0,
         .row = &sm_operation_row,
@@ -129,6 +132,8 @@ static const sc_field sm_operations_update_params0[] = {
      .offset = offsetof(sm_operations_update_bind, user_id)},
 };
 
+static const Oid sm_operations_update_params0_types[] = {16, 1043, 16, 1043, 16, 0, 16, 1043, 16, 114, 16, 25, 16, 23, 16, 1184, 16, 1184, 16, 1184, 16, 114, 23, 23};
+
 static const sc_query sm_operations_update_queries[] = {
     {
         .stmt = {.name = "sm_operations_update",
@@ -147,6 +152,7 @@ static const sc_query sm_operations_update_queries[] = {
                         "WHERE id = $23 AND user_id = $24\n"
                         "RETURNING id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta",
+                 .param_types = sm_operations_update_params0_types,
                  .nparams = 24},
         .params = sm_operations_update_params0,
         .row = &sm_operation_row,
@@ -218,11 +224,14 @@ static const sc_field sm_operations_delete_params0[] = {
      .offset = offsetof(sm_operations_delete_bind, user_id)},
 };
 
+static const Oid sm_operations_delete_params0_types[] = {23, 23};
+
 static const sc_query sm_operations_delete_queries[] = {
     {
         .stmt = {.name = "sm_operations_delete",
                  .sql = "DELETE FROM semantik.operations\n"
                         "WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_operations_delete_params0_types,
                  .nparams = 2},
         .params = sm_operations_delete_params0,
         .row = NULL,
@@ -295,6 +304,8 @@ static const sc_field sm_operations_list_params0[] = {
      .offset = offsetof(sm_operations_list_bind, offset)},
 };
 
+static const Oid sm_operations_list_params0_types[] = {23, 20, 20};
+
 static const sc_query sm_operations_list_queries[] = {
     {
         .stmt = {.name = "sm_operations_list",
@@ -304,6 +315,7 @@ static const sc_query sm_operations_list_queries[] = {
                         "WHERE user_id = $1\n"
                         "ORDER BY id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_operations_list_params0_types,
                  .nparams = 3},
         .params = sm_operations_list_params0,
         .row = &sm_operation_row,
@@ -316,12 +328,15 @@ static const sc_field sm_operations_list_count_params0[] = {
      .offset = offsetof(sm_operations_list_bind, user_id)},
 };
 
+static const Oid sm_operations_list_count_params0_types[] = {23};
+
 static const sc_query sm_operations_list_count_queries[] = {
     {
         .stmt = {.name = "sm_operations_list_count",
                  .sql = "SELECT count(*)\n"
                         "FROM semantik.operations\n"
                         "WHERE user_id = $1",
+                 .param_types = sm_operations_list_count_params0_types,
                  .nparams = 1},
         .params = sm_operations_list_count_params0,
         .row = NULL,
@@ -364,6 +379,8 @@ static const sc_field sm_operations_set_status_params0[] = {
      .offset = offsetof(sm_operations_set_status_bind, allowed_from), .en = &sm_operation_status_enum},
 };
 
+static const Oid sm_operations_set_status_params0_types[] = {23, 23, 0, 0};
+
 static const sc_query sm_operations_set_status_queries[] = {
     {
         .stmt = {.name = "sm_operations_set_status",
@@ -371,6 +388,7 @@ static const sc_query sm_operations_set_status_queries[] = {
                         "WHERE id = $1 AND user_id = $2 AND status = ANY($4::semantik.operation_status[])\n"
                         "RETURNING id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta",
+                 .param_types = sm_operations_set_status_params0_types,
                  .nparams = 4},
         .params = sm_operations_set_status_params0,
         .row = &sm_operation_row,
@@ -430,6 +448,8 @@ static const sc_field sm_operations_create_for_user_params0[] = {
      .offset = offsetof(sm_operations_create_for_user_bind, collection_id)},
 };
 
+static const Oid sm_operations_create_for_user_params0_types[] = {1043, 23, 0, 114, 114, 1043};
+
 static const sc_query sm_operations_create_for_user_queries[] = {
     {
         .stmt = {.name = "sm_operations_create_for_user",
@@ -442,6 +462,7 @@ static const sc_query sm_operations_create_for_user_queries[] = {
                         "                    AND p.permission IN ('write', 'admin')))\n"
                         "RETURNING id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta",
+                 .param_types = sm_operations_create_for_user_params0_types,
                  .nparams = 6},
         .params = sm_operations_create_for_user_params0,
         .row = &sm_operation_row,
@@ -530,11 +551,14 @@ static const sc_field sm_operations_get_by_uuid_params0[] = {
      .offset = offsetof(sm_operations_get_by_uuid_bind, user_id)},
 };
 
+static const Oid sm_operations_get_by_uuid_params0_types[] = {1043, 23};
+
 static const sc_query sm_operations_get_by_uuid_queries[] = {
     {
         .stmt = {.name = "sm_operations_get_by_uuid",
                  .sql = "SELECT id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta FROM semantik.operations WHERE uuid = $1 AND user_id = $2",
+                 .param_types = sm_operations_get_by_uuid_params0_types,
                  .nparams = 2},
         .params = sm_operations_get_by_uuid_params0,
         .row = &sm_operation_row,
@@ -603,11 +627,14 @@ static const sc_field sm_operations_get_by_uuid_for_worker_params0[] = {
      .offset = offsetof(sm_operations_get_by_uuid_for_worker_bind, uuid)},
 };
 
+static const Oid sm_operations_get_by_uuid_for_worker_params0_types[] = {1043};
+
 static const sc_query sm_operations_get_by_uuid_for_worker_queries[] = {
     {
         .stmt = {.name = "sm_operations_get_by_uuid_for_worker",
                  .sql = "SELECT id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta FROM semantik.operations WHERE uuid = $1",
+                 .param_types = sm_operations_get_by_uuid_for_worker_params0_types,
                  .nparams = 1},
         .params = sm_operations_get_by_uuid_for_worker_params0,
         .row = &sm_operation_row,
@@ -686,6 +713,8 @@ static const sc_field sm_operations_list_for_user_params0[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
 
+static const Oid sm_operations_list_for_user_params0_types[] = {23, 20, 20};
+
 static const sc_field sm_operations_list_for_user_params1[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
@@ -697,6 +726,8 @@ static const sc_field sm_operations_list_for_user_params1[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
 
+static const Oid sm_operations_list_for_user_params1_types[] = {23, 0, 20, 20};
+
 static const sc_field sm_operations_list_for_user_params2[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
@@ -707,6 +738,8 @@ static const sc_field sm_operations_list_for_user_params2[] = {
     {.name = "offset", .kind = SC_K_INT64,
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
+
+static const Oid sm_operations_list_for_user_params2_types[] = {23, 0, 20, 20};
 
 static const sc_field sm_operations_list_for_user_params3[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -721,6 +754,8 @@ static const sc_field sm_operations_list_for_user_params3[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
 
+static const Oid sm_operations_list_for_user_params3_types[] = {23, 0, 0, 20, 20};
+
 static const sc_field sm_operations_list_for_user_params4[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
@@ -731,6 +766,8 @@ static const sc_field sm_operations_list_for_user_params4[] = {
     {.name = "offset", .kind = SC_K_INT64,
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
+
+static const Oid sm_operations_list_for_user_params4_types[] = {23, 1043, 20, 20};
 
 static const sc_field sm_operations_list_for_user_params5[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -745,6 +782,8 @@ static const sc_field sm_operations_list_for_user_params5[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
 
+static const Oid sm_operations_list_for_user_params5_types[] = {23, 0, 1043, 20, 20};
+
 static const sc_field sm_operations_list_for_user_params6[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
@@ -757,6 +796,8 @@ static const sc_field sm_operations_list_for_user_params6[] = {
     {.name = "offset", .kind = SC_K_INT64,
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
+
+static const Oid sm_operations_list_for_user_params6_types[] = {23, 0, 1043, 20, 20};
 
 static const sc_field sm_operations_list_for_user_params7[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -773,6 +814,8 @@ static const sc_field sm_operations_list_for_user_params7[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, offset)},
 };
 
+static const Oid sm_operations_list_for_user_params7_types[] = {23, 0, 0, 1043, 20, 20};
+
 static const sc_query sm_operations_list_for_user_queries[] = {
     {
         .stmt = {.name = "sm_operations_list_for_user",
@@ -781,6 +824,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "WHERE user_id = $1\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_operations_list_for_user_params0_types,
                  .nparams = 3},
         .params = sm_operations_list_for_user_params0,
         .row = &sm_operation_row,
@@ -794,6 +838,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_operations_list_for_user_params1_types,
                  .nparams = 4},
         .params = sm_operations_list_for_user_params1,
         .row = &sm_operation_row,
@@ -807,6 +852,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "AND type = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_operations_list_for_user_params2_types,
                  .nparams = 4},
         .params = sm_operations_list_for_user_params2,
         .row = &sm_operation_row,
@@ -821,6 +867,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "AND type = $3\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $4 OFFSET $5",
+                 .param_types = sm_operations_list_for_user_params3_types,
                  .nparams = 5},
         .params = sm_operations_list_for_user_params3,
         .row = &sm_operation_row,
@@ -834,6 +881,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "AND collection_id = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_operations_list_for_user_params4_types,
                  .nparams = 4},
         .params = sm_operations_list_for_user_params4,
         .row = &sm_operation_row,
@@ -848,6 +896,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "AND collection_id = $3\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $4 OFFSET $5",
+                 .param_types = sm_operations_list_for_user_params5_types,
                  .nparams = 5},
         .params = sm_operations_list_for_user_params5,
         .row = &sm_operation_row,
@@ -862,6 +911,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "AND collection_id = $3\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $4 OFFSET $5",
+                 .param_types = sm_operations_list_for_user_params6_types,
                  .nparams = 5},
         .params = sm_operations_list_for_user_params6,
         .row = &sm_operation_row,
@@ -877,6 +927,7 @@ static const sc_query sm_operations_list_for_user_queries[] = {
                         "AND collection_id = $4\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $5 OFFSET $6",
+                 .param_types = sm_operations_list_for_user_params7_types,
                  .nparams = 6},
         .params = sm_operations_list_for_user_params7,
         .row = &sm_operation_row,
@@ -889,6 +940,8 @@ static const sc_field sm_operations_list_for_user_count_params0[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
 };
 
+static const Oid sm_operations_list_for_user_count_params0_types[] = {23};
+
 static const sc_field sm_operations_list_for_user_count_params1[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
@@ -896,12 +949,16 @@ static const sc_field sm_operations_list_for_user_count_params1[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, status.value), .en = &sm_operation_status_enum},
 };
 
+static const Oid sm_operations_list_for_user_count_params1_types[] = {23, 0};
+
 static const sc_field sm_operations_list_for_user_count_params2[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
     {.name = "type", .kind = SC_K_ENUM,
      .offset = offsetof(sm_operations_list_for_user_bind, type.value), .en = &sm_operation_type_enum},
 };
+
+static const Oid sm_operations_list_for_user_count_params2_types[] = {23, 0};
 
 static const sc_field sm_operations_list_for_user_count_params3[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -912,12 +969,16 @@ static const sc_field sm_operations_list_for_user_count_params3[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, type.value), .en = &sm_operation_type_enum},
 };
 
+static const Oid sm_operations_list_for_user_count_params3_types[] = {23, 0, 0};
+
 static const sc_field sm_operations_list_for_user_count_params4[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_operations_list_for_user_bind, collection_id)},
 };
+
+static const Oid sm_operations_list_for_user_count_params4_types[] = {23, 1043};
 
 static const sc_field sm_operations_list_for_user_count_params5[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -928,6 +989,8 @@ static const sc_field sm_operations_list_for_user_count_params5[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, collection_id)},
 };
 
+static const Oid sm_operations_list_for_user_count_params5_types[] = {23, 0, 1043};
+
 static const sc_field sm_operations_list_for_user_count_params6[] = {
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_list_for_user_bind, user_id)},
@@ -936,6 +999,8 @@ static const sc_field sm_operations_list_for_user_count_params6[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_operations_list_for_user_bind, collection_id)},
 };
+
+static const Oid sm_operations_list_for_user_count_params6_types[] = {23, 0, 1043};
 
 static const sc_field sm_operations_list_for_user_count_params7[] = {
     {.name = "user_id", .kind = SC_K_INT32,
@@ -948,6 +1013,8 @@ static const sc_field sm_operations_list_for_user_count_params7[] = {
      .offset = offsetof(sm_operations_list_for_user_bind, collection_id)},
 };
 
+static const Oid sm_operations_list_for_user_count_params7_types[] = {23, 0, 0, 1043};
+
 static const sc_query sm_operations_list_for_user_count_queries[] = {
     {
         .stmt = {.name = "sm_operations_list_for_user_count",
@@ -957,6 +1024,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "WHERE user_id = $1\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params0_types,
                  .nparams = 1},
         .params = sm_operations_list_for_user_count_params0,
         .row = NULL,
@@ -971,6 +1039,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params1_types,
                  .nparams = 2},
         .params = sm_operations_list_for_user_count_params1,
         .row = NULL,
@@ -985,6 +1054,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "AND type = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params2_types,
                  .nparams = 2},
         .params = sm_operations_list_for_user_count_params2,
         .row = NULL,
@@ -1000,6 +1070,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "AND type = $3\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params3_types,
                  .nparams = 3},
         .params = sm_operations_list_for_user_count_params3,
         .row = NULL,
@@ -1014,6 +1085,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "AND collection_id = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params4_types,
                  .nparams = 2},
         .params = sm_operations_list_for_user_count_params4,
         .row = NULL,
@@ -1029,6 +1101,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "AND collection_id = $3\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params5_types,
                  .nparams = 3},
         .params = sm_operations_list_for_user_count_params5,
         .row = NULL,
@@ -1044,6 +1117,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "AND collection_id = $3\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params6_types,
                  .nparams = 3},
         .params = sm_operations_list_for_user_count_params6,
         .row = NULL,
@@ -1060,6 +1134,7 @@ static const sc_query sm_operations_list_for_user_count_queries[] = {
                         "AND collection_id = $4\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_for_user_count_params7_types,
                  .nparams = 4},
         .params = sm_operations_list_for_user_count_params7,
         .row = NULL,
@@ -1111,6 +1186,8 @@ static const sc_field sm_operations_list_by_collection_params0[] = {
      .offset = offsetof(sm_operations_list_by_collection_bind, offset)},
 };
 
+static const Oid sm_operations_list_by_collection_params0_types[] = {1043, 20, 20};
+
 static const sc_field sm_operations_list_by_collection_params1[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_operations_list_by_collection_bind, collection_id)},
@@ -1122,6 +1199,8 @@ static const sc_field sm_operations_list_by_collection_params1[] = {
      .offset = offsetof(sm_operations_list_by_collection_bind, offset)},
 };
 
+static const Oid sm_operations_list_by_collection_params1_types[] = {1043, 0, 20, 20};
+
 static const sc_query sm_operations_list_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_operations_list_by_collection",
@@ -1130,6 +1209,7 @@ static const sc_query sm_operations_list_by_collection_queries[] = {
                         "WHERE collection_id = $1\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_operations_list_by_collection_params0_types,
                  .nparams = 3},
         .params = sm_operations_list_by_collection_params0,
         .row = &sm_operation_row,
@@ -1143,6 +1223,7 @@ static const sc_query sm_operations_list_by_collection_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         "LIMIT $3 OFFSET $4",
+                 .param_types = sm_operations_list_by_collection_params1_types,
                  .nparams = 4},
         .params = sm_operations_list_by_collection_params1,
         .row = &sm_operation_row,
@@ -1155,12 +1236,16 @@ static const sc_field sm_operations_list_by_collection_count_params0[] = {
      .offset = offsetof(sm_operations_list_by_collection_bind, collection_id)},
 };
 
+static const Oid sm_operations_list_by_collection_count_params0_types[] = {1043};
+
 static const sc_field sm_operations_list_by_collection_count_params1[] = {
     {.name = "collection_id", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_operations_list_by_collection_bind, collection_id)},
     {.name = "status", .kind = SC_K_ENUM,
      .offset = offsetof(sm_operations_list_by_collection_bind, status.value), .en = &sm_operation_status_enum},
 };
+
+static const Oid sm_operations_list_by_collection_count_params1_types[] = {1043, 0};
 
 static const sc_query sm_operations_list_by_collection_count_queries[] = {
     {
@@ -1171,6 +1256,7 @@ static const sc_query sm_operations_list_by_collection_count_queries[] = {
                         "WHERE collection_id = $1\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_by_collection_count_params0_types,
                  .nparams = 1},
         .params = sm_operations_list_by_collection_count_params0,
         .row = NULL,
@@ -1185,6 +1271,7 @@ static const sc_query sm_operations_list_by_collection_count_queries[] = {
                         "AND status = $2\n"
                         "ORDER BY created_at DESC, id DESC\n"
                         ") AS counted",
+                 .param_types = sm_operations_list_by_collection_count_params1_types,
                  .nparams = 2},
         .params = sm_operations_list_by_collection_count_params1,
         .row = NULL,
@@ -1223,6 +1310,8 @@ static const sc_field sm_operations_list_active_by_collection_params0[] = {
      .offset = offsetof(sm_operations_list_active_by_collection_bind, collection_id)},
 };
 
+static const Oid sm_operations_list_active_by_collection_params0_types[] = {1043};
+
 static const sc_query sm_operations_list_active_by_collection_queries[] = {
     {
         .stmt = {.name = "sm_operations_list_active_by_collection",
@@ -1230,6 +1319,7 @@ static const sc_query sm_operations_list_active_by_collection_queries[] = {
                         "       error_message, progress, created_at, started_at, completed_at, meta FROM semantik.operations\n"
                         "WHERE collection_id = $1 AND status IN ('pending', 'processing')\n"
                         "ORDER BY created_at, id",
+                 .param_types = sm_operations_list_active_by_collection_params0_types,
                  .nparams = 1},
         .params = sm_operations_list_active_by_collection_params0,
         .row = &sm_operation_row,
@@ -1297,6 +1387,8 @@ static const sc_field sm_operations_list_by_status_params0[] = {
      .offset = offsetof(sm_operations_list_by_status_bind, offset)},
 };
 
+static const Oid sm_operations_list_by_status_params0_types[] = {0, 20, 20};
+
 static const sc_query sm_operations_list_by_status_queries[] = {
     {
         .stmt = {.name = "sm_operations_list_by_status",
@@ -1304,6 +1396,7 @@ static const sc_query sm_operations_list_by_status_queries[] = {
                         "       error_message, progress, created_at, started_at, completed_at, meta FROM semantik.operations WHERE status = $1\n"
                         "ORDER BY created_at, id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_operations_list_by_status_params0_types,
                  .nparams = 3},
         .params = sm_operations_list_by_status_params0,
         .row = &sm_operation_row,
@@ -1361,10 +1454,13 @@ static const sc_field sm_operations_set_task_id_params0[] = {
      .offset = offsetof(sm_operations_set_task_id_bind, uuid)},
 };
 
+static const Oid sm_operations_set_task_id_params0_types[] = {1043, 1043};
+
 static const sc_query sm_operations_set_task_id_queries[] = {
     {
         .stmt = {.name = "sm_operations_set_task_id",
                  .sql = "UPDATE semantik.operations SET task_id = $1 WHERE uuid = $2",
+                 .param_types = sm_operations_set_task_id_params0_types,
                  .nparams = 2},
         .params = sm_operations_set_task_id_params0,
         .row = NULL,
@@ -1442,10 +1538,14 @@ static const sc_field sm_operations_update_status_params0[] = {
      .offset = offsetof(sm_operations_update_status_bind, allowed_from), .en = &sm_operation_status_enum},
 };
 
+static const Oid sm_operations_update_status_params0_types[] = {0, 25, 1043, 0};
+
 static const sc_field sm_operations_update_status_params1[] = {
     {.name = "uuid", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_operations_update_status_bind, uuid)},
 };
+
+static const Oid sm_operations_update_status_params1_types[] = {1043};
 
 static const sc_query sm_operations_update_status_queries[] = {
     {
@@ -1455,6 +1555,7 @@ static const sc_query sm_operations_update_status_queries[] = {
                         "  AND status = ANY($4::semantik.operation_status[])\n"
                         "RETURNING id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta",
+                 .param_types = sm_operations_update_status_params0_types,
                  .nparams = 4},
         .params = sm_operations_update_status_params0,
         .row = &sm_operation_row,
@@ -1464,6 +1565,7 @@ static const sc_query sm_operations_update_status_queries[] = {
         .stmt = {.name = "sm_operations_update_status",
                  .sql = "SELECT id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta FROM semantik.operations WHERE uuid = $1",
+                 .param_types = sm_operations_update_status_params1_types,
                  .nparams = 1},
         .params = sm_operations_update_status_params1,
         .row = &sm_operation_row,
@@ -1515,10 +1617,13 @@ static const sc_field sm_operations_update_progress_params0[] = {
      .offset = offsetof(sm_operations_update_progress_bind, uuid)},
 };
 
+static const Oid sm_operations_update_progress_params0_types[] = {23, 1043};
+
 static const sc_query sm_operations_update_progress_queries[] = {
     {
         .stmt = {.name = "sm_operations_update_progress",
                  .sql = "UPDATE semantik.operations SET progress = $1 WHERE uuid = $2",
+                 .param_types = sm_operations_update_progress_params0_types,
                  .nparams = 2},
         .params = sm_operations_update_progress_params0,
         .row = NULL,
@@ -1593,12 +1698,16 @@ static const sc_field sm_operations_cancel_params0[] = {
      .offset = offsetof(sm_operations_cancel_bind, user_id)},
 };
 
+static const Oid sm_operations_cancel_params0_types[] = {1043, 23};
+
 static const sc_field sm_operations_cancel_params1[] = {
     {.name = "uuid", .kind = SC_K_TEXT, .flags = SC_F_UUID_TEXT,
      .offset = offsetof(sm_operations_cancel_bind, uuid)},
     {.name = "user_id", .kind = SC_K_INT32,
      .offset = offsetof(sm_operations_cancel_bind, user_id)},
 };
+
+static const Oid sm_operations_cancel_params1_types[] = {1043, 23};
 
 static const sc_query sm_operations_cancel_queries[] = {
     {
@@ -1608,6 +1717,7 @@ static const sc_query sm_operations_cancel_queries[] = {
                         "  AND status IN ('pending', 'processing')\n"
                         "RETURNING id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta",
+                 .param_types = sm_operations_cancel_params0_types,
                  .nparams = 2},
         .params = sm_operations_cancel_params0,
         .row = &sm_operation_row,
@@ -1617,6 +1727,7 @@ static const sc_query sm_operations_cancel_queries[] = {
         .stmt = {.name = "sm_operations_cancel",
                  .sql = "SELECT id, uuid, collection_id, user_id, type, status, task_id, config,\n"
                         "       error_message, progress, created_at, started_at, completed_at, meta FROM semantik.operations WHERE uuid = $1 AND user_id = $2 AND status IN ('pending', 'processing')",
+                 .param_types = sm_operations_cancel_params1_types,
                  .nparams = 2},
         .params = sm_operations_cancel_params1,
         .row = &sm_operation_row,

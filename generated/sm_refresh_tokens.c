@@ -23,12 +23,15 @@ static const sc_field sm_refresh_tokens_create_params0[] = {
 
 static const unsigned char sm_refresh_tokens_create_params0_flags[] = {0, SC_PARAM_SECRET, 0, 0, 0};
 
+static const Oid sm_refresh_tokens_create_params0_types[] = {23, 1043, 1184, 1184, 16};
+
 static const sc_query sm_refresh_tokens_create_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_create",
                  .sql = "INSERT INTO semantik.refresh_tokens (user_id, token_hash, expires_at, created_at, is_revoked)\n"
                         "VALUES ($1::integer, $2::varchar, $3::timestamptz, COALESCE($4::timestamptz, now()), COALESCE($5::boolean, false))\n"
                         "RETURNING id, user_id, token_hash, expires_at, created_at, is_revoked",
+                 .param_types = sm_refresh_tokens_create_params0_types,
                  .param_flags = sm_refresh_tokens_create_params0_flags,
                  .nparams = 5},
         .params = sm_refresh_tokens_create_params0,
@@ -79,12 +82,15 @@ static const sc_field sm_refresh_tokens_get_params0[] = {
      .offset = offsetof(sm_refresh_tokens_get_bind, user_id)},
 };
 
+static const Oid sm_refresh_tokens_get_params0_types[] = {23, 23};
+
 static const sc_query sm_refresh_tokens_get_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_get",
                  .sql = "SELECT id, user_id, token_hash, expires_at, created_at, is_revoked\n"
                         "FROM semantik.refresh_tokens\n"
                         "WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_refresh_tokens_get_params0_types,
                  .nparams = 2},
         .params = sm_refresh_tokens_get_params0,
         .row = &sm_refresh_token_row,
@@ -149,6 +155,8 @@ static const sc_field sm_refresh_tokens_update_params0[] = {
 
 static const unsigned char sm_refresh_tokens_update_params0_flags[] = {0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0, 0};
 
+static const Oid sm_refresh_tokens_update_params0_types[] = {16, 1043, 16, 1184, 16, 1184, 16, 16, 23, 23};
+
 static const sc_query sm_refresh_tokens_update_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_update",
@@ -159,6 +167,7 @@ static const sc_query sm_refresh_tokens_update_queries[] = {
                         "    is_revoked = CASE WHEN $7 THEN $8::boolean ELSE is_revoked END\n"
                         "WHERE id = $9 AND user_id = $10\n"
                         "RETURNING id, user_id, token_hash, expires_at, created_at, is_revoked",
+                 .param_types = sm_refresh_tokens_update_params0_types,
                  .param_flags = sm_refresh_tokens_update_params0_flags,
                  .nparams = 10},
         .params = sm_refresh_tokens_update_params0,
@@ -232,11 +241,14 @@ static const sc_field sm_refresh_tokens_delete_params0[] = {
      .offset = offsetof(sm_refresh_tokens_delete_bind, user_id)},
 };
 
+static const Oid sm_refresh_tokens_delete_params0_types[] = {23, 23};
+
 static const sc_query sm_refresh_tokens_delete_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_delete",
                  .sql = "DELETE FROM semantik.refresh_tokens\n"
                         "WHERE id = $1 AND user_id = $2",
+                 .param_types = sm_refresh_tokens_delete_params0_types,
                  .nparams = 2},
         .params = sm_refresh_tokens_delete_params0,
         .row = NULL,
@@ -309,6 +321,8 @@ static const sc_field sm_refresh_tokens_list_params0[] = {
      .offset = offsetof(sm_refresh_tokens_list_bind, offset)},
 };
 
+static const Oid sm_refresh_tokens_list_params0_types[] = {23, 20, 20};
+
 static const sc_query sm_refresh_tokens_list_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_list",
@@ -317,6 +331,7 @@ static const sc_query sm_refresh_tokens_list_queries[] = {
                         "WHERE user_id = $1\n"
                         "ORDER BY id\n"
                         "LIMIT $2 OFFSET $3",
+                 .param_types = sm_refresh_tokens_list_params0_types,
                  .nparams = 3},
         .params = sm_refresh_tokens_list_params0,
         .row = &sm_refresh_token_row,
@@ -329,12 +344,15 @@ static const sc_field sm_refresh_tokens_list_count_params0[] = {
      .offset = offsetof(sm_refresh_tokens_list_bind, user_id)},
 };
 
+static const Oid sm_refresh_tokens_list_count_params0_types[] = {23};
+
 static const sc_query sm_refresh_tokens_list_count_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_list_count",
                  .sql = "SELECT count(*)\n"
                         "FROM semantik.refresh_tokens\n"
                         "WHERE user_id = $1",
+                 .param_types = sm_refresh_tokens_list_count_params0_types,
                  .nparams = 1},
         .params = sm_refresh_tokens_list_count_params0,
         .row = NULL,
@@ -370,11 +388,14 @@ static const sc_field sm_refresh_tokens_get_valid_by_hash_params0[] = {
 
 static const unsigned char sm_refresh_tokens_get_valid_by_hash_params0_flags[] = {SC_PARAM_SECRET};
 
+static const Oid sm_refresh_tokens_get_valid_by_hash_params0_types[] = {1043};
+
 static const sc_query sm_refresh_tokens_get_valid_by_hash_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_get_valid_by_hash",
                  .sql = "SELECT id, user_id, token_hash, expires_at, created_at, is_revoked FROM semantik.refresh_tokens\n"
                         "WHERE token_hash = $1 AND is_revoked IS NOT TRUE AND expires_at > now()",
+                 .param_types = sm_refresh_tokens_get_valid_by_hash_params0_types,
                  .param_flags = sm_refresh_tokens_get_valid_by_hash_params0_flags,
                  .nparams = 1},
         .params = sm_refresh_tokens_get_valid_by_hash_params0,
@@ -448,10 +469,13 @@ static const sc_field sm_refresh_tokens_revoke_params0[] = {
 
 static const unsigned char sm_refresh_tokens_revoke_params0_flags[] = {SC_PARAM_SECRET};
 
+static const Oid sm_refresh_tokens_revoke_params0_types[] = {1043};
+
 static const sc_query sm_refresh_tokens_revoke_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_revoke",
                  .sql = "UPDATE semantik.refresh_tokens SET is_revoked = true WHERE token_hash = $1",
+                 .param_types = sm_refresh_tokens_revoke_params0_types,
                  .param_flags = sm_refresh_tokens_revoke_params0_flags,
                  .nparams = 1},
         .params = sm_refresh_tokens_revoke_params0,
@@ -517,10 +541,13 @@ static const sc_field sm_refresh_tokens_revoke_all_for_user_params0[] = {
      .offset = offsetof(sm_refresh_tokens_revoke_all_for_user_bind, user_id)},
 };
 
+static const Oid sm_refresh_tokens_revoke_all_for_user_params0_types[] = {23};
+
 static const sc_query sm_refresh_tokens_revoke_all_for_user_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_revoke_all_for_user",
                  .sql = "UPDATE semantik.refresh_tokens SET is_revoked = true WHERE user_id = $1 AND is_revoked IS NOT TRUE",
+                 .param_types = sm_refresh_tokens_revoke_all_for_user_params0_types,
                  .nparams = 1},
         .params = sm_refresh_tokens_revoke_all_for_user_params0,
         .row = NULL,
@@ -590,10 +617,13 @@ static const sc_field sm_refresh_tokens_delete_expired_params0[] = {
      .offset = offsetof(sm_refresh_tokens_delete_expired_bind, before)},
 };
 
+static const Oid sm_refresh_tokens_delete_expired_params0_types[] = {1184};
+
 static const sc_query sm_refresh_tokens_delete_expired_queries[] = {
     {
         .stmt = {.name = "sm_refresh_tokens_delete_expired",
                  .sql = "DELETE FROM semantik.refresh_tokens WHERE expires_at < $1",
+                 .param_types = sm_refresh_tokens_delete_expired_params0_types,
                  .nparams = 1},
         .params = sm_refresh_tokens_delete_expired_params0,
         .row = NULL,

@@ -33,6 +33,8 @@ static const sc_field sm_users_create_params0[] = {
 
 static const unsigned char sm_users_create_params0_flags[] = {0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0};
 
+static const Oid sm_users_create_params0_types[] = {1043, 1043, 1043, 1043, 16, 16, 1184, 1184, 1184, 114};
+
 static const sc_query sm_users_create_queries[] = {
     {
         .stmt = {.name = "sm_users_create",
@@ -40,6 +42,7 @@ static const sc_query sm_users_create_queries[] = {
                         "VALUES ($1::varchar, $2::varchar, $3::varchar, $4::varchar, COALESCE($5::boolean, true), COALESCE($6::boolean, false), COALESCE($7::timestamptz, now()), COALESCE($8::timestamptz, now()), $9::timestamptz, $10::json)\n"
                         "RETURNING id, username, email, full_name, hashed_password, is_active, is_superuser,\n"
                         "       created_at, updated_at, last_login, preferences",
+                 .param_types = sm_users_create_params0_types,
                  .param_flags = sm_users_create_params0_flags,
                  .nparams = 10},
         .params = sm_users_create_params0,
@@ -85,6 +88,8 @@ static const sc_field sm_users_get_params0[] = {
      .offset = offsetof(sm_users_get_bind, id)},
 };
 
+static const Oid sm_users_get_params0_types[] = {23};
+
 static const sc_query sm_users_get_queries[] = {
     {
         .stmt = {.name = "sm_users_get",
@@ -92,6 +97,7 @@ static const sc_query sm_users_get_queries[] = {
                         "       created_at, updated_at, last_login, preferences\n"
                         "FROM semantik.users\n"
                         "WHERE id = $1",
+                 .param_types = sm_users_get_params0_types,
                  .nparams = 1},
         .params = sm_users_get_params0,
         .row = &sm_user_row,
@@ -174,6 +180,8 @@ static const sc_field sm_users_update_params0[] = {
 
 static const unsigned char sm_users_update_params0_flags[] = {0, 0, 0, 0, 0, 0, 0, SC_PARAM_SECRET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
+static const Oid sm_users_update_params0_types[] = {16, 1043, 16, 1043, 16, 1043, 16, 1043, 16, 16, 16, 16, 16, 1184, 16, 1184, 16, 1184, 16, 114, 23};
+
 static const sc_query sm_users_update_queries[] = {
     {
         .stmt = {.name = "sm_users_update",
@@ -191,6 +199,7 @@ static const sc_query sm_users_update_queries[] = {
                         "WHERE id = $21\n"
                         "RETURNING id, username, email, full_name, hashed_password, is_active, is_superuser,\n"
                         "       created_at, updated_at, last_login, preferences",
+                 .param_types = sm_users_update_params0_types,
                  .param_flags = sm_users_update_params0_flags,
                  .nparams = 21},
         .params = sm_users_update_params0,
@@ -255,11 +264,14 @@ static const sc_field sm_users_delete_params0[] = {
      .offset = offsetof(sm_users_delete_bind, id)},
 };
 
+static const Oid sm_users_delete_params0_types[] = {23};
+
 static const sc_query sm_users_delete_queries[] = {
     {
         .stmt = {.name = "sm_users_delete",
                  .sql = "DELETE FROM semantik.users\n"
                         "WHERE id = $1",
+                 .param_types = sm_users_delete_params0_types,
                  .nparams = 1},
         .params = sm_users_delete_params0,
         .row = NULL,
@@ -325,6 +337,8 @@ static const sc_field sm_users_list_params0[] = {
      .offset = offsetof(sm_users_list_bind, offset)},
 };
 
+static const Oid sm_users_list_params0_types[] = {20, 20};
+
 static const sc_query sm_users_list_queries[] = {
     {
         .stmt = {.name = "sm_users_list",
@@ -333,6 +347,7 @@ static const sc_query sm_users_list_queries[] = {
                         "FROM semantik.users\n"
                         "ORDER BY id\n"
                         "LIMIT $1 OFFSET $2",
+                 .param_types = sm_users_list_params0_types,
                  .nparams = 2},
         .params = sm_users_list_params0,
         .row = &sm_user_row,
@@ -375,11 +390,14 @@ static const sc_field sm_users_get_by_username_params0[] = {
      .offset = offsetof(sm_users_get_by_username_bind, username)},
 };
 
+static const Oid sm_users_get_by_username_params0_types[] = {1043};
+
 static const sc_query sm_users_get_by_username_queries[] = {
     {
         .stmt = {.name = "sm_users_get_by_username",
                  .sql = "SELECT id, username, email, full_name, hashed_password, is_active, is_superuser,\n"
                         "       created_at, updated_at, last_login, preferences FROM semantik.users WHERE username = $1",
+                 .param_types = sm_users_get_by_username_params0_types,
                  .nparams = 1},
         .params = sm_users_get_by_username_params0,
         .row = &sm_user_row,
@@ -444,11 +462,14 @@ static const sc_field sm_users_get_by_email_params0[] = {
      .offset = offsetof(sm_users_get_by_email_bind, email)},
 };
 
+static const Oid sm_users_get_by_email_params0_types[] = {1043};
+
 static const sc_query sm_users_get_by_email_queries[] = {
     {
         .stmt = {.name = "sm_users_get_by_email",
                  .sql = "SELECT id, username, email, full_name, hashed_password, is_active, is_superuser,\n"
                         "       created_at, updated_at, last_login, preferences FROM semantik.users WHERE email = $1",
+                 .param_types = sm_users_get_by_email_params0_types,
                  .nparams = 1},
         .params = sm_users_get_by_email_params0,
         .row = &sm_user_row,
@@ -513,11 +534,14 @@ static const sc_field sm_users_get_by_username_or_email_params0[] = {
      .offset = offsetof(sm_users_get_by_username_or_email_bind, login)},
 };
 
+static const Oid sm_users_get_by_username_or_email_params0_types[] = {1043};
+
 static const sc_query sm_users_get_by_username_or_email_queries[] = {
     {
         .stmt = {.name = "sm_users_get_by_username_or_email",
                  .sql = "SELECT id, username, email, full_name, hashed_password, is_active, is_superuser,\n"
                         "       created_at, updated_at, last_login, preferences FROM semantik.users WHERE username = $1 OR email = $1",
+                 .param_types = sm_users_get_by_username_or_email_params0_types,
                  .nparams = 1},
         .params = sm_users_get_by_username_or_email_params0,
         .row = &sm_user_row,
@@ -587,10 +611,13 @@ static const sc_field sm_users_update_last_login_params0[] = {
      .offset = offsetof(sm_users_update_last_login_bind, id)},
 };
 
+static const Oid sm_users_update_last_login_params0_types[] = {23};
+
 static const sc_query sm_users_update_last_login_queries[] = {
     {
         .stmt = {.name = "sm_users_update_last_login",
                  .sql = "UPDATE semantik.users SET last_login = now() WHERE id = $1",
+                 .param_types = sm_users_update_last_login_params0_types,
                  .nparams = 1},
         .params = sm_users_update_last_login_params0,
         .row = NULL,
@@ -660,10 +687,13 @@ static const sc_field sm_users_update_password_params0[] = {
 
 static const unsigned char sm_users_update_password_params0_flags[] = {SC_PARAM_SECRET, 0};
 
+static const Oid sm_users_update_password_params0_types[] = {1043, 23};
+
 static const sc_query sm_users_update_password_queries[] = {
     {
         .stmt = {.name = "sm_users_update_password",
                  .sql = "UPDATE semantik.users SET hashed_password = $1 WHERE id = $2",
+                 .param_types = sm_users_update_password_params0_types,
                  .param_flags = sm_users_update_password_params0_flags,
                  .nparams = 2},
         .params = sm_users_update_password_params0,
@@ -737,10 +767,13 @@ static const sc_field sm_users_set_active_params0[] = {
      .offset = offsetof(sm_users_set_active_bind, id)},
 };
 
+static const Oid sm_users_set_active_params0_types[] = {16, 23};
+
 static const sc_query sm_users_set_active_queries[] = {
     {
         .stmt = {.name = "sm_users_set_active",
                  .sql = "UPDATE semantik.users SET is_active = $1 WHERE id = $2",
+                 .param_types = sm_users_set_active_params0_types,
                  .nparams = 2},
         .params = sm_users_set_active_params0,
         .row = NULL,

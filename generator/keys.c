@@ -26,7 +26,7 @@ static const struct {
     [GK_COLUMN] = {"column", KEYS("type", "nullable", "default", "primary_key", "unique",
                                   "references", "on_delete", "on_update", "check", "generated",
                                   "comment", "secret", "renamed_from", "backfill",
-                                  "server_written", "format")},
+                                  "server_written", "format", "c_type")},
     [GK_AUDIT] = {"audit", KEYS("into", "key", "from")},
     [GK_UNIQUE] = {"unique", KEYS("name", "columns")},
     [GK_CHECK] = {"check", KEYS("name", "expr")},

@@ -49,7 +49,13 @@ struct m_enum {
 typedef enum m_type_kind {
     T_SMALLINT, T_INTEGER, T_BIGINT, T_SERIAL, T_BIGSERIAL, T_BOOLEAN, T_REAL,
     T_DOUBLE, T_NUMERIC, T_TEXT, T_VARCHAR, T_UUID, T_TIMESTAMPTZ, T_TIMESTAMP,
-    T_DATE, T_INTERVAL, T_JSON, T_JSONB, T_BYTEA, T_TSVECTOR, T_VECTOR, T_ENUM
+    T_DATE, T_INTERVAL, T_JSON, T_JSONB, T_BYTEA, T_TSVECTOR, T_VECTOR, T_ENUM,
+    /* issue 15: natural C forms (runtime/sc_types.h) */
+    T_CHAR, T_TIME, T_TIMETZ, T_MONEY, T_XML, T_BIT, T_VARBIT, T_INET, T_CIDR, T_MACADDR,
+    T_POINT, T_INT4RANGE, T_INT8RANGE, T_TSTZRANGE, T_DATERANGE,
+    /* text of a type whose binary form the runtime does not decode (citext,
+     * hstore, ltree, or `c_type: text`): enum_name holds its SQL name */
+    T_TEXTMAP
 } m_type_kind;
 
 typedef struct m_type {

@@ -230,6 +230,23 @@ static void parse_function(pctx *c, m_function *f, const ynode *key, const ynode
 
 /* ---- tables --------------------------------------------------------- */
 
+/* `c_type: text`: a type schemac does not know (an extension's) travels as
+ * its text form (char *), read through a ::text cast. */
+static void parse_c_type(pctx *c, const ynode *v, m_type *type)
+{
+    const char *ctype = get_text(c, v, "c_type", false, "a column");
+    if (!ctype)
+        return;
+    gen_loc loc = ymap_get(v, "c_type")->loc;
+    if (strcmp(ctype, "text") != 0)
+        gen_error(c->d, loc, "'c_type' must be text, not '%s'", ctype);
+    else if (type->kind == T_ENUM || type->kind == T_TEXTMAP)
+        type->kind = T_TEXTMAP;
+    else
+        gen_error(c->d, loc, "'c_type: text' is for types schemac does not map itself; '%s' has "
+                  "a C form of its own", m_type_sql(c->a, type));
+}
+
 static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, const ynode *v)
 {
     col->name = key->text;
@@ -260,6 +277,7 @@ static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, c
     if (format && strcmp(format, "uuid") != 0)
         gen_error(c->d, ymap_get(v, "format")->loc, "'format' must be uuid, not '%s'", format);
     col->uuid_text = format != NULL;
+    parse_c_type(c, v, &col->type);
     col->default_sql = get_text(c, v, "default", false, "a column");
     col->check = get_text(c, v, "check", false, "a column");
     col->generated = get_text(c, v, "generated", false, "a column");

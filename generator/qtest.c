@@ -9,6 +9,7 @@
 #include "keys.h"
 #include "parse_util.h"
 #include "qtest.h"
+#include "type_oids.h"
 
 #define LABEL_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
 
@@ -191,6 +192,8 @@ static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
         return v;
     }
     default:
+        if (m_type_sample_text(a, t))
+            return m_type_sample_text(a, t);
         gen_error(tc->c->d, r->given ? r->loc : tc->loc,
                   "column '%s.%s' needs a value in this test (none can be made up for its type)",
                   r->t->name, c->name);

@@ -26,6 +26,16 @@ static const type_name type_names[] = {
     {"json", T_JSON, false},           {"jsonb", T_JSONB, false},
     {"bytea", T_BYTEA, false},         {"tsvector", T_TSVECTOR, false},
     {"vector", T_VECTOR, true},
+    {"char", T_CHAR, true},            {"time", T_TIME, false},
+    {"timetz", T_TIMETZ, false},       {"money", T_MONEY, false},
+    {"xml", T_XML, false},             {"bit", T_BIT, true},
+    {"varbit", T_VARBIT, true},        {"inet", T_INET, false},
+    {"cidr", T_CIDR, false},           {"macaddr", T_MACADDR, false},
+    {"point", T_POINT, false},         {"int4range", T_INT4RANGE, false},
+    {"int8range", T_INT8RANGE, false}, {"tstzrange", T_TSTZRANGE, false},
+    {"daterange", T_DATERANGE, false},
+    {"citext", T_TEXTMAP, false},      {"hstore", T_TEXTMAP, false},
+    {"ltree", T_TEXTMAP, false},
     /* other spellings of the same types */
     {"int", T_INTEGER, false},         {"int4", T_INTEGER, false},
     {"int2", T_SMALLINT, false},       {"int8", T_BIGINT, false},
@@ -35,6 +45,9 @@ static const type_name type_names[] = {
     {"character varying", T_VARCHAR, true},
     {"timestamp with time zone", T_TIMESTAMPTZ, false},
     {"timestamp without time zone", T_TIMESTAMP, false},
+    {"character", T_CHAR, true},       {"bit varying", T_VARBIT, true},
+    {"time with time zone", T_TIMETZ, false},
+    {"time without time zone", T_TIME, false},
 };
 
 const char *const *m_type_names(void)
@@ -117,6 +130,8 @@ bool m_type_parse(const char *text, m_type *out)
         if (out->s >= 0 && t->kind != T_NUMERIC)
             return false;
         out->kind = t->kind;
+        if (t->kind == T_TEXTMAP)
+            out->enum_name = t->spelling;
         return true;
     }
     if (!is_identifier_text(buf))
@@ -135,7 +150,7 @@ static const char *canonical(m_type_kind k)
 
 const char *m_type_sql(gen_arena *a, const m_type *t)
 {
-    const char *base = t->kind == T_ENUM ? t->enum_name : canonical(t->kind);
+    const char *base = t->kind == T_ENUM || t->kind == T_TEXTMAP ? t->enum_name : canonical(t->kind);
     const char *suffix = t->array ? "[]" : "";
     if (t->p >= 0 && t->s >= 0)
         return gen_printf(a, "%s(%d,%d)%s", base, t->p, t->s, suffix);
@@ -159,9 +174,10 @@ bool m_type_same(const m_type *a, const m_type *b)
 {
     if (stored_kind(a->kind) != stored_kind(b->kind) || a->array != b->array)
         return false;
-    if (a->kind == T_ENUM)
+    if (a->kind == T_ENUM || a->kind == T_TEXTMAP)
         return strcmp(a->enum_name, b->enum_name) == 0;
-    if (a->kind == T_NUMERIC || a->kind == T_VECTOR)
+    if (a->kind == T_NUMERIC || a->kind == T_VECTOR || a->kind == T_CHAR || a->kind == T_BIT ||
+        a->kind == T_VARBIT)
         return a->p == b->p && a->s == b->s;
     return true;
 }

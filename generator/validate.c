@@ -104,7 +104,8 @@ static void resolve_enum_type(pctx *c, m_type *t, gen_loc loc)
     if (hint)
         gen_error(c->d, loc, "unknown column type '%s' (did you mean '%s'?)", t->enum_name, hint);
     else
-        gen_error(c->d, loc, "unknown column type '%s' (not a built-in type or an enum)",
+        gen_error(c->d, loc, "unknown column type '%s' (not a built-in type or an enum; "
+                  "an extension's type takes c_type: text)",
                   t->enum_name);
     t->kind = T_TEXT;
 }

@@ -27,6 +27,7 @@
 #include "scratch.h"
 #include "schemac.h"
 #include "schemac_gen.h"
+#include "type_oids.h"
 #include "view.h"
 #include "view_repo.h"
 
@@ -118,7 +119,11 @@ static const char *const *accepted(m_type_kind k)
     case T_JSONB: return jsb;
     case T_BYTEA: return by;
     case T_TSVECTOR: return tsv;
-    case T_ENUM: return NULL;
+    case T_ENUM: case T_TEXTMAP: return NULL;
+    case T_CHAR: case T_TIME: case T_TIMETZ: case T_MONEY: case T_XML: case T_BIT: case T_VARBIT:
+    case T_INET: case T_CIDR: case T_MACADDR: case T_POINT: case T_INT4RANGE: case T_INT8RANGE:
+    case T_TSTZRANGE: case T_DATERANGE:
+        return m_type_pg_names(k);
     }
     return NULL;
 }
@@ -129,6 +134,8 @@ static bool element_matches(const m_type *want, const vet_type *t)
         return t->typtype == 'e' && strcmp(t->name, want->enum_name) == 0;
     if (want->kind == T_VECTOR && strcmp(t->name, "vector") == 0)
         return true;
+    if (want->kind == T_TEXTMAP) /* the type itself, or its ::text in a result */
+        return strcmp(t->name, want->enum_name) == 0 || (t->catalog && strcmp(t->name, "text") == 0);
     for (const char *const *n = accepted(want->kind); n && *n; n++)
         if (t->catalog && strcmp(t->name, *n) == 0)
             return true;
@@ -141,7 +148,8 @@ static bool judgeable(const m_type *want, const vet_type *t)
 {
     if (t->typtype == 'p' || t->oid == 705 /* unknown */ || t->name[0] == '?')
         return false;
-    return t->catalog || t->typtype == 'e' || want->kind == T_ENUM || want->kind == T_VECTOR;
+    return t->catalog || t->typtype == 'e' || want->kind == T_ENUM || want->kind == T_VECTOR ||
+           want->kind == T_TEXTMAP;
 }
 
 /* NULL when the server's type oid is what want encodes; else its name. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qtest.h"
+#include "type_oids.h"
 #include "view.h"
 #include "view_qtests.h"
 #include "view_repo.h"
@@ -145,7 +146,17 @@ static bool make_column(fctx *f, const m_column *c)
         gen_buf_printf(&f->body, "    if (!in.%s.data)\n        in.%s = (sc_bytes){(const unsigned char *)\"made\", 4};\n", c->name, c->name);
         return true;
     case T_BOOLEAN: case T_REAL: case T_DOUBLE: case T_DATE: case T_ENUM: case T_INTERVAL:
-        return true; /* zero is a value */
+    case T_TIME: case T_TIMETZ: case T_MONEY: case T_POINT: case T_INT4RANGE: case T_INT8RANGE:
+    case T_TSTZRANGE: case T_DATERANGE:
+        return true; /* zero is a value (a range's is empty) */
+    case T_CHAR: case T_XML: case T_BIT: case T_VARBIT: case T_INET: case T_CIDR: case T_MACADDR:
+    case T_TEXTMAP: {
+        const char *sample = m_type_sample_text(f->a, &c->type);
+        if (sample)
+            gen_buf_printf(&f->body, "    if (!in.%s)\n        in.%s = %s;\n", c->name, c->name,
+                           vu_c_string(f->a, sample, ""));
+        return sample != NULL;
+    }
     default:
         return false;
     }

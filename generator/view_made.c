@@ -368,13 +368,16 @@ static void not_null_refused(const made_ctx *m, json_t *out)
     }
 }
 
-/* Types whose C form has no literal here yet (days, intervals, vectors). */
+/* Types whose C form has no literal here yet (days, intervals, vectors,
+ * times of day, money, points, ranges). */
 static bool has_unwritable_column(const m_table *t)
 {
     for (size_t i = 0; i < t->ncolumns; i++) {
         m_type_kind k = t->columns[i].type.kind;
         if (in_new(t, &t->columns[i]) && !t->columns[i].type.array &&
-            (k == T_DATE || k == T_INTERVAL || k == T_VECTOR))
+            (k == T_DATE || k == T_INTERVAL || k == T_VECTOR || k == T_TIME || k == T_TIMETZ ||
+             k == T_MONEY || k == T_POINT || k == T_INT4RANGE || k == T_INT8RANGE ||
+             k == T_TSTZRANGE || k == T_DATERANGE))
             return true;
     }
     return false;

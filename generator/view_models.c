@@ -87,7 +87,7 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
 {
     if (!member)
         member = name;
-    const char *flags[6];
+    const char *flags[7];
     size_t nf = 0;
     if (nullable)
         flags[nf++] = "SC_F_NULLABLE";
@@ -101,6 +101,8 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
         flags[nf++] = "SC_F_DEFAULT";
     if ((extra_flags & VF_ROW) && !t->array && (t->kind == T_JSON || t->kind == T_JSONB))
         flags[nf++] = "SC_F_LAZY_JSON";
+    if (t->kind == T_TEXTMAP)
+        flags[nf++] = "SC_F_TEXT_FORM";
     gen_buf b;
     gen_buf_init(&b, a);
     gen_buf_printf(&b, "{.name = \"%s\", .kind = %s", name, vu_kind(t));
@@ -119,7 +121,7 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
         gen_buf_printf(&b, ", .has_offset = offsetof(%s, %.*shas_%s)", owner,
                        dot ? (int)(dot - member + 1) : 0, member, dot ? dot + 1 : member);
     }
-    if (t->kind == T_VARCHAR && t->p > 0)
+    if ((t->kind == T_VARCHAR || t->kind == T_CHAR) && t->p > 0)
         gen_buf_printf(&b, ", .max_len = %d", t->p);
     if (t->kind == T_ENUM)
         gen_buf_printf(&b, ", .en = &%s_%s_enum", s->prefix, t->enum_name);

@@ -141,9 +141,10 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
     const char *text = f->value.text;
     bool json = !f->type.array && (f->type.kind == T_JSON || f->type.kind == T_JSONB);
     if (!text) {
+        /* NULL in a struct member: sc_json's text, sc_array's items, sc_bytes' data. */
+        const char *member = json ? ".text" : f->type.array ? ".items" : f->type.kind == T_BYTEA ? ".data" : "";
         vq_add(asserts, "assert", flag ? gen_printf(a, "assert_false(%s.has_%s);", row, f->name)
-                                  : json ? gen_printf(a, "assert_null(%s.text);", x)
-                                         : gen_printf(a, "assert_null(%s);", x));
+                                       : gen_printf(a, "assert_null(%s%s);", x, member));
         return;
     }
     if (flag)

@@ -61,8 +61,8 @@ void view_repo_update(gen_arena *a, const m_schema *s, const m_table *t, const c
         value->optional = !c->nullable; /* no has_ flag: a value is always there */
         order[n++] = flag->name;
         order[n++] = value->name;
-        gen_buf_printf(&set, "%s%s = CASE WHEN $%zu THEN $%zu::%s ELSE %s END", n > 2 ? ",\n    " : "",
-                       c->name, n - 1, n, vu_sql_type(a, s, &c->type), c->name);
+        gen_buf_printf(&set, "%s%s = CASE WHEN $%zu THEN $%zu%s ELSE %s END", n > 2 ? ",\n    " : "",
+                       c->name, n - 1, n, vu_param_cast(a, s, &c->type), c->name);
         json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool set_%s", c->name), "note"));
         json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", vu_decl(a, vu_input_type(a, s, &c->type), c->name), "note"));
         if (c->nullable && !vu_is_pointer(&c->type))

@@ -10,6 +10,7 @@
 
 #include "output.h"
 #include "sqlscan.h"
+#include "type_oids.h"
 #include "view.h"
 #include "view_batch.h"
 #include "view_repo.h"
@@ -195,12 +196,18 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
     json_t *inits = json_array();
     gen_buf flags;
     gen_buf_init(&flags, f->a);
-    bool secret = false;
+    gen_buf types;
+    gen_buf_init(&types, f->a);
+    bool secret = false, typed = false;
     for (size_t i = 0; i < n; i++) {
         const vparam *p = vr_find(f, order[i]);
         json_array_append_new(inits, json_pack("{s:s}", "init", vr_param_init(f, p)));
         gen_buf_printf(&flags, "%s%s", i ? ", " : "", p->secret ? "SC_PARAM_SECRET" : "0");
         secret |= p->secret;
+        /* Typed parameters: the server need not infer them from context. */
+        unsigned oid = m_type_oid(&p->type);
+        gen_buf_printf(&types, "%s%u", i ? ", " : "", oid);
+        typed |= oid != 0;
     }
     /* Secret parameters are masked when DB_ECHO logs the statement. */
     json_t *v = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "stmt",
@@ -213,6 +220,8 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
                           flags.data ? flags.data : "");
     json_object_set_new(v, "access", f->access && !count ? json_string(f->access) : json_false());
     json_object_set_new(v, "primary_only", json_boolean(f->primary_only));
+    json_object_set_new(v, "types", typed ? json_string(types.data) : json_false());
+    json_object_set_new(v, "types_name", json_string(gen_printf(f->a, "%s_types", params_name)));
     json_t *vet = vet_record(f, sql, order, n, row, f->access && !count);
     json_object_set_new(vet, "variant", json_integer((json_int_t)index));
     json_object_set_new(vet, "count", json_boolean(count));
@@ -403,7 +412,11 @@ const char *vr_select_list(gen_arena *a, const m_table *t, const char *alias)
     gen_buf_init(&b, a);
     size_t line = 0;
     for (size_t i = 0; i < t->ncolumns; i++) {
-        const char *col = gen_printf(a, "%s%s", alias && i ? alias : "", t->columns[i].name);
+        const m_column *c = &t->columns[i];
+        const char *col = gen_printf(a, "%s%s", alias && i ? alias : "", c->name);
+        /* The runtime reads the text of a type it does not decode. */
+        if (c->type.kind == T_TEXTMAP)
+            col = gen_printf(a, "%s::text%s AS %s", col, c->type.array ? "[]" : "", c->name);
         if (i && line + strlen(col) > 72) {
             gen_buf_puts(&b, ",\n       ");
             line = 0;
@@ -616,7 +629,7 @@ static void op_create(gen_arena *a, const m_schema *s, const m_table *t, const c
         p->nullable = c->nullable || c->default_sql;
         p->member = c->name; /* a member of the caller's _new struct: has_ flags, no sc_opt */
         order[n++] = c->name;
-        const char *cast = gen_printf(a, "$%zu::%s", n, vu_sql_type(a, s, &c->type));
+        const char *cast = gen_printf(a, "$%zu%s", n, vu_param_cast(a, s, &c->type));
         gen_buf_printf(&cols, "%s%s", n > 1 ? ", " : "", c->name);
         gen_buf_printf(&vals, "%s%s", n > 1 ? ", " : "",
                        c->default_sql ? gen_printf(a, "COALESCE(%s, %s)", cast, c->default_sql) : cast);

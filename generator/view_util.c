@@ -89,6 +89,12 @@ const char *vu_kind(const m_type *t)
         [T_INTERVAL] = "SC_K_INTERVAL", [T_JSON] = "SC_K_JSON", [T_JSONB] = "SC_K_JSONB",
         [T_BYTEA] = "SC_K_BYTES", [T_TSVECTOR] = "SC_K_TSVECTOR", [T_VECTOR] = "SC_K_TEXT",
         [T_ENUM] = "SC_K_ENUM",
+        [T_CHAR] = "SC_K_TEXT", [T_TIME] = "SC_K_TIMEOFDAY", [T_TIMETZ] = "SC_K_TIMETZ",
+        [T_MONEY] = "SC_K_MONEY", [T_XML] = "SC_K_TEXT", [T_BIT] = "SC_K_BIT",
+        [T_VARBIT] = "SC_K_BIT", [T_INET] = "SC_K_INET", [T_CIDR] = "SC_K_INET",
+        [T_MACADDR] = "SC_K_MACADDR", [T_POINT] = "SC_K_POINT", [T_INT4RANGE] = "SC_K_INT4RANGE",
+        [T_INT8RANGE] = "SC_K_INT8RANGE", [T_TSTZRANGE] = "SC_K_TSTZRANGE",
+        [T_DATERANGE] = "SC_K_DATERANGE", [T_TEXTMAP] = "SC_K_TEXT",
     };
     return kinds[t->kind];
 }
@@ -99,7 +105,8 @@ bool vu_is_pointer(const m_type *t)
         return true;
     switch (t->kind) {
     case T_NUMERIC: case T_TEXT: case T_VARCHAR: case T_UUID: case T_JSON: case T_JSONB:
-    case T_TSVECTOR: case T_VECTOR: case T_BYTEA:
+    case T_TSVECTOR: case T_VECTOR: case T_BYTEA: case T_CHAR: case T_XML: case T_BIT:
+    case T_VARBIT: case T_INET: case T_CIDR: case T_MACADDR: case T_TEXTMAP:
         return true;
     default:
         return false;
@@ -122,6 +129,10 @@ const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t)
     case T_JSON: case T_JSONB: return "json_t *";
     case T_BYTEA: return "sc_bytes";
     case T_ENUM: return gen_printf(a, "%s_%s", s->prefix, t->enum_name);
+    case T_TIME: case T_MONEY: return "int64_t";
+    case T_TIMETZ: return "sc_timetz";
+    case T_POINT: return "sc_point";
+    case T_INT4RANGE: case T_INT8RANGE: case T_TSTZRANGE: case T_DATERANGE: return "sc_range";
     default: return "char *";
     }
 }
@@ -142,6 +153,16 @@ const char *vu_sql_type(gen_arena *a, const m_schema *s, const m_type *t)
         base.kind = T_BIGINT;
     const char *sql = m_type_sql(a, &base);
     return base.kind == T_ENUM ? gen_printf(a, "%s.%s", s->name, sql) : sql;
+}
+
+/* The cast after a parameter bound to a column of type t: none for an
+ * extension's type (its name resolves on the DDL's search_path, perhaps not
+ * on the session's; the column types the parameter). */
+const char *vu_param_cast(gen_arena *a, const m_schema *s, const m_type *t)
+{
+    if (t->kind == T_TEXTMAP)
+        return "";
+    return gen_printf(a, "::%s", vu_sql_type(a, s, t));
 }
 
 /* Wraps text into a C comment of at most `width` columns. */
@@ -252,6 +273,10 @@ const char *vu_opt_type(gen_arena *a, const m_schema *s, const m_type *t)
     case T_TIMESTAMPTZ: case T_TIMESTAMP: return "sc_opt_time";
     case T_INTERVAL: return "sc_opt_interval";
     case T_ENUM: return gen_printf(a, "%s_opt_%s", s->prefix, t->enum_name);
+    case T_TIME: case T_MONEY: return "sc_opt_i64";
+    case T_TIMETZ: return "sc_opt_timetz";
+    case T_POINT: return "sc_opt_point";
+    case T_INT4RANGE: case T_INT8RANGE: case T_TSTZRANGE: case T_DATERANGE: return "sc_opt_range";
     default: return vu_c_type(a, s, t);
     }
 }

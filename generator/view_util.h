@@ -18,6 +18,7 @@ const char *vu_input_type(gen_arena *a, const m_schema *s, const m_type *t);
 /* The optional form of a scalar type: sc_opt_i32, sm_opt_document_status. */
 const char *vu_opt_type(gen_arena *a, const m_schema *s, const m_type *t);
 const char *vu_decl(gen_arena *a, const char *type, const char *name);
+const char *vu_param_cast(gen_arena *a, const m_schema *s, const m_type *t);
 const char *vu_sql_type(gen_arena *a, const m_schema *s, const m_type *t); /* for casts */
 const char *vu_comment(gen_arena *a, const char *text, const char *indent, int width);
 const char *vu_c_string(gen_arena *a, const char *text, const char *indent);

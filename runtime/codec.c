@@ -404,6 +404,8 @@ static int decode_scalar(const sc_field *f, const char *v, int len, sc_arena *a,
         return SC_OK;
     }
     default:
+        if (sc_kind_is_more(f->kind))
+            return sc_decode_more(f, v, len, a, dst, err);
         return decode_text_kind(f, v, len, a, dst, err);
     }
 }
@@ -420,7 +422,7 @@ size_t sc_kind_size(sc_kind k)
     case SC_K_INTERVAL: return sizeof(sc_interval);
     case SC_K_BYTES: return sizeof(sc_bytes);
     case SC_K_ENUM: return sizeof(int);
-    default: return sizeof(void *);
+    default: return sc_kind_is_more(k) ? sc_kind_size_more(k) : sizeof(void *);
     }
 }
 
@@ -467,6 +469,22 @@ static int decode_array(const sc_field *f, const char *v, int len, sc_arena *a, 
     return SC_OK;
 }
 
+/* Whether a text field may take column col of a binary result as it is:
+ * only the types whose binary form is their text (text, varchar, char(n),
+ * name, xml, unknown). Another type read as text would be its binary form
+ * (an hstore's counts and lengths, a vector's floats). */
+static bool text_in_binary(const PGresult *res, int col)
+{
+    if (PQfformat(res, col) == 0)
+        return true;
+    switch (PQftype(res, col)) {
+    case 25: case 1043: case 1042: case 19: case 142: case 705:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int sc_decode_int(const PGresult *res, int row, int col, int64_t *out, sc_error *err)
 {
     static const sc_field f = {.name = "count", .kind = SC_K_INT64};
@@ -496,6 +514,9 @@ int sc_decode_row_extra(const PGresult *res, int row, const sc_row_desc *desc, s
         }
         const char *v = PQgetvalue(res, row, (int)i);
         int len = PQgetlength(res, row, (int)i);
+        if (f->kind == SC_K_TEXT && !f->array && !text_in_binary(res, (int)i))
+            return bad_value(err, f, "the server's binary form of its type is not text: cast it "
+                                     "to text in the query (col::text)");
         bool lazy = (f->flags & SC_F_LAZY_JSON) && (f->kind == SC_K_JSON || f->kind == SC_K_JSONB);
         int rc = f->array ? decode_array(f, v, len, a, dst, err)
                  : lazy   ? decode_lazy_json(f, v, len, a, dst, err)

@@ -17,7 +17,7 @@
 
 static bool binary_kind(const sc_field *f)
 {
-    if (f->array)
+    if (f->array || (f->flags & SC_F_TEXT_FORM) || sc_kind_is_more(f->kind))
         return false;
     switch (f->kind) {
     case SC_K_NUMERIC: case SC_K_TSVECTOR: case SC_K_UUID:

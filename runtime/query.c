@@ -38,7 +38,7 @@ bool sc_field_present(const void *base, const sc_field *f)
         return *(const bool *)((const char *)base + f->has_offset);
     switch (f->kind) {
     case SC_K_NUMERIC: case SC_K_TEXT: case SC_K_UUID: case SC_K_TSVECTOR:
-    case SC_K_JSON: case SC_K_JSONB:
+    case SC_K_JSON: case SC_K_JSONB: case SC_K_INET: case SC_K_MACADDR: case SC_K_BIT:
         return f->array ? ((const sc_array *)field_ptr(base, f))->items != NULL
                         : *(const void *const *)field_ptr(base, f) != NULL;
     case SC_K_BYTES:
@@ -146,7 +146,14 @@ static const char *encode_scalar(encoded *e, int i, const sc_field *f, const voi
                          f->name);
         return own(e, s);
     }
-    default: { /* text, numeric, tsvector */
+    case SC_K_TIMEOFDAY: case SC_K_TIMETZ: case SC_K_MONEY: case SC_K_POINT:
+    case SC_K_INT4RANGE: case SC_K_INT8RANGE: case SC_K_TSTZRANGE: case SC_K_DATERANGE: {
+        char *owned = NULL;
+        const char *s = sc_encode_more(f, p, buf, SCRATCH, &owned, err);
+        own(e, owned);
+        return s;
+    }
+    default: { /* text, numeric, tsvector, inet, macaddr, bit strings */
         const char *s = *(const char *const *)p;
         if (f->flags & SC_F_UUID_TEXT) {
             if (sc_uuid_normalize(s, buf) != 0) {
@@ -216,6 +223,16 @@ static int encode_one(encoded *e, int i, const sc_field *f, const void *args, sc
         const sc_bytes *b = field_ptr(args, f);
         e->values[i] = (const char *)b->data;
         e->lengths[i] = (int)b->len;
+        e->formats[i] = 1;
+        return SC_OK;
+    }
+    /* money in binary: its text form depends on the server's lc_monetary. */
+    if (f->kind == SC_K_MONEY && !f->array && sc_field_present(args, f)) {
+        uint64_t m = (uint64_t)*(const int64_t *)field_ptr(args, f);
+        for (int b = 0; b < 8; b++)
+            e->scratch[i][b] = (char)(m >> (56 - 8 * b));
+        e->values[i] = e->scratch[i];
+        e->lengths[i] = 8;
         e->formats[i] = 1;
         return SC_OK;
     }

@@ -16,7 +16,9 @@
  *   interval -> sc_interval; json/jsonb -> json_t * (jansson; the arena
  *   holds the reference and drops it at sc_arena_reset / sc_arena_free:
  *   json_incref a value to keep it longer); bytea ->
- *   sc_bytes; enums -> int (index of the label); arrays -> sc_array.
+ *   sc_bytes; enums -> int (index of the label); arrays -> sc_array;
+ *   time, timetz, money, network types, bit strings, point, ranges and
+ *   extension types: see sc_types.h.
  *   A nullable pointer is NULL for SQL NULL; a nullable scalar has a
  *   `bool has_x` presence flag next to it. */
 #ifndef SCHEMAC_QUERY_H
@@ -25,6 +27,7 @@
 #include <jansson.h>
 
 #include "schemac.h"
+#include "sc_types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -91,7 +94,11 @@ typedef struct sc_opt_interval { bool has; sc_interval value; } sc_opt_interval;
 typedef enum sc_kind {
     SC_K_INT16, SC_K_INT32, SC_K_INT64, SC_K_BOOL, SC_K_FLOAT4, SC_K_FLOAT8,
     SC_K_NUMERIC, SC_K_TEXT, SC_K_UUID, SC_K_TIME, SC_K_DATE, SC_K_INTERVAL,
-    SC_K_JSON, SC_K_JSONB, SC_K_BYTES, SC_K_ENUM, SC_K_TSVECTOR
+    SC_K_JSON, SC_K_JSONB, SC_K_BYTES, SC_K_ENUM, SC_K_TSVECTOR,
+    /* sc_types.h: time, timetz, money, inet/cidr and macaddr (text), bit
+     * strings (text), point, ranges */
+    SC_K_TIMEOFDAY, SC_K_TIMETZ, SC_K_MONEY, SC_K_INET, SC_K_MACADDR, SC_K_BIT, SC_K_POINT,
+    SC_K_INT4RANGE, SC_K_INT8RANGE, SC_K_TSTZRANGE, SC_K_DATERANGE
 } sc_kind;
 
 typedef struct sc_enum_desc {
@@ -111,8 +118,11 @@ enum {
     SC_F_UUID_TEXT = 0x04, /* text that must be a UUID: validated, lower-cased */
     SC_F_COMPUTED = 0x08,  /* filled by the executor (partition key), not the caller */
     SC_F_DEFAULT = 0x10,   /* sc_copy_rows: unset means the column's DEFAULT */
-    SC_F_LAZY_JSON = 0x20  /* a row's json/jsonb member is an sc_json (parsed on
+    SC_F_LAZY_JSON = 0x20, /* a row's json/jsonb member is an sc_json (parsed on
                               first use), not a json_t * */
+    SC_F_TEXT_FORM = 0x40  /* text of a type whose binary form is not text
+                              (hstore, ltree, c_type: text): read through a
+                              ::text cast, copied in text */
 };
 
 typedef struct sc_field {

@@ -71,6 +71,16 @@ void sc_textbuf_put(sc_textbuf *b, const char *s, size_t n);
 
 int sc_date_format(int32_t days, char *buf, size_t n);
 
+/* The kinds of sc_types.h (codec_types.c): a binary value into dst, the
+ * size of one in a struct, and the text form of one parameter (into buf, or
+ * *owned, malloc'd). */
+int sc_decode_more(const sc_field *f, const char *v, int len, sc_arena *a, void *dst,
+                   sc_error *err);
+size_t sc_kind_size_more(sc_kind k);
+const char *sc_encode_more(const sc_field *f, const void *p, char *buf, size_t size, char **owned,
+                           sc_error *err);
+bool sc_kind_is_more(sc_kind k);
+
 /* Runs fn(ptr) when the arena is reset or freed (JSON references). */
 int sc_arena_defer(sc_arena *a, void (*fn)(void *), void *ptr);
 

@@ -214,7 +214,8 @@ static bool kind_accepts(PGconn *pg, const sc_field *f, Oid oid)
     case SC_K_FLOAT4: return oid == 700;
     case SC_K_FLOAT8: return oid == 701;
     case SC_K_NUMERIC: return oid == 1700;
-    case SC_K_TEXT: return oid == 25 || oid == 1043 || oid == 19 || oid == 1042;
+    case SC_K_TEXT: return oid == 25 || oid == 1043 || oid == 19 || oid == 1042 || oid == 142 ||
+                           (f->flags & SC_F_TEXT_FORM); /* hstore, ltree, ...: sent as text */
     case SC_K_UUID: return oid == 2950;
     case SC_K_TIME: return oid == 1184 || oid == 1114;
     case SC_K_DATE: return oid == 1082;
@@ -223,6 +224,17 @@ static bool kind_accepts(PGconn *pg, const sc_field *f, Oid oid)
     case SC_K_JSONB: return oid == 3802;
     case SC_K_BYTES: return oid == 17;
     case SC_K_TSVECTOR: return oid == 3614;
+    case SC_K_TIMEOFDAY: return oid == 1083;
+    case SC_K_TIMETZ: return oid == 1266;
+    case SC_K_MONEY: return oid == 790;
+    case SC_K_INET: return oid == 869 || oid == 650;
+    case SC_K_MACADDR: return oid == 829 || oid == 774;
+    case SC_K_BIT: return oid == 1560 || oid == 1562;
+    case SC_K_POINT: return oid == 600;
+    case SC_K_INT4RANGE: return oid == 3904;
+    case SC_K_INT8RANGE: return oid == 3926;
+    case SC_K_TSTZRANGE: return oid == 3910;
+    case SC_K_DATERANGE: return oid == 3912;
     case SC_K_ENUM: {
         const char *dot = strrchr(f->en->name, '.');
         return t.typtype == 'e' && strcmp(t.name, dot ? dot + 1 : f->en->name) == 0;
@@ -292,7 +304,9 @@ static void own_rollback(PGconn *pg, bool began)
 int sc_testkit_check_statement(PGconn *pg, const sc_query *q, char *why, size_t why_size)
 {
     bool began = own_begin(pg);
-    PGresult *r = PQprepare(pg, "sc_testkit_check", q->stmt.sql, 0, NULL);
+    /* With the descriptor's parameter types, as the executors send it. */
+    PGresult *r = PQprepare(pg, "sc_testkit_check", q->stmt.sql, q->stmt.nparams,
+                            q->stmt.param_types);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         PQclear(r);
         fail(why, why_size, "%s does not prepare: %s", q->stmt.name, PQerrorMessage(pg));
@@ -362,7 +376,8 @@ static PGresult *explain_samples(PGconn *pg, const sc_query *q, const char *sour
     snprintf(key, sizeof key, "%d",
              modulus > 0 ? sc_partition_key(source_value, strlen(source_value), modulus) : 0);
     bool began = own_begin(pg);
-    PGresult *r = PQprepare(pg, "sc_testkit_explain", q->stmt.sql, 0, NULL);
+    PGresult *r = PQprepare(pg, "sc_testkit_explain", q->stmt.sql, q->stmt.nparams,
+                            q->stmt.param_types);
     bool prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!prepared) {
