@@ -20,11 +20,11 @@ static const struct {
     [GK_FUNCTION_ARG] = {"function_arg", KEYS("name", "type")},
     [GK_TABLE] = {"table", KEYS("columns", "primary_key", "unique", "checks", "foreign_keys",
                                 "indexes", "partition", "triggers", "scope", "operations",
-                                "comment", "renamed_from", "audit", "singular")},
+                                "comment", "renamed_from", "audit", "singular", "versioned")},
     [GK_COLUMN] = {"column", KEYS("type", "nullable", "default", "primary_key", "unique",
                                   "references", "on_delete", "on_update", "check", "generated",
                                   "comment", "secret", "renamed_from", "backfill",
-                                  "server_written", "format")},
+                                  "server_written", "format", "same_scope")},
     [GK_AUDIT] = {"audit", KEYS("into", "key", "from")},
     [GK_UNIQUE] = {"unique", KEYS("name", "columns")},
     [GK_CHECK] = {"check", KEYS("name", "expr")},
@@ -40,11 +40,12 @@ static const struct {
     [GK_VIEW] = {"view", KEYS("sql", "materialized", "depends_on", "indexes", "comment")},
     [GK_QUERY] = {"query", KEYS("returns", "sql", "params", "columns", "paginate",
                                 "all_partitions", "unscoped", "batch", "comment", "access",
-                                "not_found_hides_existence", "conflict", "update")},
+                                "not_found_hides_existence", "conflict", "update", "untested")},
     [GK_PAGINATE] = {"paginate", KEYS("keyset")},
     [GK_DECLARED_TYPE] = {"declared_type", KEYS("type", "nullable")},
     [GK_LINT_WAIVER] = {"lint_waiver", KEYS("rule", "object", "reason")},
     [GK_QUERY_TEST] = {"query_test", KEYS("name", "given", "args", "expect", "status", "check")},
+    [GK_VERSIONED] = {"versioned", KEYS("column", "per", "counter")},
 };
 
 const char *const *gen_known_keys(gen_key_context c)

@@ -26,6 +26,7 @@ typedef enum gen_key_context {
     GK_DECLARED_TYPE, /* a query's params or columns entry written as a mapping */
     GK_LINT_WAIVER,
     GK_QUERY_TEST,
+    GK_VERSIONED,     /* a table's versioned: { column, per, counter } */
     GK_COUNT
 } gen_key_context;
 

@@ -627,6 +627,8 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
                              : "SC_NOT_FOUND when there is no such row, SC_ACCESS_DENIED when it exists but the access check fails (the row is not handed out), from one statement.");
     if (q->unscoped)
         comment = gen_printf(a, "%s Unscoped: %s", comment, q->unscoped);
+    if (q->untested)
+        comment = gen_printf(a, "%s Untested: %s", comment, q->untested);
     if (q->all_partitions)
         comment = gen_printf(a, "%s Scans every partition: %s", comment, q->all_partitions);
     if (scan.nfragments)
