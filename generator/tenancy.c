@@ -219,8 +219,8 @@ static bool check_counter(pctx *c, const m_table *t, m_versioned *v)
 {
     m_column *counter = m_find_column(v->parent, v->counter);
     if (!counter) {
-        gen_error(c->d, v->loc, "versioned: counter '%s' is not a column of table '%s' (the "
-                                "table '%s' references)",
+        gen_error(c->d, v->loc, "versioned: counter '%s' is not a column of table '%s', which "
+                                "'%s' references",
                   v->counter, v->parent->name, v->per);
         return false;
     }

@@ -635,7 +635,7 @@ static void op_create(gen_arena *a, const m_schema *s, const m_table *t, const c
     json_t *batch = create_batch(&f, row, new_name);
     json_t *send = vs_function(&f, &(vs_shape){.prefix = "", .args = "in", .variant = "0",
                                                .inputs = gen_printf(a, ", const %s *in", new_name), .row = row});
-    json_array_append_new(functions, vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t)),
+    json_array_append_new(functions, vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).%s", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t), vv_create_note(a, t)),
                          proto, false));
     json_array_append_new(functions, batch);
     json_array_append_new(functions, send);

@@ -63,3 +63,14 @@ const char *vv_create_sql(gen_arena *a, const m_schema *s, const m_table *t, con
                       vr_qualified(a, s, t), cols, v->column_col->name, vals, counter,
                       vr_select_list(a, t, NULL));
 }
+
+const char *vv_create_note(gen_arena *a, const m_table *t)
+{
+    const m_versioned *v = &t->versioned;
+    if (!v->parent || !v->counter_col)
+        return "";
+    return gen_printf(a, " %s is the next number of its %s row (%s.%s, bumped in the same statement: "
+                         "concurrent creates never share one); SC_NOT_FOUND when there is no such %s row%s.",
+                      v->column, v->parent->name, v->parent->name, v->counter_col->name,
+                      v->parent->name, t->scope_col ? " for this user" : "");
+}

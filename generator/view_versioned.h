@@ -10,4 +10,7 @@
 const char *vv_create_sql(gen_arena *a, const m_schema *s, const m_table *t, const char *cols,
                           const char *vals, const char *const *order, size_t n);
 
+/* What create's comment adds for a versioned table ("" for any other). */
+const char *vv_create_note(gen_arena *a, const m_table *t);
+
 #endif
