@@ -342,7 +342,6 @@ static const m_column *column_at(const pctx *c, const sql_scan *s, size_t i, con
 static bool insert_copies_scope(const pctx *c, const m_query *q, const sql_scan *s,
                                 const m_table *parent)
 {
-    size_t i = 0;
     if (s->n < 4 || !sql_tok_is(&s->toks[0], "insert") || !tok_is_punct(s, 3, "("))
         return false;
     size_t pos = 0, k = 4;
@@ -355,7 +354,7 @@ static bool insert_copies_scope(const pctx *c, const m_query *q, const sql_scan 
     }
     if (!found || k + 1 >= s->n || !sql_tok_is(&s->toks[k + 1], "select"))
         return false;
-    i = k + 2;
+    size_t i = k + 2;
     int depth = 0;
     for (size_t item = 0; i < s->n && item < pos; i++) { /* skip to the pos-th item */
         if (tok_is_punct(s, i, "("))
@@ -367,7 +366,8 @@ static bool insert_copies_scope(const pctx *c, const m_query *q, const sql_scan 
     }
     size_t end;
     const m_column *col = column_at(c, s, i, parent, &end);
-    return col == parent->scope_col && (tok_is_punct(s, end, ",") || sql_tok_is(&s->toks[end], "from"));
+    return col == parent->scope_col && end < s->n &&
+           (tok_is_punct(s, end, ",") || sql_tok_is(&s->toks[end], "from"));
 }
 
 /* `x.scope = p.scope` (either way round) somewhere in the statement. */

@@ -159,6 +159,17 @@ static void an_existing_parent_key_is_reused(void **state)
     gen_arena_free(a);
 }
 
+/* Service authors compile the generated layer with their own warnings. */
+static void the_generated_layer_compiles_pedantic(void **state)
+{
+    (void)state;
+    assert_int_equal(sh("cd %s/gen && for f in tn_*.c tests/tn_factories.c; do cc -std=c11 -Wall -Wextra "
+                        "-Wpedantic -Wconversion -Werror -fsyntax-only -D_DEFAULT_SOURCE "
+                        "$(pkg-config --cflags libpq jansson) -I%s/runtime -I. \"$f\" || exit 1; done",
+                        dir, root),
+                     0);
+}
+
 static int compile_and_run(const char *name, const char *sources)
 {
     /* build/san's runtime is instrumented: the program must be too. */
@@ -204,6 +215,7 @@ int main(void)
         cmocka_unit_test(references_carry_the_scope),
         cmocka_unit_test(versioned_create_bumps_the_parent_counter),
         cmocka_unit_test(an_existing_parent_key_is_reused),
+        cmocka_unit_test(the_generated_layer_compiles_pedantic),
         cmocka_unit_test(the_generated_tests_pass_against_the_server),
         cmocka_unit_test(cross_user_references_and_racing_writers),
     };
