@@ -7,8 +7,10 @@
  * - Versioned creates: a writer that starts while another holds the item's
  *   counter in an open transaction waits, then gets the next number (the
  *   race that gave two "version 2" with max()+1 ... FOR UPDATE OF); many
- *   writers released together get 1..N, each once, with no error. The
- *   waits are observed in pg_stat_activity, never slept on. */
+ *   writers released together get 1..N, each once, with no error; under
+ *   REPEATABLE READ the waiting writer's serialization failure is retried
+ *   by sc_tx_run into the next number. The waits are observed in
+ *   pg_stat_activity, never slept on. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -222,6 +224,74 @@ static void a_writer_waiting_on_an_open_transaction_gets_the_next_version(void *
     sc_arena_free(a);
 }
 
+/* ---- REPEATABLE READ: the waiting writer's snapshot is too old --------- */
+
+typedef struct rr_writer {
+    int64_t item, user;
+    int attempts, version, status;
+    char message[256];
+    bool finished;               /* atomic */
+} rr_writer;
+
+static int create_once(sc_conn *c, void *ctx, sc_error *err)
+{
+    rr_writer *wr = ctx;
+    wr->attempts++;
+    sc_arena *a = sc_arena_new(0);
+    tn_analysis an;
+    int rc = tn_analyses_create(c, a, &(tn_analysis_new){.item_id = wr->item, .user_id = wr->user,
+                                                         .body = "repeatable"}, &an, err);
+    if (rc == SC_OK)
+        wr->version = an.version;
+    sc_arena_free(a);
+    return rc;
+}
+
+static void *write_repeatable_read(void *arg)
+{
+    rr_writer *wr = arg;
+    sc_error err = {0};
+    sc_tx_options o = {SC_ISOLATION_REPEATABLE_READ, false, false, 3, 0.0};
+    wr->status = sc_tx_run(pool, &o, create_once, wr, &err);
+    snprintf(wr->message, sizeof wr->message, "%s", err.message);
+    __atomic_store_n(&wr->finished, true, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Under REPEATABLE READ the waiting writer cannot see the committed counter:
+ * its create fails with a serialization error, which sc_tx_run retries in a
+ * fresh transaction, and the retry gets the next number. */
+static void repeatable_read_writers_retry_to_the_next_version(void **state)
+{
+    (void)state;
+    sc_conn *first, *observer;
+    sc_error err = {0};
+    sc_arena *a = sc_arena_new(0);
+    assert_int_equal(sc_pool_acquire(pool, &first, &err), SC_OK);
+    assert_int_equal(sc_pool_acquire(pool, &observer, &err), SC_OK);
+    world w = make_world(observer, a);
+    sc_tx_options o = {SC_ISOLATION_REPEATABLE_READ, false, false, -1, -1.0};
+    assert_int_equal(sc_tx_begin(first, &o, &err), SC_OK);
+    tn_analysis an;
+    assert_int_equal(tn_analyses_create(first, a, &(tn_analysis_new){.item_id = w.anns_item, .user_id = w.ann,
+                                                                     .body = "first"}, &an, &err), SC_OK);
+    rr_writer second = {.item = w.anns_item, .user = w.ann};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, write_repeatable_read, &second), 0);
+    while (lock_waiters(observer) == 0 && !__atomic_load_n(&second.finished, __ATOMIC_SEQ_CST))
+        ;
+    assert_false(__atomic_load_n(&second.finished, __ATOMIC_SEQ_CST));
+    assert_int_equal(sc_tx_commit(first, &err), SC_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    if (second.status != SC_OK)
+        fail_msg("the repeatable-read writer failed (%d): %s", second.status, second.message);
+    assert_int_equal(second.attempts, 2);
+    assert_int_equal(second.version, 2);
+    sc_pool_release(pool, first);
+    sc_pool_release(pool, observer);
+    sc_arena_free(a);
+}
+
 /* WRITERS threads released together, each making CREATES_EACH versions of
  * one item (half of them inside one open transaction each): every number
  * 1..N once, no error. */
@@ -303,6 +373,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(another_users_parent_is_refused),
         cmocka_unit_test(a_writer_waiting_on_an_open_transaction_gets_the_next_version),
+        cmocka_unit_test(repeatable_read_writers_retry_to_the_next_version),
         cmocka_unit_test(racing_writers_get_distinct_versions),
     };
     return cmocka_run_group_tests_name("tenancy/behaviour", tests, setup, teardown);
