@@ -60,6 +60,28 @@ static bool has_key_on(const m_table *t, const char *x, const char *y)
     return false;
 }
 
+/* ref alone is a key of t: then (ref, scope) is unique anyway, and the
+ * UNIQUE the reference needs adds no rule of its own. */
+static bool is_single_key(const m_table *t, const char *ref)
+{
+    const m_column *c = m_find_column(t, ref);
+    if (!c)
+        return false;
+    if (c->unique || c->primary_key ||
+        (t->primary_key.n == 1 && strcmp(t->primary_key.items[0], ref) == 0))
+        return true;
+    for (size_t i = 0; i < t->nuniques; i++)
+        if (t->uniques[i].columns.n == 1 && strcmp(t->uniques[i].columns.items[0], ref) == 0)
+            return true;
+    for (size_t i = 0; i < t->nindexes; i++) {
+        const m_index *ix = &t->indexes[i];
+        if (ix->unique && !ix->where && !ix->expression && ix->ncols == 1 && ix->cols[0].name &&
+            strcmp(ix->cols[0].name, ref) == 0)
+            return true;
+    }
+    return false;
+}
+
 static m_names pair(pctx *c, const char *x, const char *y, gen_loc loc)
 {
     m_names n = {2, gen_alloc(c->a, 2 * sizeof(char *)), gen_alloc(c->a, 2 * sizeof(gen_loc))};
@@ -131,6 +153,14 @@ static void carry_scope(pctx *c, m_table *t, m_column *col)
     }
     if (!m_find_column(t, t->scope) || !m_find_column(parent, dot + 1))
         return; /* reported by the scope and reference checks */
+    if (!is_single_key(parent, dot + 1)) {
+        gen_error(c->d, col->references_loc,
+                  "same_scope: '%s' is not the primary key or a unique column of table '%s' (the "
+                  "generator adds UNIQUE (%s, %s) only over a key, where it changes nothing)",
+                  col->references, parent->name, dot + 1, parent->scope);
+        col->references = NULL; /* reported once */
+        return;
+    }
     const m_column *to = m_find_column(parent, dot + 1);
     col->uuid_text |= to->uuid_text;
     add_parent_key(c, parent, dot + 1, col->same_scope_loc);
