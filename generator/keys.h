@@ -27,6 +27,7 @@ typedef enum gen_key_context {
     GK_LINT_WAIVER,
     GK_QUERY_TEST,
     GK_DISTRIBUTION,  /* a table's distribution (Citus) */
+    GK_VERSIONED,     /* a table's versioned: { column, per, counter } */
     GK_COUNT
 } gen_key_context;
 

@@ -81,6 +81,8 @@ struct m_column {
     const char *references;          /* "table.column" as written */
     gen_loc references_loc;
     m_fk_action on_delete, on_update;
+    bool same_scope;                 /* the reference carries the scope (tenancy.c) */
+    gen_loc same_scope_loc;
     m_table *table;
 };
 
@@ -192,6 +194,7 @@ typedef struct m_query {
     const char *sql, *comment, *all_partitions, *unscoped;
     const char *fanout;         /* "reason": a query on a distributed table that
                                    does not bind the distribution column */
+    const char *untested;       /* untested: "reason": exempt from require_tests */
     const char *access;         /* access: the condition a found row must meet */
     m_names conflict, update;   /* upsert: ON CONFLICT (conflict) DO UPDATE SET update */
     bool hide_existence;        /* not_found_hides_existence: denied reads as not found */
@@ -237,6 +240,17 @@ typedef struct m_audit {
     gen_loc loc;
 } m_audit;
 
+/* versioned: { column, per, counter }: create numbers the rows of one
+ * parent 1, 2, ... by bumping a counter on the parent in the same statement
+ * (tenancy.c, view_versioned.c). */
+typedef struct m_versioned {
+    const char *column, *per, *counter;   /* column is NULL when not versioned */
+    gen_loc loc;
+    m_column *column_col, *per_col, *counter_col;   /* resolved */
+    m_table *parent;
+    m_names keys, parent_keys;   /* this table's columns = the parent's that find its row */
+} m_versioned;
+
 struct m_table {
     const char *name;
     const char *singular;  /* NULL: derived from name (vu_table_singular) */
@@ -263,6 +277,7 @@ struct m_table {
     gen_loc dist_loc;
     bool reference;
     m_column *dist_col;              /* resolved */
+    m_versioned versioned;
 };
 
 /* lint_waivers: one lock-lint rule waived for the statements naming object. */
@@ -296,6 +311,10 @@ m_table *m_find_table(const m_schema *s, const char *name);
 m_column *m_find_column(const m_table *t, const char *name);
 /* The partition key of a LIST table computed from its source (never given). */
 bool m_is_computed_key(const m_table *t, const m_column *c);
+/* versioned: the column create numbers, and the columns that find the parent
+ * whose counter it bumps (tenancy.c). */
+bool m_is_version_column(const m_table *t, const m_column *c);
+bool m_is_version_parent_key(const m_table *t, const m_column *c);
 m_enum *m_find_enum(const m_schema *s, const char *name);
 /* Whether e's transitions let value `from` move to value `to`. */
 bool m_enum_allows(const m_enum *e, size_t from, size_t to);

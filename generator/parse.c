@@ -289,6 +289,9 @@ static void parse_column(pctx *c, m_table *t, m_column *col, const ynode *key, c
         col->references_loc = ymap_get(v, "references")->loc;
     col->on_delete = parse_fk_action(c, v, "on_delete");
     col->on_update = parse_fk_action(c, v, "on_update");
+    col->same_scope = get_bool(c, v, "same_scope", false);
+    if (col->same_scope)
+        col->same_scope_loc = ymap_get(v, "same_scope")->loc;
     if (!col->references && (ymap_get(v, "on_delete") || ymap_get(v, "on_update")))
         gen_error(c->d, (ymap_get(v, "on_delete") ? ymap_get(v, "on_delete")
                                                   : ymap_get(v, "on_update"))->loc,
@@ -615,6 +618,7 @@ static void parse_table(pctx *c, m_table *t, const ynode *key, const ynode *v)
             t->audit.from = t->audit.key;
     }
     parse_columns(c, t, ymap_get(v, "columns"));
+    gen_parse_versioned(c, t, ymap_get(v, "versioned"));
     get_names(c, v, "primary_key", &t->primary_key);
     parse_uniques(c, t, v);
     parse_checks(c, t, v);
@@ -745,6 +749,7 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     q->unscoped = get_text(c, v, "unscoped", false, "a query");
     parse_replica(c, q, ymap_get(v, "replica"));
     q->fanout = get_text(c, v, "fanout", false, "a query");
+    q->untested = get_text(c, v, "untested", false, "a query");
     q->batch = get_int(c, v, "batch", 10000, 1, 10000);
     parse_paginate(c, q, ymap_get(v, "paginate"));
     parse_declared_types(c, v, "params", &dp->items, &dp->n);

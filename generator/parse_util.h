@@ -68,6 +68,15 @@ void gen_add_transition_triggers(pctx *c);
 /* Triggers the generator adds as if the YAML declared them (enforce.c). */
 bool gen_model_name_taken(const m_schema *s, const m_table *t, const char *name);
 void gen_model_add_trigger(pctx *c, m_table *t, const m_function *fn, const m_trigger *trigger);
+/* Tenancy across tables (tenancy.c): same_scope references become foreign
+ * keys that carry the scope, with the parent's UNIQUE (key, scope) added
+ * when needed; versioned: is parsed and checked; a query may bind its scope
+ * through the row of a parent scoped by the same column. */
+void gen_parse_versioned(pctx *c, m_table *t, const ynode *v);
+void gen_carry_scopes(pctx *c);
+void gen_check_versioned(pctx *c, m_table *t);
+struct sql_scan;
+bool gen_scope_bound_through_parent(const pctx *c, const m_query *q, const struct sql_scan *s);
 /* audit: { into, key, from }: the audit triggers added to the model (audit.c). */
 void gen_add_audit_triggers(pctx *c);
 

@@ -576,8 +576,11 @@ static void check_table(pctx *c, m_table *t, relnames *rel)
 void gen_validate(pctx *c, query_decls *decls, size_t ndecls)
 {
     relnames rel = {0};
+    gen_carry_scopes(c);
     for (size_t i = 0; i < c->s->ntables; i++)
         check_table(c, &c->s->tables[i], &rel);
+    for (size_t i = 0; i < c->s->ntables; i++)
+        gen_check_versioned(c, &c->s->tables[i]);
     check_views(c, &rel);
     gen_validate_citus(c);
     gen_validate_queries(c, decls, ndecls);

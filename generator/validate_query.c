@@ -432,11 +432,12 @@ static void check_scope_rule(qctx *x)
     const m_table *t = q->table;
     if (!t->scope_col || q->unscoped || q->returns == RET_COPY || q->returns == RET_UPSERT)
         return;
-    if (!param_bound_to(q, t->scope_col))
+    if (!param_bound_to(q, t->scope_col) && !gen_scope_bound_through_parent(x->c, q, &x->scan))
         gen_error(x->c->d, q->loc,
                   "query '%s' on scoped table '%s' does not bind its scope column '%s'; "
-                  "compare it with a parameter, or mark the query unscoped: \"reason\"",
-                  q->name, t->name, t->scope);
+                  "compare it with a parameter (or a parent's %s with a parameter, and take "
+                  "%s from that row), or mark the query unscoped: \"reason\"",
+                  q->name, t->name, t->scope, t->scope, t->scope);
 }
 
 /* On Citus a query that binds the distribution column runs as one task on

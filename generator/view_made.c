@@ -293,7 +293,9 @@ static void fk_violations(const made_ctx *m, json_t *out)
     for (size_t i = 0; i < t->ncolumns; i++) {
         const m_column *c = &t->columns[i];
         m_names one = {1, (const char **)&c->name, (gen_loc *)&c->loc}; /* read only */
-        if (c->references && (e = fk_violation(m, c, ddl_fk_name(m->a, t, &one))))
+        /* a versioned create finds its parent first: no parent is SC_NOT_FOUND */
+        if (c->references && !m_is_version_parent_key(t, c) &&
+            (e = fk_violation(m, c, ddl_fk_name(m->a, t, &one))))
             json_array_append_new(out, e);
     }
     for (size_t i = 0; i < t->nfks; i++) {

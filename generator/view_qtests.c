@@ -58,8 +58,8 @@ static const char *array_c(gen_arena *a, const m_schema *s, const qt_value *v, c
     gen_buf_init(&b, a);
     for (size_t i = 0; i < v->nitems; i++)
         gen_buf_printf(&b, "%s%s", i ? ", " : "", vq_scalar_c(a, s, &elem, v->items[i]));
-    if (!v->nitems)
-        return "&(sc_array){0, NULL}";
+    if (!v->nitems) /* an empty array, not NULL: items points at no element */
+        return gen_printf(a, "&(sc_array){0, (%s[]){0}}", type);
     return gen_printf(a, "&(sc_array){%zu, (%s[]){%s}}", v->nitems, type, b.data);
 }
 

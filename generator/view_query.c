@@ -630,6 +630,8 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         comment = gen_printf(a, "%s Reads the primary (replica: never): a replica connection refuses it.", comment);
     if (q->unscoped)
         comment = gen_printf(a, "%s Unscoped: %s", comment, q->unscoped);
+    if (q->untested)
+        comment = gen_printf(a, "%s Untested: %s", comment, q->untested);
     if (q->all_partitions)
         comment = gen_printf(a, "%s Scans every partition: %s", comment, q->all_partitions);
     if (q->fanout)

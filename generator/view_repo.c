@@ -16,6 +16,7 @@
 #include "view_repo.h"
 #include "view_send.h"
 #include "view_util.h"
+#include "view_versioned.h"
 
 enum { DEFAULT_PAGE_LIMIT = 50 };
 
@@ -634,8 +635,10 @@ static void op_create(gen_arena *a, const m_schema *s, const m_table *t, const c
         gen_buf_printf(&vals, "%s%s", n > 1 ? ", " : "",
                        c->default_sql ? gen_printf(a, "COALESCE(%s, %s)", cast, c->default_sql) : cast);
     }
-    const char *sql = gen_printf(a, "INSERT INTO %s (%s)\nVALUES (%s)\nRETURNING %s", vr_qualified(a, s, t),
-                                 cols.data, vals.data, vr_select_list(a, t, NULL));
+    const char *sql = vv_create_sql(a, s, t, cols.data, vals.data, order, n);
+    if (!sql)
+        sql = gen_printf(a, "INSERT INTO %s (%s)\nVALUES (%s)\nRETURNING %s", vr_qualified(a, s, t),
+                         cols.data, vals.data, vr_select_list(a, t, NULL));
     vr_add_variant(&f, f.variants, sql, order, n, gen_printf(a, "&%s_row", row));
     gen_buf_printf(&f.body, "    return sc_query_one(conn, &%s_queries[0], in, arena, out, err);\n", f.name);
     const char *proto = vr_wrap(a, gen_printf(a, "int %s(sc_conn *conn, sc_arena *arena, const %s *in, %s *out, sc_error *err)",
@@ -646,7 +649,7 @@ static void op_create(gen_arena *a, const m_schema *s, const m_table *t, const c
     json_t *batch = create_batch(&f, row, new_name);
     json_t *send = vs_function(&f, &(vs_shape){.prefix = "", .args = "in", .variant = "0",
                                                .inputs = gen_printf(a, ", const %s *in", new_name), .row = row});
-    json_array_append_new(functions, vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t)),
+    json_array_append_new(functions, vr_function_view(&f, gen_printf(a, "Inserts %s %s row and returns it as stored (defaults, serials and triggers applied).%s", vu_article(vu_table_singular(a, t)), vu_table_singular(a, t), vv_create_note(a, t)),
                          proto, false));
     json_array_append_new(functions, batch);
     json_array_append_new(functions, send);
