@@ -25,7 +25,7 @@ static const type_name type_names[] = {
     {"date", T_DATE, false},           {"interval", T_INTERVAL, false},
     {"json", T_JSON, false},           {"jsonb", T_JSONB, false},
     {"bytea", T_BYTEA, false},         {"tsvector", T_TSVECTOR, false},
-    {"vector", T_VECTOR, true},
+    {"vector", T_VECTOR, true},        {"halfvec", T_HALFVEC, true},
     /* other spellings of the same types */
     {"int", T_INTEGER, false},         {"int4", T_INTEGER, false},
     {"int2", T_SMALLINT, false},       {"int8", T_BIGINT, false},
@@ -161,7 +161,7 @@ bool m_type_same(const m_type *a, const m_type *b)
         return false;
     if (a->kind == T_ENUM)
         return strcmp(a->enum_name, b->enum_name) == 0;
-    if (a->kind == T_NUMERIC || a->kind == T_VECTOR)
+    if (a->kind == T_NUMERIC || a->kind == T_VECTOR || a->kind == T_HALFVEC)
         return a->p == b->p && a->s == b->s;
     return true;
 }

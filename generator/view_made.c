@@ -356,7 +356,7 @@ static void not_null_refused(const made_ctx *m, json_t *out)
     for (size_t i = 0; i < m->t->ncolumns; i++) {
         const m_column *c = &m->t->columns[i];
         if (!in_new(m->t, c) || c->nullable || c->default_sql || !vu_is_pointer(&c->type) ||
-            c->type.array || c->type.kind == T_BYTEA)
+            c->type.array || vu_is_blob(&c->type))
             continue;
         json_t *decls = json_array(), *asserts = json_array();
         new_struct(m, "in", &m->made->rows[0], c, NULL, decls);
@@ -374,7 +374,7 @@ static bool has_unwritable_column(const m_table *t)
     for (size_t i = 0; i < t->ncolumns; i++) {
         m_type_kind k = t->columns[i].type.kind;
         if (in_new(t, &t->columns[i]) && !t->columns[i].type.array &&
-            (k == T_DATE || k == T_INTERVAL || k == T_VECTOR))
+            (k == T_DATE || k == T_INTERVAL || k == T_VECTOR || k == T_HALFVEC))
             return true;
     }
     return false;

@@ -82,6 +82,8 @@ static const char *arg_c(gen_arena *a, const m_schema *s, const vparam *p, const
         const char *lit = vq_bytes_literal(a, text, &len);
         return gen_printf(a, "&(sc_bytes){(const unsigned char *)%s, %zu}", lit, len);
     }
+    if (qt_is_vector(&p->type))
+        return qt_vector_c(a, &arg->value);
     const char *v = vq_scalar_c(a, s, &p->type, text);
     if (vr_is_opt(p))
         return by_struct ? gen_printf(a, "SC_SOME(%s)", v)

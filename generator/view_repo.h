@@ -41,6 +41,7 @@ typedef struct vfunc {
     bool settled, by_struct; /* struct form: more than three arguments */
     json_t *public_fields;   /* its members, as the header declares them */
     const char *access;      /* SC_ACCESS_* of its statements, or NULL */
+    const char *settings;    /* the sc_query.settings initializer, or NULL */
     vparam *params;
     size_t nparams, cap;
     json_t *variants;        /* sc_query initializers */

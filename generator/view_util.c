@@ -87,8 +87,8 @@ const char *vu_kind(const m_type *t)
         [T_TEXT] = "SC_K_TEXT", [T_VARCHAR] = "SC_K_TEXT", [T_UUID] = "SC_K_UUID",
         [T_TIMESTAMPTZ] = "SC_K_TIME", [T_TIMESTAMP] = "SC_K_TIME", [T_DATE] = "SC_K_DATE",
         [T_INTERVAL] = "SC_K_INTERVAL", [T_JSON] = "SC_K_JSON", [T_JSONB] = "SC_K_JSONB",
-        [T_BYTEA] = "SC_K_BYTES", [T_TSVECTOR] = "SC_K_TSVECTOR", [T_VECTOR] = "SC_K_TEXT",
-        [T_ENUM] = "SC_K_ENUM",
+        [T_BYTEA] = "SC_K_BYTES", [T_TSVECTOR] = "SC_K_TSVECTOR", [T_VECTOR] = "SC_K_VECTOR",
+        [T_ENUM] = "SC_K_ENUM", [T_HALFVEC] = "SC_K_HALFVEC",
     };
     return kinds[t->kind];
 }
@@ -99,7 +99,7 @@ bool vu_is_pointer(const m_type *t)
         return true;
     switch (t->kind) {
     case T_NUMERIC: case T_TEXT: case T_VARCHAR: case T_UUID: case T_JSON: case T_JSONB:
-    case T_TSVECTOR: case T_VECTOR: case T_BYTEA:
+    case T_TSVECTOR: case T_VECTOR: case T_HALFVEC: case T_BYTEA:
         return true;
     default:
         return false;
@@ -121,9 +121,17 @@ const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t)
     case T_INTERVAL: return "sc_interval";
     case T_JSON: case T_JSONB: return "json_t *";
     case T_BYTEA: return "sc_bytes";
+    case T_VECTOR: case T_HALFVEC: return "sc_vector";
     case T_ENUM: return gen_printf(a, "%s_%s", s->prefix, t->enum_name);
     default: return "char *";
     }
+}
+
+/* Values in a struct of their own (sc_bytes, sc_vector): passed by pointer,
+ * NULL being SQL NULL, and copied into the argument struct. */
+bool vu_is_blob(const m_type *t)
+{
+    return !t->array && (t->kind == T_BYTEA || t->kind == T_VECTOR || t->kind == T_HALFVEC);
 }
 
 /* "char *" + "name" -> "char *name"; "int32_t" + "x" -> "int32_t x". */
@@ -254,4 +262,17 @@ const char *vu_opt_type(gen_arena *a, const m_schema *s, const m_type *t)
     case T_ENUM: return gen_printf(a, "%s_opt_%s", s->prefix, t->enum_name);
     default: return vu_c_type(a, s, t);
     }
+}
+
+const char *vu_settings_init(gen_arena *a, const m_query *q)
+{
+    if (!q->settings.n)
+        return NULL;
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_puts(&b, "(const char *const[]){");
+    for (size_t i = 0; i < q->settings.n; i++)
+        gen_buf_printf(&b, "\"%s\", \"%s\", ", q->settings.items[i], q->setting_values[i]);
+    gen_buf_puts(&b, "NULL}");
+    return b.data;
 }

@@ -16,7 +16,7 @@
  *   interval -> sc_interval; json/jsonb -> json_t * (jansson; the arena
  *   holds the reference and drops it at sc_arena_reset / sc_arena_free:
  *   json_incref a value to keep it longer); bytea ->
- *   sc_bytes; enums -> int (index of the label); arrays -> sc_array.
+ *   sc_bytes; vector(n)/halfvec(n) -> sc_vector; enums -> int (index of the label); arrays -> sc_array.
  *   A nullable pointer is NULL for SQL NULL; a nullable scalar has a
  *   `bool has_x` presence flag next to it. */
 #ifndef SCHEMAC_QUERY_H
@@ -41,6 +41,14 @@ typedef struct sc_bytes {
     const unsigned char *data;
     size_t len;
 } sc_bytes;
+
+/* A pgvector vector(n) or halfvec(n): dim floats at v (halfvec is rounded
+ * to IEEE half precision on the way in). v NULL is SQL NULL. A parameter
+ * whose dim is not the column's n is refused before the round trip. */
+typedef struct sc_vector {
+    int32_t dim;
+    const float *v;
+} sc_vector;
 
 /* A json or jsonb column of a row: the server's text, kept in the arena and
  * parsed only when asked for (sc_json_value), so rows whose JSON the caller
@@ -91,7 +99,8 @@ typedef struct sc_opt_interval { bool has; sc_interval value; } sc_opt_interval;
 typedef enum sc_kind {
     SC_K_INT16, SC_K_INT32, SC_K_INT64, SC_K_BOOL, SC_K_FLOAT4, SC_K_FLOAT8,
     SC_K_NUMERIC, SC_K_TEXT, SC_K_UUID, SC_K_TIME, SC_K_DATE, SC_K_INTERVAL,
-    SC_K_JSON, SC_K_JSONB, SC_K_BYTES, SC_K_ENUM, SC_K_TSVECTOR
+    SC_K_JSON, SC_K_JSONB, SC_K_BYTES, SC_K_ENUM, SC_K_TSVECTOR,
+    SC_K_VECTOR, SC_K_HALFVEC /* pgvector: sc_vector, sent and read in binary */
 } sc_kind;
 
 typedef struct sc_enum_desc {
@@ -122,7 +131,8 @@ typedef struct sc_field {
     unsigned flags;
     size_t offset;         /* of the value in its struct */
     size_t has_offset;     /* of the bool presence flag, or SC_NO_FLAG */
-    int max_len;           /* varchar(n): characters, checked before sending; 0: none */
+    int max_len;           /* varchar(n): characters, checked before sending; vector(n),
+                              halfvec(n): the dimension, checked the same way; 0: none */
     const sc_enum_desc *en;
 } sc_field;
 
@@ -153,6 +163,11 @@ typedef struct sc_query {
     const sc_row_desc *row;        /* NULL for statements without rows */
     sc_partition_bind partition;
     unsigned access;               /* SC_ACCESS_*: the last column is a verdict */
+    /* NULL, or name, value, name, value, ..., NULL: SET LOCAL for this
+     * statement only (hnsw.ef_search, ivfflat.probes). Run in a short
+     * transaction of its own, or inside the caller's with the previous
+     * values put back after it; the session is never changed. */
+    const char *const *settings;
 } sc_query;
 
 /* A permission-checked `one` query: the column after the row's fields says

@@ -223,6 +223,8 @@ static bool kind_accepts(PGconn *pg, const sc_field *f, Oid oid)
     case SC_K_JSONB: return oid == 3802;
     case SC_K_BYTES: return oid == 17;
     case SC_K_TSVECTOR: return oid == 3614;
+    case SC_K_VECTOR: return strcmp(t.name, "vector") == 0; /* an extension's: no fixed OID */
+    case SC_K_HALFVEC: return strcmp(t.name, "halfvec") == 0;
     case SC_K_ENUM: {
         const char *dot = strrchr(f->en->name, '.');
         return t.typtype == 'e' && strcmp(t.name, dot ? dot + 1 : f->en->name) == 0;
