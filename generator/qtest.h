@@ -91,5 +91,6 @@ bool qt_is_vector(const m_type *t);
 void qt_vector_value(gen_arena *a, gen_diag *d, const ynode *n, const m_type *t, qt_value *out);
 const char *qt_vector_made(gen_arena *a, const m_type *t);
 const char *qt_vector_c(gen_arena *a, const qt_value *v);
+const char *qt_vector_array_c(gen_arena *a, const char *text, int dim);
 
 #endif

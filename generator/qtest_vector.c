@@ -93,6 +93,24 @@ const char *qt_vector_made(gen_arena *a, const m_type *t)
     return b.data;
 }
 
+/* The float array of pgvector text: "(const float[3]){1.0f}" for the
+ * made-up [1,0,0] (C zero-fills the rest, so a vector(1024) stays one
+ * short line), else every element. */
+const char *qt_vector_array_c(gen_arena *a, const char *text, int dim)
+{
+    if (strcmp(text, qt_vector_made(a, &(m_type){.kind = T_VECTOR, .p = dim})) == 0)
+        return gen_printf(a, "(const float[%d]){1.0f}", dim);
+    const char **items = NULL;
+    size_t n = 0;
+    if (!split_text(a, text, &items, &n))
+        n = 0;
+    gen_buf b;
+    gen_buf_init(&b, a);
+    for (size_t i = 0; i < n; i++)
+        gen_buf_printf(&b, "%s%s%sf", i ? ", " : "", items[i], strpbrk(items[i], ".eE") ? "" : ".0");
+    return gen_printf(a, "(const float[%d]){%s}", dim, b.data ? b.data : "0");
+}
+
 const char *qt_vector_c(gen_arena *a, const qt_value *v)
 {
     const char **items = v->items;

@@ -145,6 +145,7 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
     if (!text) {
         vq_add(asserts, "assert", flag ? gen_printf(a, "assert_false(%s.has_%s);", row, f->name)
                                   : json ? gen_printf(a, "assert_null(%s.text);", x)
+                                  : qt_is_vector(&f->type) ? gen_printf(a, "assert_null(%s.v);", x)
                                          : gen_printf(a, "assert_null(%s);", x));
         return;
     }
@@ -165,7 +166,12 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
         vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s.len, %zu);", x, len));
         vq_add(asserts, "assert", gen_printf(a, "assert_memory_equal(%s.data, %s, %zu);", x, bytes, len));
         break;
-    case T_REAL: case T_DOUBLE: case T_DATE: case T_INTERVAL: case T_TSVECTOR: case T_VECTOR:
+    case T_VECTOR: case T_HALFVEC: /* the floats as written (exact in half too) */
+        vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s.dim, %d);", x, f->type.p));
+        vq_add(asserts, "assert", gen_printf(a, "assert_memory_equal(%s.v, %s, %d * sizeof(float));", x,
+                                             qt_vector_array_c(a, text, f->type.p), f->type.p));
+        break;
+    case T_REAL: case T_DOUBLE: case T_DATE: case T_INTERVAL: case T_TSVECTOR:
         break; /* the server's spelling may differ from the made-up text */
     case T_BOOLEAN:
         vq_add(asserts, "assert", gen_printf(a, "assert_%s(%s);", strcmp(text, "true") == 0 ? "true" : "false", x));

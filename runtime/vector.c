@@ -35,8 +35,8 @@ static uint32_t get32(const char *p)
     return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
-/* float -> binary16, round to nearest even; overflow becomes infinity
- * (halfvec_recv refuses it, naming the value). */
+/* float -> binary16, round to nearest even (check_dim refused what does
+ * not fit). */
 static uint16_t to_half(float f)
 {
     uint32_t x;
@@ -91,11 +91,16 @@ static int check_dim(const sc_field *f, const sc_vector *v, sc_error *err)
         return sc_error_set(err, SC_INVALID_INPUT,
                             "parameter '%s' has %d dimensions; a %s has 1 to %d", f->name,
                             (int)v->dim, type, max);
-    for (int32_t i = 0; i < v->dim; i++)
+    for (int32_t i = 0; i < v->dim; i++) {
         if (!isfinite(v->v[i]))
             return sc_error_set(err, SC_INVALID_INPUT,
                                 "parameter '%s': element %d is not a finite number", f->name,
                                 (int)i);
+        if (half_kind(f) && fabsf(v->v[i]) > 65504.0f) /* the largest half */
+            return sc_error_set(err, SC_INVALID_INPUT,
+                                "parameter '%s': element %d (%g) is out of range for halfvec",
+                                f->name, (int)i, (double)v->v[i]);
+    }
     return SC_OK;
 }
 

@@ -121,6 +121,11 @@ static void a_wrong_dimension_is_refused_before_the_round_trip(void **state)
     err = (sc_error){0};
     assert_int_equal(vt_items_create(conn, arena, &bad, &item, &err), SC_INVALID_INPUT);
     assert_non_null(strstr(err.message, "'embedding' has 2 dimensions; vector(3) expects 3"));
+    static const float huge[3] = {1, 70000, 0};
+    vt_item_new too_big = {.label = "x", .embedding = {3, three}, .half = {3, huge}};
+    err = (sc_error){0};
+    assert_int_equal(vt_items_create(conn, arena, &too_big, &item, &err), SC_INVALID_INPUT);
+    assert_non_null(strstr(err.message, "'half': element 1 (70000) is out of range for halfvec"));
 }
 
 /* halfvec: float on the C side, IEEE half on the wire; NULL stays NULL. */
