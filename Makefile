@@ -137,7 +137,7 @@ run-tiers:
 # build/citus, migrated onto a coordinator with two workers
 # (tests/pg/with-citus), tests/citus/test_citus.c, then Semantik's migrations
 # and demo on the same coordinator (tests/run-citus). Prints a "skipped"
-# line when Citus is not installed (mk/pg-extensions.sh installs it in CI).
+# line when Citus is not installed (CI installs it).
 CITUS_GEN = $(BUILD)/citus/gen
 $(CITUS_GEN)/.stamp: tests/citus/schema.yaml $(BUILD)/schemac
 	@rm -rf $(CITUS_GEN) && mkdir -p $(CITUS_GEN)

@@ -13,7 +13,7 @@
 
 typedef enum ddl_kind {
     DDL_SCHEMA, DDL_ENUM, DDL_FUNCTION, DDL_TABLE, DDL_PARTITION, DDL_FOREIGN_KEY,
-    DDL_INDEX, DDL_TRIGGER, DDL_VIEW, DDL_COMMENT
+    DDL_INDEX, DDL_TRIGGER, DDL_VIEW, DDL_COMMENT, DDL_EXTENSION
 } ddl_kind;
 
 typedef struct ddl_stmt {
@@ -67,6 +67,11 @@ const char *ddl_column_definition(gen_arena *a, const m_schema *s, const m_colum
 /* "schema.fn(argtype, ...)": what DROP/COMMENT ON FUNCTION name. */
 const char *ddl_function_signature(gen_arena *a, const m_schema *s, const m_function *f);
 
+/* CREATE EXTENSION IF NOT EXISTS name WITH SCHEMA public (the initial
+ * migration's down leaves it: other schemas of the database may use it). */
+void ddl_create_extension(const char *name, ddl_script *d);
+/* "pg_catalog, schema", and ", public" when the schema uses extensions. */
+const char *ddl_search_path(gen_arena *a, const m_schema *s);
 void ddl_create_enum(const m_schema *s, const m_enum *e, ddl_script *d);
 void ddl_create_function(const m_schema *s, const m_function *f, ddl_script *d);
 void ddl_create_table(const m_schema *s, const m_table *t, ddl_script *d); /* no partitions */

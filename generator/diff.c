@@ -357,6 +357,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
 
     /* Constraints and foreign keys are dropped under the old table names,
      * triggers under the new ones (they compare through renames). */
+    diff_extensions(&c, true);
     drop_views(&c, orb);
     drop_changed(&c, &fks, "foreign key");
     drop_changed(&c, &ix, "index");
@@ -379,6 +380,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
     drop_tables(&c);
     drop_functions(&c, false);
     drop_enums(&c);
+    diff_extensions(&c, false);
     diff_partitions(&c, &parts, false);
     check_stranded_rows(&c);
     create_changed(&c, &keys, "constraint");

@@ -91,6 +91,8 @@ void drop_functions(dctx *c, bool result_changed_only);
 /* ---- enums (diff_enum.c) */
 void create_enums(dctx *c);
 void drop_enums(dctx *c);
+/* Extensions added (create) or removed (not create) (diff_extensions.c). */
+void diff_extensions(dctx *c, bool create);
 
 /* ---- what steps aside while an enum is rebuilt (diff_enum_deps.c) */
 typedef struct enum_deps {

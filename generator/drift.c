@@ -36,11 +36,14 @@ static void free_schemas(schema_set *s)
 static void header_schemas(const sc_migrations *m, schema_set *out)
 {
     for (size_t i = 0; i < m->n; i++) {
-        for (const char *p = m->items[i].search_path; p && *p;) {
+        int k = 0;
+        for (const char *p = m->items[i].search_path; p && *p; k++) {
             p += strspn(p, " ,");
             size_t len = strcspn(p, " ,");
+            /* "pg_catalog, x, public": public comes last for extensions */
             bool system = (len == 10 && strncmp(p, "pg_catalog", len) == 0) ||
-                          (len == 7 && strncmp(p, "\"$user\"", len) == 0);
+                          (len == 7 && strncmp(p, "\"$user\"", len) == 0) ||
+                          (k >= 2 && len == 6 && strncmp(p, "public", len) == 0);
             if (len && !system)
                 add_schema(out, p, len);
             p += len;

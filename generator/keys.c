@@ -12,7 +12,8 @@ static const struct {
     const char *const *keys;
 } contexts[GK_COUNT] = {
     [GK_SCHEMA] = {"schema", KEYS("schema", "prefix", "enums", "functions", "tables", "views",
-                                  "queries", "lint_waivers", "tests", "require_tests")},
+                                  "queries", "lint_waivers", "tests", "require_tests",
+                                  "extensions")},
     [GK_ENUM] = {"enum", KEYS("values", "transitions", "comment", "renamed_from", "removed",
                               "renamed_values", "enforce")},
     [GK_FUNCTION] = {"function",
@@ -33,7 +34,7 @@ static const struct {
     [GK_FOREIGN_KEY] = {"foreign_key", KEYS("name", "columns", "references", "ref_columns",
                                             "on_delete", "on_update")},
     [GK_INDEX] = {"index", KEYS("name", "columns", "expression", "unique", "where", "method",
-                                "include", "concurrently")},
+                                "include", "concurrently", "with")},
     [GK_PARTITION] = {"partition", KEYS("by", "key", "source", "expression", "count", "name",
                                         "ranges", "default", "count_env")},
     [GK_RANGE] = {"range", KEYS("name", "from", "to")},
@@ -43,7 +44,7 @@ static const struct {
     [GK_QUERY] = {"query", KEYS("returns", "sql", "params", "columns", "paginate",
                                 "all_partitions", "unscoped", "replica", "fanout", "batch", "comment",
                                 "access", "not_found_hides_existence", "conflict", "update",
-                                "untested")},
+                                "untested", "settings")},
     [GK_PAGINATE] = {"paginate", KEYS("keyset")},
     [GK_DECLARED_TYPE] = {"declared_type", KEYS("type", "nullable")},
     [GK_LINT_WAIVER] = {"lint_waiver", KEYS("rule", "object", "reason")},

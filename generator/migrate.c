@@ -226,7 +226,7 @@ static void render_migration(gen_arena *a, const gen_migrate_options *o, const m
         gen_buf_puts(out, "-- down_revision: none\n");
     gen_buf_printf(out, "-- message:       %s\n", message);
     gen_buf_printf(out, "-- transactional: %s\n", r->transactional ? "true" : "false");
-    gen_buf_printf(out, "-- search_path:   pg_catalog, %s\n", s->name);
+    gen_buf_printf(out, "-- search_path:   %s\n", ddl_search_path(out->arena, s));
     gen_buf_printf(out, "-- checksum:      fnv1a64:%016llx\n", gen_hash64(body.data, body.len));
     /* which 0002 this 0003 was diffed after: a fork, or a file renamed by
      * hand, shows as a chain that does not follow (check, runner, rebase) */

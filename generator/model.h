@@ -55,12 +55,13 @@ typedef enum m_type_kind {
     T_POINT, T_INT4RANGE, T_INT8RANGE, T_TSTZRANGE, T_DATERANGE,
     /* text of a type whose binary form the runtime does not decode (citext,
      * hstore, ltree, or `c_type: text`): enum_name holds its SQL name */
-    T_TEXTMAP
+    T_TEXTMAP,
+    T_HALFVEC          /* pgvector's halfvec(n): sc_vector in C */
 } m_type_kind;
 
 typedef struct m_type {
     m_type_kind kind;
-    int p, s;            /* numeric(p,s), varchar(p), vector(p); -1 when absent */
+    int p, s;            /* numeric(p,s), varchar(p), vector(p), halfvec(p); -1 when absent */
     bool array;          /* one-dimensional array of the element type */
     const char *enum_name;
     const m_enum *en;    /* resolved for T_ENUM */
@@ -88,6 +89,7 @@ struct m_column {
 
 typedef struct m_index_col {
     const char *name;
+    const char *opclass;             /* operator class (vector_cosine_ops) or NULL */
     bool desc;
 } m_index_col;
 
@@ -99,6 +101,8 @@ typedef struct m_index {
     gen_loc *col_locs;
     const char *expression, *where, *method;
     m_names include;
+    m_names with;                    /* storage parameters: WITH (with[i] = with_values[i]) */
+    const char **with_values;
     bool unique, concurrently;
 } m_index;
 
@@ -202,6 +206,8 @@ typedef struct m_query {
     m_paginate paginate;
     m_names keyset;
     m_names copy_columns;
+    m_names settings;                /* SET LOCAL settings[i] = setting_values[i] for the */
+    const char **setting_values;     /* statement (hnsw.ef_search, ivfflat.probes) */
     int batch;
     size_t nparams;
     m_param *params;                 /* in order of first appearance */
@@ -297,6 +303,7 @@ typedef struct m_schema {
     m_view *views;
     size_t nwaivers;
     m_waiver *waivers;
+    m_names extensions;              /* CREATE EXTENSION IF NOT EXISTS, before anything */
     bool require_tests;              /* every named query but copy needs a test */
     int *fk_depths;                  /* qtest.c: foreign-key depth by table, computed once */
 } m_schema;

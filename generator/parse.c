@@ -396,28 +396,10 @@ static void parse_fks(pctx *c, m_table *t, const ynode *table)
     }
 }
 
-/* Splits "created_at DESC" into the column and its direction. */
-static void parse_index_column(pctx *c, m_index *ix, size_t k, const char *text, gen_loc loc)
-{
-    char name[128];
-    char dir[16] = "";
-    if (sscanf(text, "%127[a-z0-9_] %15s", name, dir) < 1 || strlen(name) != strcspn(text, " ")) {
-        gen_error(c->d, loc, "index column '%s' must be a column name, optionally followed by "
-                             "ASC or DESC (use 'expression' for anything else)",
-                  text);
-        return;
-    }
-    ix->cols[k].name = gen_strdup(c->a, name);
-    ix->col_locs[k] = loc;
-    if (strcmp(dir, "DESC") == 0 || strcmp(dir, "desc") == 0)
-        ix->cols[k].desc = true;
-    else if (*dir && strcmp(dir, "ASC") != 0 && strcmp(dir, "asc") != 0)
-        gen_error(c->d, loc, "index column direction must be ASC or DESC, not '%s'", dir);
-}
-
 static void parse_index(pctx *c, m_index *ix, const ynode *m)
 {
-    static const char *const methods[] = {"btree", "gin", "gist", "brin", "hash", NULL};
+    static const char *const methods[] = {"btree", "gin", "gist", "brin", "hash", "spgist",
+                                         "ivfflat", "hnsw", NULL};
     ix->loc = m->loc;
     check_keys(c, m, gen_known_keys(GK_INDEX), "an index");
     ix->name = optional_name(c, m, "index");
@@ -427,11 +409,12 @@ static void parse_index(pctx *c, m_index *ix, const ynode *m)
     ix->cols = alloc_array(c, cols.n, sizeof *ix->cols);
     ix->col_locs = alloc_array(c, cols.n, sizeof *ix->col_locs);
     for (size_t k = 0; k < cols.n; k++)
-        parse_index_column(c, ix, k, cols.items[k], cols.locs[k]);
+        gen_parse_index_column(c, ix, k, cols.items[k], cols.locs[k]);
     ix->expression = get_text(c, m, "expression", false, "an index");
     ix->where = get_text(c, m, "where", false, "an index");
     ix->method = get_text(c, m, "method", false, "an index");
     get_names(c, m, "include", &ix->include);
+    gen_parse_index_with(c, ix, m);
     ix->unique = get_bool(c, m, "unique", false);
     ix->concurrently = get_bool(c, m, "concurrently", false);
     if (!ix->ncols == !ix->expression)
@@ -444,7 +427,8 @@ static void parse_index(pctx *c, m_index *ix, const ynode *m)
             known = strcmp(ix->method, methods[i]) == 0;
         if (!known)
             gen_error(c->d, ymap_get(m, "method")->loc,
-                      "index method must be btree, gin, gist, brin or hash, not '%s'",
+                      "index method must be btree, gin, gist, brin, hash, spgist, ivfflat or hnsw, "
+                      "not '%s'",
                       ix->method);
     }
 }
@@ -752,6 +736,7 @@ static void parse_query(pctx *c, m_query *q, m_table *t, const ynode *key, const
     q->untested = get_text(c, v, "untested", false, "a query");
     q->batch = get_int(c, v, "batch", 10000, 1, 10000);
     parse_paginate(c, q, ymap_get(v, "paginate"));
+    gen_parse_query_settings(c, q, v);
     parse_declared_types(c, v, "params", &dp->items, &dp->n);
     if (q->returns == RET_UPSERT) {
         get_names(c, v, "columns", &q->copy_columns);
@@ -878,6 +863,7 @@ static void parse_root(pctx *c, const ynode *root, query_decls **decls, size_t *
         check_identifier(c, s->prefix, ymap_get(root, "prefix")->loc, "prefix");
     if (!ymap_get(root, "tables"))
         gen_error(c->d, root->loc, "the schema file needs 'tables'");
+    gen_parse_extensions(c, root);
     PARSE_SECTION(c, root, "enums", s->enums, s->nenums, parse_enum);
     PARSE_SECTION(c, root, "functions", s->functions, s->nfunctions, parse_function);
     PARSE_SECTION(c, root, "tables", s->tables, s->ntables, parse_table);

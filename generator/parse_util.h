@@ -45,6 +45,16 @@ typedef struct query_decls {
     declared_params params;
 } query_decls;
 
+/* Index columns "name [opclass] [ASC|DESC]", `with:` storage parameters
+ * and the top-level `extensions:` list (parse_index.c). */
+void gen_parse_index_column(pctx *c, m_index *ix, size_t k, const char *text, gen_loc loc);
+void gen_parse_index_with(pctx *c, m_index *ix, const ynode *m);
+void gen_parse_extensions(pctx *c, const ynode *root);
+/* settings: { hnsw.ef_search: 100 }: SET LOCAL around the statement. */
+void gen_parse_query_settings(pctx *c, m_query *q, const ynode *m);
+/* Columns of an extension's type need the extension listed (parse_index.c). */
+void gen_check_extension_types(pctx *c);
+
 /* Checks meaning once the shape is parsed; runs even after parse errors, so
  * one run reports everything (it must tolerate missing pieces). */
 void gen_validate(pctx *c, query_decls *decls, size_t ndecls);

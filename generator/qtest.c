@@ -186,6 +186,7 @@ static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
     case T_JSON: case T_JSONB: return gen_printf(a, "{\"%s\": %d}", c->name, n);
     case T_BYTEA: return "\\x00";
     case T_TSVECTOR: return "";
+    case T_VECTOR: case T_HALFVEC: return qt_vector_made(a, t);
     case T_TEXT: case T_VARCHAR: {
         const char *v = gen_printf(a, "%s-%d", c->name, n);
         if (t->kind == T_VARCHAR && t->p > 0 && (int)strlen(v) > t->p)
@@ -429,6 +430,10 @@ static void resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_c
     pctx *c = tc->c;
     memset(out, 0, sizeof *out);
     out->loc = n->loc;
+    if (qt_is_vector(type) && !(n->kind == Y_SCALAR && ((ynode_is_null(n) && n->plain) || n->text[0] == '@'))) {
+        qt_vector_value(c->a, c->d, n, type, out);
+        return;
+    }
     if (n->kind != Y_SCALAR) {
         if (type->array && n->kind == Y_SEQ) {
             out->text = array_literal(tc, n, out);
@@ -619,7 +624,7 @@ static bool arg_type_supported(const m_type *t)
         return qt_array_arg_supported(t);
     switch (t->kind) {
     case T_NUMERIC: case T_REAL: case T_DOUBLE: case T_DATE: case T_INTERVAL:
-    case T_TSVECTOR: case T_VECTOR:
+    case T_TSVECTOR:
         return false;
     default:
         return true;

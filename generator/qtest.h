@@ -6,6 +6,7 @@
 #define SCHEMAC_GEN_QTEST_H
 
 #include "model.h"
+#include "yaml_tree.h"
 
 /* A value as written, resolved. text is what SQL reads (labels replaced,
  * JSON text for json, '{...}' for arrays); NULL text is SQL NULL. */
@@ -83,5 +84,13 @@ typedef struct qt_made {
  * required column's type has no made-up value. */
 bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_column,
                   qt_made *out);
+
+/* vector(n), halfvec(n) values (qtest_vector.c): a YAML list or pgvector
+ * text checked against n into out; a made-up value; the C argument. */
+bool qt_is_vector(const m_type *t);
+void qt_vector_value(gen_arena *a, gen_diag *d, const ynode *n, const m_type *t, qt_value *out);
+const char *qt_vector_made(gen_arena *a, const m_type *t);
+const char *qt_vector_c(gen_arena *a, const qt_value *v);
+const char *qt_vector_array_c(gen_arena *a, const char *text, int dim);
 
 #endif

@@ -118,8 +118,9 @@ static void index_(gen_buf *b, const m_index *ix)
         gen_buf_puts(b, "[");
         for (size_t i = 0; i < ix->ncols; i++) {
             gen_buf_puts(b, i ? ", " : "");
-            json_str(b, ix->cols[i].desc ? gen_printf(b->arena, "%s DESC", ix->cols[i].name)
-                                         : ix->cols[i].name);
+            const m_index_col *col = &ix->cols[i];
+            json_str(b, gen_printf(b->arena, "%s%s%s%s", col->name, col->opclass ? " " : "",
+                                   col->opclass ? col->opclass : "", col->desc ? " DESC" : ""));
         }
         gen_buf_puts(b, "]");
     }
@@ -129,6 +130,17 @@ static void index_(gen_buf *b, const m_index *ix)
     kstr(&o, "method", ix->method);
     knames(&o, "include", &ix->include);
     kbool(&o, "concurrently", ix->concurrently);
+    if (ix->with.n) {
+        key(&o, "with");
+        gen_buf_puts(b, "{");
+        for (size_t i = 0; i < ix->with.n; i++) {
+            gen_buf_puts(b, i ? ", " : "");
+            json_str(b, ix->with.items[i]);
+            gen_buf_puts(b, ": ");
+            json_str(b, ix->with_values[i]);
+        }
+        gen_buf_puts(b, "}");
+    }
     gen_buf_puts(b, "}");
 }
 
@@ -317,6 +329,8 @@ void snapshot_write(const m_schema *s, gen_buf *out)
     gen_buf_puts(out, "{\n  ");
     kstr(&o, "schema", s->name);
     kstr(&o, "prefix", s->prefix);
+    if (s->extensions.n)
+        knames(&o, "extensions", &s->extensions);
     SECTION(&o, "enums", s->nenums, s->enums, enum_);
     SECTION(&o, "functions", s->nfunctions, s->functions, function);
     SECTION(&o, "tables", s->ntables, s->tables, table);

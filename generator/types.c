@@ -25,7 +25,7 @@ static const type_name type_names[] = {
     {"date", T_DATE, false},           {"interval", T_INTERVAL, false},
     {"json", T_JSON, false},           {"jsonb", T_JSONB, false},
     {"bytea", T_BYTEA, false},         {"tsvector", T_TSVECTOR, false},
-    {"vector", T_VECTOR, true},
+    {"vector", T_VECTOR, true},        {"halfvec", T_HALFVEC, true},
     {"char", T_CHAR, true},            {"time", T_TIME, false},
     {"timetz", T_TIMETZ, false},       {"money", T_MONEY, false},
     {"xml", T_XML, false},             {"bit", T_BIT, true},
@@ -176,8 +176,8 @@ bool m_type_same(const m_type *a, const m_type *b)
         return false;
     if (a->kind == T_ENUM || a->kind == T_TEXTMAP)
         return strcmp(a->enum_name, b->enum_name) == 0;
-    if (a->kind == T_NUMERIC || a->kind == T_VECTOR || a->kind == T_CHAR || a->kind == T_BIT ||
-        a->kind == T_VARBIT)
+    if (a->kind == T_NUMERIC || a->kind == T_VECTOR || a->kind == T_HALFVEC || a->kind == T_CHAR ||
+        a->kind == T_BIT || a->kind == T_VARBIT)
         return a->p == b->p && a->s == b->s;
     return true;
 }

@@ -112,11 +112,17 @@ static void resolve_enum_type(pctx *c, m_type *t, gen_loc loc)
 
 static void check_type_size(pctx *c, const m_type *t, gen_loc loc)
 {
-    if ((t->kind == T_VARCHAR || t->kind == T_VECTOR) && t->p == 0)
+    bool vec = t->kind == T_VECTOR || t->kind == T_HALFVEC;
+    const char *vname = t->kind == T_HALFVEC ? "halfvec" : "vector";
+    if ((t->kind == T_VARCHAR || vec) && t->p == 0)
         gen_error(c->d, loc, "a %s length must be at least 1",
-                  t->kind == T_VARCHAR ? "varchar" : "vector");
-    if (t->kind == T_VECTOR && t->p < 0)
-        gen_error(c->d, loc, "vector needs a dimension: vector(n)");
+                  t->kind == T_VARCHAR ? "varchar" : vname);
+    if (vec && t->p < 0)
+        gen_error(c->d, loc, "%s needs a dimension: %s(n)", vname, vname);
+    if (vec && t->p > 16000)
+        gen_error(c->d, loc, "a %s has at most 16000 dimensions, not %d", vname, t->p);
+    if (vec && t->array)
+        gen_error(c->d, loc, "arrays of %s are not supported (one vector per column)", vname);
     if (t->kind == T_NUMERIC && t->p >= 0 && (t->p < 1 || t->p > 1000))
         gen_error(c->d, loc, "numeric precision must be from 1 to 1000");
     if (t->kind == T_NUMERIC && t->s > t->p)
@@ -582,6 +588,7 @@ void gen_validate(pctx *c, query_decls *decls, size_t ndecls)
     for (size_t i = 0; i < c->s->ntables; i++)
         gen_check_versioned(c, &c->s->tables[i]);
     check_views(c, &rel);
+    gen_check_extension_types(c);
     gen_validate_citus(c);
     gen_validate_queries(c, decls, ndecls);
 }

@@ -110,7 +110,8 @@ static const char *const *accepted(m_type_kind k)
     case T_REAL: return f4;
     case T_DOUBLE: return f8;
     case T_NUMERIC: return num;
-    case T_TEXT: case T_VARCHAR: case T_VECTOR: return text; /* vector travels as text */
+    case T_TEXT: case T_VARCHAR: return text;
+    case T_VECTOR: case T_HALFVEC: return NULL; /* an extension's: by name */
     case T_UUID: return uuid;
     case T_TIMESTAMPTZ: case T_TIMESTAMP: return ts;
     case T_DATE: return date;
@@ -132,8 +133,8 @@ static bool element_matches(const m_type *want, const vet_type *t)
 {
     if (want->kind == T_ENUM)
         return t->typtype == 'e' && strcmp(t->name, want->enum_name) == 0;
-    if (want->kind == T_VECTOR && strcmp(t->name, "vector") == 0)
-        return true;
+    if (want->kind == T_VECTOR || want->kind == T_HALFVEC)
+        return strcmp(t->name, want->kind == T_VECTOR ? "vector" : "halfvec") == 0;
     if (want->kind == T_TEXTMAP) /* the type itself, or its ::text in a result */
         return strcmp(t->name, want->enum_name) == 0 || (t->catalog && strcmp(t->name, "text") == 0);
     for (const char *const *n = accepted(want->kind); n && *n; n++)
@@ -149,7 +150,7 @@ static bool judgeable(const m_type *want, const vet_type *t)
     if (t->typtype == 'p' || t->oid == 705 /* unknown */ || t->name[0] == '?')
         return false;
     return t->catalog || t->typtype == 'e' || want->kind == T_ENUM || want->kind == T_VECTOR ||
-           want->kind == T_TEXTMAP;
+           want->kind == T_HALFVEC || want->kind == T_TEXTMAP;
 }
 
 /* NULL when the server's type oid is what want encodes; else its name. */
@@ -379,7 +380,7 @@ static int create_schema(vet_ctx *v, gen_loc at)
     ddl_script_init(&ddl, v->a);
     ddl_create_all(v->s, &ddl);
     sc_migrate_error err = {{0}};
-    const char *path = gen_printf(v->a, "SET LOCAL search_path = pg_catalog, %s", v->s->name);
+    const char *path = gen_printf(v->a, "SET LOCAL search_path = %s", ddl_search_path(v->a, v->s));
     int rc = gen_exec(v->c, "BEGIN", "BEGIN", &err) || gen_exec(v->c, path, "search_path", &err);
     for (size_t i = 0; rc == 0 && i < ddl.n; i++)
         if (gen_exec(v->c, ddl.items[i].sql, gen_printf(v->a, "the schema's DDL for %s",

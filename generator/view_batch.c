@@ -25,7 +25,7 @@ const char *vb_fill(const vfunc *f)
         const vparam *p = &f->params[i];
         if (p->computed || p->hidden)
             continue;
-        if (p->type.array || p->type.kind == T_BYTEA)
+        if (p->type.array || vu_is_blob(&p->type))
             gen_buf_printf(&b, "        if (items[i].%s)\n            sc_args[i].%s = *items[i].%s;\n",
                            p->name, p->name, p->name);
         else

@@ -38,7 +38,9 @@ static void field_init(const made_ctx *m, const m_column *c, const char *raw, js
     gen_arena *a = m->a;
     const char *v;
     if (!raw) {
-        v = "NULL";
+        v = vu_is_blob(&c->type) ? "{0}" : "NULL";
+    } else if (qt_is_vector(&c->type)) {
+        v = gen_printf(a, "{%d, %s}", c->type.p, qt_vector_array_c(a, raw, c->type.p));
     } else if (c->type.array) {
         v = "{0, NULL}"; /* made-up arrays are empty */
     } else if (c->type.kind == T_BYTEA) {
@@ -358,7 +360,7 @@ static void not_null_refused(const made_ctx *m, json_t *out)
     for (size_t i = 0; i < m->t->ncolumns; i++) {
         const m_column *c = &m->t->columns[i];
         if (!in_new(m->t, c) || c->nullable || c->default_sql || !vu_is_pointer(&c->type) ||
-            c->type.array || c->type.kind == T_BYTEA)
+            c->type.array || vu_is_blob(&c->type))
             continue;
         json_t *decls = json_array(), *asserts = json_array();
         new_struct(m, "in", &m->made->rows[0], c, NULL, decls);
@@ -370,14 +372,14 @@ static void not_null_refused(const made_ctx *m, json_t *out)
     }
 }
 
-/* Types whose C form has no literal here yet (days, intervals, vectors,
- * times of day, money, points, ranges). */
+/* Types whose C form has no literal here yet (days, intervals, times of
+ * day, money, points, ranges). */
 static bool has_unwritable_column(const m_table *t)
 {
     for (size_t i = 0; i < t->ncolumns; i++) {
         m_type_kind k = t->columns[i].type.kind;
         if (in_new(t, &t->columns[i]) && !t->columns[i].type.array &&
-            (k == T_DATE || k == T_INTERVAL || k == T_VECTOR || k == T_TIME || k == T_TIMETZ ||
+            (k == T_DATE || k == T_INTERVAL || k == T_TIME || k == T_TIMETZ ||
              k == T_MONEY || k == T_POINT || k == T_INT4RANGE || k == T_INT8RANGE ||
              k == T_TSTZRANGE || k == T_DATERANGE))
             return true;

@@ -121,7 +121,8 @@ const char *view_field_init(gen_arena *a, const m_schema *s, const char *owner, 
         gen_buf_printf(&b, ", .has_offset = offsetof(%s, %.*shas_%s)", owner,
                        dot ? (int)(dot - member + 1) : 0, member, dot ? dot + 1 : member);
     }
-    if ((t->kind == T_VARCHAR || t->kind == T_CHAR) && t->p > 0)
+    if ((t->kind == T_VARCHAR || t->kind == T_CHAR || t->kind == T_VECTOR || t->kind == T_HALFVEC) &&
+        t->p > 0)
         gen_buf_printf(&b, ", .max_len = %d", t->p);
     if (t->kind == T_ENUM)
         gen_buf_printf(&b, ", .en = &%s_%s_enum", s->prefix, t->enum_name);

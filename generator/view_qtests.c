@@ -82,6 +82,8 @@ static const char *arg_c(gen_arena *a, const m_schema *s, const vparam *p, const
         const char *lit = vq_bytes_literal(a, text, &len);
         return gen_printf(a, "&(sc_bytes){(const unsigned char *)%s, %zu}", lit, len);
     }
+    if (qt_is_vector(&p->type))
+        return qt_vector_c(a, &arg->value);
     const char *v = vq_scalar_c(a, s, &p->type, text);
     if (vr_is_opt(p))
         return by_struct ? gen_printf(a, "SC_SOME(%s)", v)
@@ -142,7 +144,8 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
     bool json = !f->type.array && (f->type.kind == T_JSON || f->type.kind == T_JSONB);
     if (!text) {
         /* NULL in a struct member: sc_json's text, sc_array's items, sc_bytes' data. */
-        const char *member = json ? ".text" : f->type.array ? ".items" : f->type.kind == T_BYTEA ? ".data" : "";
+        const char *member = json ? ".text" : f->type.array ? ".items"
+                             : f->type.kind == T_BYTEA ? ".data" : qt_is_vector(&f->type) ? ".v" : "";
         vq_add(asserts, "assert", flag ? gen_printf(a, "assert_false(%s.has_%s);", row, f->name)
                                        : gen_printf(a, "assert_null(%s%s);", x, member));
         return;
@@ -164,7 +167,12 @@ void vq_assert_field(gen_arena *a, const m_schema *s, const char *row, const qt_
         vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s.len, %zu);", x, len));
         vq_add(asserts, "assert", gen_printf(a, "assert_memory_equal(%s.data, %s, %zu);", x, bytes, len));
         break;
-    case T_REAL: case T_DOUBLE: case T_DATE: case T_INTERVAL: case T_TSVECTOR: case T_VECTOR:
+    case T_VECTOR: case T_HALFVEC: /* the floats as written (exact in half too) */
+        vq_add(asserts, "assert", gen_printf(a, "assert_int_equal(%s.dim, %d);", x, f->type.p));
+        vq_add(asserts, "assert", gen_printf(a, "assert_memory_equal(%s.v, %s, %d * sizeof(float));", x,
+                                             qt_vector_array_c(a, text, f->type.p), f->type.p));
+        break;
+    case T_REAL: case T_DOUBLE: case T_DATE: case T_INTERVAL: case T_TSVECTOR:
         break; /* the server's spelling may differ from the made-up text */
     case T_BOOLEAN:
         vq_add(asserts, "assert", gen_printf(a, "assert_%s(%s);", strcmp(text, "true") == 0 ? "true" : "false", x));

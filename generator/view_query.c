@@ -546,7 +546,8 @@ static json_t *each_function(vfunc *f, const char *row, const char *prefix,
 static bool batchable(const vfunc *f, const m_query *q, bool guarded)
 {
     bool single = q->returns == RET_ONE || q->returns == RET_EXEC || q->returns == RET_EXECROWS;
-    return single && !guarded && !q->access && q->paginate == PAGE_NONE &&
+    /* settings need a transaction around the statement: not in a pipeline */
+    return single && !guarded && !q->access && q->paginate == PAGE_NONE && !q->settings.n &&
            json_array_size(f->variants) == 1 && vb_plain_params(f);
 }
 
@@ -597,6 +598,7 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
     if (q->access)
         f.access = q->hide_existence ? "SC_ACCESS_VERDICT | SC_ACCESS_HIDES_EXISTENCE" : "SC_ACCESS_VERDICT";
     f.primary_only = q->primary_only;
+    f.settings = vu_settings_init(a, q);
     add_query_variants(&f, q, guarded ? g.sql : q->sql, &scan, row_desc);
     bool probed = guarded && g.probe && q->returns == RET_ONE;
     if (probed)
@@ -650,7 +652,7 @@ static json_t *query_function(gen_arena *a, const m_schema *s, const m_query *q,
         json_array_append_new(companions, vb_function(&f, &(vb_shape){.fill = vb_fill(&f), .row = q->returns == RET_ONE ? row : NULL,
                                                                       .affected = q->returns == RET_EXECROWS,
                                                                       .none_is_error = q->returns == RET_ONE}));
-    if (sendable(q, probed))
+    if (sendable(q, probed) && !q->settings.n) /* the event loop sends one statement */
         json_array_append_new(companions, vs_function(&f, &(vs_shape){.prefix = prefix, .args = "&sc_args", .variant = "sc_variant",
                                                                       .inputs = vr_arguments(&f), .row = row,
                                                                       .many = q->returns == RET_MANY,

@@ -79,7 +79,7 @@ bool vr_has_flag(const vparam *p)
  * travels as an sc_opt_* value. Arrays and bytea travel by pointer. */
 bool vr_is_opt(const vparam *p)
 {
-    return vr_by_pointer(p) && !p->member && !p->type.array && p->type.kind != T_BYTEA;
+    return vr_by_pointer(p) && !p->member && !p->type.array && !vu_is_blob(&p->type);
 }
 
 bool vr_struct_for(size_t visible)
@@ -123,8 +123,8 @@ const char *vr_arg_type(const vfunc *f, const vparam *p)
     const char *t = vu_c_type(f->a, f->s, &p->type);
     if (p->type.array)
         return "const sc_array *";
-    if (p->type.kind == T_BYTEA)
-        return "const sc_bytes *";
+    if (vu_is_blob(&p->type))
+        return gen_printf(f->a, "const %s *", t);
     if (strcmp(t, "char *") == 0)
         return "const char *";
     return vr_is_opt(p) ? vu_opt_type(f->a, f->s, &p->type) : t;
@@ -223,6 +223,7 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
     json_object_set_new(v, "primary_only", json_boolean(f->primary_only));
     json_object_set_new(v, "types", typed ? json_string(types.data) : json_false());
     json_object_set_new(v, "types_name", json_string(gen_printf(f->a, "%s_types", params_name)));
+    json_object_set_new(v, "settings", f->settings && !count ? json_string(f->settings) : json_false());
     json_t *vet = vet_record(f, sql, order, n, row, f->access && !count);
     json_object_set_new(vet, "variant", json_integer((json_int_t)index));
     json_object_set_new(vet, "count", json_boolean(count));
@@ -242,7 +243,7 @@ void vr_assign(vfunc *f)
         const char *arg = vr_arg(f, p->name);
         if (p->computed || p->hidden)
             continue;
-        if (p->type.array || p->type.kind == T_BYTEA)
+        if (p->type.array || vu_is_blob(&p->type))
             gen_buf_printf(b, "    if (%s)\n        sc_args.%s = *%s;\n", arg, p->name, arg);
         else
             gen_buf_printf(b, "    sc_args.%s = %s;\n", p->name, arg);

@@ -42,6 +42,7 @@ typedef struct vfunc {
     json_t *public_fields;   /* its members, as the header declares them */
     const char *access;      /* SC_ACCESS_* of its statements, or NULL */
     bool primary_only;       /* replica: never */
+    const char *settings;    /* the sc_query.settings initializer, or NULL */
     vparam *params;
     size_t nparams, cap;
     json_t *variants;        /* sc_query initializers */

@@ -87,14 +87,14 @@ const char *vu_kind(const m_type *t)
         [T_TEXT] = "SC_K_TEXT", [T_VARCHAR] = "SC_K_TEXT", [T_UUID] = "SC_K_UUID",
         [T_TIMESTAMPTZ] = "SC_K_TIME", [T_TIMESTAMP] = "SC_K_TIME", [T_DATE] = "SC_K_DATE",
         [T_INTERVAL] = "SC_K_INTERVAL", [T_JSON] = "SC_K_JSON", [T_JSONB] = "SC_K_JSONB",
-        [T_BYTEA] = "SC_K_BYTES", [T_TSVECTOR] = "SC_K_TSVECTOR", [T_VECTOR] = "SC_K_TEXT",
+        [T_BYTEA] = "SC_K_BYTES", [T_TSVECTOR] = "SC_K_TSVECTOR", [T_VECTOR] = "SC_K_VECTOR",
         [T_ENUM] = "SC_K_ENUM",
         [T_CHAR] = "SC_K_TEXT", [T_TIME] = "SC_K_TIMEOFDAY", [T_TIMETZ] = "SC_K_TIMETZ",
         [T_MONEY] = "SC_K_MONEY", [T_XML] = "SC_K_TEXT", [T_BIT] = "SC_K_BIT",
         [T_VARBIT] = "SC_K_BIT", [T_INET] = "SC_K_INET", [T_CIDR] = "SC_K_INET",
         [T_MACADDR] = "SC_K_MACADDR", [T_POINT] = "SC_K_POINT", [T_INT4RANGE] = "SC_K_INT4RANGE",
         [T_INT8RANGE] = "SC_K_INT8RANGE", [T_TSTZRANGE] = "SC_K_TSTZRANGE",
-        [T_DATERANGE] = "SC_K_DATERANGE", [T_TEXTMAP] = "SC_K_TEXT",
+        [T_DATERANGE] = "SC_K_DATERANGE", [T_TEXTMAP] = "SC_K_TEXT", [T_HALFVEC] = "SC_K_HALFVEC",
     };
     return kinds[t->kind];
 }
@@ -106,7 +106,7 @@ bool vu_is_pointer(const m_type *t)
     switch (t->kind) {
     case T_NUMERIC: case T_TEXT: case T_VARCHAR: case T_UUID: case T_JSON: case T_JSONB:
     case T_TSVECTOR: case T_VECTOR: case T_BYTEA: case T_CHAR: case T_XML: case T_BIT:
-    case T_VARBIT: case T_INET: case T_CIDR: case T_MACADDR: case T_TEXTMAP:
+    case T_VARBIT: case T_INET: case T_CIDR: case T_MACADDR: case T_TEXTMAP: case T_HALFVEC:
         return true;
     default:
         return false;
@@ -128,6 +128,7 @@ const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t)
     case T_INTERVAL: return "sc_interval";
     case T_JSON: case T_JSONB: return "json_t *";
     case T_BYTEA: return "sc_bytes";
+    case T_VECTOR: case T_HALFVEC: return "sc_vector";
     case T_ENUM: return gen_printf(a, "%s_%s", s->prefix, t->enum_name);
     case T_TIME: case T_MONEY: return "int64_t";
     case T_TIMETZ: return "sc_timetz";
@@ -135,6 +136,13 @@ const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t)
     case T_INT4RANGE: case T_INT8RANGE: case T_TSTZRANGE: case T_DATERANGE: return "sc_range";
     default: return "char *";
     }
+}
+
+/* Values in a struct of their own (sc_bytes, sc_vector): passed by pointer,
+ * NULL being SQL NULL, and copied into the argument struct. */
+bool vu_is_blob(const m_type *t)
+{
+    return !t->array && (t->kind == T_BYTEA || t->kind == T_VECTOR || t->kind == T_HALFVEC);
 }
 
 /* "char *" + "name" -> "char *name"; "int32_t" + "x" -> "int32_t x". */
@@ -279,4 +287,17 @@ const char *vu_opt_type(gen_arena *a, const m_schema *s, const m_type *t)
     case T_INT4RANGE: case T_INT8RANGE: case T_TSTZRANGE: case T_DATERANGE: return "sc_opt_range";
     default: return vu_c_type(a, s, t);
     }
+}
+
+const char *vu_settings_init(gen_arena *a, const m_query *q)
+{
+    if (!q->settings.n)
+        return NULL;
+    gen_buf b;
+    gen_buf_init(&b, a);
+    gen_buf_puts(&b, "(const char *const[]){");
+    for (size_t i = 0; i < q->settings.n; i++)
+        gen_buf_printf(&b, "\"%s\", \"%s\", ", q->settings.items[i], q->setting_values[i]);
+    gen_buf_puts(&b, "NULL}");
+    return b.data;
 }

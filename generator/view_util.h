@@ -11,6 +11,9 @@ const char *vu_table_singular(gen_arena *a, const m_table *t);
 const char *vu_article(const char *word);
 const char *vu_kind(const m_type *t);               /* "SC_K_INT32" */
 bool vu_is_pointer(const m_type *t);                /* NULL-able without a flag */
+bool vu_is_blob(const m_type *t);                   /* sc_bytes, sc_vector */
+/* (const char *const[]){"name", "value", NULL} of q's settings, or NULL. */
+const char *vu_settings_init(gen_arena *a, const m_query *q);
 const char *vu_c_type(gen_arena *a, const m_schema *s, const m_type *t);
 /* The same for a member of a decoded row (json: sc_json). */
 const char *vu_row_type(gen_arena *a, const m_schema *s, const m_type *t);

@@ -394,6 +394,8 @@ static int decode_scalar(const sc_field *f, const char *v, int len, sc_arena *a,
         b->len = (size_t)len;
         return SC_OK;
     }
+    case SC_K_VECTOR: case SC_K_HALFVEC:
+        return sc_vector_decode(f, v, len, a, dst, err);
     case SC_K_ENUM: {
         char label[128];
         snprintf(label, sizeof label, "%.*s", len, v);
@@ -421,6 +423,7 @@ size_t sc_kind_size(sc_kind k)
     case SC_K_FLOAT8: return sizeof(double);
     case SC_K_INTERVAL: return sizeof(sc_interval);
     case SC_K_BYTES: return sizeof(sc_bytes);
+    case SC_K_VECTOR: case SC_K_HALFVEC: return sizeof(sc_vector);
     case SC_K_ENUM: return sizeof(int);
     default: return sc_kind_is_more(k) ? sc_kind_size_more(k) : sizeof(void *);
     }

@@ -21,6 +21,7 @@ static bool binary_kind(const sc_field *f)
         return false;
     switch (f->kind) {
     case SC_K_NUMERIC: case SC_K_TSVECTOR: case SC_K_UUID:
+    case SC_K_VECTOR: case SC_K_HALFVEC: /* no fixed OID: text COPY */
         return false;
     default:
         return true;

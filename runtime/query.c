@@ -43,6 +43,9 @@ bool sc_field_present(const void *base, const sc_field *f)
                         : *(const void *const *)field_ptr(base, f) != NULL;
     case SC_K_BYTES:
         return f->array || ((const sc_bytes *)field_ptr(base, f))->data != NULL;
+    case SC_K_VECTOR: case SC_K_HALFVEC:
+        return f->array ? ((const sc_array *)field_ptr(base, f))->items != NULL
+                        : ((const sc_vector *)field_ptr(base, f))->v != NULL;
     default:
         return true;
     }
@@ -201,6 +204,8 @@ int sc_field_text(const sc_field *f, const void *base, char scratch[SC_FIELD_SCR
         *text = *owned = sc_array_literal(f, p, err);
     else if (f->kind == SC_K_BYTES)
         *text = *owned = bytea_hex(p);
+    else if (f->kind == SC_K_VECTOR || f->kind == SC_K_HALFVEC)
+        *text = *owned = sc_vector_text(f, p, err);
     else {
         char *one[1];
         const char *value = NULL;
@@ -233,6 +238,15 @@ static int encode_one(encoded *e, int i, const sc_field *f, const void *args, sc
             e->scratch[i][b] = (char)(m >> (56 - 8 * b));
         e->values[i] = e->scratch[i];
         e->lengths[i] = 8;
+        e->formats[i] = 1;
+        return SC_OK;
+    }
+    if ((f->kind == SC_K_VECTOR || f->kind == SC_K_HALFVEC) && !f->array &&
+        sc_field_present(args, f)) {
+        char *bin = sc_vector_binary(f, field_ptr(args, f), &e->lengths[i], err);
+        if (!bin)
+            return err && err->category ? err->category : SC_INVALID_INPUT;
+        e->values[i] = e->owned[e->nowned++] = bin;
         e->formats[i] = 1;
         return SC_OK;
     }
@@ -298,6 +312,10 @@ char *sc_array_literal(const sc_field *f, const void *array, sc_error *err)
     const sc_array *arr = array;
     if (f->kind == SC_K_BYTES) {
         sc_error_set(err, SC_MISUSE, "parameter '%s': bytea arrays are not supported", f->name);
+        return NULL;
+    }
+    if (f->kind == SC_K_VECTOR || f->kind == SC_K_HALFVEC) {
+        sc_error_set(err, SC_MISUSE, "parameter '%s': vector arrays are not supported", f->name);
         return NULL;
     }
     sc_field elem = *f;
@@ -388,8 +406,43 @@ static int run(sc_conn *c, const sc_query *q, const void *args, PGresult **res, 
     return run_into(c, q, args, res, NULL, err);
 }
 
+typedef struct settings_call {
+    sc_conn *c;
+    const sc_query *q;
+    const void *args;
+    PGresult **res;
+    sc_row_sink *sink;
+} settings_call;
+
+static int plain_run_into(sc_conn *c, const sc_query *q, const void *args, PGresult **res,
+                          sc_row_sink *sink, sc_error *err);
+
+static int settings_body(void *ctx, sc_error *err)
+{
+    settings_call *x = ctx;
+    return plain_run_into(x->c, x->q, x->args, x->res, x->sink, err);
+}
+
+/* Arguments are checked before any settings round trip. */
 static int run_into(sc_conn *c, const sc_query *q, const void *args, PGresult **res,
                     sc_row_sink *sink, sc_error *err)
+{
+    if (!c || !q->settings)
+        return plain_run_into(c, q, args, res, sink, err);
+    int rc = plain_run_into(NULL, q, args, NULL, NULL, err);
+    if (rc != SC_OK)
+        return rc;
+    settings_call x = {c, q, args, res, sink};
+    rc = sc_run_with_settings(c, q, settings_body, &x, err);
+    if (rc != SC_OK && res && *res) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    return rc;
+}
+
+static int plain_run_into(sc_conn *c, const sc_query *q, const void *args, PGresult **res,
+                          sc_row_sink *sink, sc_error *err)
 {
     int n = q->stmt.nparams;
     if (n > MAX_STACK_PARAMS)

@@ -16,9 +16,9 @@
  *   interval -> sc_interval; json/jsonb -> json_t * (jansson; the arena
  *   holds the reference and drops it at sc_arena_reset / sc_arena_free:
  *   json_incref a value to keep it longer); bytea ->
- *   sc_bytes; enums -> int (index of the label); arrays -> sc_array;
- *   time, timetz, money, network types, bit strings, point, ranges and
- *   extension types: see sc_types.h.
+ *   sc_bytes; vector(n)/halfvec(n) -> sc_vector; enums -> int (index of the
+ *   label); arrays -> sc_array; time, timetz, money, network types, bit
+ *   strings, point, ranges and extension types: see sc_types.h.
  *   A nullable pointer is NULL for SQL NULL; a nullable scalar has a
  *   `bool has_x` presence flag next to it. */
 #ifndef SCHEMAC_QUERY_H
@@ -44,6 +44,14 @@ typedef struct sc_bytes {
     const unsigned char *data;
     size_t len;
 } sc_bytes;
+
+/* A pgvector vector(n) or halfvec(n): dim floats at v (halfvec is rounded
+ * to IEEE half precision on the way in). v NULL is SQL NULL. A parameter
+ * whose dim is not the column's n is refused before the round trip. */
+typedef struct sc_vector {
+    int32_t dim;
+    const float *v;
+} sc_vector;
 
 /* A json or jsonb column of a row: the server's text, kept in the arena and
  * parsed only when asked for (sc_json_value), so rows whose JSON the caller
@@ -98,7 +106,8 @@ typedef enum sc_kind {
     /* sc_types.h: time, timetz, money, inet/cidr and macaddr (text), bit
      * strings (text), point, ranges */
     SC_K_TIMEOFDAY, SC_K_TIMETZ, SC_K_MONEY, SC_K_INET, SC_K_MACADDR, SC_K_BIT, SC_K_POINT,
-    SC_K_INT4RANGE, SC_K_INT8RANGE, SC_K_TSTZRANGE, SC_K_DATERANGE
+    SC_K_INT4RANGE, SC_K_INT8RANGE, SC_K_TSTZRANGE, SC_K_DATERANGE,
+    SC_K_VECTOR, SC_K_HALFVEC /* pgvector: sc_vector, sent and read in binary */
 } sc_kind;
 
 typedef struct sc_enum_desc {
@@ -132,7 +141,8 @@ typedef struct sc_field {
     unsigned flags;
     size_t offset;         /* of the value in its struct */
     size_t has_offset;     /* of the bool presence flag, or SC_NO_FLAG */
-    int max_len;           /* varchar(n): characters, checked before sending; 0: none */
+    int max_len;           /* varchar(n): characters, checked before sending; vector(n),
+                              halfvec(n): the dimension, checked the same way; 0: none */
     const sc_enum_desc *en;
 } sc_field;
 
@@ -164,6 +174,11 @@ typedef struct sc_query {
     sc_partition_bind partition;
     unsigned access;               /* SC_ACCESS_*: the last column is a verdict */
     unsigned flags;                /* SC_QUERY_* */
+    /* NULL, or name, value, name, value, ..., NULL: SET LOCAL for this
+     * statement only (hnsw.ef_search, ivfflat.probes). Run in a short
+     * transaction of its own, or inside the caller's with the previous
+     * values put back after it; the session is never changed. */
+    const char *const *settings;
 } sc_query;
 
 /* The query said `replica: never` (it must see the latest commit whatever

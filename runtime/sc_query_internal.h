@@ -92,4 +92,19 @@ void sc_copy_binary_header(sc_textbuf *b);
 void sc_copy_binary_trailer(sc_textbuf *b);
 int sc_copy_binary_row(sc_textbuf *b, const sc_copy *cp, const void *row, sc_error *err);
 
+/* Runs body (the statement of q) with q->settings in force (settings.c). */
+typedef int (*sc_settings_body)(void *ctx, sc_error *err);
+int sc_run_with_settings(sc_conn *c, const sc_query *q, sc_settings_body body, void *ctx,
+                         sc_error *err);
+
+/* pgvector values (vector.c): the binary form of vector_recv / halfvec_recv
+ * (int16 dim, int16 unused, dim float4 or float2, network order) and the
+ * text form '[1,2,3]' (COPY), both malloc'd; *len is the binary length.
+ * Both refuse a dimension other than f->max_len. Decoding copies into the
+ * arena. */
+char *sc_vector_binary(const sc_field *f, const sc_vector *v, int *len, sc_error *err);
+char *sc_vector_text(const sc_field *f, const sc_vector *v, sc_error *err);
+int sc_vector_decode(const sc_field *f, const char *bytes, int len, sc_arena *a, sc_vector *dst,
+                     sc_error *err);
+
 #endif

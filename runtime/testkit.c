@@ -235,6 +235,8 @@ static bool kind_accepts(PGconn *pg, const sc_field *f, Oid oid)
     case SC_K_INT8RANGE: return oid == 3926;
     case SC_K_TSTZRANGE: return oid == 3910;
     case SC_K_DATERANGE: return oid == 3912;
+    case SC_K_VECTOR: return strcmp(t.name, "vector") == 0; /* an extension's: no fixed OID */
+    case SC_K_HALFVEC: return strcmp(t.name, "halfvec") == 0;
     case SC_K_ENUM: {
         const char *dot = strrchr(f->en->name, '.');
         return t.typtype == 'e' && strcmp(t.name, dot ? dot + 1 : f->en->name) == 0;

@@ -77,6 +77,7 @@ static const sc_query qt_insert = {
     {0, 0, 0},
     0,
     0,
+    NULL,
 };
 
 static const sc_field id_param[] = {
@@ -84,19 +85,19 @@ static const sc_field id_param[] = {
 };
 static const sc_query qt_get = {
     {"qt_get", "SELECT id, " COLS " FROM qt_all WHERE id = $1", 1, NULL, NULL},
-    id_param, &qt_desc, {0, 0, 0}, 0, 0,
+    id_param, &qt_desc, {0, 0, 0}, 0, 0, NULL,
 };
 static const sc_query qt_delete = {
     {"qt_delete", "DELETE FROM qt_all WHERE id >= $1", 1, NULL, NULL},
-    id_param, NULL, {0, 0, 0}, 0, 0,
+    id_param, NULL, {0, 0, 0}, 0, 0, NULL,
 };
 static const sc_query qt_count = {
     {"qt_count", "SELECT count(*) FROM qt_all WHERE id >= $1", 1, NULL, NULL},
-    id_param, NULL, {0, 0, 0}, 0, 0,
+    id_param, NULL, {0, 0, 0}, 0, 0, NULL,
 };
 static const sc_query qt_list = {
     {"qt_list", "SELECT id, " COLS " FROM qt_all WHERE id >= $1 ORDER BY id", 1, NULL, NULL},
-    id_param, &qt_desc, {0, 0, 0}, 0, 0,
+    id_param, &qt_desc, {0, 0, 0}, 0, 0, NULL,
 };
 
 typedef struct fixture {
@@ -279,7 +280,7 @@ static void not_null_parameter_refuses_null(void **state)
         {"txt", SC_K_TEXT, false, 0, offsetof(qt_row, txt), SC_NO_FLAG, 0, NULL},
     };
     static const sc_query q = {{"qt_must", "SELECT $1::text", 1, NULL, NULL}, must, NULL,
-                               {0, 0, 0}, 0, 0};
+                               {0, 0, 0}, 0, 0, NULL};
     qt_row r;
     memset(&r, 0, sizeof r);
     sc_error e = {0};
@@ -327,7 +328,7 @@ static void computed_partition_key_routes_rows(void **state)
     };
     static const sc_query insert = {
         {"qt_part_insert", "INSERT INTO qt_parts (bucket, pkey) VALUES ($1, $2)", 2, NULL, NULL},
-        params, NULL, {2, 1, 4}, 0, 0,
+        params, NULL, {2, 1, 4}, 0, 0, NULL,
     };
     static const char *const buckets[] = {"B7V3LXmFOyCa", "alpha", "beta", "gamma", "δέλτα"};
     for (size_t i = 0; i < 5; i++) {
