@@ -316,7 +316,10 @@ static void add_constraints(tbuild *b)
             char full[300];
             const char *which;
             snprintf(full, sizeof full, "%s.%s", b->name, imp_str(k, "name"));
-            if (!imp_identifier(imp_str(k, "name")))
+            if (*kind == 'x' || *kind == 't')
+                imp_report(b->x, *kind == 'x' ? "exclusion constraint" : "constraint trigger",
+                           full, "%s", imp_str(k, "def"));
+            else if (!imp_identifier(imp_str(k, "name")))
                 imp_report(b->x, "constraint", full, "the name is not a lower-case SQL identifier");
             else if (imp_uses_left_out(b->x, b->name, json_object_get(k, "cols"), &which))
                 imp_report(b->x, "constraint", full, "it uses column %s, which is left out", which);
@@ -326,11 +329,8 @@ static void add_constraints(tbuild *b)
                 add_unique(b, k, full);
             else if (*kind == 'c')
                 add_check(b, k, full);
-            else if (*kind == 'f')
-                add_foreign_key(b, k, full);
             else
-                imp_report(b->x, *kind == 'x' ? "exclusion constraint" : "constraint trigger",
-                           full, "%s", imp_str(k, "def"));
+                add_foreign_key(b, k, full);
             if (imp_str(k, "comment"))
                 imp_report(b->x, "comment on constraint", full, "constraints carry no comment");
         }

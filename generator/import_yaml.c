@@ -272,17 +272,23 @@ void imp_write_yaml(FILE *out, json_t *doc, const char *banner)
             continue;
         }
         puts_(&b, "\n");
+        /* a blank line between entries, but between two one-liners */
         const char *name;
         json_t *entry;
         size_t n = 0;
+        bool one_line = true;
         json_object_foreach(v, name, entry) {
-            bool big = json_is_object(entry) && json_object_size(entry) > 1;
-            if (n++ && big)
+            ybuf e = {0};
+            indent(&e, 2);
+            puts_(&e, name);
+            puts_(&e, ":");
+            value(&e, entry, 3 + (int)strlen(name), 4);
+            bool single = strchr(e.data, '\n') == e.data + e.len - 1;
+            if (n++ && !(single && one_line))
                 puts_(&b, "\n");
-            indent(&b, 2);
-            puts_(&b, name);
-            puts_(&b, ":");
-            value(&b, entry, 3 + (int)strlen(name), 4);
+            one_line = single;
+            puts_(&b, e.data);
+            free(e.data);
         }
     }
     fputs(b.data ? b.data : "", out);

@@ -63,6 +63,10 @@ static char *slurp(const char *path)
     return s;
 }
 
+/* What a round trip's databases need before the migrations run (an
+ * extension the schema's types come from); NULL for nothing. */
+static const char *prepare_sql;
+
 /* The schema's migrations from scratch, applied to a new database db. */
 static PGconn *migrated(const char *yaml, const char *dir, const char *db)
 {
@@ -70,6 +74,8 @@ static PGconn *migrated(const char *yaml, const char *dir, const char *db)
     sc_migrations m;
     tl_load(dir, &m);
     PGconn *c = tl_db_create(db);
+    if (prepare_sql)
+        tl_exec(c, "%s", prepare_sql);
     tl_up(c, &m, NULL);
     sc_migrations_free(&m);
     return c;
@@ -141,7 +147,8 @@ static char *second_database(PGconn *c, const char *db, const char *db2, const c
     return diff;
 }
 
-static void round_trip(const char *yaml)
+/* The round trip of yaml: equal catalogs, and the report is exactly want. */
+static void round_trip_reporting(const char *yaml, const char *want)
 {
     char schema[128], *report, *text;
     schema_of(yaml, schema, sizeof schema);
@@ -151,7 +158,7 @@ static void round_trip(const char *yaml)
     PGconn *c = migrated(yaml, dir1, "imp_a");
     int rc;
     char *diff = second_database(c, "imp_a", "imp_b", schema, dir, &report, &text, &rc);
-    if (rc != GEN_IMPORT_EXACT || *diff)
+    if (rc != (*want ? GEN_IMPORT_LEFT_OUT : GEN_IMPORT_EXACT) || *diff || strcmp(report, want))
         fail_msg("%s: the round trip differs:\n%s\nreport:\n%s\nimported:\n%.3000s", yaml, diff,
                  report, text);
     free(diff);
@@ -159,6 +166,24 @@ static void round_trip(const char *yaml)
     free(text);
     tl_db_drop(c, "imp_a");
     tl_rmdir(dir);
+}
+
+static void round_trip(const char *yaml)
+{
+    round_trip_reporting(yaml, "");
+}
+
+static bool available(const char *extension)
+{
+    PGconn *c = tl_connect(NULL);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_available_extensions WHERE name = '%s'",
+             extension);
+    char *n = tl_value(c, sql);
+    bool yes = strcmp(n, "1") == 0;
+    free(n);
+    PQfinish(c);
+    return yes;
 }
 
 static void semantik_round_trips(void **state)
@@ -170,7 +195,17 @@ static void semantik_round_trips(void **state)
 static void examples_round_trip(void **state)
 {
     (void)state;
-    round_trip("tests/generator/erd/small.yaml");
+    /* vector(3): pgvector in the schema itself, where the migrations'
+     * search_path finds its type; the language has no extensions: key yet */
+    if (available("vector")) {
+        prepare_sql = "CREATE SCHEMA shop; CREATE EXTENSION vector SCHEMA shop";
+        round_trip_reporting("tests/generator/erd/small.yaml",
+                             "not expressible: extension vector: the schema language has no "
+                             "extensions: key\n");
+        prepare_sql = NULL;
+    } else {
+        printf("skipped: tests/generator/erd/small.yaml round trip (pgvector is not installed)\n");
+    }
     round_trip("tests/migrate/scenario/before.yaml");
     round_trip("tests/migrate/scenario/after.yaml");
 }
@@ -235,20 +270,55 @@ static const char hand_report[] =
     "not expressible: extension btree_gist: the schema language has no extensions: key\n"
     "not expressible: column bookings.during: type tstzrange has no spelling in the schema "
     "language\n"
-    "not expressible: constraint bookings.bookings_room_during_excl: it uses column during, "
-    "which is left out\n"
-    "not expressible: index events_owner: it uses column body ... \n";
+    "not expressible: exclusion constraint bookings.bookings_room_during_excl: EXCLUDE USING "
+    "gist (room WITH =, during WITH &&)\n"
+    "not expressible: column owners.id: GENERATED ALWAYS AS IDENTITY; imported as a plain "
+    "integer column\n"
+    "not expressible: column owners.score: type positive is a domain\n"
+    "not expressible: index rooms_name_pattern: operator class text_pattern_ops (CREATE INDEX "
+    "rooms_name_pattern ON hand.rooms USING btree (name text_pattern_ops))\n";
+
+/* The round trip's catalog differs in what the report names, nothing else. */
+static const char hand_diff[] =
+    "missing domain hand.positive: integer, constraints positive_check CHECK ((VALUE > 0))\n"
+    "missing sequence hand.owners_id_seq: integer, start 1, increment 1, minimum 1, maximum "
+    "2147483647, cache 1, owned by hand.owners.id\n"
+    "missing column hand.bookings.during: tstzrange, not null\n"
+    "changed identity of column hand.owners.id: 'always' -> ''\n"
+    "missing column hand.owners.score: hand.positive\n"
+    "missing constraint hand.bookings.bookings_room_during_excl: EXCLUDE USING gist (room WITH "
+    "=, during WITH &&)\n"
+    "missing index hand.rooms_name_pattern: CREATE INDEX rooms_name_pattern ON hand.rooms USING "
+    "btree (name text_pattern_ops)\n";
+
+/* What the language does say of that database: RANGE partitions with a
+ * DEFAULT, HASH partitions by a pattern, INCLUDE, an expression index, a
+ * comment with a colon and a hash, views in dependency order. */
+static const char *const hand_yaml_has[] = {
+    "    partition: { by: hash, key: k, count: 4, name: \"buckets_p{nn}\" }\n",
+    "        - { name: events_2026_h1, from: \"'2026-01-01 00:00:00+00'\", to: "
+    "\"'2026-07-01 00:00:00+00'\" }\n",
+    "      default: events_other\n",
+    "      - { name: events_owner, columns: [owner_id], include: [body] }\n",
+    "      - { name: rooms_lower, expression: lower(name::text) }\n",
+    "    comment: \"Rooms: where things happen, #1\"\n",
+    "  busy_owner_names:\n    depends_on: [busy_owners]\n",
+};
 
 static void hand_made_database_reports_what_it_leaves_out(void **state)
 {
     (void)state;
-    (void)hand_report;
     char *dir = tl_tmpdir(), *report, *text;
     PGconn *c = hand_database("imp_hand");
     int rc;
     char *diff = second_database(c, "imp_hand", "imp_hand2", "hand", dir, &report, &text, &rc);
     assert_int_equal(rc, GEN_IMPORT_LEFT_OUT);
-    printf("REPORT\n%s\nDIFF\n%s\nYAML\n%s\n", report, diff, text);
+    assert_string_equal(report, hand_report);
+    assert_string_equal(diff, hand_diff);
+    for (size_t i = 0; i < sizeof hand_yaml_has / sizeof hand_yaml_has[0]; i++)
+        if (!strstr(text, hand_yaml_has[i]))
+            fail_msg("the imported file lacks\n%s\n%s", hand_yaml_has[i], text);
+    assert_true(strstr(text, "  busy_owners:") < strstr(text, "  busy_owner_names:"));
     free(diff);
     free(report);
     free(text);
@@ -256,10 +326,113 @@ static void hand_made_database_reports_what_it_leaves_out(void **state)
     tl_rmdir(dir);
 }
 
+/* ---- adoption ---------------------------------------------------------- */
+
+static const char *const adopt_sql[] = {
+    "CREATE SCHEMA adopt",
+    "SET search_path = adopt",
+    "CREATE TYPE state AS ENUM ('open', 'done')",
+    "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, "
+    "adopt AS $$\nBEGIN\n  NEW.changed_at := now();\n  RETURN NEW;\nEND;\n$$",
+    "CREATE TABLE lists (id serial PRIMARY KEY, title varchar(80) NOT NULL UNIQUE)",
+    "CREATE TABLE items (id bigserial PRIMARY KEY, list_id integer NOT NULL REFERENCES lists "
+    "ON DELETE CASCADE, state state NOT NULL DEFAULT 'open', qty integer NOT NULL DEFAULT 1 "
+    "CHECK (qty > 0), kind varchar(10) NOT NULL CHECK (kind IN ('a', 'b')), changed_at "
+    "timestamptz, note text)",
+    "CREATE INDEX items_open ON items (list_id) WHERE state = 'open'",
+    "CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch()",
+    "CREATE VIEW open_items AS SELECT id, list_id FROM items WHERE state = 'open'",
+    "COMMENT ON COLUMN items.note IS 'free text'",
+    "RESET search_path",
+};
+
+static void adoption_stamps_without_running_anything(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), yaml[600], mdir[600], *report, *before, *url = url_of("imp_adopt");
+    snprintf(yaml, sizeof yaml, "%s/adopt.yaml", dir);
+    snprintf(mdir, sizeof mdir, "%s/migrations", dir);
+    assert_int_equal(mkdir(mdir, 0700), 0);
+    PGconn *c = tl_db_create("imp_adopt");
+    for (size_t i = 0; i < sizeof adopt_sql / sizeof adopt_sql[0]; i++)
+        tl_exec(c, "%s", adopt_sql[i]);
+    assert_int_equal(import_to("imp_adopt", "adopt", yaml, &report), GEN_IMPORT_EXACT);
+    assert_string_equal(report, "");
+    tl_migrate_new(yaml, mdir, "initial");
+    sc_migrations m;
+    tl_load(mdir, &m);
+    sc_migrate_error err = {{0}};
+    if (sc_migrate_stamp(c, &m, "head", NULL, &err))
+        fail_msg("stamp: %s", err.message);
+    before = tl_dump(c, "adopt");
+    tl_up(c, &m, NULL); /* nothing to run: the objects exist already */
+    char *after = tl_dump(c, "adopt");
+    tl_dumps_equal(after, before, "migrate up after stamp");
+    tl_expect(c, "SELECT string_agg(revision, ',') FROM schemac.migrations", "0001");
+    char *out;
+    size_t len;
+    FILE *f = open_memstream(&out, &len);
+    gen_drift_options o = {url, NULL, mdir, f};
+    int rc = gen_drift(&o, &err);
+    fclose(f);
+    if (rc != GEN_DRIFT_NONE)
+        fail_msg("drift %d: %s%s", rc, err.message, out);
+    assert_string_equal(out, "no drift (revision 0001)\n");
+    free(out);
+    free(before);
+    free(after);
+    free(report);
+    free(url);
+    sc_migrations_free(&m);
+    tl_db_drop(c, "imp_adopt");
+    tl_rmdir(dir);
+}
+
+/* ---- the command line -------------------------------------------------- */
+
+static int cli(const char *args)
+{
+    const char *bin = getenv("SC_TEST_SCHEMAC") ? getenv("SC_TEST_SCHEMAC") : "build/schemac";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s import %s", bin, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void command_line_exit_status_says_what_was_left_out(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), args[1600], file[600], errs[600];
+    char *url = url_of("imp_cli");
+    PGconn *c = hand_database("imp_cli");
+    snprintf(file, sizeof file, "%s/hand.yaml", dir);
+    snprintf(errs, sizeof errs, "%s/stderr", dir);
+    snprintf(args, sizeof args, "--database '%s' --schema hand --out %s 2>%s", url, file, errs);
+    assert_int_equal(cli(args), 1);
+    char *text = slurp(file), *stderr_text = slurp(errs);
+    assert_non_null(strstr(text, "\nschema: hand\n"));
+    assert_string_equal(stderr_text, hand_report);
+    free(text);
+    free(stderr_text);
+    snprintf(file, sizeof file, "%s/none.yaml", dir);
+    snprintf(args, sizeof args, "--database '%s' --schema nosuch --out %s 2>%s", url, file, errs);
+    assert_int_equal(cli(args), 2);
+    assert_int_equal(access(file, F_OK), -1); /* an error writes nothing */
+    stderr_text = slurp(errs);
+    assert_string_equal(stderr_text, "schemac import: database imp_cli has no schema nosuch\n");
+    free(stderr_text);
+    assert_int_equal(cli("--bogus 2>/dev/null"), 2);
+    free(url);
+    tl_db_drop(c, "imp_cli");
+    tl_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hand_made_database_reports_what_it_leaves_out),
+        cmocka_unit_test(adoption_stamps_without_running_anything),
+        cmocka_unit_test(command_line_exit_status_says_what_was_left_out),
         cmocka_unit_test(semantik_round_trips),
         cmocka_unit_test(examples_round_trip),
         cmocka_unit_test(scenario_final_states_round_trip),
