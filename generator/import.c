@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "import_internal.h"
+#include "model.h"
 #include "scratch.h"
 
 void imp_report(imp_ctx *x, const char *what, const char *name, const char *fmt, ...)
@@ -57,6 +58,28 @@ static json_t *build(imp_ctx *x, const char *prefix)
     return x->doc;
 }
 
+/* The generator's own rules (reserved words, name clashes, ...) are the
+ * last word: each error it finds in the file is one more report line. */
+static void refused(void *ctx, const gen_loc *loc, const char *message)
+{
+    imp_ctx *x = ctx;
+    char line[1200];
+    gen_diag_format(line, sizeof line, loc, message);
+    fprintf(x->report, "not expressible: the generator refuses %s\n", line);
+    x->nreported++;
+}
+
+static void validate(imp_ctx *x, const char *text, size_t len)
+{
+    gen_arena *a = gen_arena_new();
+    gen_diag d;
+    gen_diag_init(&d, refused, x);
+    gen_schema_parse("imported.yaml", text, len, a, &d);
+    gen_diag_flush(&d);
+    gen_diag_release(&d);
+    gen_arena_free(a);
+}
+
 static int schema_exists(PGconn *c, const char *schema, sc_migrate_error *err)
 {
     const char *values[1] = {schema};
@@ -91,7 +114,14 @@ int gen_import(const gen_import_options *o, sc_migrate_error *err)
     snprintf(banner, sizeof banner,
              "# Imported by schemac import from schema %s; edit freely, it is yours now.\n\n",
              x.schema);
-    imp_write_yaml(o->out, x.doc, banner);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    imp_write_yaml(mem, x.doc, banner);
+    fclose(mem);
+    validate(&x, text, len);
+    fwrite(text, 1, len, o->out);
+    free(text);
     json_decref(x.doc);
     json_decref(x.left_out);
     imp_catalog_free(&x.cat);

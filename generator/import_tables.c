@@ -95,7 +95,7 @@ static json_t *build_column(imp_ctx *x, const char *table, json_t *c)
     if (!imp_bool(c, "notnull"))
         json_object_set_new(out, "nullable", json_true());
     const char *dflt = imp_str(c, "default");
-    if (dflt && !serial && json_is_object(json_object_get(c, "serial")))
+    if (dflt && !serial && (json_is_object(json_object_get(c, "serial")) || strstr(dflt, "nextval(")))
         imp_report(x, "column", full, "default %s draws from a sequence that is not the plain "
                                       "one of a serial column; left out", dflt);
     else if (dflt && !serial)
@@ -239,7 +239,10 @@ static void add_check(tbuild *b, json_t *k, const char *full)
     json_t *ck = json_object(), *list = json_object_get(b->out, "checks");
     size_t pos = json_array_size(list);
     char dflt[128];
-    snprintf(dflt, sizeof dflt, pos ? "%.50s_check%zu" : "%.50s_check", b->name, pos);
+    if (pos)
+        snprintf(dflt, sizeof dflt, "%s_check%zu", b->name, pos);
+    else
+        snprintf(dflt, sizeof dflt, "%s_check", b->name);
     if (strcmp(dflt, imp_str(k, "name")) != 0)
         json_object_set_new(ck, "name", json_string(imp_str(k, "name")));
     json_object_set_new(ck, "expr", imp_sql(expr));

@@ -12,6 +12,7 @@
  *   differs from the original in exactly those;
  * - adoption: import, migrate new, migrate stamp head, then migrate up runs
  *   nothing and migrate drift finds no drift;
+ * - a file the generator would refuse is written and each refusal reported;
  * - the command line: exit 1 with the file written when something was left
  *   out, 2 and no file on an error. */
 #include "migrate_testlib.h"
@@ -388,6 +389,28 @@ static void adoption_stamps_without_running_anything(void **state)
     tl_rmdir(dir);
 }
 
+/* A file the generator would refuse (a C keyword as a column name) is
+ * still written, and each refusal is a report line. */
+static void generator_refusals_are_reported(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), yaml[600], *report;
+    snprintf(yaml, sizeof yaml, "%s/c.yaml", dir);
+    PGconn *c = tl_db_create("imp_refused");
+    tl_exec(c, "CREATE SCHEMA refused");
+    tl_exec(c, "CREATE TABLE refused.t (id integer PRIMARY KEY, double real NOT NULL)");
+    assert_int_equal(import_to("imp_refused", "refused", yaml, &report), GEN_IMPORT_LEFT_OUT);
+    assert_string_equal(report, "not expressible: the generator refuses imported.yaml:10:7: "
+                                "error: column name 'double' would clash with a C keyword or a "
+                                "name of the generated code; choose another name\n");
+    char *text = slurp(yaml);
+    assert_non_null(strstr(text, "      double: real\n"));
+    free(text);
+    free(report);
+    tl_db_drop(c, "imp_refused");
+    tl_rmdir(dir);
+}
+
 /* ---- the command line -------------------------------------------------- */
 
 static int cli(const char *args)
@@ -433,6 +456,7 @@ int main(void)
         cmocka_unit_test(hand_made_database_reports_what_it_leaves_out),
         cmocka_unit_test(adoption_stamps_without_running_anything),
         cmocka_unit_test(command_line_exit_status_says_what_was_left_out),
+        cmocka_unit_test(generator_refusals_are_reported),
         cmocka_unit_test(semantik_round_trips),
         cmocka_unit_test(examples_round_trip),
         cmocka_unit_test(scenario_final_states_round_trip),
