@@ -74,7 +74,7 @@ _schemac()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
 
-    local verbs="generate check-schema vet migrate erd init"
+    local verbs="generate check-schema vet migrate import erd init"
     local subverbs="new rebase up down current history stamp sql check drift"
     local gen_opts="--schema --out --templates --help"
 
@@ -98,7 +98,7 @@ _schemac()
             _schemac_schemas "$cur"
             return 0 ;;
         --out)
-            if [[ $verb == erd ]]; then
+            if [[ $verb == erd || $verb == import ]]; then
                 _schemac_files files "$cur"
             else
                 _schemac_files dirs "$cur"
@@ -113,7 +113,7 @@ _schemac()
         --to)
             _schemac_words "$(_schemac_revisions) base" "$cur"
             return 0 ;;
-        -m | --message | --lock-timeout | --statement-timeout | --scratch-url)
+        -m | --message | --lock-timeout | --statement-timeout | --scratch-url | --database | --prefix)
             return 0 ;;
     esac
 
@@ -122,6 +122,7 @@ _schemac()
         generate | check-schema | vet) opts=$gen_opts ;;
         erd) opts="--schema --format --out --help" ;;
         init) opts="--help" ;;
+        import) opts="--database --schema --prefix --out --help" ;;
         migrate)
             case $sub in
                 new) opts="--schema --out --dir -m --message --allow-destructive --lock-timeout --statement-timeout --help" ;;

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "drift.h"
+#include "import.h"
 #include "migrate.h"
 #include "sc_migrate.h"
 #include "schemac_gen.h"
@@ -58,6 +59,9 @@ static const verb verbs[] = {
     {"migrate", "migrate SUBVERB [ARGS]   (new, rebase, up, down, current, history, stamp, sql, check, drift)",
      "Versioned migrations in generated/migrations: 'schemac migrate --help' lists\n"
      "the sub-verbs, 'schemac migrate SUBVERB --help' explains one.",
+     NULL},
+    {"import", "import [--database URL] [--schema NAME] [--prefix P] [--out FILE]",
+     "Writes a live database's schema as a schema file ('schemac import --help').",
      NULL},
     {"erd", "erd [--schema FILE | FILE] [--format dot|svg|mermaid] [--out FILE]",
      "Draws the schema as an entity-relationship diagram: tables with their\n"
@@ -163,6 +167,8 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return 2;
     }
+    if (!v->run && strcmp(v->name, "import") == 0)
+        return gen_import_main(argc - 2, argv + 2);
     if (!v->run)
         return migrate_main(argc - 2, argv + 2);
     gen_options o = {.schema_path = "schema/semantik.yaml",
