@@ -11,46 +11,10 @@
 #include "qtest.h"
 #include "type_oids.h"
 #include "qtest_arrays.h"
-
-#define LABEL_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
+#include "qtest_internal.h"
 
 enum { FIRST_SERIAL = 1001 };
 
-/* The state of one column of a working row. */
-typedef struct tcol {
-    bool done, busy, omitted, opaque; /* opaque: an expression, value unknown here */
-    const char *raw;                  /* the value (NULL: SQL NULL) */
-    const char *sql;                  /* literal or expression */
-    const m_table *parent;            /* shallow: made by the parent's factory at run time */
-    const m_column *parent_col;       /* the parent's column it takes */
-} tcol;
-
-typedef struct trow {
-    const m_table *t;
-    const char *label;
-    gen_loc loc;
-    const ynode *given;               /* NULL for a made parent */
-    tcol *cols;
-    size_t seq;
-    int depth;                        /* foreign-key depth of the table */
-    bool every;                       /* fill optional columns too (qt_make_rows) */
-} trow;
-
-typedef struct tctx {
-    pctx *c;
-    const m_query *q;
-    gen_loc loc;
-    trow **rows;
-    size_t n, cap;
-    int counter, serials;
-    const int *depths;                /* foreign-key depth of each table */
-    bool shallow;                     /* foreign keys from parent factories, no parent rows */
-} tctx;
-
-static const char *const statuses[][2] = {
-    {"not_found", "SC_NOT_FOUND"}, {"conflict", "SC_CONFLICT"},
-    {"foreign_key", "SC_FOREIGN_KEY"}, {"check", "SC_CHECK"}, {"not_null", "SC_NOT_NULL"},
-    {"invalid_input", "SC_INVALID_INPUT"}, {"access_denied", "SC_ACCESS_DENIED"}};
 
 /* "<owner> has no <what> 'word'" (or "unknown <what>"), with a hint. */
 static void unknown(pctx *c, gen_loc loc, const char *owner, const char *what, const char *word,
@@ -66,7 +30,7 @@ static void unknown(pctx *c, gen_loc loc, const char *owner, const char *what, c
 
 /* ---- the rows of a test ---------------------------------------------- */
 
-static trow *find_row(const tctx *tc, const char *label)
+trow *qt_find_row(const tctx *tc, const char *label)
 {
     for (size_t i = 0; i < tc->n; i++)
         if (tc->rows[i]->label && strcmp(tc->rows[i]->label, label) == 0)
@@ -93,7 +57,7 @@ static trow *add_row(tctx *tc, const m_table *t, const char *label, gen_loc loc,
 static trow *made_parent(tctx *tc, const m_table *t)
 {
     const char *label = gen_printf(tc->c->a, "_%s", t->name);
-    trow *r = find_row(tc, label);
+    trow *r = qt_find_row(tc, label);
     return r ? r : add_row(tc, t, label, tc->loc, NULL);
 }
 
@@ -203,9 +167,6 @@ static const char *filled_value(tctx *tc, const trow *r, const m_column *c)
     }
 }
 
-static void resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_column *ctx_col,
-                         const m_table *ctx_table, qt_value *out);
-static tcol *row_value(tctx *tc, trow *r, const m_column *c, gen_loc use);
 
 /* Numbers and booleans unquoted (they read better), the rest quoted. */
 static const char *sql_literal(gen_arena *a, const m_type *t, const char *raw)
@@ -227,7 +188,7 @@ static void set_value(tcol *v, gen_arena *a, const m_type *t, const char *raw)
 static void computed_key(tctx *tc, trow *r, const m_column *c, tcol *v)
 {
     const m_partition *p = r->t->partition;
-    tcol *src = row_value(tc, r, p->source_col, tc->loc);
+    tcol *src = qt_row_value(tc, r, p->source_col, tc->loc);
     v->opaque = true;
     v->sql = gen_printf(tc->c->a, "(SELECT %s FROM (SELECT %s::%s AS %s) AS k)", p->expression,
                         src->sql, ddl_type_sql(tc->c->a, tc->c->s, &p->source_col->type),
@@ -264,12 +225,12 @@ static void fill_column(tctx *tc, trow *r, const m_column *c, tcol *v)
     else if (foreign_key_of(tc->c->s, r->t, c, &to, &ref) && tc->shallow)
         *v = (tcol){.parent = to, .parent_col = ref, .sql = "NULL"};
     else if (foreign_key_of(tc->c->s, r->t, c, &to, &ref))
-        *v = *row_value(tc, made_parent(tc, to), ref, tc->loc);
+        *v = *qt_row_value(tc, made_parent(tc, to), ref, tc->loc);
     else
         set_value(v, tc->c->a, &c->type, filled_value(tc, r, c));
 }
 
-static tcol *row_value(tctx *tc, trow *r, const m_column *c, gen_loc use)
+tcol *qt_row_value(tctx *tc, trow *r, const m_column *c, gen_loc use)
 {
     tcol *v = &r->cols[c - r->t->columns];
     if (v->done)
@@ -285,7 +246,7 @@ static tcol *row_value(tctx *tc, trow *r, const m_column *c, gen_loc use)
     const ynode *given = r->given ? ymap_get(r->given, c->name) : NULL;
     if (given) {
         qt_value q;
-        resolve_node(tc, given, &c->type, c, r->t, &q);
+        qt_resolve_node(tc, given, &c->type, c, r->t, &q);
         set_value(v, tc->c->a, &c->type, q.text);
     } else {
         fill_column(tc, r, c, v);
@@ -323,8 +284,6 @@ static json_t *to_json(const ynode *n)
     return json_string(n->text);
 }
 
-static const char *label_value(tctx *tc, const ynode *n, const m_column *ctx_col,
-                               const m_table *ctx_table, const char **sql);
 
 /* '{...}' of a sequence; an element "@label.column" is that row's value. */
 static const char *array_literal(tctx *tc, const ynode *n, qt_value *out)
@@ -341,7 +300,7 @@ static const char *array_literal(tctx *tc, const ynode *n, qt_value *out)
         }
         const char *text = e->text;
         if (text[0] == '@' && text[1] != '@')
-            text = label_value(tc, e, NULL, NULL, NULL);
+            text = qt_label_value(tc, e, NULL, NULL, NULL);
         else if (text[0] == '@')
             text++;
         if (!text)
@@ -360,13 +319,13 @@ static const char *array_literal(tctx *tc, const ynode *n, qt_value *out)
 }
 
 /* "@label" or "@label.column": the value of that row's column. */
-static const char *label_value(tctx *tc, const ynode *n, const m_column *ctx_col,
-                               const m_table *ctx_table, const char **sql)
+const char *qt_label_value(tctx *tc, const ynode *n, const m_column *ctx_col,
+                           const m_table *ctx_table, const char **sql)
 {
     pctx *c = tc->c;
     const char *ref = n->text + 1, *dot = strchr(ref, '.');
     const char *label = dot ? gen_strndup(c->a, ref, (size_t)(dot - ref)) : ref;
-    trow *r = find_row(tc, label);
+    trow *r = qt_find_row(tc, label);
     if (!r) {
         gen_error(c->d, n->loc, "unknown row label '%s' (give a row 'as: %s' in 'given')", label, label);
         return NULL;
@@ -390,7 +349,7 @@ static const char *label_value(tctx *tc, const ynode *n, const m_column *ctx_col
                   label, r->t->name, r->t->primary_key.n, label);
         return NULL;
     }
-    tcol *v = row_value(tc, r, col, n->loc);
+    tcol *v = qt_row_value(tc, r, col, n->loc);
     if (v->omitted || v->opaque) {
         gen_error(c->d, n->loc, "the value of '%s.%s' is not known to the test: give it in row '%s'",
                   r->t->name, col->name, label);
@@ -424,8 +383,8 @@ static void check_scalar(tctx *tc, const ynode *n, const m_type *type)
     }
 }
 
-static void resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_column *ctx_col,
-                         const m_table *ctx_table, qt_value *out)
+void qt_resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_column *ctx_col,
+                     const m_table *ctx_table, qt_value *out)
 {
     pctx *c = tc->c;
     memset(out, 0, sizeof *out);
@@ -455,7 +414,7 @@ static void resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_c
         return;
     }
     if (n->text[0] == '@' && n->text[1] != '@') {
-        out->text = label_value(tc, n, ctx_col, ctx_table, NULL);
+        out->text = qt_label_value(tc, n, ctx_col, ctx_table, NULL);
         if (!out->text)
             out->text = "";
         return;
@@ -497,7 +456,7 @@ static void declare_rows(tctx *tc, const ynode *given)
                     label = row->vals[j]->text;
                     if (row->vals[j]->kind != Y_SCALAR || !label || !*label)
                         gen_error(c->d, row->vals[j]->loc, "'as' must be a label");
-                    else if (find_row(tc, label))
+                    else if (qt_find_row(tc, label))
                         gen_error(c->d, row->vals[j]->loc, "label '%s' is used twice in this test", label);
                     else if (strspn(label, LABEL_CHARS) != strlen(label) ||
                              (label[0] >= '0' && label[0] <= '9'))
@@ -525,7 +484,7 @@ static void number_rows(tctx *tc)
         for (size_t k = 0; k < tc->rows[i]->t->ncolumns; k++) {
             const m_column *c = &tc->rows[i]->t->columns[k];
             if (c->type.kind == T_SERIAL || c->type.kind == T_BIGSERIAL)
-                row_value(tc, tc->rows[i], c, tc->rows[i]->loc);
+                qt_row_value(tc, tc->rows[i], c, tc->rows[i]->loc);
         }
 }
 
@@ -605,7 +564,7 @@ static void resolve_rows(tctx *tc, m_qtest *qt)
 {
     for (size_t i = 0; i < tc->n; i++) /* tc->n grows as parents are made */
         for (size_t k = 0; k < tc->rows[i]->t->ncolumns; k++)
-            row_value(tc, tc->rows[i], &tc->rows[i]->t->columns[k], tc->rows[i]->loc);
+            qt_row_value(tc, tc->rows[i], &tc->rows[i]->t->columns[k], tc->rows[i]->loc);
     for (size_t i = 0; i < tc->n; i++)
         tc->rows[i]->depth = tc->depths[tc->rows[i]->t - tc->c->s->tables];
     if (tc->n)
@@ -668,7 +627,7 @@ static void load_args(tctx *tc, m_qtest *qt, const ynode *args)
         if (type.array && v->kind == Y_SCALAR && !ynode_is_null(v))
             qt_array_arg_text(c, v, &type, &a->value);
         else
-            resolve_node(tc, v, &type, col, col ? col->table : NULL, &a->value);
+            qt_resolve_node(tc, v, &type, col, col ? col->table : NULL, &a->value);
         if (type.array)
             qt_check_array_items(c, v, &type, &a->value);
     }
@@ -679,207 +638,6 @@ static void load_args(tctx *tc, m_qtest *qt, const ynode *args)
         if (!found)
             unknown(c, args->keys[i]->loc, q->name, "parameter", args->keys[i]->text, names, nn);
     }
-}
-
-static bool comparable(const m_type *t)
-{
-    if (t->array)
-        return false;
-    switch (t->kind) {
-    case T_SMALLINT: case T_INTEGER: case T_BIGINT: case T_SERIAL: case T_BIGSERIAL:
-    case T_BOOLEAN: case T_TEXT: case T_VARCHAR: case T_UUID: case T_ENUM: case T_JSON:
-    case T_JSONB:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* A result column of the query by name: declared, or the table's. */
-static bool result_column(const m_query *q, const char *name, qt_field *f, const m_column **col)
-{
-    *col = NULL;
-    if (q->ncolumns) {
-        for (size_t i = 0; i < q->ncolumns; i++)
-            if (strcmp(q->columns[i].name, name) == 0) {
-                f->name = q->columns[i].name;
-                f->type = q->columns[i].type;
-                f->nullable = q->columns[i].nullable;
-                return true;
-            }
-        return false;
-    }
-    const m_column *c = m_find_column(q->table, name);
-    if (!c)
-        return false;
-    f->name = c->name;
-    f->type = c->type;
-    f->nullable = c->nullable;
-    *col = c;
-    return true;
-}
-
-static void expect_label(tctx *tc, const ynode *n, qt_expect_row *row)
-{
-    pctx *c = tc->c;
-    const m_query *q = tc->q;
-    const char *label = n->text[0] == '@' ? n->text + 1 : n->text; /* "@a" reads as a too */
-    trow *r = find_row(tc, label);
-    if (!r) {
-        gen_error(c->d, n->loc, "unknown row label '%s' (an expected row is a label or a mapping of columns)", label);
-        return;
-    }
-    if (r->t != q->table || q->ncolumns) {
-        gen_error(c->d, n->loc, "'%s' is a row of %s, but %s returns %s", n->text, r->t->name, q->name,
-                  q->ncolumns ? "declared columns: expect a mapping" : gen_printf(c->a, "rows of %s", q->table->name));
-        return;
-    }
-    const m_table *t = q->table;
-    row->label = r->label;
-    row->fields = gen_alloc(c->a, t->primary_key.n * sizeof *row->fields);
-    for (size_t i = 0; i < t->primary_key.n; i++) {
-        const m_column *col = m_find_column(t, t->primary_key.items[i]);
-        tcol *v = row_value(tc, r, col, n->loc);
-        if (v->opaque || v->omitted)
-            continue; /* a computed key follows from the columns compared */
-        qt_field *f = &row->fields[row->n++];
-        f->name = col->name;
-        f->type = col->type;
-        f->value.loc = n->loc;
-        f->value.text = v->raw;
-    }
-}
-
-static void expect_mapping(tctx *tc, const ynode *m, qt_expect_row *row)
-{
-    pctx *c = tc->c;
-    row->fields = gen_alloc(c->a, (m->n + 1) * sizeof *row->fields);
-    for (size_t i = 0; i < m->n; i++) {
-        qt_field *f = &row->fields[row->n];
-        const m_column *col;
-        if (!result_column(tc->q, m->keys[i]->text, f, &col)) {
-            gen_error(c->d, m->keys[i]->loc, "%s returns no column '%s'", tc->q->name, m->keys[i]->text);
-            continue;
-        }
-        if (!comparable(&f->type)) {
-            gen_error(c->d, m->keys[i]->loc, "a %s column cannot be compared in 'expect': use 'check'",
-                      m_type_sql(c->a, &f->type));
-            continue;
-        }
-        resolve_node(tc, m->vals[i], &f->type, col, col ? tc->q->table : NULL, &f->value);
-        if (!f->value.text && !f->nullable) {
-            gen_error(c->d, m->vals[i]->loc, "column '%s' is never NULL", f->name);
-            continue;
-        }
-        row->n++;
-    }
-}
-
-static void load_expect_rows(tctx *tc, m_qtest *qt, const ynode *e)
-{
-    pctx *c = tc->c;
-    if (!expect_kind(c, e, Y_SEQ, gen_printf(c->a, "'expect' of a '%s' query (a list of rows)",
-                                             tc->q->returns == RET_ONE ? "one" : "many")))
-        return;
-    if (tc->q->returns == RET_ONE && e->n > 1)
-        gen_error(c->d, e->loc, "'%s' returns one row: expect [] or [row]", tc->q->name);
-    qt->expect = gen_alloc(c->a, (e->n + 1) * sizeof *qt->expect);
-    for (size_t i = 0; i < e->n; i++) {
-        const ynode *item = e->vals[i];
-        qt_expect_row *row = &qt->expect[qt->nexpect++];
-        if (item->kind == Y_SCALAR)
-            expect_label(tc, item, row);
-        else if (item->kind == Y_MAP)
-            expect_mapping(tc, item, row);
-        else
-            gen_error(c->d, item->loc, "an expected row is a label or a mapping of columns");
-    }
-    if (tc->q->returns == RET_ONE && e->n == 0 && strcmp(qt->status, "SC_OK") == 0)
-        qt->status = "SC_NOT_FOUND";
-}
-
-static void load_expect(tctx *tc, m_qtest *qt, const ynode *e)
-{
-    pctx *c = tc->c;
-    m_returns ret = tc->q->returns;
-    if (!e) {
-        if ((ret == RET_ONE || ret == RET_MANY || ret == RET_EXECROWS || ret == RET_COUNT) &&
-            strcmp(qt->status, "SC_OK") == 0)
-            gen_error(c->d, tc->loc, "this test of %s needs 'expect' (or a 'status')", tc->q->name);
-        return;
-    }
-    if (strcmp(qt->status, "SC_OK") != 0) {
-        gen_error(c->d, e->loc, "'expect' and 'status' exclude each other (a failed call returns nothing)");
-        return;
-    }
-    if (ret == RET_ONE || ret == RET_MANY) {
-        load_expect_rows(tc, qt, e);
-    } else if (ret == RET_EXECROWS || ret == RET_COUNT) {
-        char *end = NULL;
-        if (e->kind == Y_SCALAR)
-            qt->count = strtoll(e->text, &end, 10);
-        if (e->kind != Y_SCALAR || !*e->text || *end || qt->count < 0)
-            gen_error(c->d, e->loc, "'expect' of %s query is a number of rows",
-                      ret == RET_COUNT ? "a count" : "an execrows");
-        qt->has_count = true;
-    } else {
-        gen_error(c->d, e->loc, "an 'exec' query returns nothing to expect: prove its effect with 'check'");
-    }
-}
-
-static const char *load_status(tctx *tc, const ynode *n)
-{
-    if (!n)
-        return "SC_OK";
-    const char *names[8];
-    size_t k = 0;
-    for (; k < sizeof statuses / sizeof *statuses; k++) {
-        names[k] = statuses[k][0];
-        if (n->kind == Y_SCALAR && strcmp(n->text, statuses[k][0]) == 0)
-            return statuses[k][1];
-    }
-    const char *h = closest_name(n->kind == Y_SCALAR ? n->text : "", names, k);
-    gen_error(tc->c->d, n->loc, "unknown status '%s' (%s%s%s)", n->kind == Y_SCALAR ? n->text : "?",
-              h ? "did you mean '" : "one of not_found, conflict, foreign_key, check, not_null, invalid_input, access_denied",
-              h ? h : "", h ? "'?" : "");
-    return "SC_OK";
-}
-
-/* check: SQL with @label and @label.column replaced by literals; "@@" and
- * other @ operators are left alone. */
-static const char *load_check(tctx *tc, const ynode *n)
-{
-    pctx *c = tc->c;
-    if (!n || n->kind != Y_SCALAR) {
-        if (n)
-            gen_error(c->d, n->loc, "'check' is SQL returning one boolean");
-        return NULL;
-    }
-    gen_buf b;
-    gen_buf_init(&b, c->a);
-    const char *p = n->text;
-    while (*p) {
-        if (p[0] == '@' && p[1] == '@') {
-            gen_buf_add(&b, p, 2);
-            p += 2;
-            continue;
-        }
-        size_t len = p[0] == '@' ? strspn(p + 1, LABEL_CHARS) : 0;
-        if (!len) {
-            gen_buf_add(&b, p, 1);
-            p++;
-            continue;
-        }
-        if (p[1 + len] == '.')
-            len += 1 + strspn(p + 2 + len, LABEL_CHARS);
-        ynode ref = *n;
-        ref.text = gen_strndup(c->a, p, len + 1);
-        const char *sql = "NULL";
-        label_value(tc, &ref, NULL, NULL, &sql);
-        gen_buf_puts(&b, sql);
-        p += 1 + len;
-    }
-    return b.data;
 }
 
 /* ---- entry ------------------------------------------------------------ */
@@ -895,10 +653,10 @@ static void load_test(pctx *c, const int *depths, m_query *q, m_qtest *qt, const
     if (given && !ynode_is_null(given))
         declare_rows(&tc, given);
     number_rows(&tc);
-    qt->status = load_status(&tc, ymap_get(m, "status"));
+    qt->status = qt_load_status(&tc, ymap_get(m, "status"));
     load_args(&tc, qt, ymap_get(m, "args"));
-    load_expect(&tc, qt, ymap_get(m, "expect"));
-    qt->check = load_check(&tc, ymap_get(m, "check"));
+    qt_load_expect(&tc, qt, ymap_get(m, "expect"));
+    qt->check = qt_load_check(&tc, ymap_get(m, "check"));
     if (q->returns == RET_EXEC && !qt->check && strcmp(qt->status, "SC_OK") == 0 &&
         !ymap_get(m, "expect"))
         gen_error(c->d, m->loc, "a test of an 'exec' query needs a 'check' that proves its effect");
@@ -1003,7 +761,7 @@ static bool fill_made(tctx *tc, const m_table *t, bool every_column, trow *made[
         if (tc->n > MAX_INLINE_ROWS && !tc->shallow)
             return false;
         for (size_t k = 0; k < tc->rows[i]->t->ncolumns; k++)
-            row_value(tc, tc->rows[i], &tc->rows[i]->t->columns[k], t->loc);
+            qt_row_value(tc, tc->rows[i], &tc->rows[i]->t->columns[k], t->loc);
     }
     return tc->c->d->errors == 0;
 }
