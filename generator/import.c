@@ -48,6 +48,7 @@ static json_t *build(imp_ctx *x, const char *prefix)
     json_object_set_new(x->doc, "schema", json_string(x->schema));
     json_object_set_new(x->doc, "prefix", json_string(prefix));
     imp_report_others(x);
+    imp_build_extensions(x);
     imp_build_enums(x);
     imp_build_functions(x);
     imp_build_tables(x);

@@ -13,7 +13,7 @@
 /* The catalog as read: one JSON array per kind of object (import_read.c). */
 typedef struct imp_catalog {
     json_t *enums, *functions, *tables, *columns, *constraints, *indexes, *triggers, *views,
-        *others;
+        *others, *extensions;
 } imp_catalog;
 
 /* One import run: the catalog, the document being built, the report. */
@@ -66,6 +66,7 @@ void imp_build_enums(imp_ctx *x);      /* import_objects.c */
 void imp_build_functions(imp_ctx *x);
 void imp_build_views(imp_ctx *x);
 void imp_report_others(imp_ctx *x);
+void imp_build_extensions(imp_ctx *x);
 bool imp_uses_left_out(imp_ctx *x, const char *table, json_t *columns, const char **which);
 
 /* ---- import_yaml.c ------------------------------------------------------ */
