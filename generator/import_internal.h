@@ -35,10 +35,10 @@ void imp_report(imp_ctx *x, const char *what, const char *name, const char *fmt,
 
 /* ---- import_map.c: the catalog-to-DSL decisions ------------------------- */
 
-/* The DSL spelling of a column's type (format_type's text, the kind of the
- * type or of its element), or NULL with *why set. */
-const char *imp_map_type(const char *format_type, const char *typtype, const char *typschema,
-                         const char *schema, char *why, size_t whysize);
+/* The DSL spelling of a column's catalog type c (format_type's text, the
+ * kind and schema of the type or of its element), or NULL with *why set;
+ * *as_text when the DSL says it with c_type: text. */
+const char *imp_map_type(json_t *c, const char *schema, bool *as_text, char *why, size_t whysize);
 /* A name the DSL accepts: [a-z_][a-z0-9_]*, at most 63 bytes. */
 bool imp_identifier(const char *name);
 /* PostgreSQL's default name of a constraint: table_cols_suffix, cut at 63. */

@@ -96,10 +96,26 @@ static const char *map_scalar(const char *t, char *out, size_t size)
     return NULL;
 }
 
-const char *imp_map_type(const char *format_type, const char *typtype, const char *typschema,
-                         const char *schema, char *why, size_t whysize)
+/* A type schemac has no C form for but its text: a base or range type of
+ * pg_catalog (tsquery, numrange) or of an extension in public, not an
+ * array. The DDL's search path finds both. */
+static const char *text_form(json_t *c, const char *elem, bool array, bool *as_text)
+{
+    const char *typtype = imp_str(c, "typtype"), *typschema = imp_str(c, "typschema");
+    const char *dot = strrchr(elem, '.');
+    bool known_place = strcmp(typschema, "pg_catalog") == 0 ||
+                       (imp_bool(c, "typext") && strcmp(typschema, "public") == 0);
+    if (array || !known_place || !strchr("brm", typtype[0]) || !imp_identifier(dot ? dot + 1 : elem))
+        return NULL;
+    *as_text = true;
+    return dot ? dot + 1 : elem;
+}
+
+const char *imp_map_type(json_t *c, const char *schema, bool *as_text, char *why, size_t whysize)
 {
     static char buf[160];
+    const char *format_type = imp_str(c, "type"), *typtype = imp_str(c, "typtype");
+    const char *typschema = imp_str(c, "typschema");
     char elem[128];
     size_t len = strlen(format_type);
     bool array = len > 2 && strcmp(format_type + len - 2, "[]") == 0;
@@ -122,10 +138,13 @@ const char *imp_map_type(const char *format_type, const char *typtype, const cha
         mapped = map_scalar(elem, scalar, sizeof scalar);
         if (!mapped && dot && strcmp(typschema, "public") == 0)
             mapped = map_scalar(dot + 1, scalar, sizeof scalar);
+        if (!mapped)
+            mapped = text_form(c, elem, array, as_text);
     }
     m_type check;
     snprintf(buf, sizeof buf, "%s%s", mapped ? mapped : "", array ? "[]" : "");
-    if (!mapped || !m_type_parse(buf, &check)) {
+    if (!mapped || (!*as_text && !m_type_parse(buf, &check))) {
+        *as_text = false;
         snprintf(why, whysize, "type %s has no spelling in the schema language", format_type);
         return NULL;
     }

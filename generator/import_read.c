@@ -73,7 +73,9 @@ static const char tables_sql[] =
 static const char columns_sql[] =
     AGG("json_build_object('table', c.relname, 'name', a.attname, 'type', "
         "format_type(a.atttypid, a.atttypmod), 'typtype', coalesce(et.typtype, t.typtype), "
-        "'typschema', tn.nspname, 'notnull', a.attnotnull, 'default', CASE WHEN a.attgenerated "
+        "'typschema', tn.nspname, 'typext', EXISTS (SELECT 1 FROM pg_depend xd WHERE "
+        "xd.classid = 'pg_type'::regclass AND xd.objid = coalesce(et.oid, t.oid) AND xd.deptype "
+        "= 'e'), 'notnull', a.attnotnull, 'default', CASE WHEN a.attgenerated "
         "= '' THEN pg_get_expr(d.adbin, d.adrelid) END, 'generated', CASE WHEN a.attgenerated "
         "<> '' THEN pg_get_expr(d.adbin, d.adrelid) END, 'identity', a.attidentity, "
         "'collation', CASE WHEN a.attcollation <> t.typcollation THEN "

@@ -197,10 +197,26 @@ static void examples_round_trip(void **state)
 {
     (void)state;
     /* vector(3) with extensions: [vector]: the import says extensions: too */
-    if (available("vector"))
+    if (available("vector")) {
         round_trip("tests/generator/erd/small.yaml");
-    else
-        printf("skipped: tests/generator/erd/small.yaml round trip (pgvector is not installed)\n");
+        round_trip("tests/generator/import/scoped_vectors.yaml");
+    } else {
+        printf("skipped: tests/generator/erd/small.yaml and import/scoped_vectors.yaml round "
+               "trips (pgvector is not installed)\n");
+    }
+    round_trip("tests/generator/tenancy/schema.yaml");
+    /* contrib types in the schema itself (as test_types.c installs them):
+     * the types map, the extensions are where extensions: cannot put them */
+    prepare_sql = "CREATE SCHEMA tyt; CREATE EXTENSION hstore SCHEMA tyt; CREATE EXTENSION "
+                  "ltree SCHEMA tyt; CREATE EXTENSION citext SCHEMA tyt";
+    round_trip_reporting("tests/generator/types/types.yaml",
+                         "not expressible: extension citext: installed in schema tyt; "
+                         "extensions: creates its extensions in public\n"
+                         "not expressible: extension hstore: installed in schema tyt; "
+                         "extensions: creates its extensions in public\n"
+                         "not expressible: extension ltree: installed in schema tyt; "
+                         "extensions: creates its extensions in public\n");
+    prepare_sql = NULL;
     round_trip("tests/migrate/scenario/before.yaml");
     round_trip("tests/migrate/scenario/after.yaml");
 }
@@ -318,6 +334,59 @@ static void hand_made_database_reports_what_it_leaves_out(void **state)
     free(report);
     free(text);
     tl_db_drop(c, "imp_hand");
+    tl_rmdir(dir);
+}
+
+/* pgvector made by hand in public (where extensions: puts it): the types,
+ * the index methods with their operator classes and parameters all say
+ * themselves, and the file says extensions: [vector]. */
+static const char *const vector_sql[] = {
+    "CREATE EXTENSION vector",
+    "CREATE SCHEMA vec",
+    "CREATE TABLE vec.docs (id bigint PRIMARY KEY, embedding public.vector(3), small "
+    "public.halfvec(2), body tsvector, q tsquery)",
+    "CREATE INDEX docs_hnsw ON vec.docs USING hnsw (embedding public.vector_cosine_ops) WITH "
+    "(m = 16, ef_construction = 64)",
+    "CREATE INDEX docs_ivf ON vec.docs USING ivfflat (small public.halfvec_l2_ops) WITH (lists "
+    "= 100)",
+    "CREATE INDEX docs_body ON vec.docs USING gin (body)",
+};
+
+static const char *const vector_yaml_has[] = {
+    "\nextensions: [vector]\n",
+    "      embedding: { type: vector(3), nullable: true }\n",
+    "      small: { type: halfvec(2), nullable: true }\n",
+    "      q: { type: tsquery, c_type: text, nullable: true }\n",
+    "      - name: docs_hnsw\n        columns: [embedding vector_cosine_ops]\n        method: "
+    "hnsw\n        with: { m: 16, ef_construction: 64 }\n",
+    "      - name: docs_ivf\n        columns: [small halfvec_l2_ops]\n        method: ivfflat\n"
+    "        with: { lists: 100 }\n",
+    "      - { name: docs_body, columns: [body], method: gin }\n",
+};
+
+static void hand_made_vectors_import_exactly(void **state)
+{
+    (void)state;
+    if (!available("vector")) {
+        printf("skipped: hand_made_vectors_import_exactly (pgvector is not installed)\n");
+        return;
+    }
+    char *dir = tl_tmpdir(), *report, *text;
+    PGconn *c = tl_db_create("imp_vec");
+    for (size_t i = 0; i < sizeof vector_sql / sizeof vector_sql[0]; i++)
+        tl_exec(c, "%s", vector_sql[i]);
+    int rc;
+    char *diff = second_database(c, "imp_vec", "imp_vec2", "vec", dir, &report, &text, &rc);
+    assert_string_equal(report, "");
+    assert_string_equal(diff, "");
+    assert_int_equal(rc, GEN_IMPORT_EXACT);
+    for (size_t i = 0; i < sizeof vector_yaml_has / sizeof vector_yaml_has[0]; i++)
+        if (!strstr(text, vector_yaml_has[i]))
+            fail_msg("the imported file lacks\n%s\n%s", vector_yaml_has[i], text);
+    free(diff);
+    free(report);
+    free(text);
+    tl_db_drop(c, "imp_vec");
     tl_rmdir(dir);
 }
 
@@ -449,6 +518,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hand_made_database_reports_what_it_leaves_out),
         cmocka_unit_test(adoption_stamps_without_running_anything),
+        cmocka_unit_test(hand_made_vectors_import_exactly),
         cmocka_unit_test(command_line_exit_status_says_what_was_left_out),
         cmocka_unit_test(generator_refusals_are_reported),
         cmocka_unit_test(semantik_round_trips),
