@@ -48,6 +48,7 @@ static json_t *build(imp_ctx *x, const char *prefix)
     json_object_set_new(x->doc, "schema", json_string(x->schema));
     json_object_set_new(x->doc, "prefix", json_string(prefix));
     imp_report_others(x);
+    imp_build_extensions(x);
     imp_build_enums(x);
     imp_build_functions(x);
     imp_build_tables(x);
@@ -135,7 +136,8 @@ static const char import_help[] =
     "Reads the catalog of one PostgreSQL schema and writes it as a schema file:\n"
     "enums, functions, tables (columns, defaults, serial and generated columns,\n"
     "keys, unique, check and foreign-key constraints), partitioning, indexes,\n"
-    "triggers, views and materialized views, in dependency order. Whatever the\n"
+    "triggers, views and materialized views, in dependency order, and the\n"
+    "extensions installed in public as extensions:. Whatever the\n"
     "schema language cannot say is left out of the file and reported on stderr,\n"
     "one 'not expressible:' line per object. To adopt the database: import, then\n"
     "'schemac migrate new -m initial' and 'schemac migrate stamp head' on it.\n"

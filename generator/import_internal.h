@@ -13,7 +13,7 @@
 /* The catalog as read: one JSON array per kind of object (import_read.c). */
 typedef struct imp_catalog {
     json_t *enums, *functions, *tables, *columns, *constraints, *indexes, *triggers, *views,
-        *others;
+        *others, *extensions;
 } imp_catalog;
 
 /* One import run: the catalog, the document being built, the report. */
@@ -35,10 +35,10 @@ void imp_report(imp_ctx *x, const char *what, const char *name, const char *fmt,
 
 /* ---- import_map.c: the catalog-to-DSL decisions ------------------------- */
 
-/* The DSL spelling of a column's type (format_type's text, the kind of the
- * type or of its element), or NULL with *why set. */
-const char *imp_map_type(const char *format_type, const char *typtype, const char *typschema,
-                         const char *schema, char *why, size_t whysize);
+/* The DSL spelling of a column's catalog type c (format_type's text, the
+ * kind and schema of the type or of its element), or NULL with *why set;
+ * *as_text when the DSL says it with c_type: text. */
+const char *imp_map_type(json_t *c, const char *schema, bool *as_text, char *why, size_t whysize);
 /* A name the DSL accepts: [a-z_][a-z0-9_]*, at most 63 bytes. */
 bool imp_identifier(const char *name);
 /* PostgreSQL's default name of a constraint: table_cols_suffix, cut at 63. */
@@ -66,6 +66,7 @@ void imp_build_enums(imp_ctx *x);      /* import_objects.c */
 void imp_build_functions(imp_ctx *x);
 void imp_build_views(imp_ctx *x);
 void imp_report_others(imp_ctx *x);
+void imp_build_extensions(imp_ctx *x);
 bool imp_uses_left_out(imp_ctx *x, const char *table, json_t *columns, const char **which);
 
 /* ---- import_yaml.c ------------------------------------------------------ */

@@ -58,7 +58,27 @@ static const type_map types[] = {
     {"jsonb", "jsonb", false},
     {"bytea", "bytea", false},
     {"tsvector", "tsvector", false},
+    {"time without time zone", "time", false},
+    {"time with time zone", "timetz", false},
+    {"money", "money", false},
+    {"xml", "xml", false},
+    {"character", "char", true},
+    {"bit varying", "varbit", true},
+    {"bit", "bit", true},
+    {"inet", "inet", false},
+    {"cidr", "cidr", false},
+    {"macaddr", "macaddr", false},
+    {"point", "point", false},
+    {"int4range", "int4range", false},
+    {"int8range", "int8range", false},
+    {"tstzrange", "tstzrange", false},
+    {"daterange", "daterange", false},
+    /* extension types (pgvector, contrib), in public as extensions: makes them */
     {"vector", "vector", true},
+    {"halfvec", "halfvec", true},
+    {"citext", "citext", false},
+    {"hstore", "hstore", false},
+    {"ltree", "ltree", false},
 };
 
 static const char *map_scalar(const char *t, char *out, size_t size)
@@ -76,10 +96,26 @@ static const char *map_scalar(const char *t, char *out, size_t size)
     return NULL;
 }
 
-const char *imp_map_type(const char *format_type, const char *typtype, const char *typschema,
-                         const char *schema, char *why, size_t whysize)
+/* A type schemac has no C form for but its text: a base or range type of
+ * pg_catalog (tsquery, numrange) or of an extension in public, not an
+ * array. The DDL's search path finds both. */
+static const char *text_form(json_t *c, const char *elem, bool array, bool *as_text)
+{
+    const char *typtype = imp_str(c, "typtype"), *typschema = imp_str(c, "typschema");
+    const char *dot = strrchr(elem, '.');
+    bool known_place = strcmp(typschema, "pg_catalog") == 0 ||
+                       (imp_bool(c, "typext") && strcmp(typschema, "public") == 0);
+    if (array || !known_place || !strchr("brm", typtype[0]) || !imp_identifier(dot ? dot + 1 : elem))
+        return NULL;
+    *as_text = true;
+    return dot ? dot + 1 : elem;
+}
+
+const char *imp_map_type(json_t *c, const char *schema, bool *as_text, char *why, size_t whysize)
 {
     static char buf[160];
+    const char *format_type = imp_str(c, "type"), *typtype = imp_str(c, "typtype");
+    const char *typschema = imp_str(c, "typschema");
     char elem[128];
     size_t len = strlen(format_type);
     bool array = len > 2 && strcmp(format_type + len - 2, "[]") == 0;
@@ -97,14 +133,18 @@ const char *imp_map_type(const char *format_type, const char *typtype, const cha
         snprintf(why, whysize, "type %s is a domain", format_type);
         return NULL;
     } else {
-        /* an extension's type shows qualified when its schema is not ours */
+        /* an extension's type shows qualified when its schema is not ours;
+         * public is where extensions: creates them */
         mapped = map_scalar(elem, scalar, sizeof scalar);
-        if (!mapped && dot && strncmp(dot + 1, "vector", 6) == 0)
+        if (!mapped && dot && strcmp(typschema, "public") == 0)
             mapped = map_scalar(dot + 1, scalar, sizeof scalar);
+        if (!mapped)
+            mapped = text_form(c, elem, array, as_text);
     }
     m_type check;
     snprintf(buf, sizeof buf, "%s%s", mapped ? mapped : "", array ? "[]" : "");
-    if (!mapped || !m_type_parse(buf, &check)) {
+    if (!mapped || (!*as_text && !m_type_parse(buf, &check))) {
+        *as_text = false;
         snprintf(why, whysize, "type %s has no spelling in the schema language", format_type);
         return NULL;
     }
@@ -151,13 +191,15 @@ const char *imp_fk_action(const char *code)
     }
 }
 
-/* One key of an index: a column (with DESC) or the expression. */
+/* One key of an index: a column (with its operator class when not the
+ * type's default, and DESC) or the expression. */
 static bool map_key(json_t *k, json_t *cols, const char **expression, char *why, size_t whysize)
 {
     const char *att = imp_str(k, "att");
     long option = (long)json_integer_value(json_object_get(k, "option"));
-    if (!imp_bool(k, "opcdefault")) {
-        snprintf(why, whysize, "operator class %s", imp_str(k, "opclass"));
+    const char *opclass = imp_bool(k, "opcdefault") ? NULL : imp_str(k, "opclass");
+    if (opclass && (!att || !imp_identifier(opclass))) {
+        snprintf(why, whysize, "operator class %s", opclass);
         return false;
     }
     if (!imp_bool(k, "collok")) {
@@ -177,30 +219,52 @@ static bool map_key(json_t *k, json_t *cols, const char **expression, char *why,
         *expression = imp_str(k, "text");
         return true;
     }
-    json_array_append_new(cols, option ? json_sprintf("%s DESC", att) : json_string(att));
+    json_array_append_new(cols, json_sprintf("%s%s%s%s", att, opclass ? " " : "",
+                                             opclass ? opclass : "", option ? " DESC" : ""));
     return true;
 }
 
 static bool known_method(const char *m)
 {
-    static const char *const methods[] = {"btree", "gin", "gist", "brin", "hash"};
+    static const char *const methods[] = {"btree", "gin", "gist", "brin", "hash",
+                                          "spgist", "ivfflat", "hnsw"};
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (strcmp(m, methods[i]) == 0)
             return true;
     return false;
 }
 
-/* The DSL takes either plain columns or one expression, a method of its
- * list, default operator classes and collations, no storage parameters. */
+/* "m=16, ef_construction=64" as with: { m: 16, ef_construction: 64 }; NULL
+ * when a name or a value is not what with: takes (numbers and words). */
+static json_t *map_with(const char *options)
+{
+    json_t *with = json_object();
+    char buf[600];
+    snprintf(buf, sizeof buf, "%s", options);
+    for (char *save = NULL, *p = strtok_r(buf, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
+        char *eq = strchr(p, '=');
+        if (eq)
+            *eq = '\0';
+        const char *v = eq ? eq + 1 : "";
+        if (!eq || !imp_identifier(p) || !*v ||
+            strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_.") != strlen(v)) {
+            json_decref(with);
+            return NULL;
+        }
+        bool digits = strspn(v, "0123456789") == strlen(v) && strlen(v) < 10;
+        json_object_set_new(with, p, digits ? json_integer(atol(v)) : json_string(v));
+    }
+    return with;
+}
+
+/* The DSL takes either columns (with operator classes) or one expression,
+ * a method of its list, default collations, storage parameters of words
+ * and numbers. */
 json_t *imp_map_index(const char *owner, json_t *ix, char *why, size_t whysize)
 {
     const char *method = imp_str(ix, "method"), *options = imp_str(ix, "options");
     if (!known_method(method)) {
         snprintf(why, whysize, "index method %s", method);
-        return NULL;
-    }
-    if (options && *options) {
-        snprintf(why, whysize, "storage parameters (%s)", options);
         return NULL;
     }
     if (imp_bool(ix, "nnd")) {
@@ -209,6 +273,11 @@ json_t *imp_map_index(const char *owner, json_t *ix, char *why, size_t whysize)
     }
     if (!imp_bool(ix, "valid")) {
         snprintf(why, whysize, "the index is invalid (a failed CREATE INDEX CONCURRENTLY)");
+        return NULL;
+    }
+    json_t *with = options && *options ? map_with(options) : NULL;
+    if (options && *options && !with) {
+        snprintf(why, whysize, "storage parameters (%s)", options);
         return NULL;
     }
     json_t *cols = json_array(), *include = json_array();
@@ -232,6 +301,7 @@ json_t *imp_map_index(const char *owner, json_t *ix, char *why, size_t whysize)
     if (!ok) {
         json_decref(cols);
         json_decref(include);
+        json_decref(with);
         return NULL;
     }
     json_t *out = json_object();
@@ -247,6 +317,8 @@ json_t *imp_map_index(const char *owner, json_t *ix, char *why, size_t whysize)
         json_object_set_new(out, "where", imp_sql(imp_str(ix, "where")));
     if (strcmp(method, "btree") != 0)
         json_object_set_new(out, "method", json_string(method));
+    if (with)
+        json_object_set_new(out, "with", with);
     if (json_array_size(include))
         json_object_set_new(out, "include", include);
     else

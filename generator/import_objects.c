@@ -258,3 +258,9 @@ void imp_report_others(imp_ctx *x)
     json_array_foreach(x->cat.others, i, o)
         imp_report(x, imp_str(o, "kind"), imp_str(o, "name"), "%s", imp_str(o, "why"));
 }
+
+void imp_build_extensions(imp_ctx *x)
+{
+    if (json_array_size(x->cat.extensions))
+        json_object_set(x->doc, "extensions", x->cat.extensions);
+}

@@ -73,7 +73,9 @@ static const char tables_sql[] =
 static const char columns_sql[] =
     AGG("json_build_object('table', c.relname, 'name', a.attname, 'type', "
         "format_type(a.atttypid, a.atttypmod), 'typtype', coalesce(et.typtype, t.typtype), "
-        "'typschema', tn.nspname, 'notnull', a.attnotnull, 'default', CASE WHEN a.attgenerated "
+        "'typschema', tn.nspname, 'typext', EXISTS (SELECT 1 FROM pg_depend xd WHERE "
+        "xd.classid = 'pg_type'::regclass AND xd.objid = coalesce(et.oid, t.oid) AND xd.deptype "
+        "= 'e'), 'notnull', a.attnotnull, 'default', CASE WHEN a.attgenerated "
         "= '' THEN pg_get_expr(d.adbin, d.adrelid) END, 'generated', CASE WHEN a.attgenerated "
         "<> '' THEN pg_get_expr(d.adbin, d.adrelid) END, 'identity', a.attidentity, "
         "'collation', CASE WHEN a.attcollation <> t.typcollation THEN "
@@ -161,6 +163,10 @@ static const char views_sql[] =
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " IN_SCHEMA
     " AND c.relkind IN ('v', 'm') AND" NOT_EXTENSION("pg_class", "c.oid");
 
+/* plpgsql is in every database; citus needs shared_preload_libraries, and
+ * distribution: works without it, so the schema never creates it. */
+#define NOT_OURS_EXTENSION "x.extname NOT IN ('plpgsql', 'citus', 'citus_columnar')"
+
 /* Objects the DSL has no words for at all: (kind, name, why) rows. */
 static const char others_sql[] =
     AGG("json_build_object('kind', o.kind, 'name', o.name, 'why', o.why)", "o.kind, o.name")
@@ -181,8 +187,16 @@ static const char others_sql[] =
     "UNION ALL SELECT 'policy', c.relname || '.' || p.polname, 'row security policies' FROM "
     "pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = "
     "c.relnamespace WHERE " IN_SCHEMA " "
-    "UNION ALL SELECT 'extension', x.extname, 'the schema language has no extensions: key' FROM "
-    "pg_extension x WHERE x.extname <> 'plpgsql') o";
+    "UNION ALL SELECT 'extension', x.extname, 'installed in schema ' || xn.nspname || "
+    "'; extensions: creates its extensions in public' FROM pg_extension x JOIN pg_namespace xn "
+    "ON xn.oid = x.extnamespace WHERE " NOT_OURS_EXTENSION " AND xn.nspname <> 'public') o";
+
+/* Extensions are the database's, not the schema's: those in public are
+ * what extensions: says (it creates them WITH SCHEMA public). */
+static const char extensions_sql[] =
+    AGG("to_json(x.extname)", "x.extname")
+    "FROM pg_extension x JOIN pg_namespace xn ON xn.oid = x.extnamespace WHERE "
+    NOT_OURS_EXTENSION " AND xn.nspname = 'public' AND $1::text IS NOT NULL";
 
 int imp_read(PGconn *c, const char *schema, imp_catalog *out, sc_migrate_error *err)
 {
@@ -194,7 +208,7 @@ int imp_read(PGconn *c, const char *schema, imp_catalog *out, sc_migrate_error *
                  {tables_sql, &out->tables},         {columns_sql, &out->columns},
                  {constraints_sql, &out->constraints}, {indexes_sql, &out->indexes},
                  {triggers_sql, &out->triggers},     {views_sql, &out->views},
-                 {others_sql, &out->others}};
+                 {others_sql, &out->others},     {extensions_sql, &out->extensions}};
     const char *path = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || "
                        "pg_catalog.quote_ident($1), false)";
     const char *values[1] = {schema};
@@ -222,7 +236,8 @@ void imp_catalog_free(imp_catalog *cat)
 {
     json_t **all[] = {&cat->enums,   &cat->functions, &cat->tables,
                       &cat->columns, &cat->constraints, &cat->indexes,
-                      &cat->triggers, &cat->views,     &cat->others};
+                      &cat->triggers, &cat->views,     &cat->others,
+                      &cat->extensions};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         json_decref(*all[i]);
         *all[i] = NULL;

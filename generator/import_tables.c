@@ -83,15 +83,16 @@ static json_t *build_column(imp_ctx *x, const char *table, json_t *c)
         return mark(x, table, name), NULL;
     }
     const char *serial = serial_type(c, table);
-    const char *type = serial ? serial
-                              : imp_map_type(imp_str(c, "type"), imp_str(c, "typtype"),
-                                             imp_str(c, "typschema"), x->schema, why, sizeof why);
+    bool as_text = false;
+    const char *type = serial ? serial : imp_map_type(c, x->schema, &as_text, why, sizeof why);
     if (!type) {
         imp_report(x, "column", full, "%s", why);
         return mark(x, table, name), NULL;
     }
     json_t *out = json_object();
     json_object_set_new(out, "type", json_string(type));
+    if (as_text)
+        json_object_set_new(out, "c_type", json_string("text"));
     if (!imp_bool(c, "notnull"))
         json_object_set_new(out, "nullable", json_true());
     const char *dflt = imp_str(c, "default");
