@@ -200,9 +200,10 @@ static void examples_round_trip(void **state)
     if (available("vector")) {
         round_trip("tests/generator/erd/small.yaml");
         round_trip("tests/generator/import/scoped_vectors.yaml");
+        round_trip("examples/bookmarks.yaml");
     } else {
-        printf("skipped: tests/generator/erd/small.yaml and import/scoped_vectors.yaml round "
-               "trips (pgvector is not installed)\n");
+        printf("skipped: tests/generator/erd/small.yaml, import/scoped_vectors.yaml and "
+               "examples/bookmarks.yaml round trips (pgvector is not installed)\n");
     }
     round_trip("tests/generator/tenancy/schema.yaml");
     /* contrib types in the schema itself (as test_types.c installs them):

@@ -142,6 +142,20 @@ static void note_unexpected(writer *w, int rc, const sc_error *e)
                  sc_status_name(rc), e->sqlstate, e->message);
 }
 
+/* A client's back-off between retries, as a service would do it: none for
+ * the first 100 (a killed backend is replaced at once), then 1 ms growing to
+ * 10 ms, so that a restart slowed by a loaded machine outlasts no writer
+ * (10,000 attempts last well over a minute) while a server that never comes
+ * back still ends the run. Not a synchronisation: nothing waits for it. */
+static void backoff(int attempt)
+{
+    if (attempt < 100)
+        return;
+    long ms = attempt - 99 < 10 ? attempt - 99 : 10;
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 /* Writes seq until the runtime gives a definite or an unknown outcome. A
  * retryable status promises that nothing was written, so the same (writer,
  * seq) is written again: a broken promise shows up as a duplicate. */
@@ -170,6 +184,7 @@ static void write_one(writer *w, int seq)
             return;
         }
         w->retries++;
+        backoff(attempt);
     }
     w->outcome[seq] = GAVE_UP;
     note_unexpected(w, SC_CONNECTION, &(sc_error){.message = "10000 attempts failed"});
