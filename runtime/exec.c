@@ -289,6 +289,14 @@ static int run_prepared(sc_conn *c, trip *t, const sc_stmt *s, const char *const
                         const int *lengths, const int *formats, int result_format,
                         PGresult **res, sc_error *err)
 {
+    if (c->pool->replica) {
+        /* Refused before its PREPARE; a cached statement is not scanned again. */
+        const sc_cached_stmt *known = cache_find(c, s);
+        unsigned flags =
+            known && known->sql == s->sql ? known->sql_flags : sc_sql_classify(s->sql);
+        if (sc_replica_refuses(c, s->name, false, flags, err))
+            return SC_MISUSE;
+    }
     for (int attempt = 0;; attempt++) {
         sc_cached_stmt *entry = NULL;
         int rc = cached(c, t, s, &entry, err);
@@ -321,6 +329,8 @@ static int run_unprepared(sc_conn *c, trip *t, const sc_stmt *s, const char *con
                           PGresult **res, sc_error *err)
 {
     t->sql_flags = sc_sql_classify(s->sql);
+    if (c->pool->replica && sc_replica_refuses(c, s->name, false, t->sql_flags, err))
+        return SC_MISUSE;
     if ((t->sql_flags & SC_SQL_SESSION) && !t->own_text)
         sc_conn_mark_dirty(c);
     t->single_row = c->sink != NULL;
@@ -433,8 +443,6 @@ static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
         return sc_error_set(err, SC_CONNECTION, "connection is broken; release it");
     if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
         return in_flight(s->name, err);
-    if (c->pool->replica && sc_replica_refuses(c, s->name, false, sc_sql_classify(s->sql), err))
-        return SC_MISUSE;
     bool echo = c->pool->cfg.echo;
     double started = echo || c->pool->cfg.on_statement ? sc_now() : 0;
     c->last_stmt = s->name;
