@@ -248,4 +248,24 @@ static inline void tl_down(PGconn *c, const sc_migrations *m, int n)
         fail_msg("down %d: %s", n, err.message);
 }
 
+/* Whether the vector tier can run here: a server (DATABASE_URL) with
+ * pgvector among its available extensions. Prints "skipped: <tier>: why"
+ * when not, so that the skip shows in the run. */
+static inline bool tl_pgvector_available(const char *tier)
+{
+    if (!getenv("DATABASE_URL")) {
+        printf("skipped: %s: DATABASE_URL is not set (run under tests/pg/with-pg)\n", tier);
+        return false;
+    }
+    PGconn *c = tl_connect(NULL);
+    char *n = tl_value(c, "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'");
+    PQfinish(c);
+    bool ok = strcmp(n, "1") == 0;
+    free(n);
+    if (!ok)
+        printf("skipped: %s: pgvector is not installed on this server "
+               "(pg_available_extensions has no 'vector'; see ../shared/pg-extensions)\n", tier);
+    return ok;
+}
+
 #endif

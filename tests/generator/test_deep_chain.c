@@ -15,21 +15,12 @@
 
 #include <cmocka.h>
 
+#include "shell_testlib.h"
+
 static char root[PATH_MAX];    /* the repository */
 static char build[PATH_MAX];   /* the directory of the schemac binary */
 static char schemac[PATH_MAX];
 static char dir[64];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
 
 static char *slurp(const char *path)
 {
@@ -66,14 +57,14 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/schemac-chain-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    return sh("sh %s/bench/synthetic.sh chain 40 >%s/chain.yaml && %s generate --schema %s/chain.yaml "
+    return tl_sh("sh %s/bench/synthetic.sh chain 40 >%s/chain.yaml && %s generate --schema %s/chain.yaml "
               "--out %s/gen >/dev/null", root, dir, schemac, dir, dir) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    sh("rm -rf %s", dir);
+    tl_sh("rm -rf %s", dir);
     return 0;
 }
 
@@ -107,7 +98,7 @@ static void the_deep_tests_pass_against_the_server(void **state)
     }
     /* build/san's runtime is instrumented: the program must be too. */
     const char *san = strstr(build, "/build/san") ? "-fsanitize=address,undefined" : "";
-    int rc = sh("cd %s/gen && cc %s -std=c11 -D_DEFAULT_SOURCE -I%s/runtime -I. "
+    int rc = tl_sh("cd %s/gen && cc %s -std=c11 -D_DEFAULT_SOURCE -I%s/runtime -I. "
                 "$(pkg-config --cflags libpq jansson) tests/test_sy_t39.c sy_*.c tests/sy_factories.c "
                 "%s/libschemac.a $(pkg-config --libs libpq jansson) -lcmocka -lpthread -o t39 && ./t39",
                 dir, san, root, build);

@@ -8,24 +8,13 @@
 #include <limits.h>
 
 #include "migrate_testlib.h"
+#include "shell_testlib.h"
 
 #define OUT "examples/bookmarks"
 
 static bool tier_available(void)
 {
-    if (!getenv("DATABASE_URL")) {
-        printf("skipped: bookmarks example: DATABASE_URL is not set (run under tests/pg/with-pg)\n");
-        return false;
-    }
-    PGconn *c = tl_connect(NULL);
-    char *n = tl_value(c, "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'");
-    PQfinish(c);
-    bool ok = strcmp(n, "1") == 0;
-    free(n);
-    if (!ok)
-        printf("skipped: bookmarks example (vector tier): pgvector is not installed on this "
-               "server (see ../shared/pg-extensions)\n");
-    return ok;
+    return tl_pgvector_available("bookmarks example (vector tier)");
 }
 
 static void migrations_go_up_down_and_up(void **state)
@@ -49,17 +38,6 @@ static void migrations_go_up_down_and_up(void **state)
     sc_migrations_free(&m);
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4 * PATH_MAX + 2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
 static void the_generated_layer_works(void **state)
 {
     (void)state;
@@ -76,7 +54,7 @@ static void the_generated_layer_works(void **state)
     PGconn *c = tl_db_create("sc_bookmarks_run");
     const char *san = strstr(build, "/build/san") ? "-fsanitize=address,undefined" : "";
     /* The database through DATABASE_URL's server, migrated by the example's own chain. */
-    int rc = sh("cd %s/" OUT " && url=$(printf '%%s' \"$DATABASE_URL\" | sed 's|/[^/?]*?|/sc_bookmarks_run?|') && "
+    int rc = tl_sh("cd %s/" OUT " && url=$(printf '%%s' \"$DATABASE_URL\" | sed 's|/[^/?]*?|/sc_bookmarks_run?|') && "
                 "DATABASE_URL=\"$url\" %s migrate up --quiet --out . && "
                 "for t in tests/test_bk_*.c; do cc %s -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE "
                 "-I%s/runtime -I. $(pkg-config --cflags libpq jansson) \"$t\" bk_*.c tests/bk_factories.c "
@@ -87,7 +65,7 @@ static void the_generated_layer_works(void **state)
                 "%s/libschemac.a $(pkg-config --libs libpq jansson) -lcmocka -lpthread -lm -o %s/behaviour && "
                 "%s/behaviour \"$url\"",
                 root, schemac, san, root, build, dir, dir, san, root, root, build, dir, dir);
-    sh("rm -rf %s", dir);
+    tl_sh("rm -rf %s", dir);
     tl_db_drop(c, "sc_bookmarks_run");
     assert_int_equal(rc, 0);
 }

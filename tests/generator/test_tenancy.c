@@ -19,23 +19,14 @@
 
 #include <cmocka.h>
 
+#include "shell_testlib.h"
+
 #include "model.h"
 
 static char root[PATH_MAX];    /* the repository */
 static char build[PATH_MAX];   /* the directory of the schemac binary */
 static char schemac[PATH_MAX];
 static char dir[64];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
 
 static char *slurp(const char *name)
 {
@@ -74,14 +65,14 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/schemac-tenancy-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    return sh("%s generate --schema %s/tests/generator/tenancy/schema.yaml --out %s/gen >/dev/null",
+    return tl_sh("%s generate --schema %s/tests/generator/tenancy/schema.yaml --out %s/gen >/dev/null",
               schemac, root, dir) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    sh("rm -rf %s", dir);
+    tl_sh("rm -rf %s", dir);
     return 0;
 }
 
@@ -163,7 +154,7 @@ static void an_existing_parent_key_is_reused(void **state)
 static void the_generated_layer_compiles_pedantic(void **state)
 {
     (void)state;
-    assert_int_equal(sh("cd %s/gen && for f in tn_*.c tests/tn_factories.c; do cc -std=c11 -Wall -Wextra "
+    assert_int_equal(tl_sh("cd %s/gen && for f in tn_*.c tests/tn_factories.c; do cc -std=c11 -Wall -Wextra "
                         "-Wpedantic -Wconversion -Werror -fsyntax-only -D_DEFAULT_SOURCE "
                         "$(pkg-config --cflags libpq jansson) -I%s/runtime -I. \"$f\" || exit 1; done",
                         dir, root),
@@ -174,7 +165,7 @@ static int compile_and_run(const char *name, const char *sources)
 {
     /* build/san's runtime is instrumented: the program must be too. */
     const char *san = strstr(build, "/build/san") ? "-fsanitize=address,undefined" : "";
-    return sh("cd %s/gen && cc %s -std=c11 -D_DEFAULT_SOURCE -I%s/runtime -I. "
+    return tl_sh("cd %s/gen && cc %s -std=c11 -D_DEFAULT_SOURCE -I%s/runtime -I. "
               "$(pkg-config --cflags libpq jansson) %s tn_*.c %s/libschemac.a "
               "$(pkg-config --libs libpq jansson) -lcmocka -lpthread -o %s && "
               "SC_TEST_SCHEMA_SQL=%s/gen/schema.sql ./%s",

@@ -16,21 +16,12 @@
 
 #include <cmocka.h>
 
+#include "shell_testlib.h"
+
 static char root[PATH_MAX];    /* the repository */
 static char build[PATH_MAX];   /* the directory of the schemac binary */
 static char schemac[PATH_MAX];
 static char dir[64];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
 
 static int setup(void **state)
 {
@@ -45,7 +36,7 @@ static int setup(void **state)
     if (!mkdtemp(dir))
         return -1;
     /* The extensions first: the DDL's types need them. */
-    return sh("%s generate --schema %s/tests/generator/types/types.yaml --out %s/gen >/dev/null && "
+    return tl_sh("%s generate --schema %s/tests/generator/types/types.yaml --out %s/gen >/dev/null && "
               "cat %s/tests/generator/types/extensions.sql %s/gen/schema.sql >%s/ddl.sql && "
               "%s generate --schema %s/tests/generator/types/required.yaml --out %s/req >/dev/null && "
               "sed s/tyt/tyr/ %s/tests/generator/types/extensions.sql | cat - %s/req/schema.sql "
@@ -57,7 +48,7 @@ static int teardown(void **state)
 {
     (void)state;
     if (!getenv("SC_TEST_KEEP"))
-        sh("rm -rf %s", dir);
+        tl_sh("rm -rf %s", dir);
     return 0;
 }
 
@@ -69,7 +60,7 @@ static int compile_in(const char *out, const char *prefix, const char *ddl, cons
 {
     /* build/san's runtime is instrumented: the program must be too. */
     const char *san = strstr(build, "/build/san") ? "-fsanitize=address,undefined" : "";
-    return sh("cd %s/%s && cc %s -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -I%s/runtime -I. "
+    return tl_sh("cd %s/%s && cc %s -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -I%s/runtime -I. "
               "$(pkg-config --cflags libpq jansson) %s %s_*.c %s %s/libschemac.a "
               "$(pkg-config --libs libpq jansson) -lcmocka -lpthread -lm -o prog && "
               "DDL_PATH=%s/%s.sql SC_TEST_SCHEMA_SQL=%s/%s.sql ./prog %s",
@@ -118,7 +109,7 @@ static void the_schemas_generated_tests_catch_the_uncast_read(void **state)
         return;
     assert_int_not_equal(compile_and_run("tests/test_ty_samples.c", "tests/ty_factories.c",
                                          ">out.txt 2>&1"), 0);
-    assert_int_equal(sh("grep -q 'ty_samples_attrs_uncast: result column 1 is attrs hstore' %s/gen/out.txt && "
+    assert_int_equal(tl_sh("grep -q 'ty_samples_attrs_uncast: result column 1 is attrs hstore' %s/gen/out.txt && "
                         "grep -q '1 FAILED TEST' %s/gen/out.txt",
                         dir, dir), 0);
 }
@@ -133,7 +124,7 @@ static void made_up_values_of_each_type_pass(void **state)
     assert_int_equal(compile_in("req", "tr", "req", "tests/test_tr_hosts.c", "tests/tr_factories.c", ""), 0);
     assert_int_equal(compile_in("req", "tr", "req", "tests/test_tr_slots.c", "tests/tr_factories.c", ""), 0);
     /* The factory of hosts makes up every NOT NULL column, extensions' included. */
-    assert_int_equal(sh("grep -q 'int tr_test_make_host(' %s/req/tests/tr_factories.c", dir), 0);
+    assert_int_equal(tl_sh("grep -q 'int tr_test_make_host(' %s/req/tests/tr_factories.c", dir), 0);
 }
 
 int main(void)

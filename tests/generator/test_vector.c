@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "migrate_testlib.h"
+#include "shell_testlib.h"
 #include "output.h"
 #include "snapshot.h"
 
@@ -213,19 +214,7 @@ static void extension_and_index_changes_diff_into_migrations(void **state)
 
 static bool tier_available(void)
 {
-    if (!getenv("DATABASE_URL")) {
-        printf("skipped: vector tier: DATABASE_URL is not set (run under tests/pg/with-pg)\n");
-        return false;
-    }
-    PGconn *c = tl_connect(NULL);
-    char *n = tl_value(c, "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'");
-    PQfinish(c);
-    bool ok = strcmp(n, "1") == 0;
-    free(n);
-    if (!ok)
-        printf("skipped: vector tier: pgvector is not installed on this server "
-               "(pg_available_extensions has no 'vector'; see ../shared/pg-extensions)\n");
-    return ok;
+    return tl_pgvector_available("vector tier");
 }
 
 static void migrations_go_up_down_and_up_on_the_server(void **state)
@@ -266,17 +255,6 @@ static void migrations_go_up_down_and_up_on_the_server(void **state)
     tl_rmdir(dir);
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4 * PATH_MAX + 2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
 /* The generated suites (statements against the server, the nearest-first
  * query tests) and vector_tier.c, built the way a service builds them. */
 static void the_generated_code_works_against_pgvector(void **state)
@@ -299,12 +277,12 @@ static void the_generated_code_works_against_pgvector(void **state)
     char compile[PATH_MAX + 512], link[PATH_MAX + 256];
     snprintf(compile, sizeof compile, cc, san, root);
     snprintf(link, sizeof link, ld, build);
-    int rc = sh("%s generate --schema %s/" SCHEMA " --out %s/gen >/dev/null && cd %s/gen && "
+    int rc = tl_sh("%s generate --schema %s/" SCHEMA " --out %s/gen >/dev/null && cd %s/gen && "
                 "for t in items wide docs; do %s tests/test_vt_$t.c vt_*.c tests/vt_factories.c %s "
                 "-o test_$t && ./test_$t || exit 1; done && "
                 "%s %s/tests/vector/vector_tier.c vt_*.c %s -o tier && ./tier %s/gen/schema.sql",
                 schemac, root, dir, dir, compile, link, compile, root, link, dir);
-    sh("rm -rf %s", dir);
+    tl_sh("rm -rf %s", dir);
     assert_int_equal(rc, 0);
 }
 
