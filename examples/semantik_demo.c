@@ -172,7 +172,8 @@ static void check_permission(sc_conn *c, sc_arena *a, int32_t reader)
     check(sm_collection_permissions_create(c, a, &grant, &p, &err), &err, "grant");
     memset(&err, 0, sizeof err);
     rc = sm_collections_get_by_uuid_with_permission_check(c, a, COLLECTION, reader, &col, &err);
-    printf("bob reads it after a read grant: %s ('%s')\n", sc_status_name(rc), col.name);
+    printf("bob reads it after a read grant: %s ('%s')\n", sc_status_name(rc),
+           rc == SC_OK ? col.name : err.message);
     sc_arena_reset(a);
 }
 

@@ -193,7 +193,7 @@ BEGIN
     END IF;
     INSERT INTO semantik.collection_audit_log (collection_id, action, details, user_id, operation_id)
     SELECT key_value, 'collection_sources.' || lower(TG_OP),
-           json_build_object('table', 'collection_sources', 'row', json_build_object('id', r->'id'), 'changed', changed),
+           json_build_object('table', 'collection_sources', 'row', json_build_object('collection_id', r->'collection_id', 'id', r->'id'), 'changed', changed),
            nullif(current_setting('schemac.user_id', true), '')::integer,
            nullif(current_setting('schemac.operation_id', true), '')::integer
     WHERE EXISTS (SELECT 1 FROM semantik.collections WHERE id = key_value);
@@ -226,7 +226,7 @@ BEGIN
     END IF;
     INSERT INTO semantik.collection_audit_log (collection_id, action, details, user_id, operation_id)
     SELECT key_value, 'documents.' || lower(TG_OP),
-           json_build_object('table', 'documents', 'row', json_build_object('id', r->'id'), 'changed', changed),
+           json_build_object('table', 'documents', 'row', json_build_object('collection_id', r->'collection_id', 'id', r->'id'), 'changed', changed),
            nullif(current_setting('schemac.user_id', true), '')::integer,
            nullif(current_setting('schemac.operation_id', true), '')::integer
     WHERE EXISTS (SELECT 1 FROM semantik.collections WHERE id = key_value);
@@ -259,7 +259,7 @@ BEGIN
     END IF;
     INSERT INTO semantik.collection_audit_log (collection_id, action, details, user_id, operation_id)
     SELECT key_value, 'collection_permissions.' || lower(TG_OP),
-           json_build_object('table', 'collection_permissions', 'row', json_build_object('id', r->'id'), 'changed', changed),
+           json_build_object('table', 'collection_permissions', 'row', json_build_object('collection_id', r->'collection_id', 'id', r->'id'), 'changed', changed),
            nullif(current_setting('schemac.user_id', true), '')::integer,
            nullif(current_setting('schemac.operation_id', true), '')::integer
     WHERE EXISTS (SELECT 1 FROM semantik.collections WHERE id = key_value);
@@ -359,7 +359,7 @@ CREATE TABLE semantik.collection_sources (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     meta json,
-    CONSTRAINT collection_sources_pkey PRIMARY KEY (id),
+    CONSTRAINT collection_sources_pkey PRIMARY KEY (collection_id, id),
     CONSTRAINT uq_collection_source_path UNIQUE (collection_id, source_path)
 );
 
@@ -386,7 +386,7 @@ CREATE TABLE semantik.documents (
     uri varchar,
     source_metadata json,
     search_vector tsvector,
-    CONSTRAINT documents_pkey PRIMARY KEY (id)
+    CONSTRAINT documents_pkey PRIMARY KEY (collection_id, id)
 );
 
 CREATE TABLE semantik.chunks (
@@ -622,22 +622,23 @@ CREATE TABLE semantik.document_artifacts (
     is_truncated boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT document_artifacts_pkey PRIMARY KEY (id),
-    CONSTRAINT uq_document_artifact_kind UNIQUE (document_id, artifact_kind),
+    CONSTRAINT document_artifacts_pkey PRIMARY KEY (collection_id, id),
+    CONSTRAINT uq_document_artifact_kind UNIQUE (collection_id, document_id, artifact_kind),
     CONSTRAINT ck_content_present CHECK (content_text IS NOT NULL OR content_bytes IS NOT NULL),
     CONSTRAINT ck_artifact_kind_values CHECK (artifact_kind IN ('primary', 'preview', 'thumbnail'))
 );
 
 CREATE TABLE semantik.connector_secrets (
     id serial NOT NULL,
+    collection_id varchar NOT NULL,
     collection_source_id integer NOT NULL,
     secret_type varchar(50) NOT NULL,
     ciphertext bytea NOT NULL,
     key_id varchar(64) NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT connector_secrets_pkey PRIMARY KEY (id),
-    CONSTRAINT uq_source_secret_type UNIQUE (collection_source_id, secret_type)
+    CONSTRAINT connector_secrets_pkey PRIMARY KEY (collection_id, id),
+    CONSTRAINT uq_source_secret_type UNIQUE (collection_id, collection_source_id, secret_type)
 );
 
 CREATE TABLE semantik.api_keys (
@@ -660,7 +661,7 @@ CREATE TABLE semantik.collection_permissions (
     api_key_id varchar,
     permission varchar NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT collection_permissions_pkey PRIMARY KEY (id),
+    CONSTRAINT collection_permissions_pkey PRIMARY KEY (collection_id, id),
     CONSTRAINT collection_permissions_permission_check CHECK (permission IN ('read', 'write', 'admin')),
     CONSTRAINT check_user_or_api_key CHECK ((user_id IS NOT NULL AND api_key_id IS NULL) OR (user_id IS NULL AND api_key_id IS NOT NULL))
 );
@@ -697,7 +698,7 @@ CREATE TABLE semantik.operations (
 );
 
 CREATE TABLE semantik.collection_audit_log (
-    id serial NOT NULL,
+    id bigserial NOT NULL,
     collection_id varchar NOT NULL,
     operation_id integer,
     user_id integer,
@@ -706,7 +707,7 @@ CREATE TABLE semantik.collection_audit_log (
     ip_address varchar,
     user_agent varchar,
     created_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT collection_audit_log_pkey PRIMARY KEY (id)
+    CONSTRAINT collection_audit_log_pkey PRIMARY KEY (collection_id, id)
 );
 
 CREATE TABLE semantik.collection_resource_limits (
@@ -747,23 +748,23 @@ ALTER TABLE semantik.collections ADD CONSTRAINT collections_default_chunking_con
 
 ALTER TABLE semantik.collection_sources ADD CONSTRAINT collection_sources_collection_id_fkey FOREIGN KEY (collection_id) REFERENCES semantik.collections (id) ON DELETE CASCADE;
 
-ALTER TABLE semantik.documents ADD CONSTRAINT documents_source_id_fkey FOREIGN KEY (source_id) REFERENCES semantik.collection_sources (id);
-
 ALTER TABLE semantik.documents ADD CONSTRAINT documents_chunking_config_id_fkey FOREIGN KEY (chunking_config_id) REFERENCES semantik.chunking_configs (id);
 
 ALTER TABLE semantik.documents ADD CONSTRAINT fk_documents_collection FOREIGN KEY (collection_id) REFERENCES semantik.collections (id) ON DELETE CASCADE;
+
+ALTER TABLE semantik.documents ADD CONSTRAINT fk_documents_source FOREIGN KEY (collection_id, source_id) REFERENCES semantik.collection_sources (collection_id, id);
 
 ALTER TABLE semantik.chunks ADD CONSTRAINT chunks_chunking_config_id_fkey FOREIGN KEY (chunking_config_id) REFERENCES semantik.chunking_configs (id);
 
 ALTER TABLE semantik.chunks ADD CONSTRAINT fk_chunks_collection FOREIGN KEY (collection_id) REFERENCES semantik.collections (id) ON DELETE CASCADE;
 
-ALTER TABLE semantik.chunks ADD CONSTRAINT fk_chunks_document FOREIGN KEY (document_id) REFERENCES semantik.documents (id) ON DELETE CASCADE;
-
-ALTER TABLE semantik.document_artifacts ADD CONSTRAINT document_artifacts_document_id_fkey FOREIGN KEY (document_id) REFERENCES semantik.documents (id) ON DELETE CASCADE;
+ALTER TABLE semantik.chunks ADD CONSTRAINT fk_chunks_document FOREIGN KEY (collection_id, document_id) REFERENCES semantik.documents (collection_id, id) ON DELETE CASCADE;
 
 ALTER TABLE semantik.document_artifacts ADD CONSTRAINT document_artifacts_collection_id_fkey FOREIGN KEY (collection_id) REFERENCES semantik.collections (id) ON DELETE CASCADE;
 
-ALTER TABLE semantik.connector_secrets ADD CONSTRAINT connector_secrets_collection_source_id_fkey FOREIGN KEY (collection_source_id) REFERENCES semantik.collection_sources (id) ON DELETE CASCADE;
+ALTER TABLE semantik.document_artifacts ADD CONSTRAINT fk_document_artifacts_document FOREIGN KEY (collection_id, document_id) REFERENCES semantik.documents (collection_id, id) ON DELETE CASCADE;
+
+ALTER TABLE semantik.connector_secrets ADD CONSTRAINT fk_connector_secrets_source FOREIGN KEY (collection_id, collection_source_id) REFERENCES semantik.collection_sources (collection_id, id) ON DELETE CASCADE;
 
 ALTER TABLE semantik.api_keys ADD CONSTRAINT api_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES semantik.users (id) ON DELETE CASCADE;
 

@@ -248,6 +248,20 @@ static bool widens(const m_type *from, const m_type *to)
     return to->kind == T_TEXT && from->kind != T_ENUM;
 }
 
+/* serial <-> bigserial: the sequence's own type moves with the column, or
+ * a bigserial would still stop at 2^31 - 1. */
+static void retype_sequence(dctx *c, diff_step *p, const m_table *t, const m_column *col,
+                            const m_column *oc)
+{
+    if (!is_serial(col) || !is_serial(oc) || col->type.kind == oc->type.kind)
+        return;
+    const char *seq = d_q(c, gen_printf(c->a, "%.63s", gen_printf(c->a, "%s_%s_seq", t->name, col->name)));
+    const char *to = col->type.kind == T_BIGSERIAL ? "bigint" : "integer";
+    const char *from = oc->type.kind == T_BIGSERIAL ? "bigint" : "integer";
+    d_push(&p->up, DDL_TABLE, seq, gen_printf(c->a, "ALTER SEQUENCE %s AS %s", seq, to));
+    d_push(&p->down, DDL_TABLE, seq, gen_printf(c->a, "ALTER SEQUENCE %s AS %s", seq, from));
+}
+
 /* ALTER COLUMN TYPE. The USING clause is written exactly when the change
  * rewrites the table (the lock lint reads it so). A narrowing string change
  * goes through text so that a value too long fails the migration instead
@@ -338,6 +352,7 @@ static void alter_column(dctx *c, size_t ti, const m_column *col, const m_column
                  d_alter(c, t, "ALTER COLUMN %s SET DEFAULT %s", col->name, oc->default_sql));
         if (narrows)
             restore_column(c, &p->down, t, col->name, gen_printf(a, "b.%s", col->name));
+        retype_sequence(c, p, t, col, oc);
     }
     if (col->nullable != oc->nullable) {
         diff_step *p = d_step(c, gen_printf(a, "%s %s.%s", col->nullable ? "allow NULL in" : "forbid NULL in",

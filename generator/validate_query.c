@@ -177,8 +177,39 @@ static m_column *list_column(const qctx *x, long close, size_t pos)
     return NULL;
 }
 
+/* INSERT INTO t (a, b) SELECT :x, :y FROM ...: the column of t that a
+ * parameter standing alone in the SELECT list is inserted into. */
+static m_column *insert_select_column(const qctx *x, long i)
+{
+    const sql_tok *next = tok(x, i + 1);
+    if (next && !tok_punct(next, ",") && !sql_tok_is(next, "from"))
+        return NULL;
+    size_t pos = 0;
+    for (long k = i - 1; k >= 0; k--) {
+        const sql_tok *t = tok(x, k);
+        if (sql_tok_is(t, "select")) {
+            long close = k - 1;
+            if (!tok_punct(tok(x, close), ")"))
+                return NULL;
+            long open = close;
+            while (open >= 0 && !tok_punct(tok(x, open), "("))
+                open--;
+            const sql_tok *into = tok(x, open - 2);
+            return into && sql_tok_is(into, "into") ? list_column(x, close, pos) : NULL;
+        }
+        if (tok_punct(t, ","))
+            pos++;
+        else if (t->kind != TK_PARAM && t->kind != TK_IDENT && !tok_punct(t, "."))
+            return NULL;
+    }
+    return NULL;
+}
+
 static m_column *positional_column(const qctx *x, long i)
 {
+    m_column *inserted = insert_select_column(x, i);
+    if (inserted)
+        return inserted;
     long open;
     size_t pos;
     if (!list_position(x, i, &open, &pos))

@@ -312,13 +312,15 @@ int sc_tx_set_audit(sc_conn *c, int64_t user_id, int64_t operation_id, sc_error 
         snprintf(user, sizeof user, "%lld", (long long)user_id);
     if (operation_id)
         snprintf(op, sizeof op, "%lld", (long long)operation_id);
-    const char *values[2] = {user, op};
-    PGresult *res = NULL;
-    /* transaction-local (is_local): nothing stays on the session */
-    int rc = sc_exec_generated_text(c, "sc_tx_set_audit",
-                                    "SELECT set_config('schemac.user_id', $1, true), "
-                                    "set_config('schemac.operation_id', $2, true)",
-                                    2, values, NULL, &res, err);
-    PQclear(res);
-    return rc;
+    /* SET LOCAL rather than set_config(): nothing stays on the session, and
+     * Citus passes SET LOCAL on to the workers whose shard triggers write
+     * the audit rows once citus.propagate_set_commands is 'local' (on plain
+     * PostgreSQL that name is an inert placeholder). The values are
+     * integers formatted here, so the text needs no quoting beyond ''. */
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SET LOCAL citus.propagate_set_commands = 'local'; "
+             "SET LOCAL schemac.user_id = '%s'; SET LOCAL schemac.operation_id = '%s'",
+             user, op);
+    return sc_conn_control(c, sql, err);
 }

@@ -87,8 +87,8 @@ static void each_kind_of_change_is_logged_with_its_actor(void **state)
                                      &doc, &err),
        &err, "document");
     sm_document_patch patch = {.set_file_name = true, .file_name = "renamed"};
-    ok(sm_documents_update(db->conn, db->arena, DOC, &patch, &doc, &err), &err, "update");
-    ok(sm_documents_delete(db->conn, DOC, &err), &err, "delete");
+    ok(sm_documents_update(db->conn, db->arena, COLL, DOC, &patch, &doc, &err), &err, "update");
+    ok(sm_documents_delete(db->conn, COLL, DOC, &err), &err, "delete");
     ok(sc_tx_commit(db->conn, &err), &err, "commit");
     assert_int_equal(log_rows("documents.insert"), 1);
     assert_int_equal(log_rows("documents.update"), 1);
@@ -118,7 +118,7 @@ static void without_a_context_the_actor_is_null(void **state)
     assert_int_equal(scalar("SELECT user_id FROM semantik.collection_audit_log "
                             "WHERE action = 'documents.insert' ORDER BY id DESC LIMIT 1"),
                      -1);
-    ok(sm_documents_delete(db->conn, DOC, &err), &err, "delete");
+    ok(sm_documents_delete(db->conn, COLL, DOC, &err), &err, "delete");
     /* the context ends with its transaction */
     assert_int_equal(sc_tx_set_audit(db->conn, actor, 0, &err), SC_MISUSE);
 }

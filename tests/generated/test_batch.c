@@ -191,7 +191,9 @@ static void an_update_batch_with_a_missing_row_changes_nothing(void **state)
     store_ten();
     sm_collection_source_patch patch = {.set_document_count = true, .document_count = 7};
     sm_collection_sources_update_args items[3] = {
-        {.patch = patch, .id = out[0].id}, {.patch = patch, .id = 999999}, {.patch = patch, .id = out[2].id}};
+        {.patch = patch, .collection_id = COLL, .id = out[0].id},
+        {.patch = patch, .collection_id = COLL, .id = 999999},
+        {.patch = patch, .collection_id = COLL, .id = out[2].id}};
     sm_collection_source changed[3];
     sc_error err = {0};
     int rc = sm_collection_sources_update_batch(db->conn, db->arena, items, 3, changed, errors, &err);
@@ -213,7 +215,10 @@ static void a_delete_batch_deletes_every_row_or_none(void **state)
 {
     (void)state;
     store_ten();
-    sm_collection_sources_delete_args gone[4] = {{out[0].id}, {out[1].id}, {-5}, {out[3].id}};
+    sm_collection_sources_delete_args gone[4] = {{out[0].collection_id, out[0].id},
+                                                 {out[1].collection_id, out[1].id},
+                                                 {out[2].collection_id, -5},
+                                                 {out[3].collection_id, out[3].id}};
     sc_error err = {0};
     assert_int_equal(sm_collection_sources_delete_batch(db->conn, gone, 4, errors, &err),
                      SC_NOT_FOUND);
@@ -231,9 +236,9 @@ static void named_query_batches_keep_each_answer(void **state)
     (void)state;
     store_ten();
     sm_collection_sources_update_stats_args stats[3] = {
-        {.id = out[4].id, .document_count = 3, .size_bytes = 10},
-        {.id = -1, .document_count = 100, .size_bytes = 1}, /* an exec: no row is no error */
-        {.id = out[5].id, .document_count = 4, .size_bytes = 20}};
+        {.collection_id = COLL, .id = out[4].id, .document_count = 3, .size_bytes = 10},
+        {.collection_id = COLL, .id = -1, .document_count = 100, .size_bytes = 1}, /* an exec: no row is no error */
+        {.collection_id = COLL, .id = out[5].id, .document_count = 4, .size_bytes = 20}};
     int64_t affected[3] = {-1, -1, -1};
     sc_error err = {0};
     assert_int_equal(sm_collection_sources_update_stats_batch(db->conn, stats, 3, affected, NULL,

@@ -29,7 +29,7 @@ static const char *const cases[] = {
     "rename_enum_value_views_stay", "retype_column_views_stay", "retype_column_read_by_view",
     "unique_concurrent_resume", "concurrent_partitioned_resume", "partition_count_same_expression",
     "partition_count_would_rename", "partition_count_fixed_width", "repartition_strands_rows",
-    "add_same_scope",
+    "add_same_scope", "serial_to_bigserial",
 };
 
 typedef struct case_spec {
