@@ -348,7 +348,7 @@ CREATE TABLE semantik.collections (
 );
 
 CREATE TABLE semantik.collection_sources (
-    id serial NOT NULL,
+    id bigserial NOT NULL,
     collection_id varchar NOT NULL,
     source_path varchar NOT NULL,
     source_type varchar NOT NULL,
@@ -366,7 +366,7 @@ CREATE TABLE semantik.collection_sources (
 CREATE TABLE semantik.documents (
     id varchar NOT NULL,
     collection_id varchar NOT NULL,
-    source_id integer,
+    source_id bigint,
     file_path varchar NOT NULL,
     file_name varchar NOT NULL,
     file_size integer NOT NULL,
@@ -631,7 +631,7 @@ CREATE TABLE semantik.document_artifacts (
 CREATE TABLE semantik.connector_secrets (
     id serial NOT NULL,
     collection_id varchar NOT NULL,
-    collection_source_id integer NOT NULL,
+    collection_source_id bigint NOT NULL,
     secret_type varchar(50) NOT NULL,
     ciphertext bytea NOT NULL,
     key_id varchar(64) NOT NULL,
@@ -655,7 +655,7 @@ CREATE TABLE semantik.api_keys (
 );
 
 CREATE TABLE semantik.collection_permissions (
-    id serial NOT NULL,
+    id bigserial NOT NULL,
     collection_id varchar NOT NULL,
     user_id integer,
     api_key_id varchar,
@@ -678,7 +678,7 @@ CREATE TABLE semantik.refresh_tokens (
 );
 
 CREATE TABLE semantik.operations (
-    id serial NOT NULL,
+    id bigserial NOT NULL,
     uuid varchar NOT NULL,
     collection_id varchar NOT NULL,
     user_id integer NOT NULL,
@@ -700,7 +700,7 @@ CREATE TABLE semantik.operations (
 CREATE TABLE semantik.collection_audit_log (
     id bigserial NOT NULL,
     collection_id varchar NOT NULL,
-    operation_id integer,
+    operation_id bigint,
     user_id integer,
     action varchar NOT NULL,
     details json,
@@ -731,7 +731,7 @@ CREATE TABLE semantik.collection_resource_limits (
 
 CREATE TABLE semantik.operation_metrics (
     id bigserial NOT NULL,
-    operation_id integer NOT NULL,
+    operation_id bigint NOT NULL,
     metric_name varchar(100) NOT NULL,
     metric_value double precision NOT NULL,
     unit varchar(20),

@@ -136,18 +136,18 @@ static void optional_enum_filter(void **state)
     sm_document *rows;
     size_t n;
     ok(sm_documents_list_by_collection(db->conn, db->arena, COLL,
-                                       (sm_opt_document_status)SC_NONE, (sc_opt_i32)SC_NONE,
+                                       (sm_opt_document_status)SC_NONE, (sc_opt_i64)SC_NONE,
                                        NULL, &rows, &n, NULL, &err),
        &err, "all");
     assert_int_equal(n, 1);
     ok(sm_documents_list_by_collection(db->conn, db->arena, COLL,
                                        (sm_opt_document_status)SC_SOME(SM_DOCUMENT_STATUS_FAILED),
-                                       (sc_opt_i32)SC_NONE, NULL, &rows, &n, NULL, &err),
+                                       (sc_opt_i64)SC_NONE, NULL, &rows, &n, NULL, &err),
        &err, "failed only");
     assert_int_equal(n, 0);
     ok(sm_documents_list_by_collection(db->conn, db->arena, COLL,
                                        (sm_opt_document_status)SC_SOME(SM_DOCUMENT_STATUS_PENDING),
-                                       (sc_opt_i32)SC_NONE, NULL, &rows, &n, NULL, &err),
+                                       (sc_opt_i64)SC_NONE, NULL, &rows, &n, NULL, &err),
        &err, "pending only");
     assert_int_equal(n, 1);
 }

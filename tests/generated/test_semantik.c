@@ -406,14 +406,14 @@ static void document_queries_filter_by_collection_and_status(void **state)
     size_t n;
     int64_t total;
     memset(&err, 0, sizeof err);
-    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, (sm_opt_document_status)SC_NONE, (sc_opt_i32)SC_NONE, NULL, &rows, &n, &total, &err));
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, (sm_opt_document_status)SC_NONE, (sc_opt_i64)SC_NONE, NULL, &rows, &n, &total, &err));
     assert_int_equal(n, 2);
     assert_int_equal(total, 2);
     sm_opt_document_status completed = SC_SOME(SM_DOCUMENT_STATUS_COMPLETED),
                            pending = SC_SOME(SM_DOCUMENT_STATUS_PENDING);
-    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, completed, (sc_opt_i32)SC_NONE, NULL, &rows, &n, &total, &err));
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, completed, (sc_opt_i64)SC_NONE, NULL, &rows, &n, &total, &err));
     assert_int_equal(n, 0);
-    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, pending, (sc_opt_i32)SC_NONE, NULL, &rows, &n, &total, &err));
+    OK(sm_documents_list_by_collection(db->conn, db->arena, ID_A, pending, (sc_opt_i64)SC_NONE, NULL, &rows, &n, &total, &err));
     assert_int_equal(n, 2);
     sc_arena_reset(db->arena);
 }
