@@ -630,13 +630,13 @@ CREATE TABLE semantik.document_artifacts (
 
 CREATE TABLE semantik.connector_secrets (
     id serial NOT NULL,
-    collection_id varchar NOT NULL,
     collection_source_id bigint NOT NULL,
     secret_type varchar(50) NOT NULL,
     ciphertext bytea NOT NULL,
     key_id varchar(64) NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
+    collection_id varchar NOT NULL,
     CONSTRAINT connector_secrets_pkey PRIMARY KEY (collection_id, id),
     CONSTRAINT uq_source_secret_type UNIQUE (collection_id, collection_source_id, secret_type)
 );
@@ -1154,5 +1154,55 @@ COMMENT ON VIEW semantik.partition_health IS 'Health of every chunks partition (
 COMMENT ON VIEW semantik.partition_distribution IS 'Chunk distribution over the chunks partitions (spec 002 section 2.4, appendix A.2).';
 
 COMMENT ON MATERIALIZED VIEW semantik.collection_chunking_stats IS 'Chunking statistics per collection (spec 002 section 2.4), refreshed by refresh_collection_chunking_stats().';
+
+-- Citus: reference and distributed tables, only where the citus extension is
+-- installed (plain PostgreSQL skips the block). Foreign keys touching the
+-- tables come off first and go back, by name, once the tables are distributed.
+DO $citus$
+DECLARE
+    fk record;
+    saved text[] := '{}';
+    stmt text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RETURN;
+    END IF;
+    -- The schema's triggers touch only their own row's shard.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- One connection per worker inside this transaction: the keys put back
+    -- below see the shards created above.
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    FOR fk IN
+        SELECT k.conrelid::regclass AS tbl, k.conname, pg_get_constraintdef(k.oid) AS def
+        FROM pg_constraint k
+        WHERE k.contype = 'f' AND k.conparentid = 0
+          AND (k.conrelid = ANY (ARRAY['semantik.users', 'semantik.chunking_strategies', 'semantik.chunking_configs', 'semantik.collections', 'semantik.api_keys', 'semantik.refresh_tokens', 'semantik.operations', 'semantik.collection_resource_limits', 'semantik.operation_metrics', 'semantik.documents', 'semantik.chunks', 'semantik.document_artifacts', 'semantik.connector_secrets', 'semantik.collection_permissions', 'semantik.collection_audit_log', 'semantik.collection_sources']::regclass[])
+               OR k.confrelid = ANY (ARRAY['semantik.users', 'semantik.chunking_strategies', 'semantik.chunking_configs', 'semantik.collections', 'semantik.api_keys', 'semantik.refresh_tokens', 'semantik.operations', 'semantik.collection_resource_limits', 'semantik.operation_metrics', 'semantik.documents', 'semantik.chunks', 'semantik.document_artifacts', 'semantik.connector_secrets', 'semantik.collection_permissions', 'semantik.collection_audit_log', 'semantik.collection_sources']::regclass[]))
+        ORDER BY k.conrelid::regclass::text, k.conname
+    LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.tbl, fk.conname);
+        saved := saved || format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.tbl, fk.conname, fk.def);
+    END LOOP;
+    PERFORM create_reference_table('semantik.users');
+    PERFORM create_reference_table('semantik.chunking_strategies');
+    PERFORM create_reference_table('semantik.chunking_configs');
+    PERFORM create_reference_table('semantik.collections');
+    PERFORM create_reference_table('semantik.api_keys');
+    PERFORM create_reference_table('semantik.refresh_tokens');
+    PERFORM create_reference_table('semantik.operations');
+    PERFORM create_reference_table('semantik.collection_resource_limits');
+    PERFORM create_reference_table('semantik.operation_metrics');
+    PERFORM create_distributed_table('semantik.documents', 'collection_id');
+    PERFORM create_distributed_table('semantik.chunks', 'collection_id', colocate_with => 'semantik.documents');
+    PERFORM create_distributed_table('semantik.document_artifacts', 'collection_id', colocate_with => 'semantik.documents');
+    PERFORM create_distributed_table('semantik.connector_secrets', 'collection_id', colocate_with => 'semantik.documents');
+    PERFORM create_distributed_table('semantik.collection_permissions', 'collection_id', colocate_with => 'semantik.documents');
+    PERFORM create_distributed_table('semantik.collection_audit_log', 'collection_id', colocate_with => 'semantik.documents');
+    PERFORM create_distributed_table('semantik.collection_sources', 'collection_id', colocate_with => 'semantik.documents');
+    FOREACH stmt IN ARRAY saved LOOP
+        EXECUTE stmt;
+    END LOOP;
+END
+$citus$;
 
 COMMIT;

@@ -51,4 +51,7 @@ int diff_schemas(const m_schema *old_schema, const m_schema *new_schema,
 /* The up statements in order, and the down statements in order. */
 void diff_flatten(const diff_result *r, ddl_script *up, ddl_script *down);
 
+/* The Citus distribution block for schema.sql (nothing without Citus tables). */
+void diff_citus_script(gen_arena *a, const m_schema *s, ddl_script *out);
+
 #endif

@@ -172,3 +172,15 @@ void diff_distribution(dctx *c)
     if (down)
         d_push(&p->down, DDL_TABLE, tables[0]->name, down);
 }
+
+/* schema.sql creates everything at once, so it ends with the same block for
+ * every Citus table: a database made from it (the generated suites') is
+ * distributed like one migrated from scratch. */
+void diff_citus_script(gen_arena *a, const m_schema *s, ddl_script *out)
+{
+    dctx c = {.a = a, .n = s};
+    const m_table **tables = gen_alloc(a, (s->ntables + 1) * sizeof *tables);
+    size_t n = tables_to_distribute(&c, tables);
+    if (n)
+        d_push(out, DDL_TABLE, tables[0]->name, distribute_block(&c, tables, n));
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ddl.h"
+#include "diff.h"
 #include "model.h"
 #include "output.h"
 #include "render.h"
@@ -81,6 +82,7 @@ static int render_all(const m_schema *s, const render_templates *t, gen_arena *a
     ddl_script ddl;
     ddl_script_init(&ddl, a);
     ddl_create_all(s, &ddl);
+    diff_citus_script(a, s, &ddl);
     ddl_write_script(s, &ddl, gen_output_file(out, "schema.sql"));
     return rc;
 }

@@ -178,11 +178,15 @@ static m_column *list_column(const qctx *x, long close, size_t pos)
 }
 
 /* INSERT INTO t (a, b) SELECT :x, :y FROM ...: the column of t that a
- * parameter standing alone in the SELECT list is inserted into. */
+ * parameter standing alone in the SELECT list is inserted into. Only the
+ * distribution rule reads it: a scope must come from the parent row that
+ * such a SELECT reads (tests/invalid/scope_parent_not_copied). */
 static m_column *insert_select_column(const qctx *x, long i)
 {
     const sql_tok *next = tok(x, i + 1);
-    if (next && !tok_punct(next, ",") && !sql_tok_is(next, "from"))
+    if (next && next->kind == TK_OP && strcmp(next->text, "::") == 0)
+        next = tok(x, i + 3); /* :x::varchar */
+    if (next && !tok_punct(next, ",") && !sql_tok_is(next, "from") && !sql_tok_is(next, "where"))
         return NULL;
     size_t pos = 0;
     for (long k = i - 1; k >= 0; k--) {
@@ -199,7 +203,8 @@ static m_column *insert_select_column(const qctx *x, long i)
         }
         if (tok_punct(t, ","))
             pos++;
-        else if (t->kind != TK_PARAM && t->kind != TK_IDENT && !tok_punct(t, "."))
+        else if (t->kind != TK_PARAM && t->kind != TK_IDENT && !tok_punct(t, ".") &&
+                 !(t->kind == TK_OP && strcmp(t->text, "::") == 0))
             return NULL;
     }
     return NULL;
@@ -207,9 +212,6 @@ static m_column *insert_select_column(const qctx *x, long i)
 
 static m_column *positional_column(const qctx *x, long i)
 {
-    m_column *inserted = insert_select_column(x, i);
-    if (inserted)
-        return inserted;
     long open;
     size_t pos;
     if (!list_position(x, i, &open, &pos))
@@ -471,6 +473,14 @@ static void check_scope_rule(qctx *x)
                   q->name, t->name, t->scope, t->scope, t->scope);
 }
 
+static bool inserted_by_select(const qctx *x, const m_column *col)
+{
+    for (size_t i = 0; i < x->scan.n; i++)
+        if (x->scan.toks[i].kind == TK_PARAM && insert_select_column(x, (long)i) == col)
+            return true;
+    return false;
+}
+
 /* On Citus a query that binds the distribution column runs as one task on
  * one worker; any other fans out to every shard. */
 static void check_distribution_rule(qctx *x)
@@ -479,7 +489,7 @@ static void check_distribution_rule(qctx *x)
     const m_table *t = q->table;
     if (!t->dist_col || q->fanout || q->returns == RET_COPY || q->returns == RET_UPSERT)
         return;
-    if (!param_bound_to(q, t->dist_col))
+    if (!param_bound_to(q, t->dist_col) && !inserted_by_select(x, t->dist_col))
         gen_error(x->c->d, q->loc,
                   "query '%s' on distributed table '%s' does not bind its distribution column "
                   "'%s', so on Citus it runs on every shard; compare it with a parameter "
