@@ -152,13 +152,18 @@ $(CITUS_GEN)/.stamp: tests/citus/schema.yaml $(BUILD)/schemac
 	@$(BUILD)/schemac generate --schema tests/citus/schema.yaml --out $(CITUS_GEN) >/dev/null
 	@$(BUILD)/schemac migrate new --schema tests/citus/schema.yaml --out $(CITUS_GEN) -m citus >/dev/null
 	@touch $@
-$(BUILD)/tests/citus/test_citus: tests/citus/test_citus.c $(CITUS_GEN)/.stamp $(BUILD)/libschemac.a
+$(BUILD)/tests/citus/%: tests/citus/%.c $(CITUS_GEN)/.stamp $(BUILD)/libschemac.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(CITUS_GEN) -o $@ tests/citus/test_citus.c $(CITUS_GEN)/ct_*.c \
+	$(CC) $(CFLAGS) -I$(CITUS_GEN) -o $@ $< $(CITUS_GEN)/ct_*.c \
 	    $(BUILD)/libschemac.a $(LIBS) $(CMOCKA_LIBS)
-run-citus: $(BUILD)/tests/citus/test_citus $(BUILD)/examples/semantik_demo $(BUILD)/schemac
-	@tests/run-citus $(BUILD)/schemac $(CITUS_GEN) $(BUILD)/tests/citus/test_citus \
-	    $(BUILD)/examples/semantik_demo
+# test_citus first (it checks the fresh distribution), the fault test last
+# (it stops a worker); the generated and runtime suites of the PgBouncer tier
+# (SCALE_BINS) in between, each in a database the test kit makes on every node.
+CITUS_BINS = $(BUILD)/tests/citus/test_citus $(BUILD)/tests/citus/test_citus_kit
+CITUS_FAULT_BIN = $(BUILD)/tests/citus/test_citus_fault
+run-citus: $(CITUS_BINS) $(CITUS_FAULT_BIN) $(SCALE_BINS) $(BUILD)/examples/semantik_demo $(BUILD)/schemac
+	@tests/run-citus $(BUILD)/schemac $(CITUS_GEN) $(BUILD)/examples/semantik_demo \
+	    $(CITUS_BINS) -- $(SCALE_BINS) -- $(CITUS_FAULT_BIN)
 
 # The replica tier (issue 17 #1): the test cluster and a streaming standby
 # of it (tests/pg/with-standby, pg_basebackup -R); test_failover promotes the

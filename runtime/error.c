@@ -116,6 +116,14 @@ int sc_error_from_result(sc_error *err, const PGresult *res, const PGconn *pg)
     return category;
 }
 
+bool sc_remote_connection_failed(const PGresult *res, const PGconn *pg)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+    return state && starts_with(state, "08") && strcmp(state, "08P01") != 0 && severity &&
+           strcmp(severity, "ERROR") == 0 && pg && PQstatus(pg) == CONNECTION_OK;
+}
+
 bool sc_status_is_retryable(int status)
 {
     return status == SC_SERIALIZATION || status == SC_DEADLOCK || status == SC_CONNECTION ||

@@ -149,10 +149,13 @@ static int await_sent(sc_conn *c, trip *t, int sent, PGresult **res, sc_error *e
 
 /* A statement sent outside a transaction commits on its own: when the
  * connection is lost after it was sent, it may have committed, and calling
- * it safe to retry (SC_CONNECTION) would be a lie. */
-static int label_outcome(const trip *t, int rc, sc_error *err)
+ * it safe to retry (SC_CONNECTION) would be a lie. A connection that is not
+ * broken was not lost: the server answered (a Citus worker down,
+ * sc_remote_connection_failed), so the statement did not commit here. */
+static int label_outcome(const sc_conn *c, const trip *t, int rc, sc_error *err)
 {
-    if (rc != SC_CONNECTION || !t->sent || !t->autocommit || (t->sql_flags & SC_SQL_READ_ONLY))
+    if (rc != SC_CONNECTION || !c->broken || !t->sent || !t->autocommit ||
+        (t->sql_flags & SC_SQL_READ_ONLY))
         return rc;
     if (err && t->err_was_empty) {
         err->category = SC_COMMIT_UNKNOWN;
@@ -457,7 +460,7 @@ static int exec_stmt(sc_conn *c, const sc_stmt *s, const char *const *values,
     if (sink && f.rows >= 0)
         f.rows = sink->rows;
     if (rc == SC_OK)
-        rc = label_outcome(&t, finish(c, res, out, err), err);
+        rc = label_outcome(c, &t, finish(c, res, out, err), err);
     if (rc != SC_OK)
         hide_secrets(&t, s, values, formats, err);
     report_statement(c, s->name, s->sql, started, &f, rc, err);
@@ -485,7 +488,7 @@ int sc_exec_generated_text(sc_conn *c, const char *name, const char *sql, int np
     int rc = run_unprepared(c, &t, &s, values, NULL, NULL, 0, &res, err);
     result_facts f = facts_of(res);
     if (rc == SC_OK)
-        rc = label_outcome(&t, finish(c, res, out, err), err);
+        rc = label_outcome(c, &t, finish(c, res, out, err), err);
     if (rc != SC_OK)
         hide_secrets(&t, &s, values, NULL, err);
     report_statement(c, name, sql, started, &f, rc, err);
@@ -513,7 +516,7 @@ static int exec_raw(sc_conn *c, const char *sql, int nparams, const char *const 
     int rc = await_sent(c, &t, sent, &res, err);
     result_facts f = facts_of(res);
     if (rc == SC_OK)
-        rc = label_outcome(&t, finish(c, res, out, err), err);
+        rc = label_outcome(c, &t, finish(c, res, out, err), err);
     report_statement(c, NULL, sql, started, &f, rc, err);
     if (echo)
         sc_log_statement(c->pool, NULL, sql, nparams > 0 ? nparams : 0, values, NULL, NULL,

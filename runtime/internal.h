@@ -90,6 +90,16 @@ void sc_log_statement(const sc_pool *p, const char *name, const char *sql, int n
  * broken if the failure means the session is gone. Returns the category. */
 int sc_conn_fail(sc_conn *c, const PGresult *res, sc_error *err);
 
+/* Whether res is the server reporting that a connection of its own failed:
+ * Citus's coordinator to a worker that is down ("connection to the remote
+ * node ... failed", 08006), postgres_fdw or dblink to a remote. SQLSTATE
+ * class 08 (but 08P01, our own protocol) at ERROR severity while our
+ * connection is still up: the statement failed and its transaction on the
+ * server is rolled back, and our session is intact, so it stays in the pool
+ * and the failure is SC_CONNECTION, retryable, never SC_COMMIT_UNKNOWN
+ * (error.c). */
+bool sc_remote_connection_failed(const PGresult *res, const PGconn *pg);
+
 /* Forgets every cached statement (the server-side ones are gone or about to
  * be). */
 void sc_conn_cache_reset(sc_conn *c);

@@ -763,7 +763,8 @@ int sc_conn_fail(sc_conn *c, const PGresult *res, sc_error *err)
 {
     int category = sc_error_from_result(err, res, c->pg);
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (!res || PQstatus(c->pg) == CONNECTION_BAD || evicting_sqlstate(state)) {
+    bool evict = evicting_sqlstate(state) && !sc_remote_connection_failed(res, c->pg);
+    if (!res || PQstatus(c->pg) == CONNECTION_BAD || evict) {
         if (!c->broken)
             sc_log(c->pool, SC_LOG_WARN, "connection lost (backend pid %d): evicting it",
                    c->backend_pid);

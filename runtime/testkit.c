@@ -5,6 +5,7 @@
 
 #include "sc_hashtext.h"
 #include "sc_testkit.h"
+#include "testkit_internal.h"
 
 static int fail(char *why, size_t n, const char *fmt, const char *a, const char *b)
 {
@@ -33,6 +34,12 @@ static const char *direct_url(const char **name)
         return url;
     *name = "DATABASE_URL";
     return getenv("DATABASE_URL");
+}
+
+static const char *server_url(void)
+{
+    const char *name;
+    return direct_url(&name);
 }
 
 static PGconn *admin(char *why, size_t n)
@@ -140,6 +147,8 @@ int sc_testkit_create_database(const char *name, const char *ddl_path, char *con
     rc = rc ? rc : exec_ok(pg, sql, why, why_size);
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
     rc = rc ? rc : exec_ok(pg, sql, why, why_size);
+    if (!rc && sc_testkit_citus_enabled())
+        rc = sc_testkit_citus_create(pg, server_url(), name, why, why_size);
     PQfinish(pg);
     if (rc)
         return rc;
@@ -169,6 +178,8 @@ int sc_testkit_drop_database(const char *name, char *why, size_t why_size)
     char sql[200];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
     int rc = exec_ok(pg, sql, why, why_size);
+    if (!rc && sc_testkit_citus_enabled())
+        rc = sc_testkit_citus_drop(pg, server_url(), name, why, why_size);
     PQfinish(pg);
     return rc;
 }

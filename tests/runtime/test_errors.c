@@ -193,6 +193,49 @@ static void lost_connection_is_a_connection_error(void **state)
     assert_string_equal(n.message, "connection lost");
 }
 
+static const Oid state_types[] = {25};
+static const sc_stmt remote_down = {"err_remote_down",
+                                    "INSERT INTO err_child (id, parent_id) "
+                                    "SELECT 50, NULL FROM err_remote_down($1)",
+                                    1, state_types, NULL};
+
+/* A Citus coordinator whose worker is down answers a write with an ERROR
+ * 08006 ("connection to the remote node ... failed") on a connection that
+ * is fine (tests/citus/test_citus_fault.c meets the real one). A function
+ * raising that SQLSTATE stands in for it here: the write is SC_CONNECTION
+ * (retryable), not SC_COMMIT_UNKNOWN, nothing of it stays, and the
+ * connection stays in the pool. 08P01 is our own protocol: still evicted. */
+static void a_servers_own_lost_connection_keeps_ours(void **state)
+{
+    (void)state;
+    rt_exec(conn, "CREATE OR REPLACE FUNCTION err_remote_down(state text) RETURNS void "
+                  "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO err_parent VALUES (99, 'remote', 1); "
+                  "RAISE EXCEPTION 'connection to the remote node w:5433 failed' "
+                  "USING ERRCODE = state; END $$");
+    sc_pool_stats before, after;
+    sc_pool_get_stats(pool, &before);
+    sc_error e = {0};
+    const char *v[1] = {"08006"};
+    assert_int_equal(sc_exec(conn, &remote_down, v, NULL, NULL, 0, NULL, &e), SC_CONNECTION);
+    assert_string_equal(e.sqlstate, "08006");
+    assert_non_null(strstr(e.message, "remote node"));
+    assert_true(sc_status_is_retryable(e.category));
+    assert_false(sc_conn_is_broken(conn));
+    assert_int_equal(rt_int(conn, "SELECT count(*) FROM err_parent WHERE id = 99"), 0);
+    assert_int_equal(rt_int(conn, "SELECT count(*) FROM err_child WHERE id = 50"), 0);
+    sc_pool_get_stats(pool, &after);
+    assert_int_equal(after.evicted, before.evicted);
+
+    sc_conn *other = NULL;
+    assert_int_equal(sc_pool_acquire(pool, &other, &e), SC_OK);
+    sc_error p = {0};
+    v[0] = "08P01";
+    assert_int_equal(sc_exec(other, &remote_down, v, NULL, NULL, 0, NULL, &p), SC_COMMIT_UNKNOWN);
+    assert_true(sc_conn_is_broken(other));
+    sc_pool_release(pool, other);
+    rt_exec(conn, "DROP FUNCTION err_remote_down(text)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +246,7 @@ int main(void)
         cmocka_unit_test(foreign_key_check_not_null_and_invalid_input),
         cmocka_unit_test(access_denied_and_not_found),
         cmocka_unit_test(lost_connection_is_a_connection_error),
+        cmocka_unit_test(a_servers_own_lost_connection_keeps_ours),
     };
     return cmocka_run_group_tests_name("runtime errors", tests, setup, teardown);
 }
