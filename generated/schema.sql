@@ -95,6 +95,17 @@ BEGIN
 END;
 $schemac$;
 
+CREATE FUNCTION semantik.holds_grant(p_collection_id varchar, p_user_id integer, p_levels text[]) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, semantik
+AS $schemac$
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM semantik.collection_permissions p
+                 WHERE p.collection_id = p_collection_id AND p.user_id = p_user_id
+                   AND p.permission = ANY (p_levels));
+END;
+$schemac$;
+
 CREATE FUNCTION semantik.get_partition_statistics(p_collection_id varchar) RETURNS TABLE (collection_id varchar, partition_key integer, partition_name text, chunk_count bigint, document_count bigint, partition_chunk_count bigint, share_pct numeric)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, semantik
@@ -1052,6 +1063,8 @@ COMMENT ON FUNCTION semantik.operations_set_timestamps() IS 'Sets operations.sta
 COMMENT ON FUNCTION semantik.compute_chunk_partition_key(text) IS 'The chunks partition key of a collection id (same formula as the chunks partition expression).';
 
 COMMENT ON FUNCTION semantik.analyze_partition_skew() IS 'One row summarising how evenly chunks spread over the partitions, with a recommendation.';
+
+COMMENT ON FUNCTION semantik.holds_grant(varchar, integer, text[]) IS 'Whether the user holds one of the levels on the collection in collection_permissions.';
 
 COMMENT ON FUNCTION semantik.get_partition_statistics(varchar) IS 'The chunks partition of a collection, its chunk and document counts and its share of the partition.';
 

@@ -9,6 +9,7 @@
 #include "keys.h"
 #include "parse_util.h"
 #include "qtest.h"
+#include "sqlscan.h"
 #include "type_oids.h"
 #include "qtest_arrays.h"
 #include "qtest_internal.h"
@@ -184,15 +185,44 @@ static void set_value(tcol *v, gen_arena *a, const m_type *t, const char *raw)
     v->sql = sql_literal(a, t, raw);
 }
 
+/* expr with every bare reference to column replaced by value (no
+ * subquery: Citus refuses one inside INSERT ... VALUES). */
+static const char *substitute_column(gen_arena *a, const char *expr, const char *column,
+                                     const char *value)
+{
+    sql_scan scan;
+    if (!sql_tokenize(a, expr, &scan))
+        return NULL;
+    gen_buf b;
+    gen_buf_init(&b, a);
+    size_t at = 0;
+    for (size_t i = 0; i < scan.n; i++) {
+        const sql_tok *t = &scan.toks[i];
+        bool qualified = i > 0 && scan.toks[i - 1].kind == TK_PUNCT &&
+                         strcmp(scan.toks[i - 1].text, ".") == 0;
+        bool call = i + 1 < scan.n && scan.toks[i + 1].kind == TK_PUNCT &&
+                    strcmp(scan.toks[i + 1].text, "(") == 0;
+        if (t->kind != TK_IDENT || strcmp(t->text, column) != 0 || qualified || call)
+            continue;
+        gen_buf_printf(&b, "%.*s%s", (int)(t->offset - at), expr + at, value);
+        at = t->offset + t->len;
+    }
+    gen_buf_puts(&b, expr + at);
+    return b.data;
+}
+
 /* The partition key as the partition expression over the source's value. */
 static void computed_key(tctx *tc, trow *r, const m_column *c, tcol *v)
 {
     const m_partition *p = r->t->partition;
     tcol *src = qt_row_value(tc, r, p->source_col, tc->loc);
+    const char *value = gen_printf(tc->c->a, "(%s::%s)", src->sql,
+                                   ddl_type_sql(tc->c->a, tc->c->s, &p->source_col->type));
+    const char *key = substitute_column(tc->c->a, p->expression, p->source, value);
     v->opaque = true;
-    v->sql = gen_printf(tc->c->a, "(SELECT %s FROM (SELECT %s::%s AS %s) AS k)", p->expression,
-                        src->sql, ddl_type_sql(tc->c->a, tc->c->s, &p->source_col->type),
-                        p->source);
+    v->sql = key ? gen_printf(tc->c->a, "(%s)", key)
+                 : gen_printf(tc->c->a, "(SELECT %s FROM (SELECT %s AS %s) AS k)", p->expression,
+                              value, p->source);
     (void)c;
 }
 

@@ -88,6 +88,50 @@ static void copy_first_line(char *dst, size_t n, const char *msg)
         *nl = '\0';
 }
 
+/* The quoted name after `word "` in msg, into out; false when absent. */
+static bool quoted_after(const char *msg, const char *word, char *out, size_t size)
+{
+    const char *at = msg ? strstr(msg, word) : NULL;
+    if (!at)
+        return false;
+    at += strlen(word);
+    const char *end = strchr(at, '"');
+    if (!end || (size_t)(end - at) >= size)
+        return false;
+    memcpy(out, at, (size_t)(end - at));
+    out[end - at] = '\0';
+    return true;
+}
+
+/* Citus shard objects are the table's names plus "_<shard id>" (six or
+ * more digits, from 102008 up). */
+static void strip_shard_suffix(char *name)
+{
+    char *u = strrchr(name, '_');
+    size_t digits = u ? strspn(u + 1, "0123456789") : 0;
+    if (u && digits >= 6 && u[1 + digits] == '\0')
+        *u = '\0';
+}
+
+/* Citus passes a worker's error on without its constraint and table
+ * fields; the message still names them, with the shard's suffix. So a
+ * caller that tells a duplicate username from a duplicate email by
+ * err->constraint gets the same answer on Citus. */
+static void names_from_remote_message(sc_error *err, const PGresult *res)
+{
+    const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    bool remote = context && strstr(context, "while executing command on");
+    if (!primary || err->constraint[0])
+        return;
+    if (quoted_after(primary, "constraint \"", err->constraint, sizeof err->constraint) && remote)
+        strip_shard_suffix(err->constraint);
+    if (!err->table[0] && (quoted_after(primary, "relation \"", err->table, sizeof err->table) ||
+                           quoted_after(primary, "table \"", err->table, sizeof err->table)) &&
+        remote)
+        strip_shard_suffix(err->table);
+}
+
 int sc_error_from_result(sc_error *err, const PGresult *res, const PGconn *pg)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -108,6 +152,8 @@ int sc_error_from_result(sc_error *err, const PGresult *res, const PGconn *pg)
         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         copy_first_line(err->message, sizeof err->message,
                         primary ? primary : PQresultErrorMessage(res));
+        if (state && starts_with(state, "23"))
+            names_from_remote_message(err, res);
     }
     if (!err->message[0] && pg)
         copy_first_line(err->message, sizeof err->message, PQerrorMessage(pg));

@@ -236,6 +236,30 @@ static void a_servers_own_lost_connection_keeps_ours(void **state)
     rt_exec(conn, "DROP FUNCTION err_remote_down(text)");
 }
 
+/* A worker's constraint error reaches a Citus coordinator's client
+ * without its constraint and table fields (tests/citus meets the real
+ * one); the names come from the message then, so code that tells one
+ * duplicate from another by err.constraint works there too. */
+static void a_forwarded_violation_still_names_its_constraint(void **state)
+{
+    (void)state;
+    sc_error e = {0};
+    assert_int_equal(sc_exec_sql(conn, "DO $$ BEGIN RAISE EXCEPTION 'duplicate key value violates "
+                                       "unique constraint \"users_email_key\"' USING ERRCODE = "
+                                       "'23505'; END $$", NULL, &e),
+                     SC_CONFLICT);
+    assert_string_equal(e.constraint, "users_email_key");
+    sc_error_clear(&e);
+    assert_int_equal(sc_exec_sql(conn, "DO $$ BEGIN RAISE EXCEPTION 'new row for relation "
+                                       "\"docs_102040\" violates check constraint "
+                                       "\"docs_n_check\"' USING ERRCODE = '23514'; END $$",
+                                 NULL, &e),
+                     SC_CHECK);
+    /* not from a worker: the names are taken as they are */
+    assert_string_equal(e.constraint, "docs_n_check");
+    assert_string_equal(e.table, "docs_102040");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +271,7 @@ int main(void)
         cmocka_unit_test(access_denied_and_not_found),
         cmocka_unit_test(lost_connection_is_a_connection_error),
         cmocka_unit_test(a_servers_own_lost_connection_keeps_ours),
+        cmocka_unit_test(a_forwarded_violation_still_names_its_constraint),
     };
     return cmocka_run_group_tests_name("runtime errors", tests, setup, teardown);
 }
