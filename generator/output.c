@@ -2,11 +2,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void gen_buf_init(gen_buf *b, gen_arena *a)
 {
@@ -16,7 +19,7 @@ void gen_buf_init(gen_buf *b, gen_arena *a)
 
 void gen_buf_add(gen_buf *b, const char *s, size_t n)
 {
-    gen_grow(b->arena, (void **)&b->data, &b->cap, b->len + n + 1, 1);
+    gen_grow_uninit(b->arena, (void **)&b->data, &b->cap, b->len + n + 1, 1);
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -67,50 +70,96 @@ static int mkdirs(const char *path)
     return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int same_bytes(const char *path, const gen_buf *b)
+/* Whether path already holds exactly b's bytes: a size that differs says
+ * no without reading. */
+static bool same_bytes(const char *path, const gen_buf *b)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    int same = 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == b->len;
     char chunk[65536];
-    size_t off = 0, got;
-    while (same && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        same = off + got <= b->len && memcmp(chunk, b->data + off, got) == 0;
-        off += got;
+    for (size_t off = 0; same && off < b->len;) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        same = got > 0 && (size_t)got <= b->len - off && memcmp(chunk, b->data + off, (size_t)got) == 0;
+        off += got > 0 ? (size_t)got : 0;
     }
-    fclose(f);
-    return same && off == b->len;
+    close(fd);
+    return same;
 }
 
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t put = write(fd, data, len);
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0)
+            return -1;
+        data += put;
+        len -= (size_t)put;
+    }
+    return 0;
+}
+
+/* Written beside the target and renamed over it, so a reader (make, the
+ * compiler, an editor) never sees a half-written file. There is no fsync:
+ * every file is reproducible from the schema, and an fsync per file is what
+ * made writing a large schema into a fresh directory take seconds. After a
+ * crash a file may be stale or empty, never torn, and the next generate
+ * rewrites whatever differs. */
 static int write_atomically(const char *path, const gen_buf *b)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
         return -1;
-    size_t put = b->len ? fwrite(b->data, 1, b->len, f) : 0;
-    if (fclose(f) != 0 || put != b->len || rename(tmp, path) != 0) {
-        remove(tmp);
+    int rc = write_all(fd, b->data, b->len);
+    rc |= close(fd);
+    if (rc != 0 || rename(tmp, path) != 0) {
+        int keep = errno;
+        unlink(tmp);
+        errno = keep;
         return -1;
     }
     return 0;
 }
 
+/* The directories this run made sure of: files alternate between dir and
+ * dir/tests, and a mkdir walk per file costs a syscall per path component. */
+typedef struct made_dirs {
+    char path[4][4096];
+    size_t next;
+} made_dirs;
+
+/* Creates the directory of `path` (it ends at the last '/') once per run. */
+static int ensure_dir(char *path, made_dirs *made)
+{
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    bool known = false;
+    for (size_t i = 0; i < 4 && !known; i++)
+        known = strcmp(made->path[i], path) == 0;
+    int rc = known ? 0 : mkdirs(path);
+    if (rc != 0)
+        fprintf(stderr, "schemac: cannot create directory %s: %s\n", path, strerror(errno));
+    else if (!known)
+        snprintf(made->path[made->next++ % 4], sizeof made->path[0], "%s", path);
+    *slash = '/';
+    return rc;
+}
+
 int gen_output_write(const gen_output *o, const char *dir, size_t *written)
 {
     *written = 0;
+    made_dirs made = {0};
     for (size_t i = 0; i < o->n; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, o->files[i].name);
-        char *slash = strrchr(path, '/');
-        *slash = '\0';
-        if (mkdirs(path) != 0) {
-            fprintf(stderr, "schemac: cannot create directory %s: %s\n", path, strerror(errno));
+        if (ensure_dir(path, &made) != 0)
             return -1;
-        }
-        *slash = '/';
         if (same_bytes(path, &o->files[i].body))
             continue;
         if (write_atomically(path, &o->files[i].body) != 0) {
@@ -128,8 +177,15 @@ static bool is_generated_name(const char *name)
     return dot && (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0 || strcmp(dot, ".sql") == 0);
 }
 
-/* Prunes one directory level: dir/sub, whose files are named "sub/name". */
-static void prune_level(const gen_output *o, const char *dir, const char *sub, size_t *removed)
+static int compare_names(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Prunes one directory level: dir/sub, whose files are named "sub/name";
+ * names is o's file names, sorted. */
+static void prune_level(const char **names, size_t n, const char *dir, const char *sub,
+                        size_t *removed)
 {
     char level[4096];
     snprintf(level, sizeof level, "%s%s%s", dir, *sub ? "/" : "", sub);
@@ -141,9 +197,8 @@ static void prune_level(const gen_output *o, const char *dir, const char *sub, s
             continue;
         char name[600];
         snprintf(name, sizeof name, "%s%s%s", sub, *sub ? "/" : "", e->d_name);
-        bool produced = false;
-        for (size_t i = 0; i < o->n && !produced; i++)
-            produced = strcmp(o->files[i].name, name) == 0;
+        const char *key = name;
+        bool produced = bsearch(&key, names, n, sizeof *names, compare_names) != NULL;
         char path[4800];
         snprintf(path, sizeof path, "%s/%s", dir, name);
         if (!produced && remove(path) == 0)
@@ -155,8 +210,12 @@ static void prune_level(const gen_output *o, const char *dir, const char *sub, s
 int gen_output_prune(const gen_output *o, const char *dir, size_t *removed)
 {
     *removed = 0;
-    prune_level(o, dir, "", removed);
-    prune_level(o, dir, "tests", removed);
+    const char **names = gen_alloc(o->arena, (o->n + 1) * sizeof *names);
+    for (size_t i = 0; i < o->n; i++)
+        names[i] = o->files[i].name;
+    qsort(names, o->n, sizeof *names, compare_names);
+    prune_level(names, o->n, dir, "", removed);
+    prune_level(names, o->n, dir, "tests", removed);
     return 0;
 }
 
