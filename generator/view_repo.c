@@ -202,7 +202,7 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
     bool secret = false, typed = false;
     for (size_t i = 0; i < n; i++) {
         const vparam *p = vr_find(f, order[i]);
-        json_array_append_new(inits, json_pack("{s:s}", "init", vr_param_init(f, p)));
+        json_array_append_new(inits, json_pack("{s:o}", "init", vu_text(vr_param_init(f, p))));
         gen_buf_printf(&flags, "%s%s", i ? ", " : "", p->secret ? "SC_PARAM_SECRET" : "0");
         secret |= p->secret;
         /* Typed parameters: the server need not infer them from context. */
@@ -211,9 +211,9 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
         typed |= oid != 0;
     }
     /* Secret parameters are masked when DB_ECHO logs the statement. */
-    json_t *v = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "stmt",
+    json_t *v = json_pack("{s:s, s:o, s:o, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "stmt",
                           gen_printf(f->a, "%s%s", f->name, count ? "_count" : ""), "sql",
-                          vu_c_string(f->a, sql, "                        "), "params", inits,
+                          vu_text(vu_c_string(f->a, sql, "                        ")), "params", inits,
                           "nparams", (int)n, "params_name", params_name, "row", row ? row : "NULL",
                           "partition", vr_partition_init(f, order, n), "has_params", n > 0,
                           "has_secrets", secret, "flags_name",
@@ -383,24 +383,24 @@ json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool 
         public_args = json_pack("{s:s, s:s, s:o}", "name", f->public_args, "comment",
                                 vu_comment(f->a, gen_printf(f->a, "The arguments of %s; members left out of a designated initializer are NULL / SC_NONE.", f->name), "", 100),
                                 "fields", f->public_fields);
-    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s, s:o, s:b, s:b}", "name", f->name,
-                     "comment", vu_comment(f->a, comment, "", 100), "prototype", proto,
+    return json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:b, s:b}", "name", f->name,
+                     "comment", vu_text(vu_comment(f->a, comment, "", 100)), "prototype", vu_text(proto),
                      "has_args", declare_args && json_array_size(fields) > 0, "args_fields", fields,
                      "args_struct", f->args_struct, "variants", f->variants, "queries_name",
                      gen_printf(f->a, "%s_queries", f->name), "has_count",
                      json_array_size(f->count_variants) > 0, "count_variants", f->count_variants,
-                     "body", f->body.data ? f->body.data : "", "public_args", public_args,
+                     "body", vu_text(f->body.data ? f->body.data : ""), "public_args", public_args,
                      "has_variants", json_array_size(f->variants) > 0, "keyset", false);
 }
 
 json_t *vr_companion_view(const vfunc *f, const char *name, const char *comment,
                           const char *proto, const char *body)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:s, s:b, s:b, s:b}",
-                     "name", name, "comment", vu_comment(f->a, comment, "", 100), "prototype",
-                     proto, "has_args", false, "args_fields", "args_struct", f->args_struct,
+    return json_pack("{s:s, s:o, s:o, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:o, s:b, s:b, s:b}",
+                     "name", name, "comment", vu_text(vu_comment(f->a, comment, "", 100)), "prototype",
+                     vu_text(proto), "has_args", false, "args_fields", "args_struct", f->args_struct,
                      "variants", "queries_name", gen_printf(f->a, "%s_queries", f->name),
-                     "has_count", false, "count_variants", "body", body, "public_args", false,
+                     "has_count", false, "count_variants", "body", vu_text(body), "public_args", false,
                      "has_variants", false, "keyset", false);
 }
 
