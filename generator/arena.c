@@ -131,98 +131,96 @@ char *gen_strdup(gen_arena *a, const char *s)
     return s ? gen_strndup(a, s, strlen(s)) : NULL;
 }
 
-/* Appends the decimal digits of v (negative when neg) to dst, or counts them. */
-static size_t put_number(char *dst, unsigned long long v, bool neg)
+/* The output of format_plain: bytes past cap are counted, not stored. */
+typedef struct sink {
+    char *dst;
+    size_t cap, len;
+} sink;
+
+static void put_bytes(sink *o, const char *s, size_t n)
 {
-    char digits[24];
-    size_t n = 0;
-    do
-        digits[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    if (neg)
-        digits[n++] = '-';
-    if (dst)
-        for (size_t i = 0; i < n; i++)
-            dst[i] = digits[n - 1 - i];
-    return n;
+    if (o->len < o->cap)
+        memcpy(o->dst + o->len, s, n < o->cap - o->len ? n : o->cap - o->len);
+    o->len += n;
 }
 
-static size_t put_bytes(char *dst, const char *s, size_t n)
+static void put_number(sink *o, unsigned long long v, bool neg)
 {
-    if (dst)
-        memcpy(dst, s, n);
-    return n;
+    char digits[24];
+    size_t n = sizeof digits;
+    do
+        digits[--n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    if (neg)
+        digits[--n] = '-';
+    put_bytes(o, digits + n, sizeof digits - n);
 }
 
 /* The conversions nearly every generator format uses (%s, %.*s, %d, %u,
  * %zu, %c, %%), without vsnprintf's per-call set-up, which took a fifth of
- * a run: formats into dst, or only measures when dst is NULL. False, having
- * written nothing, at any other conversion or a NULL string; the caller then
+ * a run. False at any other conversion or a NULL string; the caller then
  * uses vsnprintf with its own copy of the arguments. */
-static bool format_plain(char *dst, size_t *len, const char *fmt, va_list *ap)
+static bool format_plain(sink *o, const char *fmt, va_list *ap)
 {
-    size_t n = 0;
     for (const char *f = fmt; *f;) {
         const char *pct = strchr(f, '%');
         size_t lit = pct ? (size_t)(pct - f) : strlen(f);
-        n += put_bytes(dst ? dst + n : NULL, f, lit);
+        put_bytes(o, f, lit);
         if (!pct)
             break;
         f = pct + 1;
-        char *at = dst ? dst + n : NULL;
         if (*f == 's' || (f[0] == '.' && f[1] == '*' && f[2] == 's')) {
             int prec = *f == '.' ? va_arg(*ap, int) : -1;
             const char *str = va_arg(*ap, const char *);
             if (!str)
                 return false;
-            n += put_bytes(at, str, prec >= 0 ? strnlen(str, (size_t)prec) : strlen(str));
+            put_bytes(o, str, prec >= 0 ? strnlen(str, (size_t)prec) : strlen(str));
             f += *f == '.' ? 3 : 1;
         } else if (*f == 'd') {
             int v = va_arg(*ap, int);
-            n += put_number(at, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
+            put_number(o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
             f++;
         } else if (*f == 'u') {
-            n += put_number(at, va_arg(*ap, unsigned), false);
+            put_number(o, va_arg(*ap, unsigned), false);
             f++;
         } else if (f[0] == 'z' && f[1] == 'u') {
-            n += put_number(at, va_arg(*ap, size_t), false);
+            put_number(o, va_arg(*ap, size_t), false);
             f += 2;
         } else if (*f == 'c' || *f == '%') {
             char c = *f == 'c' ? (char)va_arg(*ap, int) : '%';
-            n += put_bytes(at, &c, 1);
+            put_bytes(o, &c, 1);
             f++;
         } else {
             return false;
         }
     }
-    *len = n;
     return true;
 }
 
-/* Measures, then formats into the arena; formats with other conversions take
- * vsnprintf: one pass for the common short string, a second only when the
- * result outgrows the stack buffer. */
+/* One pass into a stack buffer for the common short string, a second only
+ * when the result outgrows it; formats format_plain does not know go to
+ * vsnprintf the same way. */
 char *gen_vprintf(gen_arena *a, const char *fmt, va_list ap)
 {
-    size_t len;
-    va_list measure;
-    va_copy(measure, ap);
-    bool plain = format_plain(NULL, &len, fmt, &measure);
-    va_end(measure);
-    if (plain) {
-        char *p = alloc_raw(a, len + 1);
-        va_list write;
-        va_copy(write, ap);
-        format_plain(p, &len, fmt, &write);
-        va_end(write);
-        p[len] = '\0';
-        return p;
-    }
     char small[512];
-    va_list copy;
-    va_copy(copy, ap);
-    int n = vsnprintf(small, sizeof small, fmt, copy);
-    va_end(copy);
+    sink o = {small, sizeof small, 0};
+    va_list args;
+    va_copy(args, ap);
+    bool plain = format_plain(&o, fmt, &args);
+    va_end(args);
+    if (plain && o.len < sizeof small)
+        return gen_strndup(a, small, o.len);
+    if (plain) {
+        sink full = {alloc_raw(a, o.len + 1), o.len + 1, 0};
+        va_copy(args, ap);
+        format_plain(&full, fmt, &args);
+        va_end(args);
+        full.dst[full.len] = '\0';
+        return full.dst;
+    }
+    va_copy(args, ap);
+    int n = vsnprintf(small, sizeof small, fmt, args);
+    va_end(args);
     if (n < 0)
         n = 0;
     if ((size_t)n < sizeof small)
