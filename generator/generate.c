@@ -34,8 +34,14 @@ static render_templates *load_templates(const gen_options *o, gen_diag *d)
     return t;
 }
 
+/* The output being rendered and, when a thread writes as it goes, its writer. */
+typedef struct sink {
+    gen_output *out;
+    gen_writer *writer;
+} sink;
+
 /* Renders template `name` with view v (borrowed) into file `file` of out. */
-static int render_file(const render_templates *t, const char *name, json_t *v, gen_output *out,
+static int render_file(const render_templates *t, const char *name, json_t *v, sink *out,
                        const char *file, gen_diag *d)
 {
     char err[1024], *text = NULL;
@@ -45,8 +51,9 @@ static int render_file(const render_templates *t, const char *name, json_t *v, g
         gen_error(d, (gen_loc){name, 0, 0}, "%s", err);
         return -1;
     }
-    gen_buf_add(gen_output_file(out, file), text, len);
+    gen_buf_add(gen_output_file(out->out, file), text, len);
     free(text);
+    gen_writer_ready(out->writer);
     return 0;
 }
 
@@ -89,7 +96,7 @@ static void views_end(const view_scope *scope)
 }
 
 static int render_tables(const m_schema *s, const render_templates *t, gen_arena *scratch,
-                         const view_env *env, gen_output *out, gen_diag *d)
+                         const view_env *env, sink *out, gen_diag *d)
 {
     const char *p = s->prefix;
     int rc = 0;
@@ -107,7 +114,7 @@ static int render_tables(const m_schema *s, const render_templates *t, gen_arena
 }
 
 static int render_all(const m_schema *s, const render_templates *t, gen_arena *a,
-                      const gen_options *o, gen_output *out, gen_diag *d)
+                      const gen_options *o, sink *out, gen_diag *d)
 {
     view_env env = {o->schema_path, SC_VERSION_NUMBER, SC_VERSION_STRING};
     const char *p = s->prefix;
@@ -133,7 +140,8 @@ static int render_all(const m_schema *s, const render_templates *t, gen_arena *a
     ddl_script ddl;
     ddl_script_init(&ddl, a);
     ddl_create_all(s, &ddl);
-    ddl_write_script(s, &ddl, gen_output_file(out, "schema.sql"));
+    ddl_write_script(s, &ddl, gen_output_file(out->out, "schema.sql"));
+    gen_writer_ready(out->writer);
     return rc;
 }
 
@@ -146,12 +154,14 @@ int gen_generate(const gen_options *o, gen_diag *d)
     if (t) {
         gen_output out;
         gen_output_init(&out, a);
+        sink to = {&out, gen_writer_start(&out, o->out_dir)};
         size_t written, removed;
-        if (render_all(s, t, a, o, &out, d) == 0)
-            rc = gen_output_write(&out, o->out_dir, &written) == 0 &&
-                         gen_output_prune(&out, o->out_dir, &removed) == 0
-                     ? 0
-                     : 1;
+        bool rendered = render_all(s, t, a, o, &to, d) == 0;
+        int wrote = to.writer ? gen_writer_finish(to.writer, rendered, &written)
+                    : rendered ? gen_output_write(&out, o->out_dir, &written)
+                               : 0;
+        if (rendered && wrote == 0)
+            rc = gen_output_prune(&out, o->out_dir, &removed) == 0 ? 0 : 1;
     }
     render_templates_free(t);
     gen_arena_free(a);

@@ -1,6 +1,7 @@
 #include "output.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -54,7 +55,27 @@ gen_buf *gen_output_file(gen_output *o, const char *name)
     return &f->body;
 }
 
-static int mkdirs(const char *path)
+/* The directories this run made sure of: files alternate between dir and
+ * dir/tests, and a mkdir walk per file costs a syscall per path component.
+ * The ones it created are removed again when the run is abandoned. */
+typedef struct made_dirs {
+    char path[4][4096];
+    size_t next;
+    char created[8][4096];
+    size_t ncreated;
+} made_dirs;
+
+static int make_one(const char *path, made_dirs *made)
+{
+    if (mkdir(path, 0777) == 0) {
+        if (made->ncreated < 8)
+            snprintf(made->created[made->ncreated++], sizeof made->created[0], "%s", path);
+        return 0;
+    }
+    return errno == EEXIST ? 0 : -1;
+}
+
+static int mkdirs(const char *path, made_dirs *made)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
@@ -63,11 +84,17 @@ static int mkdirs(const char *path)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        if (make_one(tmp, made) != 0)
             return -1;
         *p = '/';
     }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    return make_one(tmp, made);
+}
+
+static void remove_created(const made_dirs *made)
+{
+    for (size_t i = made->ncreated; i-- > 0;)
+        rmdir(made->created[i]);
 }
 
 /* Whether path already holds exactly b's bytes: a size that differs says
@@ -103,22 +130,26 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Written beside the target and renamed over it, so a reader (make, the
- * compiler, an editor) never sees a half-written file. There is no fsync:
- * every file is reproducible from the schema, and an fsync per file is what
- * made writing a large schema into a fresh directory take seconds. After a
- * crash a file may be stale or empty, never torn, and the next generate
- * rewrites whatever differs. */
-static int write_atomically(const char *path, const gen_buf *b)
+/* Files are written beside their target (path.tmp) and renamed over it, so
+ * a reader (make, the compiler, an editor) never sees a half-written file.
+ * There is no fsync: every file is reproducible from the schema, and an
+ * fsync per file is what makes writing a large schema into a fresh
+ * directory take seconds. After a crash a file may be stale or empty, never
+ * torn, and the next generate rewrites whatever differs. */
+static void temp_name(char *tmp, size_t size, const char *path)
+{
+    snprintf(tmp, size, "%s.tmp", path);
+}
+
+static int write_temp(const char *path, const gen_buf *b)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    temp_name(tmp, sizeof tmp, path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
         return -1;
     int rc = write_all(fd, b->data, b->len);
-    rc |= close(fd);
-    if (rc != 0 || rename(tmp, path) != 0) {
+    if (close(fd) != 0 || rc != 0) {
         int keep = errno;
         unlink(tmp);
         errno = keep;
@@ -127,12 +158,24 @@ static int write_atomically(const char *path, const gen_buf *b)
     return 0;
 }
 
-/* The directories this run made sure of: files alternate between dir and
- * dir/tests, and a mkdir walk per file costs a syscall per path component. */
-typedef struct made_dirs {
-    char path[4][4096];
-    size_t next;
-} made_dirs;
+static int commit_temp(const char *path)
+{
+    char tmp[4200];
+    temp_name(tmp, sizeof tmp, path);
+    if (rename(tmp, path) == 0)
+        return 0;
+    int keep = errno;
+    unlink(tmp);
+    errno = keep;
+    return -1;
+}
+
+static void discard_temp(const char *path)
+{
+    char tmp[4200];
+    temp_name(tmp, sizeof tmp, path);
+    unlink(tmp);
+}
 
 /* Creates the directory of `path` (it ends at the last '/') once per run. */
 static int ensure_dir(char *path, made_dirs *made)
@@ -142,7 +185,7 @@ static int ensure_dir(char *path, made_dirs *made)
     bool known = false;
     for (size_t i = 0; i < 4 && !known; i++)
         known = strcmp(made->path[i], path) == 0;
-    int rc = known ? 0 : mkdirs(path);
+    int rc = known ? 0 : mkdirs(path, made);
     if (rc != 0)
         fprintf(stderr, "schemac: cannot create directory %s: %s\n", path, strerror(errno));
     else if (!known)
@@ -151,24 +194,163 @@ static int ensure_dir(char *path, made_dirs *made)
     return rc;
 }
 
+typedef enum { STAGE_SAME, STAGE_TEMP, STAGE_FAILED } stage_result;
+
+/* Compares dir/name with b and, where they differ, writes b beside it. */
+static stage_result stage_file(const char *dir, const gen_file *f, made_dirs *made)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, f->name);
+    if (ensure_dir(path, made) != 0)
+        return STAGE_FAILED;
+    if (same_bytes(path, &f->body))
+        return STAGE_SAME;
+    if (write_temp(path, &f->body) == 0)
+        return STAGE_TEMP;
+    fprintf(stderr, "schemac: cannot write %s: %s\n", path, strerror(errno));
+    return STAGE_FAILED;
+}
+
+static int commit_file(const char *dir, const gen_file *f)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, f->name);
+    if (commit_temp(path) == 0)
+        return 0;
+    fprintf(stderr, "schemac: cannot write %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
 int gen_output_write(const gen_output *o, const char *dir, size_t *written)
 {
     *written = 0;
     made_dirs made = {0};
     for (size_t i = 0; i < o->n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, o->files[i].name);
-        if (ensure_dir(path, &made) != 0)
+        stage_result r = stage_file(dir, &o->files[i], &made);
+        if (r == STAGE_FAILED || (r == STAGE_TEMP && commit_file(dir, &o->files[i]) != 0))
             return -1;
-        if (same_bytes(path, &o->files[i].body))
-            continue;
-        if (write_atomically(path, &o->files[i].body) != 0) {
-            fprintf(stderr, "schemac: cannot write %s: %s\n", path, strerror(errno));
-            return -1;
-        }
-        (*written)++;
+        *written += r == STAGE_TEMP;
     }
     return 0;
+}
+
+/* ---- writing while rendering ------------------------------------------- */
+
+struct gen_writer {
+    const gen_output *o;
+    const char *dir;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    gen_file *jobs; /* copies of o's finished files (o->files moves as it grows) */
+    stage_result *staged;
+    size_t njobs, cap;
+    bool closing, cancelled, failed;
+    made_dirs made; /* the writer's, read by gen_writer_finish after the join */
+    pthread_t thread;
+};
+
+static void *writer_main(void *arg)
+{
+    gen_writer *w = arg;
+    for (size_t i = 0;; i++) {
+        pthread_mutex_lock(&w->lock);
+        while (i == w->njobs && !w->closing)
+            pthread_cond_wait(&w->more, &w->lock);
+        bool stop = i == w->njobs || w->failed || w->cancelled;
+        gen_file job = stop ? (gen_file){0} : w->jobs[i];
+        pthread_mutex_unlock(&w->lock);
+        if (stop)
+            return NULL;
+        stage_result r = stage_file(w->dir, &job, &w->made);
+        pthread_mutex_lock(&w->lock);
+        w->staged[i] = r;
+        w->failed |= r == STAGE_FAILED;
+        pthread_mutex_unlock(&w->lock);
+    }
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+    p = realloc(p, size);
+    if (!p) {
+        fputs("schemac: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+gen_writer *gen_writer_start(const gen_output *o, const char *dir)
+{
+    gen_writer *w = xrealloc(NULL, sizeof *w);
+    *w = (gen_writer){.o = o, .dir = dir};
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->more, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_cond_destroy(&w->more);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return NULL; /* the caller writes at the end instead */
+    }
+    return w;
+}
+
+void gen_writer_ready(gen_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    if (w->o->n > w->cap) {
+        w->cap = w->o->n * 2;
+        w->jobs = xrealloc(w->jobs, w->cap * sizeof *w->jobs);
+        w->staged = xrealloc(w->staged, w->cap * sizeof *w->staged);
+    }
+    for (; w->njobs < w->o->n; w->njobs++)
+        w->jobs[w->njobs] = w->o->files[w->njobs];
+    pthread_cond_signal(&w->more);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Renames what was staged into place, or (commit false, or a rename
+ * failed) removes the temporaries left. */
+static int writer_settle(gen_writer *w, bool commit, size_t *written)
+{
+    int rc = 0;
+    for (size_t i = 0; i < w->njobs; i++) {
+        if (w->staged[i] != STAGE_TEMP)
+            continue;
+        if (commit && commit_file(w->dir, &w->jobs[i]) == 0) {
+            (*written)++;
+            continue;
+        }
+        if (commit)
+            rc = -1;
+        commit = false;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", w->dir, w->jobs[i].name);
+        discard_temp(path);
+    }
+    return rc;
+}
+
+int gen_writer_finish(gen_writer *w, bool commit, size_t *written)
+{
+    *written = 0;
+    pthread_mutex_lock(&w->lock);
+    w->closing = true;
+    w->cancelled = !commit;
+    pthread_cond_signal(&w->more);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    int rc = w->failed ? -1 : 0;
+    rc |= writer_settle(w, commit && rc == 0, written);
+    if (!commit)
+        remove_created(&w->made);
+    pthread_cond_destroy(&w->more);
+    pthread_mutex_destroy(&w->lock);
+    free(w->jobs);
+    free(w->staged);
+    free(w);
+    return rc;
 }
 
 static bool is_generated_name(const char *name)

@@ -4,6 +4,7 @@
 #ifndef SCHEMAC_GEN_OUTPUT_H
 #define SCHEMAC_GEN_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -36,6 +37,18 @@ gen_buf *gen_output_file(gen_output *o, const char *name);
 /* Writes every file under dir (creating it); returns 0, or -1 with a message
  * on stderr. *written counts files whose bytes changed. */
 int gen_output_write(const gen_output *o, const char *dir, size_t *written);
+
+/* Writing while rendering: a second thread compares each finished file
+ * with the one on disk and, where they differ, writes it beside its target
+ * (name.tmp), so that creating files, mostly kernel time, overlaps the
+ * rendering of the next ones. gen_writer_finish renames the temporaries
+ * into place only when commit (everything rendered) and nothing failed,
+ * and removes them otherwise; -1 after a message on stderr. Without a
+ * thread (gen_writer_start returned NULL) use gen_output_write. */
+typedef struct gen_writer gen_writer;
+gen_writer *gen_writer_start(const gen_output *o, const char *dir);
+void gen_writer_ready(gen_writer *w); /* o's files so far are complete; NULL: no-op */
+int gen_writer_finish(gen_writer *w, bool commit, size_t *written);
 
 /* Removes the *.c, *.h and *.sql files directly in dir and in dir/tests that
  * o does not produce (a dropped table's repository and its test);
