@@ -51,8 +51,7 @@ static int render_file(const render_templates *t, const char *name, json_t *v, s
         gen_error(d, (gen_loc){name, 0, 0}, "%s", err);
         return -1;
     }
-    gen_buf_add(gen_output_file(out->out, file), text, len);
-    free(text);
+    gen_output_adopt(out->out, file, text, len);
     gen_writer_ready(out->writer);
     return 0;
 }
@@ -162,6 +161,7 @@ int gen_generate(const gen_options *o, gen_diag *d)
                                : 0;
         if (rendered && wrote == 0)
             rc = gen_output_prune(&out, o->out_dir, &removed) == 0 ? 0 : 1;
+        gen_output_release(&out);
     }
     render_templates_free(t);
     gen_arena_free(a);

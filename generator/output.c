@@ -75,6 +75,21 @@ static int make_one(const char *path, made_dirs *made)
     return errno == EEXIST ? 0 : -1;
 }
 
+void gen_output_adopt(gen_output *o, const char *name, char *text, size_t len)
+{
+    gen_buf *b = gen_output_file(o, name);
+    *b = (gen_buf){text, len, len, NULL};
+    o->files[o->n - 1].heap = text;
+}
+
+void gen_output_release(gen_output *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->files[i].heap);
+        o->files[i].heap = NULL;
+    }
+}
+
 static int mkdirs(const char *path, made_dirs *made)
 {
     char tmp[4096];
@@ -237,13 +252,13 @@ int gen_output_write(const gen_output *o, const char *dir, size_t *written)
 /* ---- writing while rendering ------------------------------------------- */
 
 struct gen_writer {
-    const gen_output *o;
+    gen_output *o; /* ready() takes over its adopted bodies */
     const char *dir;
     pthread_mutex_t lock;
     pthread_cond_t more;
     gen_file *jobs; /* copies of o's finished files (o->files moves as it grows) */
     stage_result *staged;
-    size_t njobs, cap;
+    size_t njobs, cap, done; /* done: jobs the writer has staged */
     bool closing, cancelled, failed;
     made_dirs made; /* the writer's, read by gen_writer_finish after the join */
     pthread_t thread;
@@ -262,8 +277,10 @@ static void *writer_main(void *arg)
         if (stop)
             return NULL;
         stage_result r = stage_file(w->dir, &job, &w->made);
+        free(job.heap); /* staged: only its name is needed from here on */
         pthread_mutex_lock(&w->lock);
         w->staged[i] = r;
+        w->done = i + 1;
         w->failed |= r == STAGE_FAILED;
         pthread_mutex_unlock(&w->lock);
     }
@@ -279,7 +296,7 @@ static void *xrealloc(void *p, size_t size)
     return p;
 }
 
-gen_writer *gen_writer_start(const gen_output *o, const char *dir)
+gen_writer *gen_writer_start(gen_output *o, const char *dir)
 {
     gen_writer *w = xrealloc(NULL, sizeof *w);
     *w = (gen_writer){.o = o, .dir = dir};
@@ -304,8 +321,12 @@ void gen_writer_ready(gen_writer *w)
         w->jobs = xrealloc(w->jobs, w->cap * sizeof *w->jobs);
         w->staged = xrealloc(w->staged, w->cap * sizeof *w->staged);
     }
-    for (; w->njobs < w->o->n; w->njobs++)
-        w->jobs[w->njobs] = w->o->files[w->njobs];
+    for (; w->njobs < w->o->n; w->njobs++) {
+        gen_file *f = &w->o->files[w->njobs];
+        w->jobs[w->njobs] = *f;
+        if (f->heap) /* the writer frees it once staged */
+            *f = (gen_file){f->name, {NULL, 0, 0, NULL}, NULL};
+    }
     pthread_cond_signal(&w->more);
     pthread_mutex_unlock(&w->lock);
 }
@@ -341,6 +362,8 @@ int gen_writer_finish(gen_writer *w, bool commit, size_t *written)
     pthread_cond_signal(&w->more);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
+    for (size_t i = w->done; i < w->njobs; i++)
+        free(w->jobs[i].heap); /* not staged: the writer stopped early */
     int rc = w->failed ? -1 : 0;
     rc |= writer_settle(w, commit && rc == 0, written);
     if (!commit)
