@@ -183,8 +183,8 @@ static json_t *vet_record(const vfunc *f, const char *sql, const char *const *or
                                                 (int)p->type.kind, "array", p->type.array, "enum",
                                                 p->type.enum_name));
     }
-    return json_pack("{s:s, s:s, s:s, s:o, s:s?, s:b}", "function", f->name, "table", f->t->name,
-                     "sql", sql, "params", params, "row", row, "verdict", verdict);
+    return json_pack("{s:s, s:s, s:o, s:o, s:s?, s:b}", "function", f->name, "table", f->t->name,
+                     "sql", vu_text(sql), "params", params, "row", row, "verdict", verdict);
 }
 
 /* Adds one sc_query initializer; order[i] names the parameter bound to $i+1. */
