@@ -1,5 +1,7 @@
-/* The generate verb: schema -> model -> views -> templates -> files, all in
- * memory first, so that a failure anywhere writes nothing. */
+/* The generate verb: schema -> model -> views -> templates -> files. Files
+ * are staged beside their targets as they render and renamed into place
+ * only once all of them rendered, so that a failure anywhere changes
+ * nothing (the staged temporaries are removed). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>

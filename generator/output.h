@@ -1,6 +1,7 @@
-/* Output files are rendered in memory first and written only when every one
- * of them rendered, so a failing run leaves the output directory untouched.
- * A file whose bytes did not change is not rewritten (make stays incremental). */
+/* Output files are renamed into place only when every one of them
+ * rendered, so a failing run leaves the output directory as it was. A file
+ * whose bytes did not change is not rewritten (make stays incremental, the
+ * mtimes of unchanged files stay put). */
 #ifndef SCHEMAC_GEN_OUTPUT_H
 #define SCHEMAC_GEN_OUTPUT_H
 
