@@ -101,7 +101,7 @@ static const qt_arg *find_arg(const m_qtest *qt, const char *name)
 
 void vq_add(json_t *list, const char *key, const char *text)
 {
-    json_array_append_new(list, json_pack("{s:o}", key, vu_text(text)));
+    json_array_append_new(list, vu_pair(key, text));
 }
 
 /* Declarations, and the call's output arguments. */
@@ -291,7 +291,7 @@ json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t)
             json_t *rows = json_array(), *decls = json_array(), *asserts = json_array();
             for (size_t r = 0; r < qt->nrows; r++) {
                 const char *label = qt->rows[r].label;
-                json_t *row = json_pack("{s:o}", "sql", vu_text(vu_c_string(a, qt->rows[r].sql, "        ")));
+                json_t *row = vu_pair("sql", vu_c_string(a, qt->rows[r].sql, "        "));
                 json_object_set_new(row, "label", label && label[0] != '_' ? json_string(label) : json_false());
                 json_array_append_new(rows, row);
             }

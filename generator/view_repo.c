@@ -202,7 +202,7 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
     bool secret = false, typed = false;
     for (size_t i = 0; i < n; i++) {
         const vparam *p = vr_find(f, order[i]);
-        json_array_append_new(inits, json_pack("{s:o}", "init", vu_text(vr_param_init(f, p))));
+        json_array_append_new(inits, vu_pair("init", vr_param_init(f, p)));
         gen_buf_printf(&flags, "%s%s", i ? ", " : "", p->secret ? "SC_PARAM_SECRET" : "0");
         secret |= p->secret;
         /* Typed parameters: the server need not infer them from context. */
@@ -372,12 +372,12 @@ json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool 
     json_t *fields = json_array();
     for (size_t i = 0; declare_args && i < f->nparams; i++) {
         const vparam *p = &f->params[i];
-        json_array_append_new(fields, json_pack("{s:s}", "decl", vu_decl(f->a, vr_field_type(f, p), p->name)));
+        json_array_append_new(fields, vu_pair("decl", vu_decl(f->a, vr_field_type(f, p), p->name)));
         if (vr_has_flag(p))
-            json_array_append_new(fields, json_pack("{s:s}", "decl", gen_printf(f->a, "bool has_%s", p->name)));
+            json_array_append_new(fields, vu_pair("decl", gen_printf(f->a, "bool has_%s", p->name)));
     }
     if (declare_args && json_array_size(fields) == 0)
-        json_array_append_new(fields, json_pack("{s:s}", "decl", "char none /* no parameters */"));
+        json_array_append_new(fields, vu_pair("decl", "char none /* no parameters */"));
     json_t *public_args = json_false();
     if (f->public_fields)
         public_args = json_pack("{s:s, s:s, s:o}", "name", f->public_args, "comment",
@@ -667,9 +667,9 @@ static json_t *statement_refs(gen_arena *a, json_t *functions)
         size_t n = json_array_size(json_object_get(fn, "variants"));
         size_t nc = json_array_size(json_object_get(fn, "count_variants"));
         for (size_t k = 0; k < n; k++)
-            json_array_append_new(refs, json_pack("{s:s}", "ref", gen_printf(a, "&%s_queries[%zu]", name, k)));
+            json_array_append_new(refs, vu_pair("ref", gen_printf(a, "&%s_queries[%zu]", name, k)));
         for (size_t k = 0; k < nc; k++)
-            json_array_append_new(refs, json_pack("{s:s}", "ref", gen_printf(a, "&%s_count_queries[%zu]", name, k)));
+            json_array_append_new(refs, vu_pair("ref", gen_printf(a, "&%s_count_queries[%zu]", name, k)));
     }
     return refs;
 }
@@ -685,7 +685,7 @@ static json_t *row_calls(json_t *functions)
         if (!row || json_object_get(seen, row))
             continue;
         json_object_set_new(seen, row, json_true());
-        json_array_append_new(calls, json_pack("{s:s}", "row", row));
+        json_array_append_new(calls, vu_pair("row", row));
     }
     json_decref(seen);
     return calls;

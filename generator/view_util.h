@@ -31,6 +31,9 @@ const char *vu_comment(gen_arena *a, const char *text, const char *indent, int w
  * libyaml checked as it read it, and the generator's own ASCII; checking
  * the large ones again took a tenth of a run. */
 json_t *vu_text(const char *text);
+/* {key: text}, the one-member objects views make per field and per
+ * parameter, without json_pack's format parsing. */
+json_t *vu_pair(const char *key, const char *text);
 const char *vu_c_string(gen_arena *a, const char *text, const char *indent);
 const char *vu_join(gen_arena *a, const char *const *items, size_t n, const char *sep);
 
