@@ -306,6 +306,7 @@ typedef struct m_schema {
     m_names extensions;              /* CREATE EXTENSION IF NOT EXISTS, before anything */
     bool require_tests;              /* every named query but copy needs a test */
     int *fk_depths;                  /* qtest.c: foreign-key depth by table, computed once */
+    struct m_table_index *table_index; /* m_find_table's hash, valid while the tables stay put */
 } m_schema;
 
 /* Reads, parses and validates a schema file. NULL after reporting errors. */
@@ -315,6 +316,10 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
                            gen_diag *d);
 
 m_table *m_find_table(const m_schema *s, const char *name);
+/* Hashes the table names once the tables array is complete: views look
+ * tables up by name per column and per made row, which a linear search made
+ * quadratic in the number of tables. */
+void m_index_tables(gen_arena *a, m_schema *s);
 m_column *m_find_column(const m_table *t, const char *name);
 /* The partition key of a LIST table computed from its source (never given). */
 bool m_is_computed_key(const m_table *t, const m_column *c);

@@ -22,6 +22,7 @@
 #include "keys.h"
 #include "output.h"
 #include "parse_util.h"
+#include "qtest.h"
 
 /* Iterates a mapping's entries, checking each name is an identifier. */
 #define FOR_EACH_ENTRY(map, i) for (size_t i = 0; i < (map)->n; i++)
@@ -908,7 +909,13 @@ m_schema *gen_schema_parse(const char *file, const char *buf, size_t len, gen_ar
     gen_validate(&c, decls, ndecls);
     if (d->errors == before) /* tests resolve against a sound model only */
         gen_load_tests(&c, root->kind == Y_MAP ? ymap_get(root, "tests") : NULL);
-    return d->errors == before ? s : NULL;
+    if (d->errors != before)
+        return NULL;
+    /* The model is complete: index it now, in the model's arena, since the
+     * views that use these run on a scratch arena (generate.c). */
+    m_index_tables(a, s);
+    qt_table_depths(a, s);
+    return s;
 }
 
 m_schema *gen_schema_load(const char *path, gen_arena *a, gen_diag *d)

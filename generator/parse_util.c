@@ -170,8 +170,8 @@ static const char *const c_reserved[] = {
 
 static bool in_list(const char *name, const char *const *list)
 {
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(name, list[i]) == 0)
+    for (size_t i = 0; list[i]; i++) /* the first byte rules out most: every name is checked */
+        if (list[i][0] == name[0] && strcmp(name, list[i]) == 0)
             return true;
     return false;
 }

@@ -428,9 +428,12 @@ void qt_resolve_node(tctx *tc, const ynode *n, const m_type *type, const m_colum
             out->text = array_literal(tc, n, out);
         } else if (type->kind == T_JSON || type->kind == T_JSONB) {
             json_t *j = to_json(n);
-            char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-            out->text = gen_strdup(c->a, text);
-            free(text);
+            /* Into the arena, not json_dumps: under generate, jansson's memory
+             * is a scratch arena that free() must not see (generate.c). */
+            size_t len = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+            char *text = gen_alloc(c->a, len + 1);
+            json_dumpb(j, text, len, JSON_COMPACT | JSON_ENCODE_ANY);
+            out->text = text;
             json_decref(j);
         } else {
             gen_error(c->d, n->loc, "a %s is a value only for a json or array column",
@@ -546,8 +549,7 @@ static int depth(const m_schema *s, int *depths, const m_table *t)
     return d;
 }
 
-/* The foreign-key depth of every table, by table index, once per schema. */
-static const int *table_depths(gen_arena *a, const m_schema *s)
+const int *qt_table_depths(gen_arena *a, const m_schema *s)
 {
     if (s->fk_depths)
         return s->fk_depths;
@@ -737,7 +739,7 @@ static void require_tests(pctx *c)
 void gen_load_tests(pctx *c, const ynode *tests)
 {
     if (tests && !ynode_is_null(tests) && expect_kind(c, tests, Y_MAP, "'tests'")) {
-        const int *depths = table_depths(c->a, c->s);
+        const int *depths = qt_table_depths(c->a, c->s);
         for (size_t i = 0; i < tests->n; i++) {
             m_table *t = m_find_table(c->s, tests->keys[i]->text);
             if (!t) {
@@ -799,7 +801,7 @@ static bool fill_made(tctx *tc, const m_table *t, bool every_column, trow *made[
 static bool made_rows(pctx *c, const m_table *t, bool every_column, bool shallow, tctx *tc,
                       trow *made[2])
 {
-    *tc = (tctx){c, NULL, t->loc, NULL, 0, 0, 0, 0, table_depths(c->a, c->s), shallow};
+    *tc = (tctx){c, NULL, t->loc, NULL, 0, 0, 0, 0, qt_table_depths(c->a, c->s), shallow};
     return fill_made(tc, t, every_column, made);
 }
 

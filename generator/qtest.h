@@ -84,6 +84,9 @@ typedef struct qt_made {
  * required column's type has no made-up value. */
 bool qt_make_rows(gen_arena *a, const m_schema *s, const m_table *t, bool every_column,
                   qt_made *out);
+/* The foreign-key depth of every table, by table index: computed once per
+ * schema into a and cached in s (made rows are inserted parents first). */
+const int *qt_table_depths(gen_arena *a, const m_schema *s);
 
 /* vector(n), halfvec(n) values (qtest_vector.c): a YAML list or pgvector
  * text checked against n into out; a made-up value; the C argument. */

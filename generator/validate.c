@@ -3,10 +3,46 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output.h"
 #include "parse_util.h"
+
+struct m_table_index {
+    const m_table *tables; /* the array and count hashed: a later append */
+    size_t ntables;        /* or move makes the index stale, not wrong */
+    size_t mask;
+    size_t *slots; /* table index + 1; 0 is empty */
+};
+
+static size_t name_hash(const char *name)
+{
+    return (size_t)gen_hash64(name, strlen(name));
+}
+
+void m_index_tables(gen_arena *a, m_schema *s)
+{
+    struct m_table_index *x = gen_alloc(a, sizeof *x);
+    size_t size = 16;
+    while (size < 2 * s->ntables)
+        size *= 2;
+    *x = (struct m_table_index){s->tables, s->ntables, size - 1, gen_alloc(a, size * sizeof *x->slots)};
+    for (size_t i = 0; i < s->ntables; i++) {
+        size_t at = name_hash(s->tables[i].name) & x->mask;
+        while (x->slots[at])
+            at = (at + 1) & x->mask;
+        x->slots[at] = i + 1;
+    }
+    s->table_index = x;
+}
 
 m_table *m_find_table(const m_schema *s, const char *name)
 {
+    const struct m_table_index *x = s->table_index;
+    if (x && x->tables == s->tables && x->ntables == s->ntables) {
+        for (size_t at = name_hash(name) & x->mask; x->slots[at]; at = (at + 1) & x->mask)
+            if (strcmp(s->tables[x->slots[at] - 1].name, name) == 0)
+                return &s->tables[x->slots[at] - 1];
+        return NULL;
+    }
     for (size_t i = 0; i < s->ntables; i++)
         if (strcmp(s->tables[i].name, name) == 0)
             return &s->tables[i];

@@ -34,10 +34,10 @@ json_t *vk_keyset_view(const vfunc *f, const m_query *q, const char *row)
     json_t *row_inits = json_array(), *arg_inits = json_array();
     for (size_t i = 0; i < q->keyset.n; i++) {
         const m_column *c = m_find_column(q->table, q->keyset.items[i]);
-        json_array_append_new(row_inits, json_pack("{s:s}", "init", view_field_init(a, f->s, row, c->name, NULL, &c->type, false, false, 0, false, false)));
+        json_array_append_new(row_inits, vu_pair("init", view_field_init(a, f->s, row, c->name, NULL, &c->type, false, false, 0, false, false)));
         const vparam *p = vr_find(f, after_name(a, c->name));
         const char *member = vr_is_opt(p) ? gen_printf(a, "%s.value", p->name) : p->name;
-        json_array_append_new(arg_inits, json_pack("{s:s}", "init", view_field_init(a, f->s, f->args_struct, p->name, member, &p->type, false, false, 0, false, false)));
+        json_array_append_new(arg_inits, vu_pair("init", view_field_init(a, f->s, f->args_struct, p->name, member, &p->type, false, false, 0, false, false)));
     }
     return json_pack("{s:s, s:i, s:o, s:o}", "name", f->name, "nkeys", (int)q->keyset.n,
                      "row_keys", row_inits, "arg_keys", arg_inits);

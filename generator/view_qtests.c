@@ -101,7 +101,7 @@ static const qt_arg *find_arg(const m_qtest *qt, const char *name)
 
 void vq_add(json_t *list, const char *key, const char *text)
 {
-    json_array_append_new(list, json_pack("{s:s}", key, text));
+    json_array_append_new(list, vu_pair(key, text));
 }
 
 /* Declarations, and the call's output arguments. */
@@ -291,15 +291,15 @@ json_t *view_query_tests(gen_arena *a, const m_schema *s, const m_table *t)
             json_t *rows = json_array(), *decls = json_array(), *asserts = json_array();
             for (size_t r = 0; r < qt->nrows; r++) {
                 const char *label = qt->rows[r].label;
-                json_t *row = json_pack("{s:s}", "sql", vu_c_string(a, qt->rows[r].sql, "        "));
+                json_t *row = vu_pair("sql", vu_c_string(a, qt->rows[r].sql, "        "));
                 json_object_set_new(row, "label", label && label[0] != '_' ? json_string(label) : json_false());
                 json_array_append_new(rows, row);
             }
             const char *about = qt->name ? qt->name : "";
-            json_t *v = json_pack("{s:s, s:s, s:s, s:b, s:o}", "fn", identifier_of(a, qt, k),
-                                  "comment", vu_comment(a, gen_printf(a, "%s: %s", q->name, about), "", 100),
+            json_t *v = json_pack("{s:s, s:o, s:s, s:b, s:o}", "fn", identifier_of(a, qt, k),
+                                  "comment", vu_text(vu_comment(a, gen_printf(a, "%s: %s", q->name, about), "", 100)),
                                   "status", qt->status, "has_rows", qt->nrows > 0, "rows", rows);
-            json_object_set_new(v, "call", json_string(call(a, s, qt, decls)));
+            json_object_set_new(v, "call", vu_text(call(a, s, qt, decls)));
             assertions(a, s, qt, asserts);
             json_object_set_new(v, "decls", decls);
             json_object_set_new(v, "asserts", asserts);

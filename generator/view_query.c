@@ -332,7 +332,7 @@ static const char *declared_row(gen_arena *a, const m_schema *s, const m_query *
         json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", vu_decl(a, vu_row_type(a, s, &c->type), c->name), "note"));
         if (flag)
             json_array_append_new(fields, json_pack("{s:s, s:n}", "decl", gen_printf(a, "bool has_%s", c->name), "note"));
-        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, name, c->name, NULL, &c->type, c->nullable, flag, VF_ROW, false, false)));
+        json_array_append_new(inits, vu_pair("init", view_field_init(a, s, name, c->name, NULL, &c->type, c->nullable, flag, VF_ROW, false, false)));
     }
     json_array_append_new(types, json_pack("{s:s, s:s, s:o, s:s}", "name", name, "comment",
                                            vu_comment(a, gen_printf(a, "A row of %s.", q->name), "", 100), "fields", fields,
@@ -687,7 +687,7 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
         /* Unset means DEFAULT, as in create: the runtime leaves the column
          * out of the COPY for the rows that leave it unset. */
         unsigned extra = c->default_sql ? VF_DEFAULT : 0;
-        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, c->name, NULL, &c->type, nullable, flag, extra, c->uuid_text, c->secret)));
+        json_array_append_new(inits, vu_pair("init", view_field_init(a, s, input, c->name, NULL, &c->type, nullable, flag, extra, c->uuid_text, c->secret)));
         gen_buf_printf(&cols, "%s%s", i ? ", " : "", c->name);
         if (p && p->source_col == c)
             source = (int)i + 1;
@@ -696,7 +696,7 @@ static json_t *copy_function(gen_arena *a, const m_schema *s, const m_query *q)
     const char *listed = gen_strdup(a, cols.data);
     const char *partition = "{0, 0, 0}";
     if (p && p->by == PART_LIST && p->expression && p->key_col) {
-        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, p->key, NULL, &p->key_col->type, false, false, VF_COMPUTED, false, false)));
+        json_array_append_new(inits, vu_pair("init", view_field_init(a, s, input, p->key, NULL, &p->key_col->type, false, false, VF_COMPUTED, false, false)));
         gen_buf_printf(&cols, ", %s", p->key);
         partition = gen_printf(a, "{%zu, %d, %d}", ++n, source, p->count);
     }

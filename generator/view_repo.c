@@ -183,8 +183,8 @@ static json_t *vet_record(const vfunc *f, const char *sql, const char *const *or
                                                 (int)p->type.kind, "array", p->type.array, "enum",
                                                 p->type.enum_name));
     }
-    return json_pack("{s:s, s:s, s:s, s:o, s:s?, s:b}", "function", f->name, "table", f->t->name,
-                     "sql", sql, "params", params, "row", row, "verdict", verdict);
+    return json_pack("{s:s, s:s, s:o, s:o, s:s?, s:b}", "function", f->name, "table", f->t->name,
+                     "sql", vu_text(sql), "params", params, "row", row, "verdict", verdict);
 }
 
 /* Adds one sc_query initializer; order[i] names the parameter bound to $i+1. */
@@ -202,7 +202,7 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
     bool secret = false, typed = false;
     for (size_t i = 0; i < n; i++) {
         const vparam *p = vr_find(f, order[i]);
-        json_array_append_new(inits, json_pack("{s:s}", "init", vr_param_init(f, p)));
+        json_array_append_new(inits, vu_pair("init", vr_param_init(f, p)));
         gen_buf_printf(&flags, "%s%s", i ? ", " : "", p->secret ? "SC_PARAM_SECRET" : "0");
         secret |= p->secret;
         /* Typed parameters: the server need not infer them from context. */
@@ -211,9 +211,9 @@ void vr_add_variant(vfunc *f, json_t *list, const char *sql, const char *const *
         typed |= oid != 0;
     }
     /* Secret parameters are masked when DB_ECHO logs the statement. */
-    json_t *v = json_pack("{s:s, s:s, s:o, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "stmt",
+    json_t *v = json_pack("{s:s, s:o, s:o, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "stmt",
                           gen_printf(f->a, "%s%s", f->name, count ? "_count" : ""), "sql",
-                          vu_c_string(f->a, sql, "                        "), "params", inits,
+                          vu_text(vu_c_string(f->a, sql, "                        ")), "params", inits,
                           "nparams", (int)n, "params_name", params_name, "row", row ? row : "NULL",
                           "partition", vr_partition_init(f, order, n), "has_params", n > 0,
                           "has_secrets", secret, "flags_name",
@@ -372,35 +372,35 @@ json_t *vr_function_view(vfunc *f, const char *comment, const char *proto, bool 
     json_t *fields = json_array();
     for (size_t i = 0; declare_args && i < f->nparams; i++) {
         const vparam *p = &f->params[i];
-        json_array_append_new(fields, json_pack("{s:s}", "decl", vu_decl(f->a, vr_field_type(f, p), p->name)));
+        json_array_append_new(fields, vu_pair("decl", vu_decl(f->a, vr_field_type(f, p), p->name)));
         if (vr_has_flag(p))
-            json_array_append_new(fields, json_pack("{s:s}", "decl", gen_printf(f->a, "bool has_%s", p->name)));
+            json_array_append_new(fields, vu_pair("decl", gen_printf(f->a, "bool has_%s", p->name)));
     }
     if (declare_args && json_array_size(fields) == 0)
-        json_array_append_new(fields, json_pack("{s:s}", "decl", "char none /* no parameters */"));
+        json_array_append_new(fields, vu_pair("decl", "char none /* no parameters */"));
     json_t *public_args = json_false();
     if (f->public_fields)
         public_args = json_pack("{s:s, s:s, s:o}", "name", f->public_args, "comment",
                                 vu_comment(f->a, gen_printf(f->a, "The arguments of %s; members left out of a designated initializer are NULL / SC_NONE.", f->name), "", 100),
                                 "fields", f->public_fields);
-    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:s, s:o, s:b, s:b}", "name", f->name,
-                     "comment", vu_comment(f->a, comment, "", 100), "prototype", proto,
+    return json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:b, s:b}", "name", f->name,
+                     "comment", vu_text(vu_comment(f->a, comment, "", 100)), "prototype", vu_text(proto),
                      "has_args", declare_args && json_array_size(fields) > 0, "args_fields", fields,
                      "args_struct", f->args_struct, "variants", f->variants, "queries_name",
                      gen_printf(f->a, "%s_queries", f->name), "has_count",
                      json_array_size(f->count_variants) > 0, "count_variants", f->count_variants,
-                     "body", f->body.data ? f->body.data : "", "public_args", public_args,
+                     "body", vu_text(f->body.data ? f->body.data : ""), "public_args", public_args,
                      "has_variants", json_array_size(f->variants) > 0, "keyset", false);
 }
 
 json_t *vr_companion_view(const vfunc *f, const char *name, const char *comment,
                           const char *proto, const char *body)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:s, s:b, s:b, s:b}",
-                     "name", name, "comment", vu_comment(f->a, comment, "", 100), "prototype",
-                     proto, "has_args", false, "args_fields", "args_struct", f->args_struct,
+    return json_pack("{s:s, s:o, s:o, s:b, s:[], s:s, s:[], s:s, s:b, s:[], s:o, s:b, s:b, s:b}",
+                     "name", name, "comment", vu_text(vu_comment(f->a, comment, "", 100)), "prototype",
+                     vu_text(proto), "has_args", false, "args_fields", "args_struct", f->args_struct,
                      "variants", "queries_name", gen_printf(f->a, "%s_queries", f->name),
-                     "has_count", false, "count_variants", "body", body, "public_args", false,
+                     "has_count", false, "count_variants", "body", vu_text(body), "public_args", false,
                      "has_variants", false, "keyset", false);
 }
 
@@ -667,9 +667,9 @@ static json_t *statement_refs(gen_arena *a, json_t *functions)
         size_t n = json_array_size(json_object_get(fn, "variants"));
         size_t nc = json_array_size(json_object_get(fn, "count_variants"));
         for (size_t k = 0; k < n; k++)
-            json_array_append_new(refs, json_pack("{s:s}", "ref", gen_printf(a, "&%s_queries[%zu]", name, k)));
+            json_array_append_new(refs, vu_pair("ref", gen_printf(a, "&%s_queries[%zu]", name, k)));
         for (size_t k = 0; k < nc; k++)
-            json_array_append_new(refs, json_pack("{s:s}", "ref", gen_printf(a, "&%s_count_queries[%zu]", name, k)));
+            json_array_append_new(refs, vu_pair("ref", gen_printf(a, "&%s_count_queries[%zu]", name, k)));
     }
     return refs;
 }
@@ -685,7 +685,7 @@ static json_t *row_calls(json_t *functions)
         if (!row || json_object_get(seen, row))
             continue;
         json_object_set_new(seen, row, json_true());
-        json_array_append_new(calls, json_pack("{s:s}", "row", row));
+        json_array_append_new(calls, vu_pair("row", row));
     }
     json_decref(seen);
     return calls;

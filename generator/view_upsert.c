@@ -37,7 +37,7 @@ json_t *view_upsert_function(gen_arena *a, const m_schema *s, const m_query *q)
         const m_column *c = m_find_column(t, q->copy_columns.items[i]);
         bool nullable = c->nullable || c->default_sql;
         bool flag = nullable && !vu_is_pointer(&c->type);
-        json_array_append_new(inits, json_pack("{s:s}", "init", view_field_init(a, s, input, c->name, NULL, &c->type, nullable, flag, c->default_sql ? VF_DEFAULT : 0, c->uuid_text, c->secret)));
+        json_array_append_new(inits, vu_pair("init", view_field_init(a, s, input, c->name, NULL, &c->type, nullable, flag, c->default_sql ? VF_DEFAULT : 0, c->uuid_text, c->secret)));
         gen_buf_printf(&cols, "%s%s", i ? ", " : "", c->name);
     }
     for (size_t i = 0; i < q->conflict.n; i++)

@@ -174,6 +174,18 @@ const char *vu_param_cast(gen_arena *a, const m_schema *s, const m_type *t)
 }
 
 /* Wraps text into a C comment of at most `width` columns. */
+json_t *vu_text(const char *text)
+{
+    return json_string_nocheck(text);
+}
+
+json_t *vu_pair(const char *key, const char *text)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, key, vu_text(text));
+    return o;
+}
+
 const char *vu_comment(gen_arena *a, const char *text, const char *indent, int width)
 {
     if (!text || !*text)

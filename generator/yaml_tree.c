@@ -195,7 +195,7 @@ char *ytree_read_file(const char *path, gen_arena *a, size_t *len)
     size_t cap = 0, n = 0;
     char *buf = NULL;
     for (;;) {
-        gen_grow(a, (void **)&buf, &cap, n + 65536 + 1, 1);
+        gen_grow_uninit(a, (void **)&buf, &cap, n + 65536 + 1, 1);
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0)
