@@ -161,9 +161,15 @@ $(BUILD)/tests/citus/%: tests/citus/%.c $(CITUS_GEN)/.stamp $(BUILD)/libschemac.
 # (SCALE_BINS) in between, each in a database the test kit makes on every node.
 CITUS_BINS = $(BUILD)/tests/citus/test_citus $(BUILD)/tests/citus/test_citus_kit
 CITUS_FAULT_BIN = $(BUILD)/tests/citus/test_citus_fault
-run-citus: $(CITUS_BINS) $(CITUS_FAULT_BIN) $(SCALE_BINS) $(BUILD)/examples/semantik_demo $(BUILD)/schemac
+# Semantik's own distribution, checked on the database the demo migrated.
+CITUS_SEMANTIK_BIN = $(BUILD)/tests/citus/semantik_routing
+$(CITUS_SEMANTIK_BIN): tests/citus/semantik_routing.c $(GENERATED_OBJS) $(BUILD)/libschemac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(GENERATED_OBJS) $(BUILD)/libschemac.a $(LIBS) $(CMOCKA_LIBS)
+run-citus: $(CITUS_BINS) $(CITUS_FAULT_BIN) $(CITUS_SEMANTIK_BIN) $(SCALE_BINS) \
+           $(BUILD)/examples/semantik_demo $(BUILD)/schemac
 	@tests/run-citus $(BUILD)/schemac $(CITUS_GEN) $(BUILD)/examples/semantik_demo \
-	    $(CITUS_BINS) -- $(SCALE_BINS) -- $(CITUS_FAULT_BIN)
+	    $(CITUS_BINS) -- $(SCALE_BINS) -- $(CITUS_SEMANTIK_BIN) -- $(CITUS_FAULT_BIN)
 
 # The replica tier (issue 17 #1): the test cluster and a streaming standby
 # of it (tests/pg/with-standby, pg_basebackup -R); test_failover promotes the
