@@ -34,44 +34,7 @@ static const char *const reference[] = {
     "refresh_tokens", "operations", "collection_resource_limits", "operation_metrics",
 };
 
-static PGconn *pg;
-static sc_pool *pool;
-static sc_conn *conn;
-static sc_arena *arena;
-
-static int setup(void **state)
-{
-    (void)state;
-    pg = PQconnectdb(getenv("DATABASE_URL"));
-    sc_pool_config cfg;
-    sc_pool_config_init(&cfg);
-    cfg.conninfo = getenv("DATABASE_URL");
-    cfg.pool_size = 1;
-    sc_error err = {0};
-    if (PQstatus(pg) != CONNECTION_OK || sc_pool_open(&cfg, &pool, &err) != SC_OK ||
-        sc_pool_acquire(pool, &conn, &err) != SC_OK)
-        return -1;
-    arena = sc_arena_new(0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sc_pool_release(pool, conn);
-    sc_pool_close(pool);
-    sc_arena_free(arena);
-    PQfinish(pg);
-    return 0;
-}
-
-static PGresult *sql(const char *text)
-{
-    PGresult *r = PQexec(pg, text);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", text, PQresultErrorMessage(r));
-    return r;
-}
+#include "citus_session.h"
 
 static bool in(const char *name, const char *const *list, size_t n)
 {
@@ -218,5 +181,5 @@ int main(void)
         cmocka_unit_test(collection_statements_are_one_task),
         cmocka_unit_test(a_collections_rows_share_one_worker_and_audit_their_actor),
     };
-    return cmocka_run_group_tests_name("semantik on citus", tests, setup, teardown);
+    return cmocka_run_group_tests_name("semantik on citus", tests, session_open, session_close);
 }
