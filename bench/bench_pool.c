@@ -305,7 +305,7 @@ int main(void)
     printf("bench_pool: uncontended acquire+release: %.0f ns (pre_ping off), %.0f ns "
            "(pre_ping on, every borrow: one round trip)\n",
            uncontended_ns(false), uncontended_ns(true));
-    double raw[REPEATS], raw4[REPEATS], rates[NSETUPS][REPEATS];
+    double raw[REPEATS], raw4[REPEATS], rates[NSETUPS][REPEATS], ratios[NSETUPS][REPEATS];
     int found_raw = 0, found_raw4 = 0;
     for (int r = 0; r < REPEATS; r++) {
         raw[r] = run_threads(raw_worker, NULL, false, &found_raw);
@@ -317,6 +317,7 @@ int main(void)
         for (int k = 0; k < NSETUPS; k++) {
             int found = 0;
             rates[k][r] = pooled_rate(&setups[k], &found);
+            ratios[k][r] = rates[k][r] / (setups[k].size == THREADS ? raw[r] : raw4[r]);
             if (found != found_raw)
                 die("results differ", "pooled and raw runs found different rows");
         }
@@ -329,13 +330,17 @@ int main(void)
            base4, raw4[0], raw4[REPEATS - 1]);
     printf("bench_pool:   %-40s %8.0f q/s [%.0f-%.0f]\n", "raw libpq, 8 connections, prepared",
            base8, raw[0], raw[REPEATS - 1]);
-    /* Each setup against the raw side with its own number of connections. */
+    /* Each setup against the raw side with its own number of connections;
+     * also the median of the ratios run by run (each pooled run against
+     * the raw run just before it), which drift between runs affects less. */
     for (int k = 0; k < NSETUPS; k++) {
-        double m = median_of(rates[k], REPEATS);
         bool eight = setups[k].size == THREADS;
+        double m = median_of(rates[k], REPEATS), per_run = median_of(ratios[k], REPEATS);
         double spread = (rates[k][REPEATS - 1] - rates[k][0]) / m;
-        printf("bench_pool:   %-40s %8.0f q/s [%.0f-%.0f] %.2fx raw %d%s\n", setups[k].name, m,
-               rates[k][0], rates[k][REPEATS - 1], m / (eight ? base8 : base4), eight ? 8 : 4,
+        printf("bench_pool:   %-40s %8.0f q/s [%.0f-%.0f] %.2fx raw %d, per run %.2fx "
+               "[%.2f-%.2f]%s\n",
+               setups[k].name, m, rates[k][0], rates[k][REPEATS - 1], m / (eight ? base8 : base4),
+               eight ? 8 : 4, per_run, ratios[k][0], ratios[k][REPEATS - 1],
                spread > 0.2 ? "  (spread > 20%: noisy)" : "");
     }
     printf("bench_pool: target: 4 shared, defaults >= 0.95x raw 4 shared\n");
