@@ -267,10 +267,15 @@ static double run_threads(void *(*fn)(void *), sc_pool *p, bool dirty, int *foun
     return (double)THREADS * QUERIES_PER_THREAD / (now() - t0);
 }
 
-static double pooled_rate(const setup *s, int *found)
+/* pings: the pre-ping round trips the run sent (sc_pool_get_stats), so the
+ * output shows whether two setups ran the same code. */
+static double pooled_rate(const setup *s, int *found, uint64_t *pings)
 {
     sc_pool *p = open_pool(s->size, s->pre_ping, s->pre_ping_idle_s);
     double rate = run_threads(pooled_worker, p, s->dirty, found);
+    sc_pool_stats st;
+    sc_pool_get_stats(p, &st);
+    *pings += st.pings;
     if (sc_pool_close(p) != 0)
         die("pool", "leaked connections");
     return rate;
@@ -306,6 +311,7 @@ int main(void)
            "(pre_ping on, every borrow: one round trip)\n",
            uncontended_ns(false), uncontended_ns(true));
     double raw[REPEATS], raw4[REPEATS], rates[NSETUPS][REPEATS], ratios[NSETUPS][REPEATS];
+    uint64_t pings[NSETUPS] = {0};
     int found_raw = 0, found_raw4 = 0;
     for (int r = 0; r < REPEATS; r++) {
         raw[r] = run_threads(raw_worker, NULL, false, &found_raw);
@@ -316,7 +322,7 @@ int main(void)
             die("results differ", "the raw runs found different rows");
         for (int k = 0; k < NSETUPS; k++) {
             int found = 0;
-            rates[k][r] = pooled_rate(&setups[k], &found);
+            rates[k][r] = pooled_rate(&setups[k], &found, &pings[k]);
             ratios[k][r] = rates[k][r] / (setups[k].size == THREADS ? raw[r] : raw4[r]);
             if (found != found_raw)
                 die("results differ", "pooled and raw runs found different rows");
@@ -338,10 +344,10 @@ int main(void)
         double m = median_of(rates[k], REPEATS), per_run = median_of(ratios[k], REPEATS);
         double spread = (rates[k][REPEATS - 1] - rates[k][0]) / m;
         printf("bench_pool:   %-40s %8.0f q/s [%.0f-%.0f] %.2fx raw %d, per run %.2fx "
-               "[%.2f-%.2f]%s\n",
+               "[%.2f-%.2f], %llu pings%s\n",
                setups[k].name, m, rates[k][0], rates[k][REPEATS - 1], m / (eight ? base8 : base4),
                eight ? 8 : 4, per_run, ratios[k][0], ratios[k][REPEATS - 1],
-               spread > 0.2 ? "  (spread > 20%: noisy)" : "");
+               (unsigned long long)pings[k], spread > 0.2 ? "  (spread > 20%: noisy)" : "");
     }
     printf("bench_pool: target: 4 shared, defaults >= 0.95x raw 4 shared\n");
     PGconn *pg = PQconnectdb(getenv("DATABASE_URL"));
